@@ -1,0 +1,79 @@
+# issue-core developer tasks. Every target creates .venv on first use, so a fresh clone with only
+# Python >= 3.11 and make needs nothing else: `make install` then `issue ...`, or `make test`.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+PYTEST_ARGS ?=
+
+.PHONY: help install install-dev demo test test-unit test-e2e test-cov bench issue-core-lint lint format typecheck docs clean
+
+help:
+	@echo "make install       create .venv and install issue-core (the 'issue' command in .venv/bin)"
+	@echo "make demo          install, then create and list issues in a scratch local store"
+	@echo "make install-dev   install with test, lint and server extras"
+	@echo "make test          run the whole test suite"
+	@echo "make test-unit     run the unit tests only"
+	@echo "make test-cov      run the tests with line coverage (fails under 90%)"
+	@echo "make bench         run the benchmarks in bench/"
+	@echo "make issue-core-lint  ruff + mypy"
+	@echo "make format        ruff format + ruff --fix"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,api]'
+	@touch $@ $(STAMP_RUN)
+
+install: $(STAMP_RUN)
+	@echo "installed: $(abspath $(BIN))/issue  (activate with: . $(VENV)/bin/activate)"
+
+install-dev: $(STAMP_DEV)
+
+demo: install
+	@cd "$$(mktemp -d)" && git init -q . && \
+	  $(abspath $(BIN))/issue create "Try issue-core" --description "created by make demo" && \
+	  $(abspath $(BIN))/issue create "Write the docs" && \
+	  $(abspath $(BIN))/issue list
+
+test: $(STAMP_DEV)
+	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+test-unit: $(STAMP_DEV)
+	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
+
+test-e2e: $(STAMP_DEV)
+	$(BIN)/python -m pytest -q -m e2e $(PYTEST_ARGS)
+
+test-cov: $(STAMP_DEV)
+	rm -f .coverage .coverage.*
+	COVERAGE_PROCESS_START=$(abspath pyproject.toml) $(BIN)/python -m pytest -q -n 2 \
+	  --cov=issue_core --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
+
+bench: $(STAMP_DEV)
+	$(BIN)/python bench/run_all.py
+
+issue-core-lint: $(STAMP_DEV)
+	$(BIN)/ruff check issue_core tests bench
+	$(BIN)/ruff format --check issue_core tests bench
+	$(BIN)/mypy issue_core
+
+lint: issue-core-lint
+
+typecheck: $(STAMP_DEV)
+	$(BIN)/mypy issue_core
+
+format: $(STAMP_DEV)
+	$(BIN)/ruff format issue_core tests bench
+	$(BIN)/ruff check --fix issue_core tests bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage* htmlcov

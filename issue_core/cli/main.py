@@ -1,0 +1,87 @@
+"""The ``issue`` command: a Click group whose subcommands are imported only when invoked.
+
+Start-up time is the product (agents call this hundreds of times per task), so this module
+imports nothing heavy: each command lives in its own module, listed in ``LAZY_COMMANDS`` and
+imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from issue_core import __version__
+
+# command name -> "module:attribute". Order here is the order in `issue --help`.
+LAZY_COMMANDS: dict[str, str] = {
+    "init": "issue_core.cli.issues:init_cmd",
+    "list": "issue_core.cli.issues:list_cmd",
+    "show": "issue_core.cli.issues:show_cmd",
+    "create": "issue_core.cli.issues:create_cmd",
+    "edit": "issue_core.cli.issues:edit_cmd",
+    "close": "issue_core.cli.issues:close_cmd",
+    "reopen": "issue_core.cli.issues:reopen_cmd",
+    "comment": "issue_core.cli.issues:comment_cmd",
+    "label": "issue_core.cli.labels:label_group",
+    "milestone": "issue_core.cli.milestones:milestone_group",
+    "user": "issue_core.cli.users:user_group",
+    "whoami": "issue_core.cli.users:whoami_cmd",
+    "backend": "issue_core.cli.backends:backend_group",
+}
+
+
+class LazyGroup(click.Group):
+    """A group that resolves subcommands from ``LAZY_COMMANDS`` on demand."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*self.lazy, *(n for n in super().list_commands(ctx) if n not in self.lazy)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.lazy.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module_name, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=LAZY_COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, "-V", "--version", prog_name="issue-core")
+@click.option(
+    "--backend",
+    "backend_name",
+    metavar="NAME",
+    envvar="ISSUE_CORE_BACKEND",
+    help="Configured backend to use for this call [env: ISSUE_CORE_BACKEND].",
+)
+@click.option("--debug", is_flag=True, help="Log requests and timings to stderr (secrets redacted).")
+@click.pass_context
+def cli(ctx: click.Context, backend_name: str | None, debug: bool) -> None:
+    """issue-core: one issue tracker for coding agents and humans.
+
+    \b
+    Examples:
+      issue create "Fix the login bug" --label bug
+      issue list --state open --format json
+      issue edit 12 --state in_progress --assignee agent-1
+    """
+    ctx.obj = {"backend_name": backend_name, "debug": debug}
+
+
+def main() -> None:
+    cli(prog_name="issue")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Backend-agnostic core: domain models, the backend interface, errors and configuration."""

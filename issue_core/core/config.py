@@ -1,0 +1,244 @@
+"""Configuration: where things live and which backend a call uses.
+
+Two TOML files, the repository's winning over the user's:
+
+* user file: ``$XDG_CONFIG_HOME/issue-core/config.toml`` (``~/.config/...`` on Linux,
+  ``~/Library/Application Support/issue-core`` on macOS, ``%APPDATA%\\issue-core`` on Windows);
+  ``ISSUE_CORE_CONFIG_DIR`` overrides the folder.
+* repository file: ``.issue-core/config.toml`` at the project root (the enclosing git
+  repository's top, else the current folder).
+
+Shape::
+
+    default_backend = "work"
+    user = "alice"                  # identity on backends without accounts (local)
+
+    [backends.work]
+    type = "gitea"
+    url = "https://gitea.example.com"
+    owner = "acme"
+    repo = "widgets"
+    token_env = "GITEA_API_TOKEN"   # the *name* of the variable; secrets are never stored
+
+With no configuration at all the backend is ``local`` at ``<project root>/.issue-core/issues.db``.
+
+Reading stays cheap on purpose: ``tomllib`` is imported only when a file exists.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from issue_core.core.errors import ConfigError, NotFound, UsageError
+
+STORE_DIRNAME = ".issue-core"
+DEFAULT_DB_RELPATH = ".issue-core/issues.db"
+IMPLICIT_BACKEND = "local"
+BACKEND_ENV = "ISSUE_CORE_BACKEND"
+# Keys that would hold a secret. They are refused in config files: name an env var instead.
+SECRET_KEYS = frozenset({"token", "password", "api_key", "secret", "private_token"})
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The enclosing git repository's top folder (walking up like git), else ``start``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
+def in_git_repository(start: Path | None = None) -> bool:
+    here = (start or Path.cwd()).resolve()
+    return any((folder / ".git").exists() for folder in (here, *here.parents))
+
+
+def user_config_dir() -> Path:
+    override = os.environ.get("ISSUE_CORE_CONFIG_DIR")
+    if override:
+        return Path(override)
+    if sys.platform == "win32":  # pragma: no cover - platform specific
+        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+        return Path(base) / "issue-core"
+    if sys.platform == "darwin":  # pragma: no cover - platform specific
+        return Path.home() / "Library" / "Application Support" / "issue-core"
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "issue-core"
+
+
+def user_config_path() -> Path:
+    return user_config_dir() / "config.toml"
+
+
+def repo_config_path(root: Path) -> Path:
+    return root / STORE_DIRNAME / "config.toml"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    import tomllib
+
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    return data
+
+
+def write_toml(path: Path, data: Mapping[str, Any]) -> None:
+    """Write atomically with mode 0600 (the folder is created if needed)."""
+    import tomli_w
+
+    check_no_secrets(data, where=str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            tomli_w.dump(dict(data), handle)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.chmod(path, 0o600)
+
+
+def check_no_secrets(data: Mapping[str, Any], *, where: str) -> None:
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            check_no_secrets(value, where=where)
+        elif key.lower() in SECRET_KEYS:
+            raise ConfigError(
+                f"refusing to store a secret ({key!r}) in {where}",
+                hint="store the name of an environment variable in 'token_env' instead",
+            )
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass
+class BackendConfig:
+    """One configured backend: its name, its type and its type-specific settings."""
+
+    name: str
+    type: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    source: str = "implicit"  # "user", "repo", or "implicit" (zero-config local store)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "source": self.source, **self.settings}
+
+
+@dataclass
+class Config:
+    root: Path
+    user_file: dict[str, Any]
+    repo_file: dict[str, Any]
+
+    @classmethod
+    def load(cls, cwd: Path | None = None) -> Config:
+        root = find_project_root(cwd)
+        return cls(
+            root=root,
+            user_file=read_toml(user_config_path()),
+            repo_file=read_toml(repo_config_path(root)),
+        )
+
+    # -- merged view -------------------------------------------------------------
+
+    def _section(self, data: dict[str, Any], path: str) -> dict[str, Any]:
+        backends = data.get("backends", {})
+        if not isinstance(backends, dict):
+            raise ConfigError(f"'backends' in {path} must be a table")
+        return backends
+
+    def backends(self) -> dict[str, BackendConfig]:
+        merged: dict[str, BackendConfig] = {}
+        for source, data, path in (
+            ("user", self.user_file, str(user_config_path())),
+            ("repo", self.repo_file, str(repo_config_path(self.root))),
+        ):
+            for name, entry in self._section(data, path).items():
+                if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
+                    raise ConfigError(f"backend {name!r} in {path} needs a 'type'")
+                settings = {k: v for k, v in entry.items() if k != "type"}
+                merged[name] = BackendConfig(name, entry["type"], settings, source)
+        return merged
+
+    def default_backend_name(self) -> str | None:
+        for data in (self.repo_file, self.user_file):
+            value = data.get("default_backend")
+            if isinstance(value, str) and value:
+                return value
+        return None
+
+    def identity(self) -> str:
+        """Who acts on backends without accounts: $ISSUE_CORE_USER, config 'user', login."""
+        env = os.environ.get("ISSUE_CORE_USER")
+        if env:
+            return env
+        for data in (self.repo_file, self.user_file):
+            value = data.get("user")
+            if isinstance(value, str) and value:
+                return value
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except Exception:  # pragma: no cover - no login name at all (containers)
+            return "unknown"
+
+    def implicit_local(self) -> BackendConfig:
+        return BackendConfig(IMPLICIT_BACKEND, "local", {"path": DEFAULT_DB_RELPATH}, "implicit")
+
+    def resolve(self, name: str | None = None) -> BackendConfig:
+        """The backend a call uses: ``name`` > $ISSUE_CORE_BACKEND > default > implicit local."""
+        chosen = name or os.environ.get(BACKEND_ENV) or self.default_backend_name()
+        backends = self.backends()
+        if chosen is None or (chosen == IMPLICIT_BACKEND and chosen not in backends):
+            return self.resolve_paths(self.implicit_local())
+        if chosen not in backends:
+            known = ", ".join(sorted({*backends, IMPLICIT_BACKEND}))
+            raise NotFound(f"no backend named {chosen!r}", hint=f"configured: {known}")
+        return self.resolve_paths(backends[chosen])
+
+    def resolve_paths(self, backend: BackendConfig) -> BackendConfig:
+        """Relative local paths are relative to the project root, whichever file named them."""
+        path = backend.settings.get("path")
+        if backend.type == "local" and isinstance(path, str):
+            expanded = Path(path).expanduser()
+            resolved = expanded if expanded.is_absolute() else self.root / expanded
+            settings = {**backend.settings, "path": str(resolved)}
+            return BackendConfig(backend.name, backend.type, settings, backend.source)
+        return backend
+
+    # -- writing -----------------------------------------------------------------
+
+    def file_for(self, scope: str) -> tuple[Path, dict[str, Any]]:
+        if scope == "user":
+            return user_config_path(), self.user_file
+        if scope == "repo":
+            return repo_config_path(self.root), self.repo_file
+        raise UsageError(f"unknown config scope {scope!r}", hint="expected user or repo")
+
+    def save(self, scope: str) -> Path:
+        path, data = self.file_for(scope)
+        write_toml(path, data)
+        return path

@@ -1,0 +1,109 @@
+"""Typed errors, each with the process exit code the CLI maps it to.
+
+Every failure a user can cause or meet is one of these; anything else is a bug and exits 1.
+The exit codes are part of the documented, stable interface (see README "Exit codes").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ExitCode:
+    OK = 0
+    ERROR = 1  # unexpected internal error (a bug)
+    USAGE = 2  # bad flags, invalid values, malformed input
+    NOT_FOUND = 3  # issue, label, milestone, backend ... does not exist
+    CONFLICT = 4  # concurrent edit, duplicate name, lost race
+    AUTH = 5  # missing/invalid credentials or no permission
+    UNAVAILABLE = 6  # backend unreachable, timed out, rate-limited, store busy
+    UNSUPPORTED = 7  # the backend cannot do this (missing capability)
+    STORE = 8  # the store is corrupt, read-only or from a newer version
+
+
+class IssueCoreError(Exception):
+    """Base class. ``code`` is a stable machine-readable name used in JSON error objects."""
+
+    code = "error"
+    exit_code = ExitCode.ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "exit_code": self.exit_code,
+        }
+        if self.hint:
+            data["hint"] = self.hint
+        if self.details:
+            data["details"] = self.details
+        return data
+
+    def one_line(self) -> str:
+        text = self.message if not self.hint else f"{self.message} ({self.hint})"
+        return " ".join(text.split())
+
+
+class UsageError(IssueCoreError):
+    code = "usage"
+    exit_code = ExitCode.USAGE
+
+
+class ValidationError(UsageError):
+    """Input that is well-formed but not acceptable (empty title, unknown state ...)."""
+
+    code = "invalid"
+
+
+class NotFound(IssueCoreError):
+    code = "not_found"
+    exit_code = ExitCode.NOT_FOUND
+
+
+class Conflict(IssueCoreError):
+    code = "conflict"
+    exit_code = ExitCode.CONFLICT
+
+
+class AuthError(IssueCoreError):
+    code = "auth"
+    exit_code = ExitCode.AUTH
+
+
+class PermissionDenied(AuthError):
+    code = "permission_denied"
+
+
+class BackendUnavailable(IssueCoreError):
+    code = "unavailable"
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class RateLimited(BackendUnavailable):
+    code = "rate_limited"
+
+
+class Unsupported(IssueCoreError):
+    code = "unsupported"
+    exit_code = ExitCode.UNSUPPORTED
+
+
+class StoreError(IssueCoreError):
+    """The store cannot be used as it is: corrupt, read-only, or written by a newer version."""
+
+    code = "store"
+    exit_code = ExitCode.STORE
+
+
+class IncompatibleStore(StoreError):
+    code = "incompatible_store"
+
+
+class ConfigError(UsageError):
+    code = "config"

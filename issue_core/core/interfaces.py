@@ -1,0 +1,253 @@
+"""The one contract every backend implements.
+
+``IssueBackend`` is what the CLI, the Python API and the server use. ``SyncableBackend`` adds
+what sync needs: listing changes since an opaque cursor, and stable ids that survive renames.
+
+Backends declare what they can do in ``capabilities``; callers ask ``backend.supports(cap)``
+(never ``isinstance``), and a backend that lacks a capability raises ``Unsupported`` with a
+clear message from the method concerned (``require()`` does that in one line).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar
+
+from issue_core.core.errors import Unsupported
+from issue_core.core.models import (
+    Comment,
+    Issue,
+    IssueFilter,
+    Label,
+    Milestone,
+    MilestoneState,
+    User,
+)
+
+
+class Capability(str, Enum):
+    """Optional abilities. Everything not listed here every backend must support."""
+
+    LABELS = "labels"  # label CRUD (list/create/edit/delete)
+    MILESTONES = "milestones"  # milestone CRUD
+    COMMENTS = "comments"
+    USERS = "users"  # listing users
+    FULL_TEXT_SEARCH = "full_text_search"  # IssueFilter.text
+    NATIVE_IN_PROGRESS = "native_in_progress"  # stores in_progress as a real state (not a label)
+    OPTIMISTIC_CONCURRENCY = "optimistic_concurrency"  # update_issue detects concurrent edits
+    CHANGE_FEED = "change_feed"  # SyncableBackend.changes_since
+    ATOMIC_CLAIMS = "atomic_claims"  # later: claims with leases
+    DEPENDENCIES = "dependencies"  # later: issue dependencies
+    DELETE_ISSUES = "delete_issues"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class BackendInfo:
+    """What ``issue backend test`` reports. ``checks`` maps a check name to (ok, detail)."""
+
+    type: str
+    name: str | None = None
+    server_version: str | None = None
+    user: str | None = None
+    location: str | None = None
+    rate_limit_remaining: int | None = None
+    checks: dict[str, tuple[bool, str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(ok for ok, _ in self.checks.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "name": self.name,
+            "ok": self.ok,
+            "server_version": self.server_version,
+            "user": self.user,
+            "location": self.location,
+            "rate_limit_remaining": self.rate_limit_remaining,
+            "checks": {k: {"ok": ok, "detail": detail} for k, (ok, detail) in self.checks.items()},
+        }
+
+
+@dataclass(frozen=True)
+class ConfigOption:
+    """One setting ``issue backend add`` asks for (as a prompt on a TTY, or as ``--<flag>``).
+
+    ``env_default`` names an environment variable whose *name* is stored (``token_env``): the
+    secret itself is never written anywhere.
+    """
+
+    key: str  # key in the backend's config table, e.g. "url"
+    prompt: str  # shown on a TTY, e.g. "Server URL"
+    default: str | None = None
+    required: bool = True
+    help: str = ""
+
+
+class IssueBackend(ABC):
+    """CRUD over issues, labels, milestones, comments and users.
+
+    Lifecycle: construct with no arguments, then ``connect(config)`` with the backend's
+    configuration mapping (for the local store: ``{"path": ...}``), then use, then ``close()``.
+    Backends are also context managers.
+    """
+
+    #: The ``type`` name used in configuration (``local``, ``gitea`` ...).
+    type_name: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    #: What ``issue backend add NAME TYPE`` asks for, in order.
+    config_options: ClassVar[tuple[ConfigOption, ...]] = ()
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    @abstractmethod
+    def connect(self, config: Mapping[str, Any]) -> None:
+        """Open the backend. Raises ``ConfigError``, ``AuthError``, ``BackendUnavailable`` ..."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
+        """Release connections. Safe to call twice."""
+
+    def __enter__(self) -> IssueBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def require(self, capability: Capability, what: str) -> None:
+        if not self.supports(capability):
+            raise Unsupported(f"the {self.type_name or 'current'} backend does not support {what}")
+
+    def test_connection(self) -> BackendInfo:
+        """Check that the backend is usable; never raises for an expected failure."""
+        return BackendInfo(type=self.type_name, checks={"connect": (True, "ok")})
+
+    def whoami(self) -> User:
+        """The identity this backend acts as."""
+        raise Unsupported(f"the {self.type_name} backend has no notion of a current user")
+
+    # -- issues ------------------------------------------------------------------
+
+    @abstractmethod
+    def list_issues(self, filter: IssueFilter | None = None) -> list[Issue]: ...
+
+    def iter_issues(self, filter: IssueFilter | None = None) -> Iterator[Issue]:
+        """Stream issues; backends with paging override this to avoid holding everything."""
+        yield from self.list_issues(filter)
+
+    @abstractmethod
+    def get_issue_by_number(self, number: int, *, with_comments: bool = False) -> Issue:
+        """Raises ``NotFound``."""
+
+    def get_issue(self, number: int, *, with_comments: bool = False) -> Issue:
+        return self.get_issue_by_number(number, with_comments=with_comments)
+
+    @abstractmethod
+    def create_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
+        """Create and return the stored issue (number, id, timestamps filled in).
+
+        Unknown labels or milestone raise ``NotFound`` unless ``create_labels`` is true (labels
+        only). ``issue.number`` is ignored: numbers are allocated by the backend.
+        """
+
+    @abstractmethod
+    def update_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
+        """Store the changes made to ``issue`` since it was loaded and return the result.
+
+        Concurrent edits of *other* fields are merged; a concurrent edit of the same field
+        raises ``Conflict`` (where ``OPTIMISTIC_CONCURRENCY`` is supported).
+        """
+
+    def delete_issue(self, number: int) -> None:
+        self.require(Capability.DELETE_ISSUES, "deleting issues")
+        raise NotImplementedError
+
+    # -- comments ----------------------------------------------------------------
+
+    def list_comments(self, number: int) -> list[Comment]:
+        self.require(Capability.COMMENTS, "comments")
+        raise NotImplementedError
+
+    def add_comment(self, number: int, body: str) -> Comment:
+        self.require(Capability.COMMENTS, "comments")
+        raise NotImplementedError
+
+    # -- labels ------------------------------------------------------------------
+
+    def list_labels(self) -> list[Label]:
+        self.require(Capability.LABELS, "labels")
+        raise NotImplementedError
+
+    def create_label(self, label: Label) -> Label:
+        self.require(Capability.LABELS, "labels")
+        raise NotImplementedError
+
+    def update_label(self, name: str, label: Label) -> Label:
+        """Rename/recolour/redescribe the label called ``name``; returns the stored label."""
+        self.require(Capability.LABELS, "labels")
+        raise NotImplementedError
+
+    def delete_label(self, name: str) -> None:
+        self.require(Capability.LABELS, "labels")
+        raise NotImplementedError
+
+    # -- milestones ----------------------------------------------------------------
+
+    def list_milestones(self, state: MilestoneState | None = None) -> list[Milestone]:
+        self.require(Capability.MILESTONES, "milestones")
+        raise NotImplementedError
+
+    def create_milestone(self, milestone: Milestone) -> Milestone:
+        self.require(Capability.MILESTONES, "milestones")
+        raise NotImplementedError
+
+    def update_milestone(self, title: str, milestone: Milestone) -> Milestone:
+        """Change the milestone called ``title`` (closing is ``state=closed``)."""
+        self.require(Capability.MILESTONES, "milestones")
+        raise NotImplementedError
+
+    # -- users ---------------------------------------------------------------------
+
+    def list_users(self) -> list[User]:
+        self.require(Capability.USERS, "listing users")
+        raise NotImplementedError
+
+
+@dataclass
+class Change:
+    """One entry of a change feed: the issue as it is now, and the cursor after it."""
+
+    issue: Issue
+    cursor: str
+    deleted: bool = False
+
+
+class SyncableBackend(IssueBackend):
+    """A backend that sync can read incrementally and write idempotently."""
+
+    @abstractmethod
+    def changes_since(self, cursor: str | None, *, limit: int = 500) -> tuple[list[Change], str]:
+        """Issues changed after ``cursor`` (``None``: from the start), oldest first.
+
+        Returns the changes and the cursor to pass next time. Cursors are opaque strings.
+        """
+
+    @abstractmethod
+    def get_issue_by_id(self, issue_id: str) -> Issue:
+        """Look an issue up by its stable ``id``. Raises ``NotFound``."""
+
+    def find_issue_by_marker(self, marker: str) -> Issue | None:
+        """Find an issue created with ``sync_metadata["marker"] == marker`` (idempotent writes)."""
+        for issue in self.iter_issues(IssueFilter(state=None, limit=None)):
+            if issue.sync_metadata.get("marker") == marker:
+                return issue
+        return None

@@ -1,0 +1,518 @@
+"""The domain model: the only vocabulary above the backends.
+
+Every model serialises to a stable JSON shape with ``to_dict()`` and reads it back with
+``from_dict()``. Timestamps are timezone-aware UTC ``datetime`` objects and serialise as
+ISO 8601 with a ``Z`` suffix (``2026-11-25T08:00:00Z``). Field names and their order in
+``to_dict()`` are the documented JSON shapes (README "JSON shapes"): add fields, never rename.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from issue_core.core.errors import ValidationError
+
+TITLE_MAX = 255
+DESCRIPTION_MAX = 65_536
+LABEL_NAME_MAX = 50
+COMMENT_MAX = 65_536
+
+
+# --------------------------------------------------------------------------- timestamps
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_ts(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``; microseconds only when present (stable, sortable)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def parse_ts(value: str | datetime | None) -> datetime | None:
+    """Parse ISO 8601 (``Z`` or offset; a bare date means midnight UTC) into aware UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationError(
+            f"invalid timestamp {value!r}",
+            hint="use ISO 8601, e.g. 2026-11-25 or 2026-11-25T08:00:00Z",
+        ) from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- enums
+
+
+class IssueState(str, Enum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, value: str | IssueState) -> IssueState:
+        """Accept ``open``, ``in_progress``, ``in-progress``, ``In Progress`` ..."""
+        if isinstance(value, IssueState):
+            return value
+        key = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+        try:
+            return cls(key)
+        except ValueError:
+            choices = ", ".join(s.value for s in cls)
+            raise ValidationError(
+                f"unknown state {value!r}", hint=f"expected one of: {choices}"
+            ) from None
+
+
+class MilestoneState(str, Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, value: str | MilestoneState) -> MilestoneState:
+        if isinstance(value, MilestoneState):
+            return value
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            raise ValidationError(
+                f"unknown milestone state {value!r}", hint="expected open or closed"
+            ) from None
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate_title(title: str) -> str:
+    if not isinstance(title, str):
+        raise ValidationError("title must be text")
+    cleaned = title.strip()
+    if not cleaned:
+        raise ValidationError("title must not be empty")
+    if len(cleaned) > TITLE_MAX:
+        raise ValidationError(
+            f"title is {len(cleaned)} characters long; the limit is {TITLE_MAX}"
+        )
+    if any(ch in cleaned for ch in "\r\n\x00"):
+        raise ValidationError("title must be a single line")
+    return cleaned
+
+
+def validate_description(text: str | None) -> str:
+    text = text or ""
+    if "\x00" in text:
+        raise ValidationError("description must not contain NUL characters")
+    if len(text) > DESCRIPTION_MAX:
+        raise ValidationError(
+            f"description is {len(text)} characters long; the limit is {DESCRIPTION_MAX}"
+        )
+    return text
+
+
+def validate_comment(body: str) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise ValidationError("comment body must not be empty")
+    if "\x00" in body:
+        raise ValidationError("comment must not contain NUL characters")
+    if len(body) > COMMENT_MAX:
+        raise ValidationError(f"comment is {len(body)} characters long; the limit is {COMMENT_MAX}")
+    return body
+
+
+def validate_label_name(name: str) -> str:
+    cleaned = (name or "").strip()
+    if not cleaned:
+        raise ValidationError("label name must not be empty")
+    if len(cleaned) > LABEL_NAME_MAX:
+        raise ValidationError(f"label name {cleaned!r} is longer than {LABEL_NAME_MAX} characters")
+    if "," in cleaned or any(ch in cleaned for ch in "\r\n\x00"):
+        raise ValidationError(f"label name {cleaned!r} must not contain commas or line breaks")
+    return cleaned
+
+
+def validate_color(color: str | None) -> str | None:
+    if color is None or color == "":
+        return None
+    text = color.strip().lstrip("#").lower()
+    if len(text) not in (3, 6) or any(c not in "0123456789abcdef" for c in text):
+        raise ValidationError(f"invalid colour {color!r}", hint="use hex like ff0000 or #f00")
+    if len(text) == 3:
+        text = "".join(c * 2 for c in text)
+    return text
+
+
+def _unique(values: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        seen.setdefault(value, None)
+    return list(seen)
+
+
+# --------------------------------------------------------------------------- entities
+
+
+@dataclass
+class User:
+    username: str
+    name: str | None = None
+    email: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"username": self.username, "name": self.name, "email": self.email}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> User:
+        return cls(username=data["username"], name=data.get("name"), email=data.get("email"))
+
+
+@dataclass
+class Label:
+    name: str
+    color: str | None = None
+    description: str | None = None
+    id: str | None = None  # backend-native id (Gitea label id ...), None for local
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "color": self.color,
+            "description": self.description,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Label:
+        return cls(
+            name=data["name"],
+            color=data.get("color"),
+            description=data.get("description"),
+            id=data.get("id"),
+        )
+
+
+@dataclass
+class Milestone:
+    title: str
+    description: str | None = None
+    state: MilestoneState = MilestoneState.OPEN
+    due_on: datetime | None = None
+    id: str | None = None
+    open_issues: int = 0
+    closed_issues: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.state = MilestoneState.parse(self.state)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "description": self.description,
+            "state": str(self.state),
+            "due_on": format_ts(self.due_on),
+            "open_issues": self.open_issues,
+            "closed_issues": self.closed_issues,
+            "created_at": format_ts(self.created_at),
+            "updated_at": format_ts(self.updated_at),
+            "closed_at": format_ts(self.closed_at),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Milestone:
+        return cls(
+            title=data["title"],
+            description=data.get("description"),
+            state=MilestoneState.parse(data.get("state") or "open"),
+            due_on=parse_ts(data.get("due_on")),
+            id=data.get("id"),
+            open_issues=int(data.get("open_issues") or 0),
+            closed_issues=int(data.get("closed_issues") or 0),
+            created_at=parse_ts(data.get("created_at")),
+            updated_at=parse_ts(data.get("updated_at")),
+            closed_at=parse_ts(data.get("closed_at")),
+        )
+
+
+@dataclass
+class Comment:
+    body: str
+    author: str | None = None
+    id: str | None = None
+    issue_number: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "issue_number": self.issue_number,
+            "author": self.author,
+            "body": self.body,
+            "created_at": format_ts(self.created_at),
+            "updated_at": format_ts(self.updated_at),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Comment:
+        return cls(
+            body=data["body"],
+            author=data.get("author"),
+            id=data.get("id"),
+            issue_number=data.get("issue_number"),
+            created_at=parse_ts(data.get("created_at")),
+            updated_at=parse_ts(data.get("updated_at")),
+        )
+
+
+# Fields an edit can change; used for field-level merge of concurrent edits.
+EDITABLE_FIELDS = ("title", "description", "state", "labels", "assignees", "milestone", "sync_metadata")
+
+
+@dataclass(eq=False)
+class Issue:
+    """An issue as every backend presents it.
+
+    ``number`` is the human-facing number (``#12``); ``id`` is the backend's stable id (kept
+    across renumbering, used by sync). ``version`` increases on every change and is what
+    optimistic concurrency compares. ``sync_metadata`` is a free JSON object for traceability
+    and agent state; backends round-trip it unchanged.
+    """
+
+    title: str
+    description: str = ""
+    state: IssueState = IssueState.OPEN
+    labels: list[str] = field(default_factory=list)
+    assignees: list[str] = field(default_factory=list)
+    milestone: str | None = None
+    number: int | None = None
+    id: str | None = None
+    author: str | None = None
+    comments_count: int = 0
+    url: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    closed_at: datetime | None = None
+    version: int | None = None
+    sync_metadata: dict[str, Any] = field(default_factory=dict)
+    comments: list[Comment] | None = None  # filled only when asked for (show --comments)
+    # What the backend returned when this object was loaded: lets update_issue() send only the
+    # fields the caller changed and merge with concurrent edits of other fields.
+    _loaded: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.state, IssueState):
+            self.state = IssueState.parse(self.state)
+        self.labels = _unique(list(self.labels))
+        self.assignees = _unique(list(self.assignees))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Issue):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    # -- convenience -----------------------------------------------------------
+
+    @property
+    def assignee(self) -> str | None:
+        return self.assignees[0] if self.assignees else None
+
+    @assignee.setter
+    def assignee(self, value: str | None) -> None:
+        self.assignees = [value] if value else []
+
+    @property
+    def body(self) -> str:
+        return self.description
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state is IssueState.CLOSED
+
+    def editable_snapshot(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "description": self.description,
+            "state": self.state.value,
+            "labels": sorted(self.labels),
+            "assignees": sorted(self.assignees),
+            "milestone": self.milestone,
+            "sync_metadata": copy.deepcopy(self.sync_metadata),
+        }
+
+    def mark_loaded(self) -> Issue:
+        """Record the current field values as the base for change detection."""
+        self._loaded = self.editable_snapshot()
+        return self
+
+    def changed_fields(self) -> list[str]:
+        """Fields changed since the backend returned this object (all, if never loaded)."""
+        now = self.editable_snapshot()
+        if self._loaded is None:
+            return list(EDITABLE_FIELDS)
+        return [name for name in EDITABLE_FIELDS if now[name] != self._loaded[name]]
+
+    @property
+    def loaded_snapshot(self) -> dict[str, Any] | None:
+        return self._loaded
+
+    # -- serialisation ---------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "number": self.number,
+            "title": self.title,
+            "description": self.description,
+            "state": self.state.value,
+            "labels": list(self.labels),
+            "assignee": self.assignee,
+            "assignees": list(self.assignees),
+            "milestone": self.milestone,
+            "author": self.author,
+            "comments_count": self.comments_count,
+            "created_at": format_ts(self.created_at),
+            "updated_at": format_ts(self.updated_at),
+            "closed_at": format_ts(self.closed_at),
+            "url": self.url,
+            "id": self.id,
+            "version": self.version,
+            "sync_metadata": self.sync_metadata,
+        }
+        if self.comments is not None:
+            data["comments"] = [c.to_dict() for c in self.comments]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Issue:
+        assignees = data.get("assignees")
+        if assignees is None:
+            assignees = [data["assignee"]] if data.get("assignee") else []
+        comments = data.get("comments")
+        return cls(
+            number=data.get("number"),
+            title=data["title"],
+            description=data.get("description") or "",
+            state=IssueState.parse(data.get("state") or "open"),
+            labels=list(data.get("labels") or []),
+            assignees=list(assignees),
+            milestone=data.get("milestone"),
+            author=data.get("author"),
+            comments_count=int(data.get("comments_count") or 0),
+            created_at=parse_ts(data.get("created_at")),
+            updated_at=parse_ts(data.get("updated_at")),
+            closed_at=parse_ts(data.get("closed_at")),
+            url=data.get("url"),
+            id=data.get("id"),
+            version=data.get("version"),
+            sync_metadata=dict(data.get("sync_metadata") or {}),
+            comments=[Comment.from_dict(c) for c in comments] if comments is not None else None,
+        )
+
+
+# Issue fields selectable with ``--json FIELDS`` (README "JSON shapes").
+ISSUE_FIELDS = (
+    "number",
+    "title",
+    "description",
+    "state",
+    "labels",
+    "assignee",
+    "assignees",
+    "milestone",
+    "author",
+    "comments_count",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "url",
+    "id",
+    "version",
+    "sync_metadata",
+    "comments",
+)
+
+
+# --------------------------------------------------------------------------- filter
+
+SORT_KEYS = ("created", "updated", "number")
+
+
+@dataclass
+class IssueFilter:
+    """What ``list_issues`` returns. ``state=None`` or ``"all"`` means every state.
+
+    ``labels`` must all be present (AND). ``text`` is a full-text query over titles,
+    descriptions and comments. ``limit=None`` means no limit.
+    """
+
+    state: IssueState | str | None = IssueState.OPEN
+    labels: list[str] = field(default_factory=list)
+    assignee: str | None = None
+    milestone: str | None = None
+    author: str | None = None
+    text: str | None = None
+    updated_since: datetime | str | None = None
+    limit: int | None = 30
+    sort: str = "created"
+    direction: str = "desc"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.state, str):
+            self.state = None if self.state.strip().lower() == "all" else IssueState.parse(self.state)
+        if isinstance(self.labels, str):
+            self.labels = [self.labels]
+        self.labels = _unique([validate_label_name(name) for name in self.labels])
+        if isinstance(self.updated_since, str):
+            self.updated_since = parse_ts(self.updated_since)
+        if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 1):
+            raise ValidationError(f"limit must be a positive whole number, not {self.limit!r}")
+        if self.sort not in SORT_KEYS:
+            raise ValidationError(
+                f"unknown sort key {self.sort!r}", hint=f"expected one of: {', '.join(SORT_KEYS)}"
+            )
+        if self.direction not in ("asc", "desc"):
+            raise ValidationError(f"unknown direction {self.direction!r}", hint="expected asc or desc")
+
+    @property
+    def state_value(self) -> IssueState | None:
+        return self.state if isinstance(self.state, IssueState) else None
+
+    def matches(self, issue: Issue) -> bool:
+        """Reference semantics, used by backends that filter client-side and by tests."""
+        if self.state_value is not None and issue.state is not self.state_value:
+            return False
+        if any(label not in issue.labels for label in self.labels):
+            return False
+        if self.assignee is not None and self.assignee not in issue.assignees:
+            return False
+        if self.milestone is not None and issue.milestone != self.milestone:
+            return False
+        if self.author is not None and issue.author != self.author:
+            return False
+        since = self.updated_since
+        if isinstance(since, datetime) and (issue.updated_at is None or issue.updated_at < since):
+            return False
+        return True
