@@ -113,9 +113,7 @@ def validate_title(title: str) -> str:
     if not cleaned:
         raise ValidationError("title must not be empty")
     if len(cleaned) > TITLE_MAX:
-        raise ValidationError(
-            f"title is {len(cleaned)} characters long; the limit is {TITLE_MAX}"
-        )
+        raise ValidationError(f"title is {len(cleaned)} characters long; the limit is {TITLE_MAX}")
     if any(ch in cleaned for ch in "\r\n\x00"):
         raise ValidationError("title must be a single line")
     return cleaned
@@ -289,7 +287,15 @@ class Comment:
 
 
 # Fields an edit can change; used for field-level merge of concurrent edits.
-EDITABLE_FIELDS = ("title", "description", "state", "labels", "assignees", "milestone", "sync_metadata")
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "state",
+    "labels",
+    "assignees",
+    "milestone",
+    "sync_metadata",
+)
 
 
 @dataclass(eq=False)
@@ -481,7 +487,9 @@ class IssueFilter:
 
     def __post_init__(self) -> None:
         if isinstance(self.state, str):
-            self.state = None if self.state.strip().lower() == "all" else IssueState.parse(self.state)
+            self.state = (
+                None if self.state.strip().lower() == "all" else IssueState.parse(self.state)
+            )
         if isinstance(self.labels, str):
             self.labels = [self.labels]
         self.labels = _unique([validate_label_name(name) for name in self.labels])
@@ -494,7 +502,9 @@ class IssueFilter:
                 f"unknown sort key {self.sort!r}", hint=f"expected one of: {', '.join(SORT_KEYS)}"
             )
         if self.direction not in ("asc", "desc"):
-            raise ValidationError(f"unknown direction {self.direction!r}", hint="expected asc or desc")
+            raise ValidationError(
+                f"unknown direction {self.direction!r}", hint="expected asc or desc"
+            )
 
     @property
     def state_value(self) -> IssueState | None:

@@ -1,0 +1,823 @@
+"""The embedded local backend: issues in one SQLite file, fully offline.
+
+Numbers are allocated from a counter row inside the creating transaction, so two processes
+creating at once never share a number. Every change bumps the issue's ``version`` and a global
+``change_seq`` (the change feed sync reads). Edits are merged field by field with concurrent
+edits (see ``_merge``); only a concurrent change of the same field is a ``Conflict``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from issue_core.backends.local.query import build_issue_query, fts_query
+from issue_core.backends.local.store import Store
+from issue_core.core.errors import Conflict, NotFound, ValidationError
+from issue_core.core.interfaces import (
+    BackendInfo,
+    Capability,
+    Change,
+    ConfigOption,
+    SyncableBackend,
+)
+from issue_core.core.models import (
+    Comment,
+    Issue,
+    IssueFilter,
+    IssueState,
+    Label,
+    Milestone,
+    MilestoneState,
+    User,
+    format_ts,
+    parse_ts,
+    utcnow,
+    validate_color,
+    validate_comment,
+    validate_description,
+    validate_label_name,
+    validate_title,
+)
+
+DEFAULT_PATH = ".issue-core/issues.db"
+
+_ISSUE_COLUMNS = (
+    "i.id, i.uid, i.number, i.title, i.description, i.state, i.author, i.sync_metadata, "
+    "i.version, i.comments_count, i.change_seq, i.created_at, i.updated_at, i.closed_at, "
+    "m.title AS milestone_title"
+)
+
+
+def _now() -> str:
+    return format_ts(utcnow()) or ""
+
+
+def _new_uid() -> str:
+    return os.urandom(16).hex()
+
+
+def _placeholders(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+class LocalBackend(SyncableBackend):
+    type_name: ClassVar[str] = "local"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.LABELS,
+            Capability.MILESTONES,
+            Capability.COMMENTS,
+            Capability.USERS,
+            Capability.FULL_TEXT_SEARCH,
+            Capability.NATIVE_IN_PROGRESS,
+            Capability.OPTIMISTIC_CONCURRENCY,
+            Capability.CHANGE_FEED,
+            Capability.DELETE_ISSUES,
+        }
+    )
+    config_options: ClassVar[tuple[ConfigOption, ...]] = (
+        ConfigOption(
+            "path",
+            "Database path",
+            default=DEFAULT_PATH,
+            help="SQLite file; relative paths are relative to the project root",
+        ),
+    )
+
+    def __init__(self) -> None:
+        self._store: Store | None = None
+        self.identity = "unknown"
+        self.name: str | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def connect(self, config: Mapping[str, Any]) -> None:
+        path = config.get("path") or DEFAULT_PATH
+        if not isinstance(path, str):
+            raise ValidationError("the local backend's 'path' must be a string")
+        self._store = Store(path)
+        self.name = config.get("name")
+        identity = config.get("identity")
+        if not identity:
+            from issue_core.core.config import Config
+
+            identity = Config.load().identity()
+        self.identity = str(identity)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise ValidationError("the local backend is not connected; call connect() first")
+        return self._store
+
+    @property
+    def path(self) -> str:
+        return self.store.path
+
+    @property
+    def created_store_path(self) -> str | None:
+        return self.store.created_path
+
+    def init_store(self) -> str:
+        return self.store.ensure()
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    def test_connection(self) -> BackendInfo:
+        info = BackendInfo(
+            type=self.type_name, name=self.name, location=self.path, user=self.identity
+        )
+        if not os.path.exists(self.path):
+            info.checks["store"] = (True, "not created yet; the first write creates it")
+            return info
+        try:
+            with self.store.reader() as conn:
+                assert conn is not None
+                count = conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0]
+                check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            info.checks["store"] = (check == "ok", f"{count} issues, integrity {check}")
+            info.checks["writable"] = (
+                os.access(self.path, os.W_OK),
+                "writable" if os.access(self.path, os.W_OK) else "file is read-only",
+            )
+        except Exception as exc:  # test_connection reports, never raises
+            info.checks["store"] = (False, getattr(exc, "message", str(exc)))
+        return info
+
+    def whoami(self) -> User:
+        with self.store.reader() as conn:
+            if conn is not None:
+                row = conn.execute(
+                    "SELECT username, name, email FROM users WHERE username = ?", (self.identity,)
+                ).fetchone()
+                if row is not None:
+                    return User(row["username"], row["name"], row["email"])
+        return User(self.identity)
+
+    # ------------------------------------------------------------------ reading issues
+
+    def list_issues(self, filter: IssueFilter | None = None) -> list[Issue]:
+        flt = filter or IssueFilter()
+        with self.store.reader() as conn:
+            if conn is None:
+                return []
+            label_ids = self._label_ids(conn, flt.labels)
+            if label_ids is None:  # a wanted label does not exist: nothing can match
+                return []
+            sql, params = build_issue_query(_ISSUE_COLUMNS, flt, label_ids)
+            rows = conn.execute(sql, params).fetchall()
+            return self._hydrate(conn, rows)
+
+    def get_issue_by_number(self, number: int, *, with_comments: bool = False) -> Issue:
+        with self.store.reader() as conn:
+            row = None
+            if conn is not None:
+                row = conn.execute(
+                    f"SELECT {_ISSUE_COLUMNS} FROM issues i "
+                    "LEFT JOIN milestones m ON m.id = i.milestone_id WHERE i.number = ?",
+                    (number,),
+                ).fetchone()
+            if conn is None or row is None:
+                raise NotFound(f"issue #{number} not found")
+            issue = self._hydrate(conn, [row])[0]
+            if with_comments:
+                issue.comments = self._comments(conn, row["id"], number)
+            return issue
+
+    def get_issue_by_id(self, issue_id: str) -> Issue:
+        with self.store.reader() as conn:
+            row = None
+            if conn is not None:
+                row = conn.execute(
+                    f"SELECT {_ISSUE_COLUMNS} FROM issues i "
+                    "LEFT JOIN milestones m ON m.id = i.milestone_id WHERE i.uid = ?",
+                    (issue_id,),
+                ).fetchone()
+            if conn is None or row is None:
+                raise NotFound(f"no issue with id {issue_id!r}")
+            return self._hydrate(conn, [row])[0]
+
+    def find_issue_by_marker(self, marker: str) -> Issue | None:
+        with self.store.reader() as conn:
+            if conn is None:
+                return None
+            row = conn.execute(
+                f"SELECT {_ISSUE_COLUMNS} FROM issues i "
+                "LEFT JOIN milestones m ON m.id = i.milestone_id "
+                "WHERE json_extract(i.sync_metadata, '$.marker') = ? LIMIT 1",
+                (marker,),
+            ).fetchone()
+            return self._hydrate(conn, [row])[0] if row is not None else None
+
+    def changes_since(self, cursor: str | None, *, limit: int = 500) -> tuple[list[Change], str]:
+        try:
+            after = int(cursor) if cursor else 0
+        except ValueError:
+            raise ValidationError(f"invalid change cursor {cursor!r}") from None
+        with self.store.reader() as conn:
+            if conn is None:
+                return [], str(after)
+            rows = conn.execute(
+                f"SELECT {_ISSUE_COLUMNS} FROM issues i "
+                "LEFT JOIN milestones m ON m.id = i.milestone_id "
+                "WHERE i.change_seq > ? ORDER BY i.change_seq LIMIT ?",
+                (after, limit),
+            ).fetchall()
+            changes = [
+                Change(issue, str(row["change_seq"]))
+                for issue, row in zip(self._hydrate(conn, rows), rows, strict=True)
+            ]
+            tombstones = conn.execute(
+                "SELECT uid, number, change_seq FROM tombstones WHERE change_seq > ? "
+                "ORDER BY change_seq LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        for tomb in tombstones:
+            gone = Issue(title="(deleted)", number=tomb["number"], id=tomb["uid"])
+            changes.append(Change(gone, str(tomb["change_seq"]), deleted=True))
+        changes.sort(key=lambda change: int(change.cursor))
+        changes = changes[:limit]
+        return changes, changes[-1].cursor if changes else str(after)
+
+    # ------------------------------------------------------------------ writing issues
+
+    def create_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
+        title = validate_title(issue.title)
+        description = validate_description(issue.description)
+        labels = [validate_label_name(name) for name in issue.labels]
+        metadata = _metadata_json(issue.sync_metadata)
+        state = IssueState.parse(issue.state)
+        now = _now()
+        with self.store.writer() as conn:
+            label_ids = self._require_labels(conn, labels, create=create_labels)
+            milestone_id = self._milestone_id(conn, issue.milestone)
+            number = _next(conn, "issue_number")
+            author = issue.author or self.identity
+            self._touch_users(conn, [author, *issue.assignees], now)
+            cursor = conn.execute(
+                "INSERT INTO issues (uid, number, title, description, state, milestone_id, "
+                "author, sync_metadata, version, change_seq, created_at, updated_at, closed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                (
+                    issue.id or _new_uid(),
+                    number,
+                    title,
+                    description,
+                    state.value,
+                    milestone_id,
+                    author,
+                    metadata,
+                    _next(conn, "change_seq"),
+                    format_ts(issue.created_at) or now,
+                    format_ts(issue.updated_at) or now,
+                    (format_ts(issue.closed_at) or now) if state is IssueState.CLOSED else None,
+                ),
+            )
+            row_id = cursor.lastrowid
+            assert row_id is not None
+            self._set_labels(conn, row_id, label_ids)
+            self._set_assignees(conn, row_id, issue.assignees)
+            conn.execute(
+                "INSERT INTO issues_fts (rowid, title, description, comments) VALUES (?, ?, ?, '')",
+                (row_id, title, description),
+            )
+        return self.get_issue_by_number(number)
+
+    def update_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
+        if issue.number is None:
+            raise ValidationError("cannot update an issue without a number")
+        changed = issue.changed_fields()
+        if not changed:
+            return self.get_issue_by_number(issue.number)
+        with self.store.writer() as conn:
+            current = self._load_for_update(conn, issue.number)
+            values = _merge(issue, changed, current)
+            self._apply(conn, current, values, create_labels=create_labels)
+        return self.get_issue_by_number(issue.number)
+
+    def delete_issue(self, number: int) -> None:
+        with self.store.writer() as conn:
+            row = conn.execute("SELECT id, uid FROM issues WHERE number = ?", (number,)).fetchone()
+            if row is None:
+                raise NotFound(f"issue #{number} not found")
+            conn.execute(
+                "INSERT INTO tombstones (uid, number, change_seq, deleted_at) VALUES (?, ?, ?, ?)",
+                (row["uid"], number, _next(conn, "change_seq"), _now()),
+            )
+            conn.execute("DELETE FROM issues_fts WHERE rowid = ?", (row["id"],))
+            conn.execute("DELETE FROM issues WHERE id = ?", (row["id"],))
+
+    def _load_for_update(self, conn: sqlite3.Connection, number: int) -> Issue:
+        row = conn.execute(
+            f"SELECT {_ISSUE_COLUMNS} FROM issues i "
+            "LEFT JOIN milestones m ON m.id = i.milestone_id WHERE i.number = ?",
+            (number,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"issue #{number} not found")
+        return self._hydrate(conn, [row])[0]
+
+    def _apply(
+        self,
+        conn: sqlite3.Connection,
+        current: Issue,
+        values: dict[str, Any],
+        *,
+        create_labels: bool,
+    ) -> None:
+        row = conn.execute("SELECT id FROM issues WHERE number = ?", (current.number,)).fetchone()
+        row_id = row["id"]
+        now = _now()
+        sets: dict[str, Any] = {}
+        if "title" in values:
+            sets["title"] = validate_title(values["title"])
+        if "description" in values:
+            sets["description"] = validate_description(values["description"])
+        if "state" in values:
+            state = IssueState.parse(values["state"])
+            sets["state"] = state.value
+            if state is IssueState.CLOSED and current.state is not IssueState.CLOSED:
+                sets["closed_at"] = now
+            elif state is not IssueState.CLOSED:
+                sets["closed_at"] = None
+        if "milestone" in values:
+            sets["milestone_id"] = self._milestone_id(conn, values["milestone"])
+        if "sync_metadata" in values:
+            sets["sync_metadata"] = _metadata_json(values["sync_metadata"])
+        if "labels" in values:
+            names = [validate_label_name(name) for name in values["labels"]]
+            self._set_labels(conn, row_id, self._require_labels(conn, names, create=create_labels))
+        if "assignees" in values:
+            self._touch_users(conn, values["assignees"], now)
+            self._set_assignees(conn, row_id, values["assignees"])
+        sets.update(updated_at=now, change_seq=_next(conn, "change_seq"))
+        assignments = ", ".join(f"{column} = ?" for column in sets)
+        conn.execute(
+            f"UPDATE issues SET {assignments}, version = version + 1 WHERE id = ?",
+            (*sets.values(), row_id),
+        )
+        if "title" in sets or "description" in sets:
+            conn.execute(
+                "UPDATE issues_fts SET title = ?, description = ? WHERE rowid = ?",
+                (
+                    sets.get("title", current.title),
+                    sets.get("description", current.description),
+                    row_id,
+                ),
+            )
+
+    # ------------------------------------------------------------------ comments
+
+    def list_comments(self, number: int) -> list[Comment]:
+        with self.store.reader() as conn:
+            row = None
+            if conn is not None:
+                row = conn.execute("SELECT id FROM issues WHERE number = ?", (number,)).fetchone()
+            if conn is None or row is None:
+                raise NotFound(f"issue #{number} not found")
+            return self._comments(conn, row["id"], number)
+
+    def add_comment(self, number: int, body: str) -> Comment:
+        body = validate_comment(body)
+        now = _now()
+        with self.store.writer() as conn:
+            row = conn.execute("SELECT id FROM issues WHERE number = ?", (number,)).fetchone()
+            if row is None:
+                raise NotFound(f"issue #{number} not found")
+            self._touch_users(conn, [self.identity], now)
+            cursor = conn.execute(
+                "INSERT INTO comments (issue_id, author, body, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (row["id"], self.identity, body, now, now),
+            )
+            conn.execute(
+                "UPDATE issues SET comments_count = comments_count + 1, version = version + 1, "
+                "updated_at = ?, change_seq = ? WHERE id = ?",
+                (now, _next(conn, "change_seq"), row["id"]),
+            )
+            conn.execute(
+                "UPDATE issues_fts SET comments = comments || ' ' || ? WHERE rowid = ?",
+                (body, row["id"]),
+            )
+        ts = parse_ts(now)
+        return Comment(
+            body=body,
+            author=self.identity,
+            id=str(cursor.lastrowid),
+            issue_number=number,
+            created_at=ts,
+            updated_at=ts,
+        )
+
+    def _comments(self, conn: sqlite3.Connection, row_id: int, number: int) -> list[Comment]:
+        rows = conn.execute(
+            "SELECT id, author, body, created_at, updated_at FROM comments "
+            "WHERE issue_id = ? ORDER BY id",
+            (row_id,),
+        ).fetchall()
+        return [
+            Comment(
+                body=r["body"],
+                author=r["author"],
+                id=str(r["id"]),
+                issue_number=number,
+                created_at=parse_ts(r["created_at"]),
+                updated_at=parse_ts(r["updated_at"]),
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ labels
+
+    def list_labels(self) -> list[Label]:
+        with self.store.reader() as conn:
+            if conn is None:
+                return []
+            rows = conn.execute(
+                "SELECT id, name, color, description FROM labels ORDER BY name_key"
+            ).fetchall()
+        return [Label(r["name"], r["color"], r["description"], str(r["id"])) for r in rows]
+
+    def create_label(self, label: Label) -> Label:
+        name = validate_label_name(label.name)
+        color = validate_color(label.color)
+        with self.store.writer() as conn:
+            if _label_row(conn, name) is not None:
+                raise Conflict(f"label {name!r} already exists")
+            cursor = conn.execute(
+                "INSERT INTO labels (name, name_key, color, description, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (name, name.lower(), color, label.description, _now()),
+            )
+        return Label(name, color, label.description, str(cursor.lastrowid))
+
+    def update_label(self, name: str, label: Label) -> Label:
+        new_name = validate_label_name(label.name)
+        with self.store.writer() as conn:
+            row = _label_row(conn, name)
+            if row is None:
+                raise NotFound(f"label {name!r} not found")
+            if new_name.lower() != row["name"].lower() and _label_row(conn, new_name) is not None:
+                raise Conflict(f"label {new_name!r} already exists")
+            color = validate_color(label.color) if label.color is not None else row["color"]
+            description = label.description if label.description is not None else row["description"]
+            conn.execute(
+                "UPDATE labels SET name = ?, name_key = ?, color = ?, description = ? WHERE id = ?",
+                (new_name, new_name.lower(), color, description, row["id"]),
+            )
+            if new_name != row["name"]:
+                self._bump_issues_with_label(conn, row["id"])
+        return Label(new_name, color, description, str(row["id"]))
+
+    def delete_label(self, name: str) -> None:
+        with self.store.writer() as conn:
+            row = _label_row(conn, name)
+            if row is None:
+                raise NotFound(f"label {name!r} not found")
+            self._bump_issues_with_label(conn, row["id"])
+            conn.execute("DELETE FROM labels WHERE id = ?", (row["id"],))
+
+    def _bump_issues_with_label(self, conn: sqlite3.Connection, label_id: int) -> None:
+        """Issues whose labels change through a label rename/delete are changed issues."""
+        issue_ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT issue_id FROM issue_labels WHERE label_id = ?", (label_id,)
+            ).fetchall()
+        ]
+        now = _now()
+        for issue_id in issue_ids:
+            conn.execute(
+                "UPDATE issues SET version = version + 1, updated_at = ?, change_seq = ? "
+                "WHERE id = ?",
+                (now, _next(conn, "change_seq"), issue_id),
+            )
+
+    def _label_ids(self, conn: sqlite3.Connection, names: Sequence[str]) -> list[int] | None:
+        """Ids of the named labels, or None when one of them does not exist."""
+        if not names:
+            return []
+        keys = [name.lower() for name in names]
+        rows = conn.execute(
+            f"SELECT id, name_key FROM labels WHERE name_key IN ({_placeholders(len(keys))})", keys
+        ).fetchall()
+        found = {r["name_key"]: r["id"] for r in rows}
+        if len(found) != len(set(keys)):
+            return None
+        return [found[key] for key in keys]
+
+    def _require_labels(
+        self, conn: sqlite3.Connection, names: Sequence[str], *, create: bool
+    ) -> list[int]:
+        ids: list[int] = []
+        for name in names:
+            row = _label_row(conn, name)
+            if row is None:
+                if not create:
+                    raise NotFound(
+                        f"label {name!r} does not exist",
+                        hint=f"create it with: issue label create {_shell_quote(name)}, "
+                        "or pass --create-labels",
+                    )
+                cursor = conn.execute(
+                    "INSERT INTO labels (name, name_key, created_at) VALUES (?, ?, ?)",
+                    (name, name.lower(), _now()),
+                )
+                assert cursor.lastrowid is not None
+                ids.append(cursor.lastrowid)
+            else:
+                ids.append(row["id"])
+        return ids
+
+    def _set_labels(self, conn: sqlite3.Connection, row_id: int, label_ids: Iterable[int]) -> None:
+        conn.execute("DELETE FROM issue_labels WHERE issue_id = ?", (row_id,))
+        conn.executemany(
+            "INSERT OR IGNORE INTO issue_labels (issue_id, label_id) VALUES (?, ?)",
+            [(row_id, label_id) for label_id in label_ids],
+        )
+
+    # ------------------------------------------------------------------ milestones
+
+    def list_milestones(self, state: MilestoneState | None = None) -> list[Milestone]:
+        with self.store.reader() as conn:
+            if conn is None:
+                return []
+            sql = (
+                "SELECT m.*, "
+                "(SELECT COUNT(*) FROM issues i WHERE i.milestone_id = m.id "
+                " AND i.state != 'closed') AS open_issues, "
+                "(SELECT COUNT(*) FROM issues i WHERE i.milestone_id = m.id "
+                " AND i.state = 'closed') AS closed_issues FROM milestones m"
+            )
+            params: tuple[Any, ...] = ()
+            if state is not None:
+                sql += " WHERE m.state = ?"
+                params = (MilestoneState.parse(state).value,)
+            rows = conn.execute(sql + " ORDER BY m.due_on IS NULL, m.due_on, m.title_key", params)
+            return [_milestone(r) for r in rows.fetchall()]
+
+    def create_milestone(self, milestone: Milestone) -> Milestone:
+        title = _milestone_title(milestone.title)
+        now = _now()
+        state = MilestoneState.parse(milestone.state)
+        with self.store.writer() as conn:
+            if _milestone_row(conn, title) is not None:
+                raise Conflict(f"milestone {title!r} already exists")
+            conn.execute(
+                "INSERT INTO milestones (title, title_key, description, state, due_on, "
+                "created_at, updated_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    title,
+                    title.lower(),
+                    milestone.description,
+                    state.value,
+                    format_ts(milestone.due_on),
+                    now,
+                    now,
+                    now if state is MilestoneState.CLOSED else None,
+                ),
+            )
+        return self._milestone_by_title(title)
+
+    def update_milestone(self, title: str, milestone: Milestone) -> Milestone:
+        new_title = _milestone_title(milestone.title)
+        now = _now()
+        state = MilestoneState.parse(milestone.state)
+        with self.store.writer() as conn:
+            row = _milestone_row(conn, title)
+            if row is None:
+                raise NotFound(f"milestone {title!r} not found")
+            if new_title.lower() != row["title_key"] and _milestone_row(conn, new_title):
+                raise Conflict(f"milestone {new_title!r} already exists")
+            closed_at = row["closed_at"]
+            if state is MilestoneState.CLOSED and row["state"] != "closed":
+                closed_at = now
+            elif state is MilestoneState.OPEN:
+                closed_at = None
+            conn.execute(
+                "UPDATE milestones SET title = ?, title_key = ?, description = ?, state = ?, "
+                "due_on = ?, updated_at = ?, closed_at = ? WHERE id = ?",
+                (
+                    new_title,
+                    new_title.lower(),
+                    milestone.description,
+                    state.value,
+                    format_ts(milestone.due_on),
+                    now,
+                    closed_at,
+                    row["id"],
+                ),
+            )
+        return self._milestone_by_title(new_title)
+
+    def _milestone_by_title(self, title: str) -> Milestone:
+        for milestone in self.list_milestones():
+            if milestone.title.lower() == title.lower():
+                return milestone
+        raise NotFound(f"milestone {title!r} not found")
+
+    def _milestone_id(self, conn: sqlite3.Connection, title: str | None) -> int | None:
+        if title is None or title == "":
+            return None
+        row = _milestone_row(conn, title)
+        if row is None:
+            raise NotFound(
+                f"milestone {title!r} does not exist",
+                hint=f"create it with: issue milestone create {_shell_quote(title)}",
+            )
+        return int(row["id"])
+
+    # ------------------------------------------------------------------ users
+
+    def list_users(self) -> list[User]:
+        with self.store.reader() as conn:
+            if conn is None:
+                return [User(self.identity)]
+            rows = conn.execute("SELECT username, name, email FROM users ORDER BY username")
+            users = [User(r["username"], r["name"], r["email"]) for r in rows.fetchall()]
+        if all(user.username != self.identity for user in users):
+            users.append(User(self.identity))
+            users.sort(key=lambda user: user.username)
+        return users
+
+    def _touch_users(
+        self, conn: sqlite3.Connection, usernames: Iterable[str | None], now: str
+    ) -> None:
+        conn.executemany(
+            "INSERT INTO users (username, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(name, now) for name in dict.fromkeys(usernames) if name],
+        )
+
+    def _set_assignees(
+        self, conn: sqlite3.Connection, row_id: int, usernames: Sequence[str]
+    ) -> None:
+        conn.execute("DELETE FROM issue_assignees WHERE issue_id = ?", (row_id,))
+        conn.executemany(
+            "INSERT INTO issue_assignees (issue_id, username, position) VALUES (?, ?, ?)",
+            [(row_id, name, pos) for pos, name in enumerate(dict.fromkeys(usernames)) if name],
+        )
+
+    # ------------------------------------------------------------------ hydration
+
+    def _hydrate(self, conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[Issue]:
+        """Rows -> Issues, fetching labels and assignees for all rows in two queries."""
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        marks = _placeholders(len(ids))
+        labels: dict[int, list[str]] = {}
+        for r in conn.execute(
+            f"SELECT il.issue_id, l.name FROM issue_labels il JOIN labels l ON l.id = il.label_id "
+            f"WHERE il.issue_id IN ({marks}) ORDER BY l.name_key",
+            ids,
+        ):
+            labels.setdefault(r[0], []).append(r[1])
+        assignees: dict[int, list[str]] = {}
+        for r in conn.execute(
+            f"SELECT issue_id, username FROM issue_assignees WHERE issue_id IN ({marks}) "
+            "ORDER BY position",
+            ids,
+        ):
+            assignees.setdefault(r[0], []).append(r[1])
+        return [
+            Issue(
+                number=row["number"],
+                title=row["title"],
+                description=row["description"],
+                state=IssueState(row["state"]),
+                labels=labels.get(row["id"], []),
+                assignees=assignees.get(row["id"], []),
+                milestone=row["milestone_title"],
+                id=row["uid"],
+                author=row["author"],
+                comments_count=row["comments_count"],
+                created_at=parse_ts(row["created_at"]),
+                updated_at=parse_ts(row["updated_at"]),
+                closed_at=parse_ts(row["closed_at"]),
+                version=row["version"],
+                sync_metadata=json.loads(row["sync_metadata"]),
+            ).mark_loaded()
+            for row in rows
+        ]
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _next(conn: sqlite3.Connection, counter: str) -> int:
+    """Allocate the next value of a counter; atomic because it runs in the write transaction."""
+    row = conn.execute(
+        "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", (counter,)
+    ).fetchone()
+    return int(row[0])
+
+
+def _label_row(conn: sqlite3.Connection, name: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT id, name, color, description FROM labels WHERE name_key = ?",
+        (name.strip().lower(),),
+    ).fetchone()
+    return row
+
+
+def _milestone_row(conn: sqlite3.Connection, title: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM milestones WHERE title_key = ?", (title.strip().lower(),)
+    ).fetchone()
+    return row
+
+
+def _milestone_title(title: str) -> str:
+    cleaned = (title or "").strip()
+    if not cleaned:
+        raise ValidationError("milestone title must not be empty")
+    if len(cleaned) > 255:
+        raise ValidationError("milestone title is longer than 255 characters")
+    return cleaned
+
+
+def _milestone(row: sqlite3.Row) -> Milestone:
+    return Milestone(
+        title=row["title"],
+        description=row["description"],
+        state=MilestoneState(row["state"]),
+        due_on=parse_ts(row["due_on"]),
+        id=str(row["id"]),
+        open_issues=row["open_issues"],
+        closed_issues=row["closed_issues"],
+        created_at=parse_ts(row["created_at"]),
+        updated_at=parse_ts(row["updated_at"]),
+        closed_at=parse_ts(row["closed_at"]),
+    )
+
+
+def _metadata_json(metadata: Any) -> str:
+    if not isinstance(metadata, dict):
+        raise ValidationError("sync_metadata must be a JSON object")
+    try:
+        return json.dumps(metadata, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"sync_metadata is not JSON-serialisable: {exc}") from exc
+
+
+def _shell_quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _merge(issue: Issue, changed: list[str], current: Issue) -> dict[str, Any]:
+    """The field values to write: the caller's changes merged onto the stored issue.
+
+    When the stored issue moved on since the caller loaded it, a field the caller changed that
+    was also changed in the store (to something else) is a conflict. Labels and assignees are
+    sets, so concurrent additions and removals merge; sync_metadata merges key by key.
+    """
+    mine = issue.editable_snapshot()
+    base = issue.loaded_snapshot
+    if base is None or issue.version is None or issue.version == current.version:
+        return {name: mine[name] for name in changed}
+    theirs = current.editable_snapshot()
+    values: dict[str, Any] = {}
+    clashes: list[str] = []
+    for name in changed:
+        if name in ("labels", "assignees"):
+            added = [v for v in mine[name] if v not in base[name]]
+            removed = set(base[name]) - set(mine[name])
+            stored = getattr(current, name)
+            values[name] = [v for v in stored if v not in removed] + [
+                v for v in added if v not in stored
+            ]
+        elif name == "sync_metadata":
+            merged = dict(theirs[name])
+            for key in set(mine[name]) | set(base[name]):
+                ours, orig = mine[name].get(key, _MISSING), base[name].get(key, _MISSING)
+                if ours == orig:
+                    continue
+                if theirs[name].get(key, _MISSING) not in (orig, ours):
+                    clashes.append(f"sync_metadata.{key}")
+                if ours is _MISSING:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = ours
+            values[name] = merged
+        elif theirs[name] not in (base[name], mine[name]):
+            clashes.append(name)
+        else:
+            values[name] = mine[name]
+    if clashes:
+        raise Conflict(
+            f"issue #{current.number} was changed by someone else since it was read "
+            f"(version {issue.version} -> {current.version}); conflicting: {', '.join(clashes)}",
+            hint="re-read the issue and apply the change again",
+        )
+    return values
+
+
+_MISSING = object()

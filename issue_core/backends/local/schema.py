@@ -1,0 +1,122 @@
+"""The local store's schema, as an ordered list of migrations.
+
+``PRAGMA user_version`` records the schema version. Each migration runs in one transaction, so a
+store is always at exactly one version. A store whose version is newer than ``SCHEMA_VERSION``
+was written by a newer issue-core and is refused rather than guessed at.
+
+The SQL is kept portable on purpose (no ``COLLATE NOCASE``, no ``AUTOINCREMENT``, ``name_key``
+columns for case-insensitive uniqueness, a counter table for number allocation), so that a later
+PostgreSQL implementation of the same store can share it. Only the FTS5 table is SQLite-specific.
+
+Room is left for later issues: claims/leases, dependencies and an event log get tables of their
+own keyed by ``issues.id``; sync mappings key on ``issues.uid`` (stable across renumbering).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # ---------------------------------------------------------------- version 1
+    """
+    CREATE TABLE counters (
+        name  TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    INSERT INTO counters (name, value) VALUES ('issue_number', 0), ('change_seq', 0);
+
+    CREATE TABLE users (
+        username   TEXT PRIMARY KEY,
+        name       TEXT,
+        email      TEXT,
+        created_at TEXT NOT NULL
+    );
+
+    CREATE TABLE milestones (
+        id          INTEGER PRIMARY KEY,
+        title       TEXT NOT NULL,
+        title_key   TEXT NOT NULL UNIQUE,
+        description TEXT,
+        state       TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
+        due_on      TEXT,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        closed_at   TEXT
+    );
+
+    CREATE TABLE labels (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL,
+        name_key    TEXT NOT NULL UNIQUE,
+        color       TEXT,
+        description TEXT,
+        created_at  TEXT NOT NULL
+    );
+
+    CREATE TABLE issues (
+        id             INTEGER PRIMARY KEY,
+        uid            TEXT NOT NULL UNIQUE,
+        number         INTEGER NOT NULL UNIQUE,
+        title          TEXT NOT NULL,
+        description    TEXT NOT NULL DEFAULT '',
+        state          TEXT NOT NULL DEFAULT 'open'
+                       CHECK (state IN ('open', 'in_progress', 'closed')),
+        milestone_id   INTEGER REFERENCES milestones (id) ON DELETE SET NULL,
+        author         TEXT,
+        sync_metadata  TEXT NOT NULL DEFAULT '{}',
+        version        INTEGER NOT NULL DEFAULT 1,
+        comments_count INTEGER NOT NULL DEFAULT 0,
+        change_seq     INTEGER NOT NULL,
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL,
+        closed_at      TEXT
+    );
+    CREATE INDEX issues_state_created ON issues (state, created_at, number);
+    CREATE INDEX issues_created ON issues (created_at, number);
+    CREATE INDEX issues_state_updated ON issues (state, updated_at, number);
+    CREATE INDEX issues_updated ON issues (updated_at, number);
+    CREATE INDEX issues_milestone ON issues (milestone_id);
+    CREATE INDEX issues_author ON issues (author);
+    CREATE INDEX issues_change_seq ON issues (change_seq);
+
+    CREATE TABLE issue_labels (
+        issue_id INTEGER NOT NULL REFERENCES issues (id) ON DELETE CASCADE,
+        label_id INTEGER NOT NULL REFERENCES labels (id) ON DELETE CASCADE,
+        PRIMARY KEY (issue_id, label_id)
+    );
+    CREATE INDEX issue_labels_label ON issue_labels (label_id, issue_id);
+
+    CREATE TABLE issue_assignees (
+        issue_id INTEGER NOT NULL REFERENCES issues (id) ON DELETE CASCADE,
+        username TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (issue_id, username)
+    );
+    CREATE INDEX issue_assignees_user ON issue_assignees (username, issue_id);
+
+    CREATE TABLE comments (
+        id         INTEGER PRIMARY KEY,
+        issue_id   INTEGER NOT NULL REFERENCES issues (id) ON DELETE CASCADE,
+        author     TEXT,
+        body       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX comments_issue ON comments (issue_id, id);
+
+    -- Deleted issues stay visible to the change feed, so sync can propagate deletions.
+    CREATE TABLE tombstones (
+        uid        TEXT PRIMARY KEY,
+        number     INTEGER NOT NULL,
+        change_seq INTEGER NOT NULL,
+        deleted_at TEXT NOT NULL
+    );
+    CREATE INDEX tombstones_change_seq ON tombstones (change_seq);
+
+    -- Full-text index over titles, descriptions and comments; rowid = issues.id.
+    -- Maintained by the store (not triggers) so bulk imports can rebuild it once.
+    CREATE VIRTUAL TABLE issues_fts USING fts5 (
+        title, description, comments, tokenize = 'unicode61 remove_diacritics 2'
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

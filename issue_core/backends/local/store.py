@@ -1,0 +1,186 @@
+"""Opening, migrating and guarding the SQLite file; translating SQLite errors into typed ones.
+
+Writes run in ``BEGIN IMMEDIATE`` transactions: the write lock is taken up front, so two
+processes never deadlock upgrading read locks, and the busy timeout queues writers instead of
+surfacing "database is locked". Reads need no transaction (WAL gives each statement a snapshot).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from issue_core.backends.local.schema import MIGRATIONS, SCHEMA_VERSION
+from issue_core.core.errors import BackendUnavailable, IncompatibleStore, StoreError
+
+BUSY_TIMEOUT_S = 30.0
+GITIGNORE = "# issue-core: the local store and its caches are not source.\n*.db\n*.db-wal\n*.db-shm\n*.tmp\ncache/\n"
+
+
+@contextmanager
+def translated_errors(path: str) -> Iterator[None]:
+    """Turn SQLite's exceptions into one-line typed errors that name the store."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            raise BackendUnavailable(
+                f"the local store {path} stayed busy for {BUSY_TIMEOUT_S:.0f}s",
+                hint="another process holds a long write; retry",
+            ) from exc
+        if "readonly" in text or "read-only" in text:
+            raise StoreError(
+                f"the local store {path} is read-only", hint="check file permissions"
+            ) from exc
+        if "unable to open" in text:
+            raise StoreError(
+                f"cannot open the local store {path}", hint="check the path and permissions"
+            ) from exc
+        if "disk" in text or "full" in text:
+            raise StoreError(f"the local store {path} cannot be written: {text}") from exc
+        raise StoreError(f"the local store {path} failed: {text}") from exc
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"{path} is not an issue-core database or is corrupt ({exc})",
+            hint="restore it from a backup or move it aside",
+        ) from exc
+
+
+class Store:
+    """One SQLite connection to one store file, opened lazily.
+
+    ``path`` may not exist yet: ``reader()`` then yields ``None`` (an empty store, nothing is
+    created), and the first ``writer()`` creates it, recording ``created_path``.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = str(Path(path).expanduser())
+        self.created_path: str | None = None
+        self._conn: sqlite3.Connection | None = None
+        # The server shares one backend between threads; serialise use of the connection.
+        self._lock = threading.RLock()
+
+    # -- opening ----------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _check_version(self, conn: sqlite3.Connection) -> int:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise IncompatibleStore(
+                f"the local store {self.path} has schema version {version}, newer than this "
+                f"issue-core understands ({SCHEMA_VERSION})",
+                hint="upgrade issue-core",
+            )
+        return version
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        if self._check_version(conn) == SCHEMA_VERSION:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            version = self._check_version(conn)
+            for number in range(version, SCHEMA_VERSION):
+                for statement in _statements(MIGRATIONS[number]):
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _open(self, create: bool) -> sqlite3.Connection | None:
+        if self._conn is not None:
+            return self._conn
+        exists = os.path.exists(self.path)
+        if not exists and not create:
+            return None
+        with translated_errors(self.path):
+            if not exists:
+                self._prepare_folder()
+            conn = self._connect()
+            try:
+                if not exists or conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
+                self._migrate(conn)
+            except BaseException:
+                conn.close()
+                raise
+            if not exists:
+                os.chmod(self.path, 0o600)
+                self.created_path = self.path
+        self._conn = conn
+        return conn
+
+    def _prepare_folder(self) -> None:
+        folder = Path(self.path).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {folder}: {exc.strerror or exc}") from exc
+        ignore = folder / ".gitignore"
+        if folder.name == ".issue-core" and not ignore.exists():
+            try:
+                ignore.write_text(GITIGNORE)
+            except OSError:
+                pass  # only a convenience: the store works without it
+
+    def ensure(self) -> str:
+        """Create the store if needed; returns its path."""
+        with self._lock:
+            self._open(create=True)
+        return self.path
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def reader(self) -> Iterator[sqlite3.Connection | None]:
+        with self._lock, translated_errors(self.path):
+            yield self._open(create=False)
+
+    @contextmanager
+    def writer(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, translated_errors(self.path):
+            conn = self._open(create=True)
+            assert conn is not None
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script on ';' at line ends (our scripts have no ';' inside strings)."""
+    buffer: list[str] = []
+    for line in script.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("--"):
+            continue
+        buffer.append(line)
+        if stripped.endswith(";"):
+            yield "\n".join(buffer)
+            buffer = []
+    if buffer:
+        yield "\n".join(buffer)
