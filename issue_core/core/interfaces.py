@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from issue_core.core.errors import Unsupported
@@ -28,7 +28,7 @@ from issue_core.core.models import (
 )
 
 
-class Capability(str, Enum):
+class Capability(StrEnum):
     """Optional abilities. Everything not listed here every backend must support."""
 
     LABELS = "labels"  # label CRUD (list/create/edit/delete)
@@ -42,9 +42,6 @@ class Capability(str, Enum):
     ATOMIC_CLAIMS = "atomic_claims"  # later: claims with leases
     DEPENDENCIES = "dependencies"  # later: issue dependencies
     DELETE_ISSUES = "delete_issues"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from issue_core.core.errors import ValidationError
@@ -61,13 +61,10 @@ def parse_ts(value: str | datetime | None) -> datetime | None:
 # --------------------------------------------------------------------------- enums
 
 
-class IssueState(str, Enum):
+class IssueState(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     CLOSED = "closed"
-
-    def __str__(self) -> str:
-        return self.value
 
     @classmethod
     def parse(cls, value: str | IssueState) -> IssueState:
@@ -84,12 +81,9 @@ class IssueState(str, Enum):
             ) from None
 
 
-class MilestoneState(str, Enum):
+class MilestoneState(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
-
-    def __str__(self) -> str:
-        return self.value
 
     @classmethod
     def parse(cls, value: str | MilestoneState) -> MilestoneState:
@@ -523,6 +517,7 @@ class IssueFilter:
         if self.author is not None and issue.author != self.author:
             return False
         since = self.updated_since
-        if isinstance(since, datetime) and (issue.updated_at is None or issue.updated_at < since):
-            return False
-        return True
+        stale = issue.updated_at is None or (
+            isinstance(since, datetime) and issue.updated_at < since
+        )
+        return not (isinstance(since, datetime) and stale)

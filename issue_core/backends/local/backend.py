@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from issue_core.backends.local.query import build_issue_query, fts_query
+from issue_core.backends.local.query import build_issue_query
 from issue_core.backends.local.store import Store
 from issue_core.core.errors import Conflict, NotFound, ValidationError
 from issue_core.core.interfaces import (

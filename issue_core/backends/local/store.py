@@ -18,7 +18,10 @@ from issue_core.backends.local.schema import MIGRATIONS, SCHEMA_VERSION
 from issue_core.core.errors import BackendUnavailable, IncompatibleStore, StoreError
 
 BUSY_TIMEOUT_S = 30.0
-GITIGNORE = "# issue-core: the local store and its caches are not source.\n*.db\n*.db-wal\n*.db-shm\n*.tmp\ncache/\n"
+GITIGNORE = (
+    "# issue-core: the local store and its caches are not source.\n"
+    "*.db\n*.db-wal\n*.db-shm\n*.tmp\ncache/\n"
+)
 
 
 @contextmanager

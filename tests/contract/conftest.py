@@ -1,0 +1,49 @@
+"""The behavioural contract every backend must meet, parametrised over backends.
+
+To run the suite against another backend, add an entry to ``BACKEND_FACTORIES``: a function
+taking pytest's ``request`` and ``tmp_path`` and returning a *connected* backend whose
+repository starts empty. Backend-specific setup (fake servers ...) lives in the factory.
+Observable differences between backends are declared by capabilities, never by backend name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from issue_core.core.interfaces import IssueBackend
+
+BackendFactory = Callable[[pytest.FixtureRequest, Path], IssueBackend]
+
+
+def _local(request: pytest.FixtureRequest, tmp_path: Path) -> IssueBackend:
+    from issue_core.backends.local import LocalBackend
+
+    backend = LocalBackend()
+    backend.connect({"path": str(tmp_path / "store" / "issues.db"), "identity": "tester"})
+    return backend
+
+
+BACKEND_FACTORIES: dict[str, BackendFactory] = {"local": _local}
+
+
+def register_backend(name: str, factory: BackendFactory) -> None:
+    BACKEND_FACTORIES[name] = factory
+
+
+# Other conftest-style modules register their factories on import (e.g. the fake Gitea).
+try:  # pragma: no cover - present once the fake forges exist
+    from tests.contract import forge_backends  # noqa: F401
+except ImportError:
+    pass
+
+
+@pytest.fixture(params=sorted(BACKEND_FACTORIES))
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IssueBackend]:
+    instance = BACKEND_FACTORIES[request.param](request, tmp_path)
+    try:
+        yield instance
+    finally:
+        instance.close()

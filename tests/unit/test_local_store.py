@@ -1,0 +1,158 @@
+"""Behaviour particular to the local SQLite store: files, schema versions, damage, search."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from issue_core.backends.local import LocalBackend
+from issue_core.backends.local.query import fts_query
+from issue_core.backends.local.schema import SCHEMA_VERSION
+from issue_core.core.errors import IncompatibleStore, StoreError, ValidationError
+from issue_core.core.models import Issue, IssueFilter, Label
+
+
+def open_store(path) -> LocalBackend:
+    backend = LocalBackend()
+    backend.connect({"path": str(path), "identity": "tester"})
+    return backend
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / ".issue-core" / "issues.db"
+
+
+def test_reads_do_not_create_the_store(db_path):
+    backend = open_store(db_path)
+    assert backend.list_issues() == []
+    assert backend.list_labels() == []
+    assert backend.list_milestones() == []
+    assert not db_path.exists()
+    assert backend.created_store_path is None
+
+
+def test_first_write_creates_a_private_store_with_gitignore(db_path):
+    backend = open_store(db_path)
+    backend.create_issue(Issue(title="first"))
+    assert backend.created_store_path == str(db_path)
+    assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
+    assert "*.db" in (db_path.parent / ".gitignore").read_text()
+    again = open_store(db_path)
+    again.create_issue(Issue(title="second"))
+    assert again.created_store_path is None
+
+
+def test_init_store_is_idempotent(db_path):
+    backend = open_store(db_path)
+    assert backend.init_store() == str(db_path)
+    assert backend.init_store() == str(db_path)
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_store_from_a_newer_version_is_refused_and_left_alone(db_path):
+    open_store(db_path).create_issue(Issue(title="precious"))
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    before = db_path.read_bytes()
+    with pytest.raises(IncompatibleStore, match="newer"):
+        open_store(db_path).list_issues()
+    assert db_path.read_bytes() == before
+
+
+def test_corrupt_file_is_a_store_error(db_path):
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(StoreError, match="not an issue-core database or is corrupt"):
+        open_store(db_path).list_issues()
+    with pytest.raises(StoreError):
+        open_store(db_path).create_issue(Issue(title="x"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_file_is_a_store_error(db_path):  # pragma: no cover - CI runs as root
+    open_store(db_path).create_issue(Issue(title="x"))
+    os.chmod(db_path, 0o400)
+    with pytest.raises(StoreError, match="read-only"):
+        open_store(db_path).create_issue(Issue(title="y"))
+
+
+def test_read_only_connection_reports_read_only(db_path, monkeypatch):
+    """Root ignores permissions, so force SQLite's own read-only mode to check the message."""
+    open_store(db_path).create_issue(Issue(title="x"))
+    backend = open_store(db_path)
+    backend.list_issues()  # opens the connection
+    backend.store._conn.execute("PRAGMA query_only = ON")
+    with pytest.raises(StoreError, match="read-only"):
+        backend.create_issue(Issue(title="y"))
+    assert [i.title for i in open_store(db_path).list_issues()] == ["x"]
+
+
+def test_labels_are_case_insensitive_but_keep_their_spelling(db_path):
+    backend = open_store(db_path)
+    backend.create_label(Label(name="Bug"))
+    issue = backend.create_issue(Issue(title="x", labels=["bug"]))
+    assert issue.labels == ["Bug"]
+    assert len(backend.list_issues(IssueFilter(labels=["BUG"]))) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("login", '"login"*'), ('a "b" OR c*', '"a" "b" "OR" "c"*'), ("---", None), ("", None)],
+)
+def test_search_text_is_never_parsed_as_fts_syntax(text, expected):
+    assert fts_query(text) == expected
+
+
+def test_search_with_syntax_characters_does_not_fail(db_path):
+    backend = open_store(db_path)
+    backend.create_issue(Issue(title='Quote " and NEAR( parens'))
+    assert len(backend.list_issues(IssueFilter(text='NEAR( "'))) == 1
+    assert backend.list_issues(IssueFilter(text="***")) == []
+
+
+def test_delete_leaves_a_tombstone_in_the_change_feed(db_path):
+    backend = open_store(db_path)
+    issue = backend.create_issue(Issue(title="short-lived"))
+    _, cursor = backend.changes_since(None)
+    backend.delete_issue(issue.number)
+    changes, _ = backend.changes_since(cursor)
+    assert [(c.issue.id, c.deleted) for c in changes] == [(issue.id, True)]
+    assert backend.list_issues(IssueFilter(state="all")) == []
+    with pytest.raises(ValidationError):
+        backend.changes_since("not-a-cursor")
+
+
+def test_label_rename_is_a_change_to_its_issues(db_path):
+    backend = open_store(db_path)
+    issue = backend.create_issue(Issue(title="x", labels=["old"]), create_labels=True)
+    _, cursor = backend.changes_since(None)
+    backend.update_label("old", Label(name="new"))
+    changes, _ = backend.changes_since(cursor)
+    assert [(c.issue.number, c.issue.labels) for c in changes] == [(issue.number, ["new"])]
+
+
+def test_numbers_are_never_reused_after_delete(db_path):
+    backend = open_store(db_path)
+    first = backend.create_issue(Issue(title="a"))
+    backend.delete_issue(first.number)
+    assert backend.create_issue(Issue(title="b")).number == first.number + 1
+
+
+def test_test_connection_reports_store_state(db_path):
+    backend = open_store(db_path)
+    assert backend.test_connection().ok
+    backend.create_issue(Issue(title="x"))
+    info = backend.test_connection()
+    assert info.ok and "1 issues" in info.checks["store"][1]
+    assert info.to_dict()["location"] == str(db_path)
+
+
+def test_unconnected_backend_says_so():
+    with pytest.raises(ValidationError, match="not connected"):
+        LocalBackend().list_issues()
