@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -44,17 +43,32 @@ class Capability(StrEnum):
     DELETE_ISSUES = "delete_issues"
 
 
-@dataclass
 class BackendInfo:
-    """What ``issue backend test`` reports. ``checks`` maps a check name to (ok, detail)."""
+    """What ``issue backend test`` reports. ``checks`` maps a check name to (ok, detail).
 
-    type: str
-    name: str | None = None
-    server_version: str | None = None
-    user: str | None = None
-    location: str | None = None
-    rate_limit_remaining: int | None = None
-    checks: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    (Plain classes here, not dataclasses: this module is on every command's start-up path.)
+    """
+
+    def __init__(
+        self,
+        type: str,
+        name: str | None = None,
+        server_version: str | None = None,
+        user: str | None = None,
+        location: str | None = None,
+        rate_limit_remaining: int | None = None,
+        checks: dict[str, tuple[bool, str]] | None = None,
+    ) -> None:
+        self.type = type
+        self.name = name
+        self.server_version = server_version
+        self.user = user
+        self.location = location
+        self.rate_limit_remaining = rate_limit_remaining
+        self.checks: dict[str, tuple[bool, str]] = checks if checks is not None else {}
+
+    def __repr__(self) -> str:
+        return f"BackendInfo({self.to_dict()!r})"
 
     @property
     def ok(self) -> bool:
@@ -73,19 +87,32 @@ class BackendInfo:
         }
 
 
-@dataclass(frozen=True)
 class ConfigOption:
     """One setting ``issue backend add`` asks for (as a prompt on a TTY, or as ``--<flag>``).
 
-    ``env_default`` names an environment variable whose *name* is stored (``token_env``): the
-    secret itself is never written anywhere.
+    ``key`` is the key in the backend's config table (``url``); ``prompt`` is shown on a TTY.
+    A ``token_env`` option stores the *name* of an environment variable: the secret itself is
+    never written anywhere.
     """
 
-    key: str  # key in the backend's config table, e.g. "url"
-    prompt: str  # shown on a TTY, e.g. "Server URL"
-    default: str | None = None
-    required: bool = True
-    help: str = ""
+    __slots__ = ("default", "help", "key", "prompt", "required")
+
+    def __init__(
+        self,
+        key: str,
+        prompt: str,
+        default: str | None = None,
+        required: bool = True,
+        help: str = "",
+    ) -> None:
+        self.key = key
+        self.prompt = prompt
+        self.default = default
+        self.required = required
+        self.help = help
+
+    def __repr__(self) -> str:
+        return f"ConfigOption({self.key!r}, {self.prompt!r}, default={self.default!r})"
 
 
 class IssueBackend(ABC):
@@ -219,13 +246,18 @@ class IssueBackend(ABC):
         raise NotImplementedError
 
 
-@dataclass
 class Change:
     """One entry of a change feed: the issue as it is now, and the cursor after it."""
 
-    issue: Issue
-    cursor: str
-    deleted: bool = False
+    __slots__ = ("cursor", "deleted", "issue")
+
+    def __init__(self, issue: Issue, cursor: str, deleted: bool = False) -> None:
+        self.issue = issue
+        self.cursor = cursor
+        self.deleted = deleted
+
+    def __repr__(self) -> str:
+        return f"Change(#{self.issue.number}, cursor={self.cursor!r}, deleted={self.deleted})"
 
 
 class SyncableBackend(IssueBackend):

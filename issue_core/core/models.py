@@ -9,7 +9,6 @@ ISO 8601 with a ``Z`` suffix (``2026-11-25T08:00:00Z``). Field names and their o
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -166,11 +165,34 @@ def _unique(values: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- entities
 
 
-@dataclass
-class User:
-    username: str
-    name: str | None = None
-    email: str | None = None
+class _Record:
+    """Value-object basics (repr, equality) for the models.
+
+    The models are plain classes rather than dataclasses on purpose: generating dataclass
+    methods costs ~1 ms per class at import, and every ``issue`` call imports this module.
+    ``_FIELDS`` lists the public attributes in declaration order.
+    """
+
+    _FIELDS: tuple[str, ...] = ()
+    __hash__ = None  # type: ignore[assignment]  # mutable value objects
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
+        return f"{type(self).__name__}({inner})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
+
+
+class User(_Record):
+    _FIELDS = ("username", "name", "email")
+
+    def __init__(self, username: str, name: str | None = None, email: str | None = None) -> None:
+        self.username = username
+        self.name = name
+        self.email = email
 
     def to_dict(self) -> dict[str, Any]:
         return {"username": self.username, "name": self.name, "email": self.email}
@@ -180,12 +202,20 @@ class User:
         return cls(username=data["username"], name=data.get("name"), email=data.get("email"))
 
 
-@dataclass
-class Label:
-    name: str
-    color: str | None = None
-    description: str | None = None
-    id: str | None = None  # backend-native id (Gitea label id ...), None for local
+class Label(_Record):
+    _FIELDS = ("name", "color", "description", "id")
+
+    def __init__(
+        self,
+        name: str,
+        color: str | None = None,
+        description: str | None = None,
+        id: str | None = None,  # backend-native id (Gitea label id ...)
+    ) -> None:
+        self.name = name
+        self.color = color
+        self.description = description
+        self.id = id
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -204,21 +234,43 @@ class Label:
         )
 
 
-@dataclass
-class Milestone:
-    title: str
-    description: str | None = None
-    state: MilestoneState = MilestoneState.OPEN
-    due_on: datetime | None = None
-    id: str | None = None
-    open_issues: int = 0
-    closed_issues: int = 0
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    closed_at: datetime | None = None
+class Milestone(_Record):
+    _FIELDS = (
+        "title",
+        "description",
+        "state",
+        "due_on",
+        "id",
+        "open_issues",
+        "closed_issues",
+        "created_at",
+        "updated_at",
+        "closed_at",
+    )
 
-    def __post_init__(self) -> None:
-        self.state = MilestoneState.parse(self.state)
+    def __init__(
+        self,
+        title: str,
+        description: str | None = None,
+        state: MilestoneState | str = MilestoneState.OPEN,
+        due_on: datetime | None = None,
+        id: str | None = None,
+        open_issues: int = 0,
+        closed_issues: int = 0,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+        closed_at: datetime | None = None,
+    ) -> None:
+        self.title = title
+        self.description = description
+        self.state = MilestoneState.parse(state)
+        self.due_on = due_on
+        self.id = id
+        self.open_issues = open_issues
+        self.closed_issues = closed_issues
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.closed_at = closed_at
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -249,14 +301,24 @@ class Milestone:
         )
 
 
-@dataclass
-class Comment:
-    body: str
-    author: str | None = None
-    id: str | None = None
-    issue_number: int | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+class Comment(_Record):
+    _FIELDS = ("body", "author", "id", "issue_number", "created_at", "updated_at")
+
+    def __init__(
+        self,
+        body: str,
+        author: str | None = None,
+        id: str | None = None,
+        issue_number: int | None = None,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+    ) -> None:
+        self.body = body
+        self.author = author
+        self.id = id
+        self.issue_number = issue_number
+        self.created_at = created_at
+        self.updated_at = updated_at
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -292,8 +354,7 @@ EDITABLE_FIELDS = (
 )
 
 
-@dataclass(eq=False)
-class Issue:
+class Issue(_Record):
     """An issue as every backend presents it.
 
     ``number`` is the human-facing number (``#12``); ``id`` is the backend's stable id (kept
@@ -302,32 +363,66 @@ class Issue:
     and agent state; backends round-trip it unchanged.
     """
 
-    title: str
-    description: str = ""
-    state: IssueState = IssueState.OPEN
-    labels: list[str] = field(default_factory=list)
-    assignees: list[str] = field(default_factory=list)
-    milestone: str | None = None
-    number: int | None = None
-    id: str | None = None
-    author: str | None = None
-    comments_count: int = 0
-    url: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    closed_at: datetime | None = None
-    version: int | None = None
-    sync_metadata: dict[str, Any] = field(default_factory=dict)
-    comments: list[Comment] | None = None  # filled only when asked for (show --comments)
-    # What the backend returned when this object was loaded: lets update_issue() send only the
-    # fields the caller changed and merge with concurrent edits of other fields.
-    _loaded: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    _FIELDS = (
+        "title",
+        "description",
+        "state",
+        "labels",
+        "assignees",
+        "milestone",
+        "number",
+        "id",
+        "author",
+        "comments_count",
+        "url",
+        "created_at",
+        "updated_at",
+        "closed_at",
+        "version",
+        "sync_metadata",
+        "comments",
+    )
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.state, IssueState):
-            self.state = IssueState.parse(self.state)
-        self.labels = _unique(list(self.labels))
-        self.assignees = _unique(list(self.assignees))
+    def __init__(
+        self,
+        title: str,
+        description: str = "",
+        state: IssueState | str = IssueState.OPEN,
+        labels: list[str] | None = None,
+        assignees: list[str] | None = None,
+        milestone: str | None = None,
+        number: int | None = None,
+        id: str | None = None,
+        author: str | None = None,
+        comments_count: int = 0,
+        url: str | None = None,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+        closed_at: datetime | None = None,
+        version: int | None = None,
+        sync_metadata: dict[str, Any] | None = None,
+        comments: list[Comment] | None = None,  # filled only when asked for (show --comments)
+    ) -> None:
+        self.title = title
+        self.description = description
+        self.state = IssueState.parse(state)
+        self.labels = _unique(list(labels or ()))
+        self.assignees = _unique(list(assignees or ()))
+        self.milestone = milestone
+        self.number = number
+        self.id = id
+        self.author = author
+        self.comments_count = comments_count
+        self.url = url
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.closed_at = closed_at
+        self.version = version
+        self.sync_metadata: dict[str, Any] = sync_metadata if sync_metadata is not None else {}
+        self.comments = comments
+        # What the backend returned when this object was loaded: lets update_issue() send only
+        # the fields the caller changed and merge with concurrent edits of other fields.
+        self._loaded: dict[str, Any] | None = None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Issue):
@@ -460,45 +555,65 @@ ISSUE_FIELDS = (
 SORT_KEYS = ("created", "updated", "number")
 
 
-@dataclass
-class IssueFilter:
+class IssueFilter(_Record):
     """What ``list_issues`` returns. ``state=None`` or ``"all"`` means every state.
 
     ``labels`` must all be present (AND). ``text`` is a full-text query over titles,
     descriptions and comments. ``limit=None`` means no limit.
     """
 
-    state: IssueState | str | None = IssueState.OPEN
-    labels: list[str] = field(default_factory=list)
-    assignee: str | None = None
-    milestone: str | None = None
-    author: str | None = None
-    text: str | None = None
-    updated_since: datetime | str | None = None
-    limit: int | None = 30
-    sort: str = "created"
-    direction: str = "desc"
+    _FIELDS = (
+        "state",
+        "labels",
+        "assignee",
+        "milestone",
+        "author",
+        "text",
+        "updated_since",
+        "limit",
+        "sort",
+        "direction",
+    )
 
-    def __post_init__(self) -> None:
-        if isinstance(self.state, str):
-            self.state = (
-                None if self.state.strip().lower() == "all" else IssueState.parse(self.state)
-            )
-        if isinstance(self.labels, str):
-            self.labels = [self.labels]
-        self.labels = _unique([validate_label_name(name) for name in self.labels])
-        if isinstance(self.updated_since, str):
-            self.updated_since = parse_ts(self.updated_since)
-        if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 1):
-            raise ValidationError(f"limit must be a positive whole number, not {self.limit!r}")
-        if self.sort not in SORT_KEYS:
+    def __init__(
+        self,
+        state: IssueState | str | None = IssueState.OPEN,
+        labels: list[str] | str | None = None,
+        assignee: str | None = None,
+        milestone: str | None = None,
+        author: str | None = None,
+        text: str | None = None,
+        updated_since: datetime | str | None = None,
+        limit: int | None = 30,
+        sort: str = "created",
+        direction: str = "desc",
+    ) -> None:
+        if isinstance(state, str):
+            state = None if state.strip().lower() == "all" else IssueState.parse(state)
+        self.state: IssueState | None = state
+        if isinstance(labels, str):
+            labels = [labels]
+        self.labels = _unique([validate_label_name(name) for name in labels or ()])
+        self.assignee = assignee
+        self.milestone = milestone
+        self.author = author
+        self.text = text
+        self.updated_since = (
+            parse_ts(updated_since) if isinstance(updated_since, str) else updated_since
+        )
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+        ):
+            raise ValidationError(f"limit must be a positive whole number, not {limit!r}")
+        self.limit = limit
+        if sort not in SORT_KEYS:
             raise ValidationError(
-                f"unknown sort key {self.sort!r}", hint=f"expected one of: {', '.join(SORT_KEYS)}"
+                f"unknown sort key {sort!r}", hint=f"expected one of: {', '.join(SORT_KEYS)}"
             )
-        if self.direction not in ("asc", "desc"):
-            raise ValidationError(
-                f"unknown direction {self.direction!r}", hint="expected asc or desc"
-            )
+        self.sort = sort
+        if direction not in ("asc", "desc"):
+            raise ValidationError(f"unknown direction {direction!r}", hint="expected asc or desc")
+        self.direction = direction
 
     @property
     def state_value(self) -> IssueState | None:

@@ -156,3 +156,15 @@ def test_test_connection_reports_store_state(db_path):
 def test_unconnected_backend_says_so():
     with pytest.raises(ValidationError, match="not connected"):
         LocalBackend().list_issues()
+
+
+def test_bulk_create_is_all_or_nothing(db_path):
+    backend = open_store(db_path)
+    numbers = backend.bulk_create(
+        [Issue(title=f"t{i}", labels=["x"]) for i in range(5)], create_labels=True
+    )
+    assert numbers == [1, 2, 3, 4, 5]
+    with pytest.raises(ValidationError):
+        backend.bulk_create([Issue(title="fine"), Issue(title="")])
+    assert len(backend.list_issues(IssueFilter(state="all", limit=None))) == 5
+    assert backend.create_issue(Issue(title="next")).number == 6

@@ -248,46 +248,57 @@ class LocalBackend(SyncableBackend):
     # ------------------------------------------------------------------ writing issues
 
     def create_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
+        with self.store.writer() as conn:
+            number = self._insert_issue(conn, issue, create_labels=create_labels)
+        return self.get_issue_by_number(number)
+
+    def bulk_create(self, issues: Iterable[Issue], *, create_labels: bool = False) -> list[int]:
+        """Create many issues in one transaction (imports, benchmarks): all or nothing."""
+        with self.store.writer() as conn:
+            return [
+                self._insert_issue(conn, issue, create_labels=create_labels) for issue in issues
+            ]
+
+    def _insert_issue(self, conn: sqlite3.Connection, issue: Issue, *, create_labels: bool) -> int:
         title = validate_title(issue.title)
         description = validate_description(issue.description)
         labels = [validate_label_name(name) for name in issue.labels]
         metadata = _metadata_json(issue.sync_metadata)
         state = IssueState.parse(issue.state)
         now = _now()
-        with self.store.writer() as conn:
-            label_ids = self._require_labels(conn, labels, create=create_labels)
-            milestone_id = self._milestone_id(conn, issue.milestone)
-            number = _next(conn, "issue_number")
-            author = issue.author or self.identity
-            self._touch_users(conn, [author, *issue.assignees], now)
-            cursor = conn.execute(
-                "INSERT INTO issues (uid, number, title, description, state, milestone_id, "
-                "author, sync_metadata, version, change_seq, created_at, updated_at, closed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
-                (
-                    issue.id or _new_uid(),
-                    number,
-                    title,
-                    description,
-                    state.value,
-                    milestone_id,
-                    author,
-                    metadata,
-                    _next(conn, "change_seq"),
-                    format_ts(issue.created_at) or now,
-                    format_ts(issue.updated_at) or now,
-                    (format_ts(issue.closed_at) or now) if state is IssueState.CLOSED else None,
-                ),
-            )
-            row_id = cursor.lastrowid
-            assert row_id is not None
-            self._set_labels(conn, row_id, label_ids)
-            self._set_assignees(conn, row_id, issue.assignees)
-            conn.execute(
-                "INSERT INTO issues_fts (rowid, title, description, comments) VALUES (?, ?, ?, '')",
-                (row_id, title, description),
-            )
-        return self.get_issue_by_number(number)
+        label_ids = self._require_labels(conn, labels, create=create_labels)
+        milestone_id = self._milestone_id(conn, issue.milestone)
+        number = _next(conn, "issue_number")
+        author = issue.author or self.identity
+        self._touch_users(conn, [author, *issue.assignees], now)
+        cursor = conn.execute(
+            "INSERT INTO issues (uid, number, title, description, state, milestone_id, "
+            "author, sync_metadata, version, change_seq, created_at, updated_at, closed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            (
+                issue.id or _new_uid(),
+                number,
+                title,
+                description,
+                state.value,
+                milestone_id,
+                author,
+                metadata,
+                _next(conn, "change_seq"),
+                format_ts(issue.created_at) or now,
+                format_ts(issue.updated_at) or now,
+                (format_ts(issue.closed_at) or now) if state is IssueState.CLOSED else None,
+            ),
+        )
+        row_id = cursor.lastrowid
+        assert row_id is not None
+        self._set_labels(conn, row_id, label_ids)
+        self._set_assignees(conn, row_id, issue.assignees)
+        conn.execute(
+            "INSERT INTO issues_fts (rowid, title, description, comments) VALUES (?, ?, ?, '')",
+            (row_id, title, description),
+        )
+        return number
 
     def update_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
         if issue.number is None:

@@ -1,0 +1,184 @@
+"""Cold-process start-up of the `issue` CLI, reported as ratios to the interpreter floor.
+
+Every figure is the median of N whole-process runs (after one warm-up run that fills the OS
+cache). The floor is this virtual environment's `python -I -c pass`, measured in the same run,
+so the ratios stay comparable on a shared, noisy machine. Run with the venv's python:
+
+    .venv/bin/python bench/startup.py [--runs 15] [--json results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LABELS = ["bug", "ui", "docs", "backend", "p1", "p2"]
+
+
+def median_seconds(cmd: list[str], *, cwd: Path, env: dict[str, str], runs: int) -> float:
+    subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, check=True)  # warm-up
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, check=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def build_store(folder: Path, count: int, *, seed: int = 7) -> None:
+    """A git-less project folder whose zero-config store holds ``count`` varied issues."""
+    from issue_core.backends.local import LocalBackend
+    from issue_core.core.models import Issue, IssueState
+
+    rng = random.Random(seed)
+    backend = LocalBackend()
+    backend.connect({"path": str(folder / ".issue-core" / "issues.db"), "identity": "bench"})
+    states = [IssueState.OPEN] * 6 + [IssueState.IN_PROGRESS] + [IssueState.CLOSED] * 3
+    batch: list[Issue] = []
+    for i in range(count):
+        labels = [name for name in LABELS if rng.random() < 0.15]
+        batch.append(
+            Issue(
+                title=f"Issue {i}: {rng.choice(['fix', 'add', 'drop'])} the {rng.choice(LABELS)}",
+                description="Some words about the problem. " * rng.randint(1, 8),
+                state=rng.choice(states),
+                labels=labels,
+                assignees=[f"agent-{rng.randint(1, 20)}"] if rng.random() < 0.5 else [],
+            )
+        )
+        if len(batch) == 5_000:
+            backend.bulk_create(batch, create_labels=True)
+            batch = []
+    if batch:
+        backend.bulk_create(batch, create_labels=True)
+    for _ in range(5):
+        backend.add_comment(count // 2, "A comment with some text in it.")
+    backend.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--large", type=int, default=100_000, help="issues in the large store")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+
+    python = sys.executable
+    # Measure what an installed package does: with bytecode, never recompiling per process.
+    subprocess.run(
+        [python, "-m", "compileall", "-q", str(Path(__file__).parents[1] / "issue_core")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    issue = str(Path(python).with_name("issue"))
+    work = Path(tempfile.mkdtemp(prefix="issue-core-bench-"))
+    small, large = work / "small", work / "large"
+    small.mkdir()
+    large.mkdir()
+    t0 = time.perf_counter()
+    build_store(small, 1_000)
+    build_store(large, args.large)
+    print(f"built stores in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+
+    env = {
+        **os.environ,
+        "ISSUE_CORE_CONFIG_DIR": str(work / "config"),
+        "ISSUE_CORE_USER": "bench",
+        "NO_COLOR": "1",
+    }
+    env.pop("ISSUE_CORE_BACKEND", None)
+
+    def measure(cmd: list[str], cwd: Path) -> float:
+        return median_seconds(cmd, cwd=cwd, env=env, runs=args.runs)
+
+    floor = measure([python, "-I", "-c", "pass"], small)
+    rows = [
+        ("python -I -c pass (floor)", floor, None),
+        (
+            "python -I -c 'import click' (Click floor)",
+            measure([python, "-I", "-c", "import click"], small),
+            None,
+        ),
+        ("issue --version", measure([issue, "--version"], small), None),
+        (
+            "issue list --format json (1,000 issues)",
+            measure([issue, "list", "--format", "json"], small),
+            5.0,
+        ),
+        (
+            "issue list --format json --limit 1000 (1,000 issues)",
+            measure([issue, "list", "--format", "json", "--limit", "1000"], small),
+            None,
+        ),
+        (
+            f"issue list --state open --label bug --limit 50 --format json ({args.large:,} issues)",
+            measure(
+                [
+                    issue,
+                    "list",
+                    "--state",
+                    "open",
+                    "--label",
+                    "bug",
+                    "--limit",
+                    "50",
+                    "--format",
+                    "json",
+                ],
+                large,
+            ),
+            6.0,
+        ),
+        (
+            f"issue list --search problem --limit 50 --format json ({args.large:,} issues)",
+            measure(
+                [issue, "list", "--search", "problem", "--limit", "50", "--format", "json"], large
+            ),
+            None,
+        ),
+        (
+            "issue create TITLE --label bug (1,000 issues)",
+            measure([issue, "create", "Bench", "--label", "bug"], small),
+            5.0,
+        ),
+        (
+            "issue show 500 --comments (1,000 issues)",
+            measure([issue, "show", "500", "--comments"], small),
+            5.0,
+        ),
+        (
+            "issue show 500 --comments --format json",
+            measure([issue, "show", "500", "--comments", "--format", "json"], small),
+            5.0,
+        ),
+    ]
+
+    print(f"| command | median ms | × floor | target |\n|---|---:|---:|---|")
+    results = []
+    for name, seconds, target in rows:
+        ratio = seconds / floor
+        verdict = "" if target is None else (f"≤ {target:g}× {'✅' if ratio <= target else '❌'}")
+        print(f"| `{name}` | {seconds * 1000:.1f} | {ratio:.2f} | {verdict} |")
+        results.append(
+            {
+                "command": name,
+                "median_ms": round(seconds * 1000, 2),
+                "ratio": round(ratio, 3),
+                "target": target,
+            }
+        )
+    if args.json:
+        args.json.write_text(json.dumps({"runs": args.runs, "results": results}, indent=2))
+    return 0 if all(r["target"] is None or r["ratio"] <= r["target"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
