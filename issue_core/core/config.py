@@ -82,6 +82,20 @@ def repo_config_path(root: Path) -> Path:
     return root / STORE_DIRNAME / "config.toml"
 
 
+def login_name() -> str:
+    """The OS login name (what getpass.getuser does, without importing termios on every call)."""
+    for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        value = os.environ.get(variable)
+        if value:
+            return value
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # pragma: no cover - no passwd entry (some containers)
+        return "unknown"
+
+
 # --------------------------------------------------------------------------- reading
 
 
@@ -198,12 +212,7 @@ class Config:
             value = data.get("user")
             if isinstance(value, str) and value:
                 return value
-        import getpass
-
-        try:
-            return getpass.getuser()
-        except Exception:  # pragma: no cover - no login name at all (containers)
-            return "unknown"
+        return login_name()
 
     def implicit_local(self) -> BackendConfig:
         return BackendConfig(IMPLICIT_BACKEND, "local", {"path": DEFAULT_DB_RELPATH}, "implicit")
