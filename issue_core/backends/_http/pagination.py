@@ -1,0 +1,200 @@
+"""Read every page of a list: page/limit parameters, ``Link`` headers and total counts.
+
+When the first page says how many items or pages there are (``X-Total-Count``, GitLab's
+``X-Total``/``X-Total-Pages``, a ``Link rel="last"``), the other pages are fetched concurrently
+(bounded) and still yielded in order. Otherwise the ``next`` links are followed one by one.
+Items are yielded lazily: a caller that stops early (a ``--limit``) stops the fetching too.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from issue_core.core.errors import BackendUnavailable
+
+if TYPE_CHECKING:
+    from issue_core.backends._http.client import ApiResponse, HttpClient
+
+# A bound on runaway pagination (a server that always says "next").
+MAX_PAGES = 10_000
+
+_LINK_PART = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
+_REL = re.compile(r'rel\s*=\s*"?([^";]+)"?')
+
+
+@dataclass(frozen=True)
+class PageStyle:
+    """How a server names its paging parameters."""
+
+    page_param: str = "page"
+    size_param: str = "limit"
+    first_page: int = 1
+
+
+GITEA_PAGES = PageStyle(page_param="page", size_param="limit")
+GITHUB_PAGES = PageStyle(page_param="page", size_param="per_page")
+GITLAB_PAGES = PageStyle(page_param="page", size_param="per_page")
+
+
+def parse_link_header(value: str | None) -> dict[str, str]:
+    """``<url>; rel="next", <url>; rel="last"`` -> ``{"next": url, "last": url}``."""
+    links: dict[str, str] = {}
+    if not value:
+        return links
+    for match in _LINK_PART.finditer(value):
+        url, params = match.group(1), match.group(2)
+        rel = _REL.search(params or "")
+        if rel:
+            for name in rel.group(1).split():
+                links.setdefault(name.strip().lower(), url)
+    return links
+
+
+def _page_of(url: str, style: PageStyle) -> int | None:
+    values = parse_qs(urlsplit(url).query).get(style.page_param)
+    try:
+        return int(values[0]) if values else None
+    except ValueError:
+        return None
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def total_pages(
+    headers: Mapping[str, str], *, page_size: int, first_count: int, style: PageStyle
+) -> int | None:
+    """How many pages the list has, if the first response tells."""
+    pages = _int_header(headers, "x-total-pages")
+    if pages is not None:
+        return pages
+    total = _int_header(headers, "x-total-count")
+    if total is None:
+        total = _int_header(headers, "x-total")
+    if total is not None:
+        # A server may cap the page size below what was asked: trust what page 1 held.
+        size = first_count if 0 < first_count < min(page_size, total) else page_size
+        return max(1, math.ceil(total / max(1, size)))
+    last = parse_link_header(headers.get("link")).get("last")
+    if last:
+        return _page_of(last, style)
+    return None
+
+
+def _items(response: ApiResponse, path: str) -> list[Any]:
+    data = response.data
+    if data is None:  # Gitea answers an empty list with null on some endpoints
+        return []
+    if not isinstance(data, list):
+        raise BackendUnavailable(
+            f"expected a list from {path}, got {type(data).__name__}",
+            hint="is the URL the API's base URL?",
+        )
+    return data
+
+
+def paginate(
+    client: HttpClient,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    page_size: int,
+    style: PageStyle = GITEA_PAGES,
+    concurrency: int = 4,
+) -> Iterator[Any]:
+    """Yield every item of a paged list, in the server's order."""
+    base = {k: v for k, v in (params or {}).items() if v is not None}
+    base[style.size_param] = page_size
+
+    def fetch_response(page: int) -> ApiResponse:
+        return client.get(path, params={**base, style.page_param: page})
+
+    def fetch(page: int) -> list[Any]:
+        return _items(fetch_response(page), path)
+
+    first = fetch_response(style.first_page)
+    items = _items(first, path)
+    yield from items
+    if not items:
+        return
+    pages = total_pages(first.headers, page_size=page_size, first_count=len(items), style=style)
+    if pages is not None:
+        later = range(style.first_page + 1, style.first_page + pages)
+        yield from _concurrent_pages(fetch, later, concurrency)
+        return
+    yield from _sequential_pages(client, path, first, fetch_response, style, page_size)
+
+
+def _concurrent_pages(
+    fetch: Callable[[int], list[Any]], pages: range, concurrency: int
+) -> Iterator[Any]:
+    if len(pages) == 0:
+        return
+    if concurrency <= 1 or len(pages) == 1:
+        for page in pages:
+            yield from fetch(page)
+        return
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(pages)), thread_name_prefix="page")
+    pending: deque[Future[list[Any]]] = deque()
+    upcoming = iter(pages)
+    try:
+        for page in upcoming:
+            pending.append(pool.submit(fetch, page))
+            if len(pending) >= concurrency:
+                break
+        while pending:
+            batch = pending.popleft().result()
+            for page in upcoming:  # keep the window full while the caller consumes
+                pending.append(pool.submit(fetch, page))
+                break
+            yield from batch
+    finally:
+        # The caller may stop early (a limit was reached): drop pages not yet started.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _sequential_pages(
+    client: HttpClient,
+    path: str,
+    first: ApiResponse,
+    fetch_response: Callable[[int], ApiResponse],
+    style: PageStyle,
+    page_size: int,
+) -> Iterator[Any]:
+    response = first
+    page = style.first_page
+    count = len(_items(first, path))
+    # Once a server has spoken in paging headers, their absence means "last page".
+    has_paging_headers = False
+    for _ in range(MAX_PAGES):
+        headers = response.headers
+        has_paging_headers = has_paging_headers or "link" in headers or "x-next-page" in headers
+        next_link = parse_link_header(headers.get("link")).get("next")
+        next_page = _int_header(headers, "x-next-page")
+        if next_link:
+            response = client.get(next_link)
+        elif next_page:
+            page = next_page
+            response = fetch_response(page)
+        elif not has_paging_headers and count >= page_size:
+            page += 1  # no paging headers at all: keep asking until a short page
+            response = fetch_response(page)
+        else:
+            return
+        items = _items(response, path)
+        if not items:
+            return
+        count = len(items)
+        yield from items

@@ -1,0 +1,829 @@
+"""``GiteaBackend``: issue-core over one Gitea repository (REST ``/api/v1``).
+
+Differences from the local store, all documented in ``docs/backends/gitea.md``: ``in_progress`` is
+``open`` plus a label; ``sync_metadata`` lives in a hidden block at the end of the body; labels and
+milestones are addressed by name/title here and by id on the wire; ``version`` is ``updated_at``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from issue_core.backends.gitea import mapping
+from issue_core.core.errors import (
+    AuthError,
+    ConfigError,
+    Conflict,
+    IssueCoreError,
+    NotFound,
+    ValidationError,
+)
+from issue_core.core.interfaces import (
+    BackendInfo,
+    Capability,
+    Change,
+    ConfigOption,
+    SyncableBackend,
+)
+from issue_core.core.models import (
+    Comment,
+    Issue,
+    IssueFilter,
+    IssueState,
+    Label,
+    Milestone,
+    MilestoneState,
+    User,
+    format_ts,
+    parse_ts,
+    validate_color,
+    validate_comment,
+    validate_description,
+    validate_label_name,
+    validate_title,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from issue_core.backends.gitea.client import GiteaClient
+
+DEFAULT_TOKEN_ENV = "GITEA_API_TOKEN"
+DEFAULT_IN_PROGRESS_LABEL = "status/in-progress"
+IN_PROGRESS_COLOR = "fbca04"
+# How far back a retried create looks for the copy an ambiguous attempt may have written.
+# Generous, because the server's clock and ours may disagree.
+RECOVERY_WINDOW = timedelta(hours=1)
+# Marker lookups also scan this recent window, in case the search index lags behind.
+MARKER_SCAN_WINDOW = timedelta(minutes=15)
+
+
+def _api_base(url: str) -> str:
+    base = url.strip().rstrip("/")
+    return base if base.endswith("/api/v1") else f"{base}/api/v1"
+
+
+def _text_setting(config: Mapping[str, Any], key: str, default: str | None = None) -> str | None:
+    value = config.get(key, default)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or default
+
+
+def _number_setting(config: Mapping[str, Any], key: str, default: float) -> float:
+    value = config.get(key)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"gitea setting {key!r} must be a number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"gitea setting {key!r} must not be negative")
+    return number
+
+
+def _bool_setting(config: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = config.get(key)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"gitea setting {key!r} must be true or false, not {value!r}")
+
+
+class GiteaBackend(SyncableBackend):
+    type_name: ClassVar[str] = "gitea"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.LABELS,
+            Capability.MILESTONES,
+            Capability.COMMENTS,
+            Capability.USERS,
+            Capability.FULL_TEXT_SEARCH,
+            Capability.CHANGE_FEED,
+            Capability.DELETE_ISSUES,
+        }
+    )
+    config_options: ClassVar[tuple[ConfigOption, ...]] = (
+        ConfigOption("url", "Gitea URL", help="e.g. https://gitea.example.com"),
+        ConfigOption("owner", "Repository owner", help="user or organisation owning the repo"),
+        ConfigOption("repo", "Repository name"),
+        ConfigOption(
+            "token_env",
+            "Environment variable holding the access token",
+            default=DEFAULT_TOKEN_ENV,
+            help="the variable's name is stored, never the token",
+        ),
+        ConfigOption(
+            "in_progress_label",
+            "Label that marks in-progress issues",
+            default=DEFAULT_IN_PROGRESS_LABEL,
+            required=False,
+        ),
+    )
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        # transport/sleep/clock are injection points for tests (httpx.MockTransport, fake time).
+        self._transport = transport
+        self._sleep = sleep
+        self._clock = clock
+        self._client: GiteaClient | None = None
+        self.in_progress_label = DEFAULT_IN_PROGRESS_LABEL
+        self.token_env = DEFAULT_TOKEN_ENV
+        self._labels: dict[str, Label] | None = None
+        self._milestones: dict[str, Milestone] | None = None
+        self._me: User | None = None
+        self._number_by_id: dict[str, int] = {}
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def connect(self, config: Mapping[str, Any]) -> None:
+        from issue_core.backends._http import (
+            HttpClient,
+            RateLimitPolicy,
+            ResponseCache,
+            RetryPolicy,
+            Timeouts,
+        )
+        from issue_core.backends.gitea.client import GiteaClient
+
+        url = _text_setting(config, "url")
+        owner = _text_setting(config, "owner")
+        repo = _text_setting(config, "repo")
+        missing = [
+            key for key, value in (("url", url), ("owner", owner), ("repo", repo)) if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"gitea backend needs {', '.join(missing)}",
+                hint="issue backend add NAME gitea --url URL --owner OWNER --repo REPO",
+            )
+        assert url and owner and repo
+        self.token_env = _text_setting(config, "token_env", DEFAULT_TOKEN_ENV) or DEFAULT_TOKEN_ENV
+        self.in_progress_label = validate_label_name(
+            _text_setting(config, "in_progress_label", DEFAULT_IN_PROGRESS_LABEL)
+            or DEFAULT_IN_PROGRESS_LABEL
+        )
+        token = os.environ.get(self.token_env, "").strip()
+        if not token:
+            raise AuthError(
+                f"no Gitea token: environment variable {self.token_env} is not set",
+                hint=f"create a token in Gitea (Settings > Applications) and export "
+                f"{self.token_env}=<token>",
+            )
+        page_size = config.get("page_size")
+        verify: bool | str = _bool_setting(config, "verify_tls", True)
+        ca_bundle = _text_setting(config, "ca_bundle")
+        if ca_bundle and verify:
+            verify = os.path.expanduser(ca_bundle)
+        http = HttpClient(
+            _api_base(url),
+            token=token,
+            auth_scheme="token",
+            timeouts=Timeouts(
+                connect=_number_setting(config, "connect_timeout", 10.0),
+                read=_number_setting(config, "timeout", 30.0),
+            ),
+            retry=RetryPolicy(attempts=1 + int(_number_setting(config, "max_retries", 2))),
+            rate_limit=RateLimitPolicy(
+                max_wait=_number_setting(config, "rate_limit_max_wait", 60.0)
+            ),
+            cache=ResponseCache(token=token) if _bool_setting(config, "http_cache", True) else None,
+            auth_hint=f"check the token in ${self.token_env}",
+            verify=verify,
+            page_concurrency=int(_number_setting(config, "page_concurrency", 4)),
+            transport=self._transport,
+            sleep=self._sleep,
+            clock=self._clock,
+        )
+        self._client = GiteaClient(
+            http, owner, repo, page_size=int(page_size) if page_size else None
+        )
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.http.close()
+
+    @property
+    def client(self) -> GiteaClient:
+        if self._client is None:
+            raise ConfigError("the gitea backend is not connected", hint="call connect(config)")
+        return self._client
+
+    @property
+    def stats(self) -> Any:
+        """Request counters of the HTTP layer (``stats.requests`` ...)."""
+        return self.client.http.stats
+
+    @property
+    def _where(self) -> str:
+        return f"{self.client.owner}/{self.client.repo}"
+
+    # -- identity and health ---------------------------------------------------------------
+
+    def whoami(self) -> User:
+        if self._me is None:
+            self._me = mapping.user_from_wire(self.client.current_user())
+        return self._me
+
+    def test_connection(self) -> BackendInfo:
+        client = self.client
+        info = BackendInfo(type=self.type_name, location=f"{client.http.base_url} {self._where}")
+        try:
+            version = str(client.version().get("version") or "unknown")
+            info.server_version = version
+            info.checks["server"] = (True, f"Gitea {version} at {client.http.host}")
+        except AuthError:
+            # Gitea refuses every call, /version included, when the token is invalid:
+            # the server answered, so it is reachable; the auth check explains the rest.
+            info.checks["server"] = (
+                True,
+                f"{client.http.host} answered (version needs a valid token)",
+            )
+        except IssueCoreError as exc:
+            info.checks["server"] = (False, _reason(exc, f"cannot use {client.http.host}"))
+            for name in ("authentication", "repository", "permissions"):
+                info.checks[name] = (False, "skipped: server not reachable")
+            return info
+        try:
+            me = self.whoami()
+            info.user = me.username
+            info.checks["authentication"] = (True, f"authenticated as {me.username}")
+        except IssueCoreError as exc:
+            info.checks["authentication"] = (
+                False,
+                _reason(exc, f"the token in ${self.token_env} was rejected"),
+            )
+        try:
+            repo = client.repository()
+            info.name = str(repo.get("full_name") or self._where)
+            info.checks["repository"] = (True, f"{info.name} is accessible")
+            perms = repo.get("permissions") or {}
+            if perms.get("admin") or perms.get("push"):
+                info.checks["permissions"] = (True, "write access")
+            else:
+                info.checks["permissions"] = (
+                    False,
+                    "read-only access: editing issues, labels and milestones needs write access",
+                )
+        except NotFound:
+            info.checks["repository"] = (
+                False,
+                f"repository {self._where} not found (or not visible to this token)",
+            )
+            info.checks["permissions"] = (False, "skipped: repository not accessible")
+        except IssueCoreError as exc:
+            info.checks["repository"] = (False, _reason(exc, f"cannot read {self._where}"))
+            info.checks["permissions"] = (False, "skipped: repository not accessible")
+        limiter = client.http.rate_limiter
+        info.rate_limit_remaining = limiter.remaining
+        info.checks["rate_limit"] = (
+            (True, f"{limiter.remaining} requests left")
+            if limiter.remaining is not None
+            else (True, "no rate limit announced")
+        )
+        return info
+
+    # -- issues: reading -----------------------------------------------------------------------
+
+    def _to_issue(self, raw: Mapping[str, Any]) -> Issue:
+        issue = mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label)
+        if issue.id is not None and issue.number is not None:
+            self._number_by_id[issue.id] = issue.number
+        return issue
+
+    def _issues(self, params: Mapping[str, Any], *, wanted: int | None = None) -> Iterator[Issue]:
+        for raw in self.client.iter_issues(params, wanted=wanted):
+            if not mapping.is_pull_request(raw):
+                yield self._to_issue(raw)
+
+    def _filter_can_match(self, query: IssueFilter) -> bool:
+        """Gitea ignores unknown label/milestone names (returning *everything*): check first."""
+        labels = set(query.labels)
+        if query.state_value is IssueState.IN_PROGRESS:
+            labels.add(self.in_progress_label)
+        if labels and not labels <= set(self._label_map()):
+            return False
+        return not (query.milestone and query.milestone not in self._milestone_map())
+
+    def iter_issues(self, filter: IssueFilter | None = None) -> Iterator[Issue]:
+        query = filter or IssueFilter()
+        if not self._filter_can_match(query):
+            return
+        params = mapping.filter_params(query, in_progress_label=self.in_progress_label)
+        count = 0
+        for issue in self._issues(params, wanted=query.limit):
+            if query.matches(issue):
+                yield issue
+                count += 1
+                if query.limit is not None and count >= query.limit:
+                    return
+
+    def list_issues(self, filter: IssueFilter | None = None) -> list[Issue]:
+        query = filter or IssueFilter()
+        if not self._filter_can_match(query):
+            return []
+        params = mapping.filter_params(query, in_progress_label=self.in_progress_label)
+        # Gitea lists newest first; that order answers "created/number desc" with a limit
+        # from the first pages. Any other order needs every match before sorting.
+        server_order = query.sort in ("created", "number") and query.direction == "desc"
+        found: list[Issue] = []
+        previous: int | None = None
+        for issue in self._issues(params, wanted=query.limit):
+            if previous is not None and issue.number is not None and issue.number > previous:
+                server_order = False  # not newest-first after all: read everything
+            previous = issue.number
+            if not query.matches(issue):
+                continue
+            found.append(issue)
+            if server_order and query.limit is not None and len(found) >= query.limit:
+                break
+        found.sort(key=_sort_key(query.sort), reverse=query.direction == "desc")
+        return found[: query.limit] if query.limit is not None else found
+
+    def get_issue_by_number(self, number: int, *, with_comments: bool = False) -> Issue:
+        raw = self._get_raw_issue(number)
+        issue = self._to_issue(raw)
+        if with_comments:
+            issue.comments = self.list_comments(number)
+        return issue
+
+    def _get_raw_issue(self, number: int) -> dict[str, Any]:
+        if not isinstance(number, int) or number < 1:
+            raise ValidationError(f"invalid issue number {number!r}")
+        try:
+            raw = self.client.get_issue(number)
+        except NotFound:
+            raise NotFound(f"issue #{number} not found in {self._where}") from None
+        if mapping.is_pull_request(raw):
+            raise NotFound(f"#{number} in {self._where} is a pull request, not an issue")
+        return raw
+
+    # -- issues: writing -------------------------------------------------------------------------
+
+    def create_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
+        title = validate_title(issue.title)
+        description = validate_description(issue.description)
+        state = IssueState.parse(issue.state)
+        label_ids = self._label_ids(issue.labels, create=create_labels)
+        if state is IssueState.IN_PROGRESS:
+            label_ids.append(self._in_progress_label_id())
+        payload: dict[str, Any] = {"title": title}
+        token = secrets.token_hex(8)
+        payload["body"] = mapping.issue_body(description, issue.sync_metadata, create_token=token)
+        if label_ids:
+            payload["labels"] = label_ids
+        if issue.assignees:
+            payload["assignees"] = list(issue.assignees)
+        if issue.milestone:
+            payload["milestone"] = self._milestone_id(issue.milestone)
+        if state is IssueState.CLOSED:
+            payload["closed"] = True
+        started = datetime.fromtimestamp(self._clock(), UTC)
+        raw = self.client.create_issue(
+            payload, find_existing=lambda: self._find_created_issue(token, started)
+        )
+        created = self._to_issue(raw)
+        if state is IssueState.CLOSED and created.state is not IssueState.CLOSED:
+            # Servers older than the "closed" create option open it: close it now.
+            raw = self.client.edit_issue(created.number or 0, {"state": "closed"}, retry_safe=True)
+            created = self._to_issue(raw)
+        return created
+
+    def _find_created_issue(self, token: str, started: datetime) -> dict[str, Any] | None:
+        params = {
+            "state": "all",
+            "type": "issues",
+            "since": mapping.since_param(started - RECOVERY_WINDOW),
+        }
+        for raw in self.client.iter_issues(params):
+            if mapping.create_token_of(raw) == token:
+                return raw
+        return None
+
+    def update_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
+        if issue.number is None:
+            raise ValidationError(
+                "cannot update an issue without a number", hint="load it from this backend first"
+            )
+        changed = issue.changed_fields()
+        if not changed:
+            return issue
+        if "title" in changed:
+            issue.title = validate_title(issue.title)
+        if "description" in changed:
+            validate_description(issue.description)
+        number = issue.number
+        raw = self._get_raw_issue(number)
+        current = self._to_issue(raw)
+        self._check_concurrent_edits(issue, current, changed)
+
+        payload: dict[str, Any] = {}
+        retry_safe = True
+        if "title" in changed and issue.title != current.title:
+            payload["title"] = issue.title
+        if "description" in changed or "sync_metadata" in changed:
+            description = issue.description if "description" in changed else current.description
+            metadata = issue.sync_metadata if "sync_metadata" in changed else current.sync_metadata
+            body = mapping.issue_body(description, metadata)
+            if body != raw.get("body"):
+                payload["body"] = body
+                version = mapping.content_version_of(raw)
+                if version is not None:
+                    # Gitea refuses the edit if the body changed since our read (409).
+                    payload["content_version"] = version
+                    retry_safe = False  # a repeat would see its own edit as a conflict
+        if "assignees" in changed and sorted(issue.assignees) != sorted(current.assignees):
+            payload["assignees"] = list(issue.assignees)
+        if "milestone" in changed and issue.milestone != current.milestone:
+            payload["milestone"] = self._milestone_id(issue.milestone) if issue.milestone else 0
+        new_state = issue.state if "state" in changed else current.state
+        wire_state = "closed" if new_state is IssueState.CLOSED else "open"
+        if wire_state != raw.get("state"):
+            payload["state"] = wire_state
+
+        labels_changed = False
+        if "labels" in changed or "state" in changed:
+            wanted = issue.labels if "labels" in changed else current.labels
+            known = mapping.label_ids_by_name(raw)
+            wanted_ids = self._label_ids(wanted, create=create_labels, known=known)
+            if new_state is IssueState.IN_PROGRESS:
+                wanted_ids.append(self._in_progress_label_id(known=known))
+            if set(wanted_ids) != set(known.values()):
+                self.client.replace_issue_labels(number, sorted(set(wanted_ids)))
+                labels_changed = True
+
+        if payload:
+            try:
+                raw = self.client.edit_issue(number, payload, retry_safe=retry_safe)
+            except Conflict:
+                raise Conflict(
+                    f"issue #{number} was edited on the server while this change was written",
+                    hint="reload the issue and apply the change again",
+                ) from None
+        elif labels_changed:
+            raw = self.client.get_issue(number)
+        else:
+            return current
+        return self._to_issue(raw)
+
+    def _check_concurrent_edits(self, issue: Issue, current: Issue, changed: list[str]) -> None:
+        loaded = issue.loaded_snapshot
+        if loaded is None:
+            return  # never loaded: nothing to compare with, the caller's values win
+        now = current.editable_snapshot()
+        wanted = issue.editable_snapshot()
+        clashes = [f for f in changed if now[f] != loaded[f] and now[f] != wanted[f]]
+        if clashes:
+            raise Conflict(
+                f"issue #{issue.number} changed on the server since it was loaded "
+                f"({', '.join(clashes)})",
+                hint="reload the issue and apply the change again",
+                fields=clashes,
+            )
+
+    def delete_issue(self, number: int) -> None:
+        self._get_raw_issue(number)  # a clear NotFound, and never delete a pull request
+        self.client.delete_issue(number)
+
+    # -- labels -----------------------------------------------------------------------------------
+
+    def _label_map(self, *, refresh: bool = False) -> dict[str, Label]:
+        if self._labels is None or refresh:
+            labels = [mapping.label_from_wire(raw) for raw in self.client.list_labels()]
+            self._labels = {label.name: label for label in labels}
+        return self._labels
+
+    def _label_id(self, name: str) -> int:
+        label = self._label_map().get(name) or self._label_map(refresh=True).get(name)
+        if label is None or label.id is None:
+            raise NotFound(
+                f"label {name!r} not found in {self._where}",
+                hint="create it with 'issue label create' or pass --create-labels",
+            )
+        return int(label.id)
+
+    def _label_ids(
+        self, names: list[str], *, create: bool, known: Mapping[str, int] | None = None
+    ) -> list[int]:
+        ids: list[int] = []
+        for raw_name in names:
+            if known and raw_name in known and raw_name != self.in_progress_label:
+                ids.append(known[raw_name])  # already on the issue: the server's own name
+                continue
+            name = validate_label_name(raw_name)
+            if name == self.in_progress_label:
+                raise ValidationError(
+                    f"label {name!r} is the in-progress marker",
+                    hint="set the state to in_progress instead",
+                )
+            try:
+                ids.append(self._label_id(name))
+            except NotFound:
+                if not create:
+                    raise
+                ids.append(int(self._create_label(Label(name=name)).id or 0))
+        return ids
+
+    def _in_progress_label_id(self, known: Mapping[str, int] | None = None) -> int:
+        """The state label is created on first use: it is the backend's, not the user's."""
+        if known and self.in_progress_label in known:
+            return known[self.in_progress_label]
+        try:
+            return self._label_id(self.in_progress_label)
+        except NotFound:
+            label = Label(
+                name=self.in_progress_label,
+                color=IN_PROGRESS_COLOR,
+                description="issue-core: work in progress",
+            )
+            return int(self._create_label(label).id or 0)
+
+    def _create_label(self, label: Label) -> Label:
+        def find() -> dict[str, Any] | None:
+            found = self._label_map(refresh=True).get(label.name)
+            return (
+                {"id": int(found.id or 0), "name": found.name, "color": found.color}
+                if found
+                else None
+            )
+
+        raw = self.client.create_label(
+            mapping.label_to_wire(label, for_create=True), find_existing=find
+        )
+        created = mapping.label_from_wire(raw)
+        self._label_map()[created.name] = created
+        return created
+
+    def list_labels(self) -> list[Label]:
+        labels = self._label_map(refresh=True).values()
+        return sorted(
+            (lab for lab in labels if lab.name != self.in_progress_label), key=lambda lab: lab.name
+        )
+
+    def create_label(self, label: Label) -> Label:
+        name = validate_label_name(label.name)
+        if name in self._label_map(refresh=True):
+            raise Conflict(f"label {name!r} already exists in {self._where}")
+        return self._create_label(
+            Label(name=name, color=validate_color(label.color), description=label.description)
+        )
+
+    def update_label(self, name: str, label: Label) -> Label:
+        label_id = self._label_id(name)
+        new_name = validate_label_name(label.name or name)
+        if new_name != name and new_name in self._label_map():
+            raise Conflict(f"label {new_name!r} already exists in {self._where}")
+        payload = mapping.label_to_wire(
+            Label(name=new_name, color=validate_color(label.color), description=label.description),
+            for_create=False,
+        )
+        updated = mapping.label_from_wire(self.client.edit_label(label_id, payload))
+        labels = self._label_map()
+        labels.pop(name, None)
+        labels[updated.name] = updated
+        return updated
+
+    def delete_label(self, name: str) -> None:
+        label_id = self._label_id(name)
+        self.client.delete_label(label_id)
+        self._label_map().pop(name, None)
+
+    # -- milestones -------------------------------------------------------------------------------
+
+    def _milestone_map(self, *, refresh: bool = False) -> dict[str, Milestone]:
+        if self._milestones is None or refresh:
+            found = [mapping.milestone_from_wire(raw) for raw in self.client.list_milestones("all")]
+            self._milestones = {m.title: m for m in found}
+        return self._milestones
+
+    def _milestone_id(self, title: str) -> int:
+        milestone = self._milestone_map().get(title) or self._milestone_map(refresh=True).get(title)
+        if milestone is None or milestone.id is None:
+            raise NotFound(
+                f"milestone {title!r} not found in {self._where}",
+                hint="create it with 'issue milestone create'",
+            )
+        return int(milestone.id)
+
+    def list_milestones(self, state: MilestoneState | None = None) -> list[Milestone]:
+        milestones = list(self._milestone_map(refresh=True).values())
+        if state is not None:
+            wanted = MilestoneState.parse(state)
+            milestones = [m for m in milestones if m.state is wanted]
+        return milestones
+
+    def create_milestone(self, milestone: Milestone) -> Milestone:
+        title = (milestone.title or "").strip()
+        if not title:
+            raise ValidationError("milestone title must not be empty")
+        if title in self._milestone_map(refresh=True):
+            raise Conflict(f"milestone {title!r} already exists in {self._where}")
+        milestone.title = title
+
+        def find() -> dict[str, Any] | None:
+            for raw in self.client.list_milestones("all"):
+                if raw.get("title") == title:
+                    return dict(raw)
+            return None
+
+        raw = self.client.create_milestone(mapping.milestone_to_wire(milestone), find_existing=find)
+        created = mapping.milestone_from_wire(raw)
+        self._milestone_map()[created.title] = created
+        return created
+
+    def update_milestone(self, title: str, milestone: Milestone) -> Milestone:
+        milestone_id = self._milestone_id(title)
+        new_title = (milestone.title or title).strip()
+        if new_title != title and new_title in self._milestone_map():
+            raise Conflict(f"milestone {new_title!r} already exists in {self._where}")
+        milestone.title = new_title
+        raw = self.client.edit_milestone(milestone_id, mapping.milestone_to_wire(milestone))
+        updated = mapping.milestone_from_wire(raw)
+        milestones = self._milestone_map()
+        milestones.pop(title, None)
+        milestones[updated.title] = updated
+        return updated
+
+    # -- comments ---------------------------------------------------------------------------------
+
+    def list_comments(self, number: int) -> list[Comment]:
+        try:
+            raws = self.client.list_comments(number)
+        except NotFound:
+            raise NotFound(f"issue #{number} not found in {self._where}") from None
+        return [mapping.comment_from_wire(raw, issue_number=number) for raw in raws]
+
+    def add_comment(self, number: int, body: str) -> Comment:
+        text = validate_comment(body)
+        started = datetime.fromtimestamp(self._clock(), UTC)
+
+        def find() -> dict[str, Any] | None:
+            since = mapping.since_param(started - RECOVERY_WINDOW)
+            me = self.whoami().username
+            for raw in reversed(self.client.list_comments(number, since=since)):
+                if raw.get("body") == text and mapping.login_of(raw.get("user")) == me:
+                    return dict(raw)
+            return None
+
+        try:
+            raw = self.client.create_comment(number, text, find_existing=find)
+        except NotFound:
+            raise NotFound(f"issue #{number} not found in {self._where}") from None
+        return mapping.comment_from_wire(raw, issue_number=number)
+
+    # -- users ------------------------------------------------------------------------------------
+
+    def list_users(self) -> list[User]:
+        users = [mapping.user_from_wire(raw) for raw in self.client.list_assignees()]
+        return sorted((u for u in users if u.username), key=lambda u: u.username)
+
+    # -- sync -------------------------------------------------------------------------------------
+
+    def changes_since(self, cursor: str | None, *, limit: int = 500) -> tuple[list[Change], str]:
+        """Issues updated after ``cursor``, oldest first.
+
+        Gitea filters by ``since`` but cannot sort by update time, so the (small) set updated
+        since the cursor is read whole and ordered here. Gitea's timestamps have whole seconds,
+        so an issue can change again within the cursor's second without its ``updated_at``
+        moving: the cursor therefore remembers a fingerprint of each issue it reported in that
+        second, and reports it again when the fingerprint differs. Deleted issues are not seen.
+        """
+        position = _FeedPosition.parse(cursor)
+        params: dict[str, Any] = {"state": "all", "type": "issues"}
+        if position.second is not None:
+            # "since" may be exclusive and truncated to seconds: step back one, drop the seen.
+            params["since"] = mapping.since_param(position.second - timedelta(seconds=1))
+        fresh = sorted(
+            (issue for issue in self._issues(params) if position.is_new(issue)), key=_change_order
+        )
+        changes: list[Change] = []
+        for issue in fresh[:limit]:
+            position = position.after(issue)
+            changes.append(Change(issue=issue, cursor=position.format()))
+        return changes, (changes[-1].cursor if changes else (cursor or ""))
+
+    def get_issue_by_id(self, issue_id: str) -> Issue:
+        """Gitea's API has no lookup by global id: numbers seen so far are remembered, and a
+        cold lookup reads the issue list once (which fills the memory for later calls)."""
+        key = str(issue_id).strip()
+        number = self._number_by_id.get(key)
+        if number is not None:
+            issue = self.get_issue_by_number(number)
+            if issue.id == key:
+                return issue
+        for issue in self._issues({"state": "all", "type": "issues"}):
+            if issue.id == key:
+                return issue
+        raise NotFound(f"no issue with id {key!r} in {self._where}")
+
+    def find_issue_by_marker(self, marker: str) -> Issue | None:
+        """Search (``q``) for the marker, then scan recent issues in case the index lags."""
+        for issue in self._issues({"state": "all", "type": "issues", "q": marker}):
+            if issue.sync_metadata.get("marker") == marker:
+                return issue
+        since = datetime.fromtimestamp(self._clock(), UTC) - MARKER_SCAN_WINDOW
+        recent = {"state": "all", "type": "issues", "since": mapping.since_param(since)}
+        for issue in self._issues(recent):
+            if issue.sync_metadata.get("marker") == marker:
+                return issue
+        return None
+
+
+# --------------------------------------------------------------------------- helpers
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _reason(exc: IssueCoreError, fallback: str) -> str:
+    return exc.one_line() or fallback
+
+
+def _sort_key(sort: str) -> Callable[[Issue], tuple[Any, ...]]:
+    if sort == "updated":
+        return lambda i: (i.updated_at or _EPOCH, i.number or 0)
+    if sort == "number":
+        return lambda i: (i.number or 0,)
+    return lambda i: (i.created_at or _EPOCH, i.number or 0)
+
+
+def _change_order(issue: Issue) -> tuple[datetime, int]:
+    return (_second_of(issue), int(issue.id or 0))
+
+
+def _second_of(issue: Issue) -> datetime:
+    return (issue.updated_at or _EPOCH).replace(microsecond=0)
+
+
+def _fingerprint(issue: Issue) -> str:
+    data = issue.to_dict()
+    data.pop("comments", None)
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class _FeedPosition:
+    """Where a change feed stands: the last second reported and what was seen within it.
+
+    Text form: ``<second>|<id>:<fingerprint>,...`` (opaque to callers).
+    """
+
+    second: datetime | None = None
+    seen: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, cursor: str | None) -> _FeedPosition:
+        if not cursor:
+            return cls()
+        stamp, _, rest = cursor.partition("|")
+        try:
+            second = parse_ts(stamp)
+            seen = tuple(
+                (ident, fp)
+                for ident, _, fp in (entry.partition(":") for entry in rest.split(",") if entry)
+            )
+        except ValidationError:
+            raise ValidationError(f"invalid gitea change cursor {cursor!r}") from None
+        return cls(second, seen)
+
+    def is_new(self, issue: Issue) -> bool:
+        if self.second is None:
+            return True
+        second = _second_of(issue)
+        if second != self.second:
+            return second > self.second
+        return (str(issue.id), _fingerprint(issue)) not in self.seen
+
+    def after(self, issue: Issue) -> _FeedPosition:
+        second = _second_of(issue)
+        entry = (str(issue.id), _fingerprint(issue))
+        if second == self.second:
+            kept = tuple(pair for pair in self.seen if pair[0] != entry[0])
+            return _FeedPosition(second, (*kept, entry))
+        return _FeedPosition(second, (entry,))
+
+    def format(self) -> str:
+        seen = ",".join(f"{ident}:{fp}" for ident, fp in self.seen)
+        return f"{format_ts(self.second)}|{seen}"

@@ -1,0 +1,69 @@
+"""The hidden metadata block at the end of an issue body.
+
+Gitea has no field for free-form data, so ``sync_metadata`` travels in the body as one HTML
+comment on its own line, which Gitea's Markdown renderer does not show::
+
+    The description a human reads and edits.
+
+    <!-- issue-core:sync-metadata {"marker":"abc","source":"local#12"} -->
+
+Rules that keep it robust: the block is always written last, after a blank line; reading takes
+the *last* block, so a human editing the text above it (or appending below it) keeps it; ``<`` and
+``>`` inside the JSON are escaped so the text can never close the comment early; a block whose
+JSON does not parse is not a block (it stays part of the description, nothing is lost). The
+reserved key ``issue-core:create`` carries a one-off token that lets a retried create find the
+issue an earlier, ambiguous attempt already made; it is not part of ``sync_metadata``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+BLOCK_START = "<!-- issue-core:sync-metadata "
+BLOCK_END = "-->"
+SEPARATOR = "\n\n"
+CREATE_TOKEN_KEY = "issue-core:create"
+
+
+def compose_body(
+    description: str, metadata: dict[str, Any], *, create_token: str | None = None
+) -> str:
+    payload = dict(metadata)
+    if create_token:
+        payload[CREATE_TOKEN_KEY] = create_token
+    if not payload:
+        return description
+    encoded = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    # JSON strings may hold "-->": escaping the angle brackets keeps the comment closed.
+    encoded = encoded.replace("<", "\\u003c").replace(">", "\\u003e")
+    block = f"{BLOCK_START}{encoded} {BLOCK_END}"
+    return f"{description}{SEPARATOR}{block}" if description else block
+
+
+def split_body(body: str | None) -> tuple[str, dict[str, Any], str | None]:
+    """``(description, sync_metadata, create_token)`` from a stored body."""
+    text = body or ""
+    start = text.rfind(BLOCK_START)
+    if start < 0:
+        return text, {}, None
+    end = text.find(BLOCK_END, start + len(BLOCK_START))
+    if end < 0:
+        return text, {}, None
+    try:
+        data = json.loads(text[start + len(BLOCK_START) : end])
+    except ValueError:
+        return text, {}, None
+    if not isinstance(data, dict):
+        return text, {}, None
+    token = data.pop(CREATE_TOKEN_KEY, None)
+    before = text[:start]
+    if before.endswith(SEPARATOR):
+        before = before[: -len(SEPARATOR)]
+    elif before.endswith("\r\n\r\n"):  # a browser's textarea may have turned \n into \r\n
+        before = before[:-4]
+    after = text[end + len(BLOCK_END) :].strip("\r\n")
+    description = before
+    if after.strip():  # a human wrote below the block: keep that text too
+        description = f"{before}{SEPARATOR}{after}" if before else after
+    return description, data, token if isinstance(token, str) else None

@@ -1,0 +1,138 @@
+"""Gitea REST wire calls (``/api/v1``, as in Gitea 1.27's swagger). Returns wire JSON only;
+``mapping`` turns it into domain models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from issue_core.backends._http import HttpClient
+from issue_core.core.errors import NotFound
+
+Wire = dict[str, Any]
+
+# Gitea's default MAX_RESPONSE_ITEMS: the page size used until /settings/api says otherwise.
+DEFAULT_PAGE_SIZE = 50
+
+
+class GiteaClient:
+    def __init__(self, http: HttpClient, owner: str, repo: str, *, page_size: int | None = None):
+        self.http = http
+        self.owner = owner
+        self.repo = repo
+        self._repo_path = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
+        self._max_page_size = page_size
+
+    # -- server --------------------------------------------------------------------
+
+    def version(self) -> Wire:
+        return dict(self.http.get_json("/version") or {})
+
+    def current_user(self) -> Wire:
+        return dict(self.http.get_json("/user") or {})
+
+    def repository(self) -> Wire:
+        return dict(self.http.get_json(self._repo_path) or {})
+
+    def max_page_size(self) -> int:
+        """The largest page the server allows, read once per client from /settings/api."""
+        if self._max_page_size is None:
+            try:
+                settings = self.http.get_json("/settings/api") or {}
+                value = int(settings.get("max_response_items") or DEFAULT_PAGE_SIZE)
+            except (NotFound, ValueError, TypeError, AttributeError):
+                value = DEFAULT_PAGE_SIZE
+            self._max_page_size = max(1, value)
+        return self._max_page_size
+
+    def page_size_for(self, wanted: int | None) -> int:
+        """A small, known count needs no settings lookup: Gitea allows 50 by default."""
+        if self._max_page_size is None and wanted is not None and wanted <= DEFAULT_PAGE_SIZE:
+            return DEFAULT_PAGE_SIZE
+        return self.max_page_size()
+
+    def _pages(
+        self, path: str, params: Mapping[str, Any], wanted: int | None = None
+    ) -> Iterator[Any]:
+        return self.http.paginate(path, params=params, page_size=self.page_size_for(wanted))
+
+    # -- issues ----------------------------------------------------------------------
+
+    def iter_issues(
+        self, params: Mapping[str, Any], *, wanted: int | None = None
+    ) -> Iterator[Wire]:
+        return self._pages(f"{self._repo_path}/issues", params, wanted)
+
+    def get_issue(self, number: int) -> Wire:
+        return dict(self.http.get_json(f"{self._repo_path}/issues/{number}"))
+
+    def create_issue(self, payload: Wire, *, find_existing: Callable[[], Wire | None]) -> Wire:
+        return dict(
+            self.http.create_once(
+                f"{self._repo_path}/issues", json=payload, find_existing=find_existing
+            )
+        )
+
+    def edit_issue(self, number: int, payload: Wire, *, retry_safe: bool) -> Wire:
+        response = self.http.patch(
+            f"{self._repo_path}/issues/{number}", json=payload, idempotent=retry_safe
+        )
+        return dict(response.data)
+
+    def replace_issue_labels(self, number: int, label_ids: list[int]) -> list[Wire]:
+        response = self.http.put(
+            f"{self._repo_path}/issues/{number}/labels", json={"labels": label_ids}
+        )
+        return list(response.data or [])
+
+    def delete_issue(self, number: int) -> None:
+        self.http.delete(f"{self._repo_path}/issues/{number}")
+
+    # -- comments ---------------------------------------------------------------------
+
+    def list_comments(self, number: int, *, since: str | None = None) -> list[Wire]:
+        params = {"since": since} if since else None
+        path = f"{self._repo_path}/issues/{number}/comments"
+        return list(self.http.get_json(path, params=params) or [])
+
+    def create_comment(
+        self, number: int, body: str, *, find_existing: Callable[[], Wire | None]
+    ) -> Wire:
+        path = f"{self._repo_path}/issues/{number}/comments"
+        return dict(self.http.create_once(path, json={"body": body}, find_existing=find_existing))
+
+    # -- labels -------------------------------------------------------------------------
+
+    def list_labels(self) -> list[Wire]:
+        return list(self._pages(f"{self._repo_path}/labels", {}))
+
+    def create_label(self, payload: Wire, *, find_existing: Callable[[], Wire | None]) -> Wire:
+        path = f"{self._repo_path}/labels"
+        return dict(self.http.create_once(path, json=payload, find_existing=find_existing))
+
+    def edit_label(self, label_id: int, payload: Wire) -> Wire:
+        path = f"{self._repo_path}/labels/{label_id}"
+        return dict(self.http.patch(path, json=payload, idempotent=True).data)
+
+    def delete_label(self, label_id: int) -> None:
+        self.http.delete(f"{self._repo_path}/labels/{label_id}")
+
+    # -- milestones -------------------------------------------------------------------------
+
+    def list_milestones(self, state: str = "all") -> list[Wire]:
+        return list(self._pages(f"{self._repo_path}/milestones", {"state": state}))
+
+    def create_milestone(self, payload: Wire, *, find_existing: Callable[[], Wire | None]) -> Wire:
+        path = f"{self._repo_path}/milestones"
+        return dict(self.http.create_once(path, json=payload, find_existing=find_existing))
+
+    def edit_milestone(self, milestone_id: int, payload: Wire) -> Wire:
+        path = f"{self._repo_path}/milestones/{milestone_id}"
+        return dict(self.http.patch(path, json=payload, idempotent=True).data)
+
+    # -- users --------------------------------------------------------------------------------
+
+    def list_assignees(self) -> list[Wire]:
+        return list(self.http.get_json(f"{self._repo_path}/assignees") or [])

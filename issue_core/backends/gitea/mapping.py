@@ -1,0 +1,217 @@
+"""Gitea wire JSON <-> issue-core domain models. No Gitea dict leaves this module.
+
+State: Gitea knows ``open`` and ``closed``; ``in_progress`` is ``open`` plus the configured
+in-progress label, and that label never shows in ``Issue.labels``.
+Version: Gitea issues have no revision counter, so ``Issue.version`` is ``updated_at`` in epoch
+milliseconds (second precision on Gitea: two edits in one second share a version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from issue_core.backends.gitea.body import compose_body, split_body
+from issue_core.core.errors import ValidationError
+from issue_core.core.models import (
+    Comment,
+    Issue,
+    IssueFilter,
+    IssueState,
+    Label,
+    Milestone,
+    MilestoneState,
+    User,
+    format_ts,
+    parse_ts,
+)
+
+Wire = Mapping[str, Any]
+
+DEFAULT_LABEL_COLOR = "ededed"
+
+
+def _ts(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str) or value.startswith("0001-01-01"):
+        return None  # Go's zero time means "never"
+    try:
+        return parse_ts(value)
+    except ValidationError:
+        return None
+
+
+def version_of(updated_at: datetime | None) -> int | None:
+    return int(updated_at.timestamp() * 1000) if updated_at else None
+
+
+def is_pull_request(raw: Wire) -> bool:
+    return bool(raw.get("pull_request"))
+
+
+def login_of(user: Any) -> str | None:
+    if isinstance(user, Mapping):
+        login = user.get("login") or user.get("username")
+        return str(login) if login else None
+    return None
+
+
+def label_names(raw: Wire) -> list[str]:
+    return [str(lab["name"]) for lab in (raw.get("labels") or []) if isinstance(lab, Mapping)]
+
+
+def label_ids_by_name(raw: Wire) -> dict[str, int]:
+    return {
+        str(lab["name"]): int(lab["id"])
+        for lab in (raw.get("labels") or [])
+        if isinstance(lab, Mapping) and "id" in lab
+    }
+
+
+def issue_from_wire(raw: Wire, *, in_progress_label: str) -> Issue:
+    names = label_names(raw)
+    description, metadata, _ = split_body(raw.get("body"))
+    if raw.get("state") == "closed":
+        state = IssueState.CLOSED
+    elif in_progress_label in names:
+        state = IssueState.IN_PROGRESS
+    else:
+        state = IssueState.OPEN
+    assignees = [login for login in map(login_of, raw.get("assignees") or []) if login]
+    if not assignees and login_of(raw.get("assignee")):
+        assignees = [login_of(raw.get("assignee")) or ""]
+    milestone = raw.get("milestone")
+    updated_at = _ts(raw.get("updated_at"))
+    issue = Issue(
+        number=int(raw["number"]),
+        id=str(raw["id"]),
+        title=str(raw.get("title") or ""),
+        description=description,
+        state=state,
+        labels=[name for name in names if name != in_progress_label],
+        assignees=assignees,
+        milestone=str(milestone["title"]) if isinstance(milestone, Mapping) else None,
+        author=login_of(raw.get("user")),
+        comments_count=int(raw.get("comments") or 0),
+        url=raw.get("html_url") or None,
+        created_at=_ts(raw.get("created_at")),
+        updated_at=updated_at,
+        closed_at=_ts(raw.get("closed_at")),
+        version=version_of(updated_at),
+        sync_metadata=metadata,
+    )
+    return issue.mark_loaded()
+
+
+def create_token_of(raw: Wire) -> str | None:
+    return split_body(raw.get("body"))[2]
+
+
+def content_version_of(raw: Wire) -> int | None:
+    value = raw.get("content_version")
+    return int(value) if isinstance(value, int) else None
+
+
+def issue_body(
+    description: str, sync_metadata: dict[str, Any], *, create_token: str | None = None
+) -> str:
+    return compose_body(description, sync_metadata, create_token=create_token)
+
+
+def label_from_wire(raw: Wire) -> Label:
+    color = str(raw.get("color") or "").lstrip("#").lower() or None
+    return Label(
+        name=str(raw["name"]),
+        color=color,
+        description=raw.get("description") or None,
+        id=str(raw["id"]) if raw.get("id") is not None else None,
+    )
+
+
+def label_to_wire(label: Label, *, for_create: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": label.name}
+    if label.color or for_create:
+        body["color"] = "#" + (label.color or DEFAULT_LABEL_COLOR)
+    if label.description is not None:
+        body["description"] = label.description
+    return body
+
+
+def milestone_from_wire(raw: Wire) -> Milestone:
+    return Milestone(
+        title=str(raw["title"]),
+        description=raw.get("description") or None,
+        state=MilestoneState.CLOSED if raw.get("state") == "closed" else MilestoneState.OPEN,
+        due_on=_ts(raw.get("due_on")),
+        id=str(raw["id"]) if raw.get("id") is not None else None,
+        open_issues=int(raw.get("open_issues") or 0),
+        closed_issues=int(raw.get("closed_issues") or 0),
+        created_at=_ts(raw.get("created_at")),
+        updated_at=_ts(raw.get("updated_at")),
+        closed_at=_ts(raw.get("closed_at")),
+    )
+
+
+def milestone_to_wire(milestone: Milestone) -> dict[str, Any]:
+    body: dict[str, Any] = {"title": milestone.title, "state": str(milestone.state)}
+    if milestone.description is not None:
+        body["description"] = milestone.description
+    if milestone.due_on is not None:
+        body["due_on"] = format_ts(milestone.due_on)
+    return body
+
+
+def comment_from_wire(raw: Wire, *, issue_number: int) -> Comment:
+    return Comment(
+        id=str(raw["id"]),
+        issue_number=issue_number,
+        author=login_of(raw.get("user")),
+        body=str(raw.get("body") or ""),
+        created_at=_ts(raw.get("created_at")),
+        updated_at=_ts(raw.get("updated_at")),
+    )
+
+
+def user_from_wire(raw: Wire) -> User:
+    return User(
+        username=login_of(raw) or "",
+        name=raw.get("full_name") or None,
+        email=raw.get("email") or None,
+    )
+
+
+def since_param(value: datetime) -> str:
+    """RFC 3339 in UTC, whole seconds (what Gitea parses)."""
+    return format_ts(value.replace(microsecond=0)) or ""
+
+
+def filter_params(query: IssueFilter, *, in_progress_label: str) -> dict[str, Any]:
+    """The part of a filter Gitea applies itself; the rest is ``IssueFilter.matches``.
+
+    Gitea's ``labels`` matches *any* of the names, so the AND of ``IssueFilter.labels`` is
+    re-checked client-side; ``open`` on Gitea includes in-progress issues, removed client-side.
+    """
+    params: dict[str, Any] = {"type": "issues"}
+    state = query.state_value
+    labels = list(query.labels)
+    if state is None:
+        params["state"] = "all"
+    elif state is IssueState.CLOSED:
+        params["state"] = "closed"
+    else:
+        params["state"] = "open"
+        if state is IssueState.IN_PROGRESS and not labels:
+            labels = [in_progress_label]
+    if labels:
+        params["labels"] = ",".join(labels)
+    if query.milestone:
+        params["milestones"] = query.milestone
+    if query.assignee:
+        params["assigned_by"] = query.assignee
+    if query.author:
+        params["created_by"] = query.author
+    if query.text:
+        params["q"] = query.text
+    if isinstance(query.updated_since, datetime):
+        params["since"] = since_param(query.updated_since)
+    return params
