@@ -8,6 +8,7 @@ imported on first use.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import click
@@ -29,6 +30,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "user": "issue_core.cli.users:user_group",
     "whoami": "issue_core.cli.users:whoami_cmd",
     "backend": "issue_core.cli.backends:backend_group",
+    "serve": "issue_core.cli.server:serve_cmd",
+    "outbox": "issue_core.cli.server:outbox_group",
 }
 
 
@@ -52,12 +55,63 @@ class LazyGroup(click.Group):
         return command
 
 
+class EscapedPipeError(Exception):
+    """Carries a ``BrokenPipeError`` past Click's ``main``, which would end the process with
+    status 0 and no word; ``cli/errors.py`` decides what it means."""
+
+
+class IssueCLI(LazyGroup):
+    """The root group: runs every command through the one error path (``cli/errors.py``).
+
+    Overriding ``main`` (rather than wrapping ``main()`` below) means tests that invoke ``cli``
+    through Click's test runner see exactly the exit codes and messages users see.
+    """
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except SystemExit:
+            raise
+        except BaseException as error:  # the one place every error ends up
+            from issue_core.cli.errors import handle
+
+            code = handle(error, argv)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a closed pipe must fail here, inside the error path
+            return result
+        except BrokenPipeError as error:
+            raise EscapedPipeError() from error
+
+
 @click.group(
-    cls=LazyGroup,
+    cls=IssueCLI,
     lazy=LAZY_COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.version_option(__version__, "-V", "--version", prog_name="issue-core")
+@click.version_option(
+    __version__,
+    "-V",
+    "--version",
+    prog_name="issue-core",
+    # Explicit texts: Click's default ones go through gettext, which imports `locale` and
+    # searches for translation files on every start.
+    message="%(prog)s %(version)s",
+    help="Show the version and exit.",
+)
 @click.option(
     "--backend",
     "backend_name",
@@ -65,9 +119,21 @@ class LazyGroup(click.Group):
     envvar="ISSUE_CORE_BACKEND",
     help="Configured backend to use for this call [env: ISSUE_CORE_BACKEND].",
 )
-@click.option("--debug", is_flag=True, help="Log requests and timings to stderr (secrets redacted).")
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="ISSUE_CORE_DEBUG",
+    help="Show tracebacks of internal errors; log requests and timings to stderr (secrets "
+    "redacted) [env: ISSUE_CORE_DEBUG].",
+)
+@click.option(
+    "--color/--no-color",
+    "color",
+    default=None,
+    help="Colour tables [default: when stdout is a terminal and NO_COLOR is unset].",
+)
 @click.pass_context
-def cli(ctx: click.Context, backend_name: str | None, debug: bool) -> None:
+def cli(ctx: click.Context, backend_name: str | None, debug: bool, color: bool | None) -> None:
     """issue-core: one issue tracker for coding agents and humans.
 
     \b
@@ -76,7 +142,7 @@ def cli(ctx: click.Context, backend_name: str | None, debug: bool) -> None:
       issue list --state open --format json
       issue edit 12 --state in_progress --assignee agent-1
     """
-    ctx.obj = {"backend_name": backend_name, "debug": debug}
+    ctx.obj = {"backend_name": backend_name, "debug": debug, "color": color}
 
 
 def main() -> None:

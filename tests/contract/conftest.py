@@ -47,3 +47,12 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IssueBac
         yield instance
     finally:
         instance.close()
+
+
+# -- fake Gitea (owned by the Gitea fakes; see tests/fakes/fixtures.py) ---------------------------
+from tests.fakes.fixtures import (  # noqa: E402, F401
+    fake_gitea,
+    gitea_contract,
+    gitea_contract_session,
+    gitea_options,
+)

@@ -222,7 +222,7 @@ class MiniGitea:
 
     def edit_issue(self, issue: dict[str, Any], body: dict[str, Any]) -> httpx.Response:
         if "content_version" in body and body["content_version"] != issue["content_version"]:
-            return httpx.Response(409, json={"message": "content changed"})
+            return httpx.Response(400, json={"message": "the issue is already changed"})
         for key in ("title", "state"):
             if key in body:
                 issue[key] = body[key]

@@ -451,7 +451,7 @@ class GiteaBackend(SyncableBackend):
                 payload["body"] = body
                 version = mapping.content_version_of(raw)
                 if version is not None:
-                    # Gitea refuses the edit if the body changed since our read (409).
+                    # Gitea refuses the edit if the body changed since our read (HTTP 400).
                     payload["content_version"] = version
                     retry_safe = False  # a repeat would see its own edit as a conflict
         if "assignees" in changed and sorted(issue.assignees) != sorted(current.assignees):
@@ -477,7 +477,10 @@ class GiteaBackend(SyncableBackend):
         if payload:
             try:
                 raw = self.client.edit_issue(number, payload, retry_safe=retry_safe)
-            except Conflict:
+            except (Conflict, ValidationError) as error:
+                # Gitea answers a stale content_version with 400 "the issue is already changed".
+                if isinstance(error, ValidationError) and "already changed" not in error.message:
+                    raise
                 raise Conflict(
                     f"issue #{number} was edited on the server while this change was written",
                     hint="reload the issue and apply the change again",

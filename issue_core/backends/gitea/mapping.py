@@ -188,8 +188,8 @@ def since_param(value: datetime) -> str:
 def filter_params(query: IssueFilter, *, in_progress_label: str) -> dict[str, Any]:
     """The part of a filter Gitea applies itself; the rest is ``IssueFilter.matches``.
 
-    Gitea's ``labels`` matches *any* of the names, so the AND of ``IssueFilter.labels`` is
-    re-checked client-side; ``open`` on Gitea includes in-progress issues, removed client-side.
+    Gitea drops label names it does not know from the ``labels`` filter (and with none left,
+    drops the filter), so the AND of ``IssueFilter.labels`` is re-checked client-side; ``open`` on Gitea includes in-progress issues, removed client-side.
     """
     params: dict[str, Any] = {"type": "issues"}
     state = query.state_value

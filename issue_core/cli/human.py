@@ -1,0 +1,346 @@
+"""Human output: aligned tables, issue cards and relative ages.
+
+Only :mod:`issue_core.cli.output` calls this, and only in table mode, so JSON callers never
+import it. Colour is applied after padding so escape codes never upset the alignment.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from issue_core.cli.output import Records
+from issue_core.core.interfaces import BackendInfo
+from issue_core.core.models import Comment, Issue, Label, Milestone, User, format_ts
+
+GAP = "  "
+ELLIPSIS = "…"
+MIN_TITLE_WIDTH = 12
+STATE_COLORS = {"open": "green", "in_progress": "yellow", "closed": "magenta"}
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes (wide East Asian characters count twice)."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def truncate(text: str, width: int) -> str:
+    if display_width(text) <= width:
+        return text
+    kept, used = [], 0
+    for char in text:
+        size = display_width(char)
+        if used + size > width - 1:
+            break
+        kept.append(char)
+        used += size
+    return "".join(kept) + ELLIPSIS
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))
+
+
+def one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def terminal_width() -> int | None:
+    """Columns to fit into: $COLUMNS, else the terminal's width; None when piped (no limit)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        if not sys.stdout.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
+def relative_age(when: datetime | None, now: datetime | None = None) -> str:
+    if when is None:
+        return "-"
+    now = now or datetime.now(UTC)
+    seconds = (now - when).total_seconds()
+    if seconds < 45:
+        return "just now"
+    minutes = seconds / 60
+    hours = minutes / 60
+    days = hours / 24
+    if minutes < 90:
+        return _ago(max(1, round(minutes)), "minute")
+    if hours < 24:
+        return _ago(round(hours), "hour")
+    if days < 30:
+        return _ago(int(days), "day")
+    if days < 365:
+        return _ago(max(1, int(days // 30)), "month")
+    return _ago(int(days // 365), "year")
+
+
+def _ago(count: int, unit: str) -> str:
+    return f"{count} {unit}{'' if count == 1 else 's'} ago"
+
+
+def _stamp(when: datetime | None) -> str:
+    if when is None:
+        return "-"
+    return f"{format_ts(when)} ({relative_age(when)})"
+
+
+# --------------------------------------------------------------------------- tables
+
+
+Styler = Callable[[str, str], str]  # (cell text as padded, raw value) -> styled text
+
+
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    color: bool,
+    flexible: int | None = None,
+    stylers: dict[int, Styler] | None = None,
+) -> str:
+    """An aligned table. Column ``flexible`` shrinks (with an ellipsis) to fit the terminal."""
+    widths = [display_width(h) for h in headers]
+    for row in rows:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], display_width(cell))
+    limit = terminal_width()
+    if flexible is not None and limit is not None:
+        others = sum(w for i, w in enumerate(widths) if i != flexible) + len(GAP) * (
+            len(widths) - 1
+        )
+        widths[flexible] = min(widths[flexible], max(MIN_TITLE_WIDTH, limit - others))
+    stylers = stylers or {}
+    last = len(headers) - 1
+    lines = [_row(headers, widths, last, lambda i, text, raw: _bold(text, color))]
+
+    def style_cell(index: int, text: str, raw: str) -> str:
+        styler = stylers.get(index)
+        return styler(text, raw) if color and styler else text
+
+    for row in rows:
+        cells = [truncate(cell, widths[i]) for i, cell in enumerate(row)]
+        lines.append(_row(cells, widths, last, style_cell, raw=row))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _row(
+    cells: Sequence[str],
+    widths: Sequence[int],
+    last: int,
+    style: Callable[[int, str, str], str],
+    raw: Sequence[str] | None = None,
+) -> str:
+    parts = []
+    for index, cell in enumerate(cells):
+        text = cell if index == last else pad(cell, widths[index])
+        parts.append(style(index, text, (raw or cells)[index]))
+    return GAP.join(parts)
+
+
+def _bold(text: str, color: bool) -> str:
+    return click.style(text, bold=True) if color else text
+
+
+def _style(fg: str, *, dim: bool = False) -> Styler:
+    return lambda text, raw: click.style(text, fg=fg, dim=dim)
+
+
+def _state_style(text: str, raw: str) -> str:
+    return click.style(text, fg=STATE_COLORS.get(raw, "white"))
+
+
+def issues_table(issues: Sequence[Issue], *, color: bool) -> str:
+    headers = ("NUMBER", "STATE", "TITLE", "LABELS", "ASSIGNEE", "UPDATED")
+    rows = [
+        (
+            f"#{issue.number}",
+            issue.state.value,
+            one_line(issue.title),
+            ", ".join(issue.labels),
+            ", ".join(issue.assignees),
+            relative_age(issue.updated_at or issue.created_at),
+        )
+        for issue in issues
+    ]
+    stylers: dict[int, Styler] = {
+        0: _style("cyan"),
+        1: _state_style,
+        3: _style("blue"),
+        5: _style("white", dim=True),
+    }
+    return table(headers, rows, color=color, flexible=2, stylers=stylers)
+
+
+def labels_table(labels: Sequence[Label], *, color: bool) -> str:
+    rows = [
+        (label.name, f"#{label.color}" if label.color else "", one_line(label.description))
+        for label in labels
+    ]
+    return table(("NAME", "COLOR", "DESCRIPTION"), rows, color=color, flexible=2)
+
+
+def milestones_table(milestones: Sequence[Milestone], *, color: bool) -> str:
+    rows = [
+        (
+            m.title,
+            str(m.state),
+            m.due_on.date().isoformat() if m.due_on else "",
+            str(m.open_issues),
+            str(m.closed_issues),
+            one_line(m.description),
+        )
+        for m in milestones
+    ]
+    headers = ("TITLE", "STATE", "DUE", "OPEN", "CLOSED", "DESCRIPTION")
+    return table(headers, rows, color=color, flexible=5, stylers={1: _state_style})
+
+
+def users_table(users: Sequence[User], *, color: bool) -> str:
+    rows = [(u.username, u.name or "", u.email or "") for u in users]
+    return table(("USERNAME", "NAME", "EMAIL"), rows, color=color)
+
+
+def comments_table(comments: Sequence[Comment], *, color: bool) -> str:
+    rows = [(c.author or "-", relative_age(c.created_at), one_line(c.body)) for c in comments]
+    return table(("AUTHOR", "CREATED", "BODY"), rows, color=color, flexible=2)
+
+
+def records_table(records: Records, *, color: bool) -> str:
+    rows = [tuple(_cell(row.get(column)) for column in records.columns) for row in records.rows]
+    headers = tuple(column.upper() for column in records.columns)
+    return table(headers, rows, color=color, flexible=len(headers) - 1)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return one_line(str(value))
+
+
+# --------------------------------------------------------------------------- cards
+
+
+def issue_card(issue: Issue, *, color: bool) -> str:
+    title = f"#{issue.number}  {issue.title}"
+    state = issue.state.value
+    lines = [
+        click.style(title, bold=True) if color else title,
+        _field("State", click.style(state, fg=STATE_COLORS[state]) if color else state),
+        _field("Labels", ", ".join(issue.labels) or "-"),
+        _field("Assignees", ", ".join(issue.assignees) or "-"),
+        _field("Milestone", issue.milestone or "-"),
+        _field("Author", issue.author or "-"),
+        _field("Created", _stamp(issue.created_at)),
+        _field("Updated", _stamp(issue.updated_at)),
+    ]
+    if issue.closed_at is not None:
+        lines.append(_field("Closed", _stamp(issue.closed_at)))
+    if issue.url:
+        lines.append(_field("URL", issue.url))
+    lines.append("")
+    lines.append(issue.description.rstrip() if issue.description.strip() else "(no description)")
+    if issue.comments is not None:
+        lines.append("")
+        heading = f"Comments ({len(issue.comments)})"
+        lines.append(click.style(heading, bold=True) if color else heading)
+        for comment in issue.comments:
+            lines.append("")
+            lines.append(_comment_header(comment, color=color))
+            lines.extend("  " + line for line in comment.body.rstrip().splitlines())
+    return "\n".join(lines)
+
+
+def _comment_header(comment: Comment, *, color: bool) -> str:
+    header = f"{comment.author or '-'} · {relative_age(comment.created_at)}"
+    return click.style(header, fg="cyan") if color else header
+
+
+def _field(name: str, value: str) -> str:
+    return f"{name + ':':<11}{value}"
+
+
+def comment_card(comment: Comment, *, color: bool) -> str:
+    return "\n".join([_comment_header(comment, color=color), comment.body.rstrip()])
+
+
+def backend_info_card(info: BackendInfo, *, color: bool) -> str:
+    lines = [
+        _field("Backend", f"{info.name or '-'} ({info.type})"),
+        _field("Location", info.location or "-"),
+        _field("User", info.user or "-"),
+    ]
+    if info.server_version:
+        lines.append(_field("Server", info.server_version))
+    if info.rate_limit_remaining is not None:
+        lines.append(_field("Rate limit", f"{info.rate_limit_remaining} requests left"))
+    for name, (ok, detail) in info.checks.items():
+        mark = "ok  " if ok else "FAIL"
+        if color:
+            mark = click.style(mark, fg="green" if ok else "red", bold=not ok)
+        lines.append(f"  {mark}  {name}: {one_line(detail)}")
+    return "\n".join(lines)
+
+
+def mapping_card(data: dict[str, Any]) -> str:
+    width = max((len(str(key)) for key in data), default=0) + 2
+    return "\n".join(f"{str(key) + ':':<{width}}{_cell(value)}" for key, value in data.items())
+
+
+def format_human(data: Any, *, color: bool) -> str:
+    if isinstance(data, Records):
+        return records_table(data, color=color)
+    if isinstance(data, list):
+        first = data[0]
+        if isinstance(first, Issue):
+            return issues_table(data, color=color)
+        if isinstance(first, Label):
+            return labels_table(data, color=color)
+        if isinstance(first, Milestone):
+            return milestones_table(data, color=color)
+        if isinstance(first, User):
+            return users_table(data, color=color)
+        if isinstance(first, Comment):
+            return comments_table(data, color=color)
+        if isinstance(first, dict):
+            return records_table(Records(data, list(first)), color=color)
+        return "\n".join(str(item) for item in data)
+    if isinstance(data, Issue):
+        return issue_card(data, color=color)
+    if isinstance(data, Comment):
+        return comment_card(data, color=color)
+    if isinstance(data, Label):
+        return labels_table([data], color=color)
+    if isinstance(data, Milestone):
+        return milestones_table([data], color=color)
+    if isinstance(data, User):
+        return mapping_card(data.to_dict())
+    if isinstance(data, BackendInfo):
+        return backend_info_card(data, color=color)
+    if isinstance(data, dict):
+        return mapping_card(data)
+    return str(data)

@@ -1,0 +1,121 @@
+"""Argument and option types shared by the commands.
+
+Every bad value becomes a Click usage error (exit 2) naming the parameter, before any backend
+is opened.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from issue_core.core.errors import ValidationError
+from issue_core.core.models import IssueState, MilestoneState, parse_ts
+
+
+class IssueNumberType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Click
+    """A positive issue number; ``12`` and ``#12`` are the same."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            text = str(value).strip().removeprefix("#")
+            if not text.isdigit():
+                self.fail(f"{value!r} is not an issue number (use 12 or #12)", param, ctx)
+            number = int(text)
+        if number < 1:
+            self.fail(f"{value!r} is not an issue number (numbers start at 1)", param, ctx)
+        return number
+
+
+class IssueStateType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Click
+    """``open``, ``in_progress`` (or ``in-progress``), ``closed``; plus ``all`` when allowed."""
+
+    name = "state"
+
+    def __init__(self, *, allow_all: bool = False) -> None:
+        self.allow_all = allow_all
+        choices = [s.value for s in IssueState] + (["all"] if allow_all else [])
+        self.metavar = "[" + "|".join(choices) + "]"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return self.metavar
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, IssueState):
+            return value
+        if self.allow_all and str(value).strip().lower() == "all":
+            return "all"
+        try:
+            return IssueState.parse(str(value))
+        except ValidationError as exc:
+            self.fail(exc.one_line(), param, ctx)
+
+
+class MilestoneStateType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Click
+    name = "state"
+
+    def __init__(self, *, allow_all: bool = False) -> None:
+        self.allow_all = allow_all
+        self.metavar = "[open|closed|all]" if allow_all else "[open|closed]"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return self.metavar
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if self.allow_all and str(value).strip().lower() == "all":
+            return "all"
+        try:
+            return MilestoneState.parse(str(value))
+        except ValidationError as exc:
+            self.fail(exc.one_line(), param, ctx)
+
+
+class TimestampType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Click
+    """ISO 8601 date or timestamp (``2026-11-25``, ``2026-11-25T08:00:00Z``)."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return parse_ts(str(value))
+        except ValidationError as exc:
+            self.fail(exc.one_line(), param, ctx)
+
+
+ISSUE_NUMBER = IssueNumberType()
+TIMESTAMP = TimestampType()
+
+
+def split_values(values: Any) -> list[str]:
+    """``("a,b", "c")`` -> ``["a", "b", "c"]`` (empty pieces dropped, duplicates and order kept
+    once)."""
+    names: list[str] = []
+    for value in values or ():
+        names.extend(part.strip() for part in str(value).split(",") if part.strip())
+    return list(dict.fromkeys(names))
+
+
+def split_commas(_ctx: click.Context, _param: click.Parameter, values: Any) -> list[str]:
+    """Option callback: ``--label a,b --label c`` -> ``["a", "b", "c"]``."""
+    return split_values(values)
+
+
+def read_text_source(source: str, what: str) -> str:
+    """The text of a file, or of stdin for ``-``."""
+    if source == "-":
+        return sys.stdin.read()
+    try:
+        with open(source, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot read {source}: {exc.strerror or exc}", param_hint=what
+        ) from None
+    except UnicodeDecodeError:
+        raise click.BadParameter(f"{source} is not UTF-8 text", param_hint=what) from None

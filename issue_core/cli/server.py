@@ -1,0 +1,275 @@
+"""``issue serve`` (the ingestion API) and ``issue outbox list|retry``.
+
+``serve`` needs the optional ``api`` extra (FastAPI, Uvicorn); it is imported only inside the
+command, so the CLI's start-up never pays for it. ``outbox`` works on the server's state db with
+the standard library alone, whether or not a server is running.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from issue_core.cli.output import Outcome, Records, output_options
+from issue_core.core.errors import BackendUnavailable, IssueCoreError, Unsupported, UsageError
+
+OUTBOX_FIELDS = (
+    "tracking_id",
+    "status",
+    "phase",
+    "backend",
+    "idempotency_key",
+    "issue_number",
+    "attempts",
+    "last_error",
+    "next_attempt_at",
+    "received_at",
+    "delivered_at",
+    "request_id",
+    "title",
+)
+OUTBOX_COLUMNS = ("tracking_id", "status", "attempts", "issue_number", "title", "last_error")
+INSTALL_HINT = "pip install 'issue-core[api]'"
+
+
+def _require_api_extra() -> None:
+    missing = []
+    for module in ("fastapi", "uvicorn", "pydantic"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise Unsupported(
+            f"`issue serve` needs the api extra ({', '.join(missing)} not installed)",
+            hint=f"install it with: {INSTALL_HINT}",
+        )
+
+
+def _root_backend(ctx: click.Context) -> str | None:
+    obj = ctx.find_root().obj
+    return obj.get("backend_name") if isinstance(obj, dict) else None
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port (0: pick a free one, announced in the 'listening' log line).",
+)
+@click.option("--backend", "backend_name", metavar="NAME", help="Default backend for tasks.")
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of server.db (idempotency keys + outbox) [default: next to the local store,"
+    " else .issue-core; env: ISSUE_CORE_STATE_DIR].",
+)
+@click.option(
+    "--no-auth", is_flag=True, help="Serve without API keys (only on a loopback address)."
+)
+@click.option(
+    "--body-limit",
+    default="1m",
+    show_default=True,
+    metavar="SIZE",
+    help="Largest accepted request body (413 above it), e.g. 512k, 2m.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+@click.option("--no-access-log", is_flag=True, help="Do not log one JSON line per request.")
+@click.option(
+    "--graceful-timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="On SIGTERM/SIGINT, how long to let in-flight requests finish.",
+)
+@click.pass_context
+def serve_cmd(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    backend_name: str | None,
+    state_dir: Path | None,
+    no_auth: bool,
+    body_limit: str,
+    log_level: str,
+    no_access_log: bool,
+    graceful_timeout: float,
+) -> None:
+    """Serve the ingestion API: POST /issues/ turns upstream tasks into issues.
+
+    Clients authenticate with a key from ISSUE_CORE_API_KEY (comma-separated to rotate),
+    sent as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'. Docs live at /docs.
+
+    \b
+    Examples:
+      export ISSUE_CORE_API_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')
+      issue serve --port 8765
+      curl -s -X POST localhost:8765/issues/ -H "Authorization: Bearer $ISSUE_CORE_API_KEY" \\
+           -H 'Content-Type: application/json' -d '{"title": "Nightly build failed"}'
+    """
+    from issue_core.server.auth import API_KEY_ENV, ApiKeys, is_loopback
+    from issue_core.server.settings import (
+        BENCH_ROUTES_ENV,
+        ServerSettings,
+        parse_size,
+        resolve_backends,
+        resolve_state_dir,
+    )
+
+    limit = parse_size(body_limit)
+    keys = ApiKeys.parse(os.environ.get(API_KEY_ENV))
+    if no_auth:
+        if not is_loopback(host):
+            raise UsageError(
+                f"--no-auth is only allowed on a loopback address, not {host}",
+                hint=f"set {API_KEY_ENV} instead",
+            )
+        keys = ApiKeys(())
+    elif not keys.enabled:
+        raise UsageError(
+            f"no API key: set {API_KEY_ENV} (comma-separated for several keys)",
+            hint="or pass --no-auth to serve on 127.0.0.1 without authentication",
+        )
+    _require_api_extra()
+    setup = resolve_backends(backend_name or _root_backend(ctx))
+    settings = ServerSettings(
+        default_backend=setup.default,
+        backends=setup.backends,
+        identity=setup.identity,
+        state_dir=resolve_state_dir(state_dir, setup),
+        keys=keys,
+        host=host,
+        port=port,
+        body_limit=limit,
+        bench_routes=os.environ.get(BENCH_ROUTES_ENV, "") not in ("", "0"),
+    )
+    from issue_core.server.runner import run_server
+
+    run_server(
+        settings,
+        log_level=log_level,
+        access_log=not no_access_log,
+        graceful_timeout=graceful_timeout,
+    )
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """Inspect and drive the ingestion server's outbox (works without the server running).
+
+    \b
+    Examples:
+      issue outbox list --status pending
+      issue outbox retry 3f2a9c...      # deliver one task now
+      issue outbox retry                # deliver every pending or failed task now
+    """
+
+
+state_dir_option = click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the server's server.db [default: as `issue serve`].",
+)
+
+
+def _open_state(ctx: click.Context, state_dir: Path | None) -> tuple[Any, Any]:
+    from issue_core.server.outbox import StateStore, state_db_path
+    from issue_core.server.settings import resolve_backends, resolve_state_dir
+
+    setup = resolve_backends(_root_backend(ctx))
+    folder = resolve_state_dir(state_dir, setup)
+    return StateStore.open_existing(state_db_path(folder)), setup
+
+
+@outbox_group.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["all", "pending", "delivered", "failed"]),
+    default="all",
+    show_default=True,
+)
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@state_dir_option
+@output_options(OUTBOX_FIELDS, empty="the outbox is empty")
+@click.pass_context
+def outbox_list(ctx: click.Context, status: str, limit: int, state_dir: Path | None) -> Records:
+    """List ingested tasks, newest first (pending = not yet on the backend)."""
+    store, _setup = _open_state(ctx, state_dir)
+    wanted = {
+        "all": None,
+        "pending": ("claimed", "pending", "delivering"),
+        "delivered": ("delivered",),
+        "failed": ("failed",),
+    }[status]
+    try:
+        rows = store.list(statuses=wanted, limit=limit)
+    finally:
+        store.close()
+    return Records([row.to_public() for row in rows], OUTBOX_COLUMNS)
+
+
+@outbox_group.command("retry")
+@click.argument("tracking_id", required=False)
+@state_dir_option
+@output_options(OUTBOX_FIELDS)
+@click.pass_context
+def outbox_retry(ctx: click.Context, tracking_id: str | None, state_dir: Path | None) -> Outcome:
+    """Deliver pending or failed tasks now, ignoring their backoff (all, or TRACKING_ID).
+
+    Exit 0 when every task was delivered, 6 when a backend is still unavailable.
+    """
+    from issue_core.server.delivery import BackendPool, deliver_due
+    from issue_core.server.outbox import ServerLock
+
+    store, setup = _open_state(ctx, state_dir)
+    lock = ServerLock(store.path.parent)
+    try:
+        if lock.acquire():
+            # No server is running: tasks it left mid-delivery are ours to heal.
+            store.heal_claimed()
+            lock.release()
+        store.requeue(tracking_id)
+        pool = BackendPool(setup.backends, setup.identity)
+        try:
+            results = []
+            if tracking_id is not None:
+                results = deliver_due(store, pool, only=tracking_id)
+            else:
+                while True:
+                    batch = deliver_due(store, pool, limit=100)
+                    results.extend(batch)
+                    if not batch or any(r.issue is None for r in batch):
+                        break
+        finally:
+            pool.close()
+    finally:
+        lock.release()
+        store.close()
+    rows = [result.row.to_public() for result in results]
+    delivered = sum(1 for result in results if result.issue is not None)
+    failure: IssueCoreError | None = None
+    if tracking_id is not None and not results:
+        failure = UsageError(f"task {tracking_id} is being delivered by another worker right now")
+    elif delivered < len(results):
+        failure = BackendUnavailable(
+            f"{len(results) - delivered} of {len(results)} task(s) not delivered",
+            hint="see `issue outbox list`",
+        )
+    message = f"delivered {delivered} of {len(results)} task(s)"
+    return Outcome(Records(rows, OUTBOX_COLUMNS), message=message, failure=failure)

@@ -1,0 +1,418 @@
+"""The FastAPI application: routes, error bodies and the OpenAPI document.
+
+Handlers are ``async def`` and do only parsing and validation on the event loop; every write goes
+through the single ``IngestWorker`` thread (see ``worker.py``). Bodies are parsed by pydantic
+straight from bytes (one pass, no intermediate ``dict``), and answers are serialised once with
+``json.dumps``: on the hot path that is measurably cheaper than FastAPI's generic body and
+response handling, and it lets every malformed input get the same JSON error shape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+from pydantic import ValidationError as PydanticValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from issue_core import __version__
+from issue_core.core.errors import IssueCoreError, UsageError
+from issue_core.server.auth import is_loopback
+from issue_core.server.delivery import BackendPool, public_error
+from issue_core.server.ingest import PreparedTask, RequestContext, prepare_task
+from issue_core.server.middleware import ServerMiddleware, error_bytes
+from issue_core.server.outbox import StateStore, public_status
+from issue_core.server.schema import (
+    ErrorBody,
+    Health,
+    IngestResult,
+    Readiness,
+    TaskSpec,
+    TrackingStatus,
+)
+from issue_core.server.settings import ServerSettings
+from issue_core.server.worker import IngestWorker, Outcome
+
+READINESS_CACHE_SECONDS = 2.0
+READINESS_TIMEOUT_SECONDS = 5.0
+JSON = "application/json"
+
+_ERROR_RESPONSE = {"model": ErrorBody}
+INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": IngestResult, "description": "Duplicate: the idempotency key was seen before."},
+    201: {"model": IngestResult, "description": "Created: the issue exists on the backend."},
+    202: {"model": IngestResult, "description": "Queued in the durable outbox (backend down)."},
+    400: {**_ERROR_RESPONSE, "description": "Malformed JSON or not UTF-8."},
+    401: {**_ERROR_RESPONSE, "description": "Missing or invalid API key."},
+    409: {**_ERROR_RESPONSE, "description": "The key's earlier task failed permanently."},
+    413: {**_ERROR_RESPONSE, "description": "Body larger than the server's limit."},
+    422: {**_ERROR_RESPONSE, "description": "Invalid task (field errors listed)."},
+    503: {**_ERROR_RESPONSE, "description": "Server overloaded or its state db failed."},
+}
+STATUS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": TrackingStatus},
+    401: {**_ERROR_RESPONSE, "description": "Missing or invalid API key."},
+    404: {**_ERROR_RESPONSE, "description": "No task with this tracking id."},
+    422: {**_ERROR_RESPONSE, "description": "Invalid tracking id."},
+}
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def json_response(
+    status: int, data: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    body = json.dumps(data, separators=(",", ":")).encode()
+    return Response(body, status_code=status, media_type=JSON, headers=headers)
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    request_id: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    return Response(
+        error_bytes(code, message, request_id, **extra),
+        status_code=status,
+        media_type=JSON,
+        headers=headers,
+    )
+
+
+def request_id_of(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def validation_error_response(exc: PydanticValidationError, request_id: str) -> Response:
+    """400 for bytes that are not JSON (or not UTF-8), 422 for JSON that is not a TaskSpec."""
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    if any(error["type"] == "json_invalid" for error in errors):
+        message = errors[0]["msg"]
+        return error_response(
+            400,
+            "bad_request",
+            f"the body is not valid UTF-8 JSON: {message}",
+            request_id,
+            hint="send a JSON object, UTF-8 encoded",
+        )
+    fields = [
+        {
+            "field": ".".join(str(part) for part in error["loc"]) or "(body)",
+            "message": _clean(error["msg"]),
+            "type": error["type"],
+        }
+        for error in errors
+    ]
+    summary = "; ".join(f"{item['field']}: {item['message']}" for item in fields[:5])
+    return error_response(
+        422, "invalid", f"invalid task: {summary}", request_id, field_errors=fields
+    )
+
+
+def _clean(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+def outcome_response(outcome: Outcome, prepared: PreparedTask, request_id: str) -> Response:
+    row = outcome.row
+    if outcome.kind in ("created", "duplicate", "queued"):
+        status = {"created": 201, "duplicate": 200, "queued": 202}[outcome.kind]
+        warnings = list(prepared.warnings)
+        if outcome.kind == "duplicate":
+            warnings.append(
+                f"duplicate of task {row.tracking_id} (idempotency key {row.idempotency_key!r});"
+                " nothing new was created"
+            )
+        if outcome.kind == "queued" and outcome.error is not None:
+            warnings.append(
+                f"backend unavailable, will retry: {public_error(outcome.error)['message']}"
+            )
+        status_url = f"/issues/ingest/{row.tracking_id}"
+        body = {
+            "status": outcome.kind,
+            "tracking_id": row.tracking_id,
+            "idempotency_key": row.idempotency_key,
+            "backend": row.backend,
+            "issue_number": row.issue_number,
+            "issue": outcome.issue,
+            "delivery": public_status(row.status),
+            "status_url": status_url,
+            "request_id": request_id,
+            "warnings": warnings,
+        }
+        headers = {"Location": status_url} if status == 202 else None
+        return json_response(status, body, headers)
+    if outcome.kind == "rejected" and outcome.error is not None:
+        detail = public_error(outcome.error)
+        return error_response(
+            422, detail["code"], detail["message"], request_id, hint=detail.get("hint")
+        )
+    if outcome.kind == "failed_before":
+        return error_response(
+            409,
+            "task_failed",
+            f"an earlier task with idempotency key {row.idempotency_key!r} failed:"
+            f" {row.last_error}",
+            request_id,
+            hint=f"see GET /issues/ingest/{row.tracking_id}; re-queue with"
+            f" `issue outbox retry {row.tracking_id}`",
+            tracking_id=row.tracking_id,
+        )
+    message = public_error(outcome.error)["message"] if outcome.error else "internal error"
+    return error_response(503, "unavailable", message, request_id, headers={"Retry-After": "1"})
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    worker = IngestWorker(
+        settings.state_db,
+        pool_factory=lambda: BackendPool(settings.backends, settings.identity),
+        max_queue=settings.max_queue,
+    )
+    readiness: dict[str, Any] = {"at": 0.0, "value": None}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker.start()
+        app.state.reader = StateStore(settings.state_db)
+        try:
+            yield
+        finally:
+            # uvicorn has finished in-flight requests by now; drain what the worker holds.
+            await asyncio.to_thread(worker.stop)
+            app.state.reader.close()
+
+    app = FastAPI(
+        title="issue-core ingestion API",
+        version=__version__,
+        description=(
+            "Turns tasks emitted by upstream systems into issues on the configured backend,"
+            " idempotently and durably. See docs/ingestion.md."
+        ),
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    app.state.worker = worker
+    app.state.settings = settings
+
+    async def accept(request: Request, *, store: bool) -> Response:
+        request_id = request_id_of(request)
+        body = await request.body()
+        try:
+            task = TaskSpec.model_validate_json(body)
+        except PydanticValidationError as exc:
+            return validation_error_response(exc, request_id)
+        backend = task.backend or settings.default_backend
+        if backend not in settings.backends:
+            return error_response(
+                422,
+                "unknown_backend",
+                f"no backend named {backend!r} is configured on this server",
+                request_id,
+                hint=f"configured: {', '.join(sorted(settings.backends))}",
+            )
+        header_key = request.headers.get("idempotency-key") or None
+        if header_key is not None and len(header_key) > 200:
+            return error_response(
+                422, "invalid", "the Idempotency-Key header is longer than 200", request_id
+            )
+        context = RequestContext(
+            request_id, request.scope["state"].get("key_fingerprint"), header_key
+        )
+        try:
+            prepared = prepare_task(task, context, backend)
+        except IssueCoreError as exc:
+            return error_response(422, exc.code, exc.message, request_id, hint=exc.hint)
+        if not store:
+            return outcome_response(
+                Outcome("created", prepared.row, issue=prepared.row.issue_data),
+                prepared,
+                request_id,
+            )
+        if worker.backlog >= settings.max_queue:
+            return error_response(
+                503,
+                "busy",
+                "the server is overloaded; retry shortly",
+                request_id,
+                headers={"Retry-After": "1"},
+            )
+        outcome = await worker.submit(prepared.row, prepared.issue)
+        return outcome_response(outcome, prepared, request_id)
+
+    @app.post(
+        "/issues/",
+        status_code=201,
+        summary="Create an issue from an upstream task",
+        responses=INGEST_RESPONSES,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {JSON: {"schema": {"$ref": "#/components/schemas/TaskSpec"}}},
+            }
+        },
+        tags=["ingestion"],
+    )
+    async def create_issue(request: Request) -> Response:
+        """Validate the TaskSpec, claim its idempotency key, create the issue.
+
+        201: created on the backend. 200: a repeat of an earlier idempotency key. 202: the backend
+        is unavailable, the task is safe in the outbox; follow `status_url`.
+        """
+        return await accept(request, store=True)
+
+    if settings.bench_routes:
+
+        @app.post("/_bench/echo", include_in_schema=False)
+        async def bench_echo(request: Request) -> Response:
+            """The same parsing, auth and answer as POST /issues/, without storage."""
+            return await accept(request, store=False)
+
+    @app.get(
+        "/issues/ingest/{tracking_id}",
+        summary="Delivery status of an ingested task",
+        responses=STATUS_RESPONSES,
+        response_model=TrackingStatus,
+        tags=["ingestion"],
+    )
+    async def ingest_status(tracking_id: str, request: Request) -> Response:
+        row = app.state.reader.get(tracking_id)
+        if row is None:
+            return error_response(
+                404,
+                "not_found",
+                f"no ingested task with tracking id {tracking_id!r}",
+                request_id_of(request),
+            )
+        return json_response(200, row.to_public())
+
+    @app.get("/healthz", response_model=Health, tags=["operations"])
+    async def healthz() -> Response:
+        """The process is up and serving (no backend check)."""
+        return json_response(200, {"status": "ok", "version": __version__})
+
+    @app.get(
+        "/readyz",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Backend not reachable."}},
+        tags=["operations"],
+    )
+    async def readyz() -> Response:
+        """The default backend answers (cached for two seconds); 503 otherwise."""
+        now = time.monotonic()
+        if readiness["value"] is None or now - readiness["at"] > READINESS_CACHE_SECONDS:
+            readiness["value"] = await _probe(worker, settings.default_backend)
+            readiness["at"] = time.monotonic()
+        ok, detail = readiness["value"]
+        body = {
+            "status": "ready" if ok else "unavailable",
+            "backend": settings.default_backend,
+            "detail": detail,
+            "outbox": {k: v for k, v in app.state.reader.counts().items() if k != "delivered"},
+        }
+        return json_response(200 if ok else 503, body)
+
+    _install_error_handlers(app)
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
+    app.add_middleware(ServerMiddleware, keys=settings.keys, body_limit=settings.body_limit)
+    if not settings.keys.enabled and not is_loopback(settings.host):  # pragma: no cover
+        raise UsageError("refusing to serve without authentication on a non-loopback address")
+    return app
+
+
+async def _probe(worker: IngestWorker, backend: str) -> tuple[bool, str]:
+    def check(pool: BackendPool) -> tuple[bool, str]:
+        info = pool.get(backend).test_connection()
+        failed = [f"{name}: {detail}" for name, (ok, detail) in info.checks.items() if not ok]
+        return (not failed, "; ".join(failed) or "ok")
+
+    try:
+        result: tuple[bool, str] = await asyncio.wait_for(
+            worker.call(check), READINESS_TIMEOUT_SECONDS
+        )
+        return result
+    except TimeoutError:
+        return False, f"backend did not answer within {READINESS_TIMEOUT_SECONDS:.0f}s"
+    except IssueCoreError as exc:
+        return False, exc.one_line()
+    except Exception as exc:
+        return False, f"internal error: {type(exc).__name__}"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        fields = [
+            {
+                "field": ".".join(str(p) for p in error.get("loc", ())),
+                "message": _clean(str(error.get("msg", ""))),
+                "type": str(error.get("type", "")),
+            }
+            for error in exc.errors()
+        ]
+        return error_response(
+            422, "invalid", "invalid request", request_id_of(request), field_errors=fields
+        )
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = ERROR_CODES.get(exc.status_code, "error")
+        return error_response(
+            exc.status_code,
+            code,
+            str(exc.detail),
+            request_id_of(request),
+            headers=dict(exc.headers or {}),
+        )
+
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        # The traceback goes to the server log (uvicorn logs it); the client gets no internals.
+        return error_response(
+            500, "internal", "internal server error; see the server log", request_id_of(request)
+        )
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_crash)
+
+
+def _openapi(app: FastAPI, settings: ServerSettings) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    task_schema = TaskSpec.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in task_schema.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    schemas["TaskSpec"] = task_schema
+    if settings.keys.enabled:
+        components["securitySchemes"] = {
+            "bearerAuth": {"type": "http", "scheme": "bearer"},
+            "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        }
+        for path, operations in schema.get("paths", {}).items():
+            if path in ("/healthz", "/readyz"):
+                continue
+            for operation in operations.values():
+                operation["security"] = [{"bearerAuth": []}, {"apiKeyAuth": []}]
+    app.openapi_schema = schema
+    return schema

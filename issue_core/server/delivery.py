@@ -1,0 +1,240 @@
+"""Writing ingested tasks to backends: which errors are worth retrying, when, and how.
+
+Shared by the server's worker thread and by ``issue outbox retry`` (which runs without the
+server), so it imports no web framework. Backends are not thread-safe: a ``BackendPool`` belongs
+to the one thread that created it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from issue_core.core.config import BackendConfig
+from issue_core.core.errors import (
+    BackendUnavailable,
+    Conflict,
+    IssueCoreError,
+    NotFound,
+    RateLimited,
+    Unsupported,
+    UsageError,
+)
+from issue_core.core.interfaces import IssueBackend
+from issue_core.core.models import Issue, IssueFilter
+from issue_core.server.outbox import StateStore, TaskRow
+
+log = logging.getLogger("issue_core.server")
+
+RETRY_BASE_SECONDS = 1.0
+RETRY_CAP_SECONDS = 300.0
+# Unexpected errors (bugs, not outages) are retried a bounded number of times, then parked.
+MAX_UNEXPECTED_ATTEMPTS = 10
+LEASE_SECONDS = 300.0
+
+# The task itself is unacceptable to the backend: retrying the same payload cannot succeed.
+PERMANENT_ERRORS: tuple[type[IssueCoreError], ...] = (UsageError, NotFound, Conflict, Unsupported)
+
+
+def is_permanent(exc: BaseException) -> bool:
+    return isinstance(exc, PERMANENT_ERRORS)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for ``last_error``: typed errors as their message, bugs as their type only."""
+    if isinstance(exc, IssueCoreError):
+        return f"{exc.code}: {exc.one_line()}"
+    return f"internal error: {type(exc).__name__}"
+
+
+def retry_delay(attempts: int, exc: BaseException | None = None) -> float:
+    """Exponential backoff with jitter; a rate limit's ``retry_after`` wins when longer."""
+    delay = min(RETRY_BASE_SECONDS * (2 ** max(attempts, 0)), RETRY_CAP_SECONDS)
+    delay *= random.uniform(0.8, 1.2)
+    if isinstance(exc, RateLimited):
+        hinted = exc.details.get("retry_after")
+        if isinstance(hinted, int | float) and hinted > delay:
+            delay = float(hinted)
+    return delay
+
+
+def find_by_marker(backend: IssueBackend, marker: str) -> Issue | None:
+    """The issue an earlier, interrupted attempt may have created (``sync_metadata.marker``)."""
+    finder = getattr(backend, "find_issue_by_marker", None)
+    if callable(finder):
+        found = finder(marker)
+        return found if isinstance(found, Issue) else None
+    for issue in backend.iter_issues(IssueFilter(state=None, limit=None)):
+        if issue.sync_metadata.get("marker") == marker:
+            return issue
+    return None
+
+
+@dataclass
+class Circuit:
+    """Per-backend breaker: after an outage, new tasks go straight to the outbox for a while
+    instead of each waiting on a dead backend; the outbox worker probes when it closes."""
+
+    failures: int = 0
+    open_until: float = 0.0
+
+    def is_open(self, now: float) -> bool:
+        return now < self.open_until
+
+    def trip(self, exc: BaseException, now: float) -> float:
+        self.failures += 1
+        delay = min(0.5 * (2 ** (self.failures - 1)), 30.0)
+        if isinstance(exc, RateLimited):
+            hinted = exc.details.get("retry_after")
+            if isinstance(hinted, int | float):
+                delay = max(delay, float(hinted))
+        self.open_until = now + delay
+        return self.open_until
+
+    def reset(self) -> None:
+        self.failures = 0
+        self.open_until = 0.0
+
+
+@dataclass
+class BackendPool:
+    """Connected backends by configured name, opened on first use in the owning thread."""
+
+    configs: Mapping[str, BackendConfig]
+    identity: str
+    _open: dict[str, IssueBackend] = field(default_factory=dict)
+    circuits: dict[str, Circuit] = field(default_factory=dict)
+
+    def get(self, name: str) -> IssueBackend:
+        backend = self._open.get(name)
+        if backend is None:
+            from issue_core.backends import BackendFactory
+
+            chosen = self.configs.get(name)
+            if chosen is None:
+                raise NotFound(f"no backend named {name!r} is configured for this server")
+            settings = {**chosen.settings, "name": chosen.name, "identity": self.identity}
+            backend = BackendFactory.create(chosen.type, settings)
+            self._open[name] = backend
+        return backend
+
+    def circuit(self, name: str) -> Circuit:
+        return self.circuits.setdefault(name, Circuit())
+
+    def discard(self, name: str) -> None:
+        """Drop a backend after an outage so the next use reconnects."""
+        backend = self._open.pop(name, None)
+        if backend is not None:
+            try:
+                backend.close()
+            except Exception:  # pragma: no cover - closing a broken connection
+                log.debug("closing backend %s failed", name, exc_info=True)
+
+    def close(self) -> None:
+        for name in list(self._open):
+            self.discard(name)
+
+
+def create_on_backend(pool: BackendPool, row: TaskRow) -> Issue:
+    """Create ``row``'s issue, first looking for its marker if an attempt may have landed."""
+    backend = pool.get(row.backend)
+    if row.maybe_written:
+        found = find_by_marker(backend, row.marker)
+        if found is not None:
+            return found
+    return backend.create_issue(Issue.from_dict(row.issue_data), create_labels=True)
+
+
+def snapshot(issue: Issue) -> str:
+    return json.dumps(issue.to_dict(), separators=(",", ":"))
+
+
+@dataclass
+class DeliveryResult:
+    row: TaskRow
+    issue: Issue | None = None
+    error: BaseException | None = None
+
+
+def deliver_outbox_row(store: StateStore, pool: BackendPool, row: TaskRow) -> DeliveryResult:
+    """One attempt at a leased outbox row; records the outcome and returns it."""
+    now = time.time()
+    try:
+        issue = create_on_backend(pool, row)
+    except BaseException as exc:
+        if not isinstance(exc, Exception):
+            # Interrupted (Ctrl-C): give the lease back so the row is retried soon.
+            with store.transaction() as conn:
+                store.mark_pending(
+                    conn,
+                    row.tracking_id,
+                    error=row.last_error,
+                    next_attempt_at=now,
+                    attempted=True,
+                )
+            raise
+        record_failure(store, pool, row, exc, now)
+        return DeliveryResult(store.get(row.tracking_id) or row, error=exc)
+    pool.circuit(row.backend).reset()
+    with store.transaction() as conn:
+        store.mark_delivered(conn, row.tracking_id, issue.number, snapshot(issue))
+    return DeliveryResult(store.get(row.tracking_id) or row, issue=issue)
+
+
+def record_failure(
+    store: StateStore, pool: BackendPool, row: TaskRow, exc: BaseException, now: float
+) -> None:
+    with store.transaction() as conn:
+        if is_permanent(exc):
+            store.mark_failed(conn, row.tracking_id, describe(exc))
+            return
+        if isinstance(exc, BackendUnavailable):
+            pool.circuit(row.backend).trip(exc, now)
+            pool.discard(row.backend)
+        elif row.attempts + 1 >= MAX_UNEXPECTED_ATTEMPTS and not isinstance(exc, IssueCoreError):
+            log.error("task %s failed %d times; parking it", row.tracking_id, row.attempts + 1)
+            store.mark_failed(conn, row.tracking_id, describe(exc))
+            return
+        if not isinstance(exc, IssueCoreError):
+            log.error("unexpected error delivering %s", row.tracking_id, exc_info=exc)
+        store.mark_pending(
+            conn,
+            row.tracking_id,
+            error=describe(exc),
+            next_attempt_at=now + retry_delay(row.attempts, exc),
+            attempted=True,
+        )
+
+
+def deliver_due(
+    store: StateStore, pool: BackendPool, *, limit: int = 20, only: str | None = None
+) -> list[DeliveryResult]:
+    """Deliver outbox rows that are due (or the one named ``only``), skipping backends whose
+    circuit is open. Returns what happened to each row attempted."""
+    now = time.time()
+    results: list[DeliveryResult] = []
+    rows = [store.get(only)] if only else store.due(now=now, limit=limit)
+    for candidate in rows:
+        if candidate is None:
+            continue
+        if not only and pool.circuit(candidate.backend).is_open(now):
+            continue
+        leased = store.lease(candidate.tracking_id, seconds=LEASE_SECONDS, statuses=("pending",))
+        if leased is None:
+            continue
+        results.append(deliver_outbox_row(store, pool, leased))
+    return results
+
+
+def public_error(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, IssueCoreError):
+        data: dict[str, Any] = {"code": exc.code, "message": exc.message}
+        if exc.hint:
+            data["hint"] = exc.hint
+        return data
+    return {"code": "internal", "message": "internal error while writing to the backend"}

@@ -1,0 +1,264 @@
+"""The wire format of the ingestion API: the TaskSpec request body and the responses.
+
+These pydantic models are the single source of the OpenAPI document at ``/openapi.json`` and of
+request validation. Limits mirror the domain model's (``issue_core.core.models``), so a task that
+passes validation here is one every backend accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    field_validator,
+)
+
+from issue_core.core.errors import IssueCoreError
+from issue_core.core.models import (
+    DESCRIPTION_MAX,
+    LABEL_NAME_MAX,
+    TITLE_MAX,
+    IssueState,
+    validate_description,
+    validate_label_name,
+    validate_title,
+)
+
+PRIORITY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+MAX_LABELS = 100
+
+ShortText = Annotated[str, StringConstraints(max_length=1000)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+LabelName = Annotated[str, StringConstraints(min_length=1, max_length=LABEL_NAME_MAX)]
+
+
+def _domain(check: Any, value: Any) -> Any:
+    """Run a domain validator, turning its typed error into the ValueError pydantic expects."""
+    try:
+        return check(value)
+    except IssueCoreError as exc:
+        raise ValueError(exc.one_line()) from None
+
+
+class Source(BaseModel):
+    """Where a task came from. Recorded under ``sync_metadata.source`` of the created issue."""
+
+    model_config = ConfigDict(extra="allow")
+
+    system: Name | None = Field(
+        default=None, description="Emitting system, e.g. `tracker`, `ci`, `scheduler`."
+    )
+    event_id: Name | None = Field(
+        default=None,
+        description="The event's id in that system; with `system` it forms the default"
+        " idempotency key.",
+    )
+    emitted_at: datetime | None = Field(
+        default=None, description="When the upstream emitted the event (ISO 8601)."
+    )
+    url: ShortText | None = Field(default=None, description="Link back to the upstream item.")
+    actor: Name | None = Field(default=None, description="Who or what triggered the event.")
+    trace_id: Name | None = Field(default=None, description="Distributed-tracing id to correlate.")
+
+
+class TaskSpec(BaseModel):
+    """A task emitted by an upstream system, to become one issue."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Flaky test: test_login times out",
+                    "description": "Failed 3 of the last 10 runs on main.",
+                    "labels": ["ci", "flaky"],
+                    "priority": "high",
+                    "metadata": {"pipeline": 4711, "job": "unit"},
+                    "source": {
+                        "system": "ci",
+                        "event_id": "run-4711-job-3",
+                        "emitted_at": "2026-11-25T08:00:00Z",
+                        "url": "https://ci.example.com/runs/4711",
+                        "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                    },
+                }
+            ]
+        },
+    )
+
+    title: str = Field(
+        min_length=1, max_length=TITLE_MAX, description="One line, 1-255 characters."
+    )
+    description: str | None = Field(
+        default=None,
+        max_length=DESCRIPTION_MAX,
+        description=f"Markdown body, at most {DESCRIPTION_MAX} characters.",
+    )
+    labels: list[LabelName] = Field(
+        default_factory=list,
+        max_length=MAX_LABELS,
+        description="Label names; missing labels are created on the backend.",
+    )
+    assignee: Name | None = Field(default=None, description="Username to assign.")
+    priority: StrictStr | StrictInt | None = Field(
+        default=None,
+        description="Becomes the label `priority:<value>` (lower-cased) and"
+        " `sync_metadata.priority`. Letters, digits, `_ . -`; at most 40 characters.",
+    )
+    milestone: Name | None = Field(default=None, description="An existing milestone's title.")
+    state: Literal["open", "in_progress", "closed"] = Field(
+        default="open", description="Initial state."
+    )
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Free JSON object, stored as `sync_metadata.metadata`.",
+    )
+    source: Source | None = None
+    idempotency_key: Name | None = Field(
+        default=None,
+        description="Repeats with the same key never create a second issue. Default:"
+        " `<source.system>:<source.event_id>` when both are given; otherwise the"
+        " `Idempotency-Key` header; otherwise none (every request creates an issue).",
+    )
+    backend: Name | None = Field(
+        default=None,
+        description="A configured backend to create the issue on instead of the server's"
+        " default. An unknown name is answered 422.",
+    )
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return str(_domain(validate_title, value))
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str | None) -> str | None:
+        return None if value is None else str(_domain(validate_description, value))
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: list[str]) -> list[str]:
+        return [str(_domain(validate_label_name, name)) for name in value]
+
+    @field_validator("priority")
+    @classmethod
+    def _priority(cls, value: str | int | None) -> str | None:
+        if value is None:
+            return None
+        text = str(value).strip().lower()
+        if not PRIORITY_PATTERN.match(text):
+            raise ValueError(
+                "priority must be 1-40 letters, digits, '_', '.' or '-', starting with a"
+                " letter or digit"
+            )
+        return text
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _state(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return IssueState.parse(value).value
+            except IssueCoreError:
+                return value  # the Literal check reports it with the allowed values
+        return value
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable error code.")
+    message: str = Field(description="What is wrong, in one line.")
+    hint: str | None = None
+    field_errors: list[dict[str, Any]] | None = Field(
+        default=None, description="For validation errors: one entry per offending field."
+    )
+    tracking_id: str | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+    request_id: str
+
+
+class IssueOut(BaseModel):
+    """The issue as ``issue show N --format json`` prints it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    number: int | None
+    title: str
+    description: str
+    state: str
+    labels: list[str]
+    assignee: str | None
+    assignees: list[str]
+    milestone: str | None
+    author: str | None
+    comments_count: int
+    created_at: str | None
+    updated_at: str | None
+    closed_at: str | None
+    url: str | None
+    id: str | None
+    version: int | None
+    sync_metadata: dict[str, Any]
+
+
+class IngestResult(BaseModel):
+    """Answer to ``POST /issues/``.
+
+    ``status``: ``created`` (201), ``duplicate`` (200, the idempotency key was seen before;
+    ``issue`` is the existing issue, or ``null`` while that earlier task is still queued),
+    ``queued`` (202, the backend is unavailable; the task is in the durable outbox).
+    """
+
+    status: Literal["created", "duplicate", "queued"]
+    tracking_id: str
+    idempotency_key: str | None
+    backend: str
+    issue_number: int | None
+    issue: IssueOut | None
+    delivery: Literal["pending", "delivered", "failed"]
+    status_url: str
+    request_id: str
+    warnings: list[str]
+
+
+class TrackingStatus(BaseModel):
+    """Answer to ``GET /issues/ingest/{tracking_id}``."""
+
+    tracking_id: str
+    status: Literal["pending", "delivered", "failed"]
+    phase: str = Field(
+        description="Internal step: claimed, pending, delivering, delivered, failed."
+    )
+    backend: str
+    idempotency_key: str | None
+    issue_number: int | None
+    attempts: int
+    last_error: str | None
+    next_attempt_at: str | None
+    received_at: str
+    delivered_at: str | None
+    request_id: str | None
+    title: str | None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    backend: str
+    detail: str
+    outbox: dict[str, int]

@@ -1,0 +1,94 @@
+"""What a server (or ``issue outbox``) runs with, resolved from flags, environment and config.
+
+No web framework is imported here: ``issue outbox`` resolves the same state folder and backends
+without the ``api`` extra.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from issue_core.core.config import IMPLICIT_BACKEND, STORE_DIRNAME, BackendConfig, Config
+from issue_core.core.errors import UsageError
+from issue_core.server.auth import ApiKeys
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+DEFAULT_BODY_LIMIT = 1024 * 1024
+STATE_DIR_ENV = "ISSUE_CORE_STATE_DIR"
+BENCH_ROUTES_ENV = "ISSUE_CORE_SERVER_BENCH"
+
+
+@dataclass
+class ServerSettings:
+    default_backend: str
+    backends: dict[str, BackendConfig]
+    identity: str
+    state_dir: Path
+    keys: ApiKeys = field(default_factory=lambda: ApiKeys(()))
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    body_limit: int = DEFAULT_BODY_LIMIT
+    bench_routes: bool = False
+    max_queue: int = 10_000
+
+    @property
+    def state_db(self) -> Path:
+        from issue_core.server.outbox import state_db_path
+
+        return state_db_path(self.state_dir)
+
+
+@dataclass
+class BackendSetup:
+    default: str
+    backends: dict[str, BackendConfig]
+    identity: str
+    config: Config
+
+
+def resolve_backends(default_name: str | None, cwd: Path | None = None) -> BackendSetup:
+    """Every configured backend (plus the implicit local store), with paths resolved.
+
+    Only these names may be chosen per task with ``backend``: a request can never make the
+    server open an arbitrary store or URL.
+    """
+    config = Config.load(cwd)
+    default = config.resolve(default_name)
+    names = {*config.backends(), IMPLICIT_BACKEND}
+    backends = {name: config.resolve(name) for name in sorted(names)}
+    backends[default.name] = default
+    return BackendSetup(default.name, backends, config.identity(), config)
+
+
+def default_state_dir(setup: BackendSetup) -> Path:
+    """``$ISSUE_CORE_STATE_DIR``, else the folder of the default local store, else
+    ``<project root>/.issue-core``."""
+    override = os.environ.get(STATE_DIR_ENV)
+    if override:
+        return Path(override).expanduser().resolve()
+    chosen = setup.backends[setup.default]
+    path = chosen.settings.get("path")
+    if chosen.type == "local" and isinstance(path, str):
+        return Path(path).parent
+    return setup.config.root / STORE_DIRNAME
+
+
+def resolve_state_dir(state_dir: str | Path | None, setup: BackendSetup) -> Path:
+    if state_dir is not None:
+        return Path(state_dir).expanduser().resolve()
+    return default_state_dir(setup)
+
+
+def parse_size(text: str) -> int:
+    """``1048576``, ``512k``, ``2m``, ``1MiB`` ... -> bytes."""
+    cleaned = text.strip().lower().replace("ib", "").replace("b", "")
+    factor = 1
+    if cleaned and cleaned[-1] in "km":
+        factor = 1024 if cleaned[-1] == "k" else 1024 * 1024
+        cleaned = cleaned[:-1]
+    if not cleaned.isdigit() or int(cleaned) <= 0:
+        raise UsageError(f"invalid size {text!r}", hint="use bytes, or a suffix: 512k, 2m")
+    return int(cleaned) * factor

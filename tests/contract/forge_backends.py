@@ -1,0 +1,38 @@
+"""Forge backends for the behavioural contract suite, each against its in-process fake server.
+
+Imported by ``conftest.py``; every factory registers itself with ``register_backend``. A forge
+whose backend is not importable yet is simply not registered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from issue_core.core.interfaces import IssueBackend
+from tests.contract.conftest import register_backend
+
+SUITE_USERS = ("ann", "bob", "carol", "dave", "agent-coder")
+
+
+def _gitea(request: pytest.FixtureRequest, tmp_path: Path) -> IssueBackend:
+    """GiteaBackend against a fresh fake Gitea, every exchange checked against the Swagger."""
+    from issue_core.backends.gitea import GiteaBackend
+
+    running = request.getfixturevalue("fake_gitea")
+    for login in SUITE_USERS:  # people the suite assigns; Gitea assigns only collaborators
+        running.fake.add_collaborator(login)
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path / "http-cache"))
+    backend = GiteaBackend()
+    backend.connect(running.backend_config())
+    return backend
+
+
+try:
+    import issue_core.backends.gitea  # noqa: F401
+except ImportError:  # pragma: no cover - the Gitea backend is not there yet
+    pass
+else:
+    register_backend("gitea", _gitea)

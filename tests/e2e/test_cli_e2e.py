@@ -1,0 +1,174 @@
+"""The installed `issue` command in real processes, in temporary git repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git_init
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(sys.executable).parent
+ISSUE = str(BIN / "issue")
+STORE_NOTE = "issue-core: created local store at"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("ISSUE_CORE_") and k not in ("NO_COLOR", "COLUMNS")
+    }
+    clean.update(ISSUE_CORE_CONFIG_DIR=str(tmp_path / "config"), ISSUE_CORE_USER="e2e")
+    return clean
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return git_init(tmp_path / "repo")
+
+
+def run(*args: str, cwd: Path, env: dict[str, str], input: str | None = None):
+    return subprocess.run(
+        [ISSUE, *args], cwd=cwd, env=env, input=input, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_zero_config_create_then_list_as_json(repo, env):
+    first = run("create", "x", cwd=repo, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == "created #1 x\n"
+    store = repo / ".issue-core" / "issues.db"
+    assert first.stderr == f"{STORE_NOTE} {store}\n"
+    second = run("create", "y", "--label", "bug", "--create-labels", cwd=repo, env=env)
+    assert second.returncode == 0 and second.stderr == ""
+    listed = run("list", "--format=json", cwd=repo, env=env)
+    assert listed.returncode == 0
+    data = json.loads(listed.stdout)
+    assert [(i["number"], i["title"], i["labels"]) for i in data] == [
+        (2, "y", ["bug"]),
+        (1, "x", []),
+    ]
+    assert listed.stderr == ""
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="needs the jq binary")
+def test_list_json_pipes_into_jq(repo, env):
+    run("create", "first", cwd=repo, env=env)
+    env = {**env, "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"}
+    piped = subprocess.run(
+        "issue list --format=json | jq -r '.[0].number'",
+        shell=True,
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert piped.stdout == "1\n"
+
+
+def test_subdirectory_finds_the_same_store(repo, env):
+    run("create", "top", cwd=repo, env=env)
+    sub = repo / "a" / "b"
+    sub.mkdir(parents=True)
+    created = run("create", "from below", cwd=sub, env=env)
+    assert created.stdout == "created #2 from below\n" and created.stderr == ""
+    titles = run("list", "--jq", ".[].title", cwd=sub, env=env)
+    assert titles.stdout == "from below\ntop\n"
+    assert not (sub / ".issue-core").exists()
+
+
+def test_backend_flag_and_environment_variable(repo, env, tmp_path):
+    other = tmp_path / "other.db"
+    added = run("backend", "add", "other", "local", "--path", str(other), cwd=repo, env=env)
+    assert added.returncode == 0, added.stderr
+    made = run("--backend", "other", "create", "elsewhere", cwd=repo, env=env)
+    assert made.stderr == f"{STORE_NOTE} {other}\n"
+    assert json.loads(run("list", "--format", "json", cwd=repo, env=env).stdout) == []
+    via_env = run("list", "--json", "title", cwd=repo, env={**env, "ISSUE_CORE_BACKEND": "other"})
+    assert json.loads(via_env.stdout) == [{"title": "elsewhere"}]
+
+
+def test_errors_in_a_real_process(repo, env):
+    missing = run("show", "5", cwd=repo, env=env)
+    assert (missing.returncode, missing.stdout) == (3, "")
+    assert missing.stderr == "issue: error: issue #5 not found\n"
+    as_json = run("show", "x", "--format", "json", cwd=repo, env=env)
+    assert (as_json.returncode, as_json.stdout) == (2, "")
+    assert json.loads(as_json.stderr)["error"]["code"] == "usage"
+    empty = run("create", "", cwd=repo, env=env)
+    assert empty.returncode == 2 and "Traceback" not in empty.stderr
+
+
+@pytest.mark.parametrize("output", ["json", "jsonl", "table"])
+def test_closed_stdout_pipe_is_silent(repo, env, output):
+    from issue_core.backends.local import LocalBackend
+    from issue_core.core.models import Issue
+
+    backend = LocalBackend()
+    backend.connect({"path": str(repo / ".issue-core" / "issues.db"), "identity": "e2e"})
+    # Several MB of output: more than any pipe buffer holds.
+    backend.bulk_create(
+        Issue(title=f"issue {n} " + "x" * 200, description="d" * 4000) for n in range(800)
+    )
+    backend.close()
+    # PYTHONUNBUFFERED makes CPython drop the unwritable rest of a write silently (exit 0);
+    # users' shells do not set it.
+    env = {k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.Popen(
+        [ISSUE, "list", "--limit", "0", "--format", output],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10)
+    proc.stdout.close()  # like `| head -c 10`
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert stderr == b""
+
+
+def test_list_json_imports_no_heavy_modules(repo, env):
+    run("create", "x", cwd=repo, env=env)
+    traced = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "issue_core.cli.main",
+            "list",
+            "--format",
+            "json",
+        ],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert traced.returncode == 0
+    modules = {line.rsplit("|", 1)[-1].strip() for line in traced.stderr.splitlines()}
+    assert "sqlite3" in modules and "click" in modules
+    for heavy in (
+        "httpx",
+        "jq",
+        "tomli_w",
+        "platformdirs",
+        "fastapi",
+        "pydantic",
+        "issue_core.cli.human",
+        "shutil",
+    ):
+        assert heavy not in modules, f"{heavy} imported by `issue list --format json`"

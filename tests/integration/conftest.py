@@ -1,0 +1,8 @@
+"""Integration tests: real backends and the real CLI against in-process fake servers."""
+
+from tests.fakes.fixtures import (  # noqa: F401
+    fake_gitea,
+    gitea_contract,
+    gitea_contract_session,
+    gitea_options,
+)

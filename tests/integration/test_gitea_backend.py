@@ -1,0 +1,490 @@
+"""GiteaBackend and the ``issue`` CLI against the fake Gitea (checked against Gitea's Swagger).
+
+Every request and response in these tests is validated against the official API description
+by the ``fake_gitea`` fixture; a violation fails the test that caused it. Request counts are
+taken at the fake. No test asserts on wall-clock time: a hang is caught by subprocess timeouts,
+and "bounded" is checked as a bounded number of requests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from issue_core.core.errors import AuthError, NotFound
+from issue_core.core.models import Issue, IssueFilter, IssueState, Label, Milestone
+from tests.fakes.fixtures import TOKEN_ENV, RunningGitea
+from tests.fakes.gitea import READ_TOKEN, WRITE_TOKEN
+from tests.fakes.server import closed_port
+
+gitea_module = pytest.importorskip("issue_core.backends.gitea")
+
+CLI_TIMEOUT = 60  # a guard against hangs, not a performance check
+BACKEND_NAME = "forge"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ISSUE_CORE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("ISSUE_CORE_BACKEND", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def backend(fake_gitea: RunningGitea, isolated: Path) -> Iterator[Any]:
+    fake_gitea.fake.add_collaborator("ann")
+    instance = gitea_module.GiteaBackend()
+    instance.connect(fake_gitea.backend_config())
+    try:
+        yield instance
+    finally:
+        instance.close()
+
+
+def connect(running: RunningGitea, **overrides: Any) -> Any:
+    instance = gitea_module.GiteaBackend()
+    instance.connect(running.backend_config(**overrides))
+    return instance
+
+
+class Cli:
+    """Runs the installed CLI in a subprocess with a config pointing at the fake."""
+
+    def __init__(self, running: RunningGitea, home: Path) -> None:
+        self.running = running
+        self.home = home
+        self.settings: dict[str, Any] = {"timeout": 2, "max_retries": 2, "rate_limit_max_wait": 5}
+        self.env = {
+            **os.environ,
+            "ISSUE_CORE_CONFIG_DIR": str(home / "config"),
+            "ISSUE_CORE_CACHE_DIR": str(home / "cache"),
+            TOKEN_ENV: WRITE_TOKEN,
+        }
+        self.env.pop("ISSUE_CORE_BACKEND", None)
+
+    def write_config(self, **overrides: Any) -> None:
+        import tomli_w
+
+        settings = {"type": "gitea", **self.running.backend_config(), **self.settings, **overrides}
+        folder = self.home / "config"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "config.toml").write_text(tomli_w.dumps({"backends": {BACKEND_NAME: settings}}))
+
+    def run(self, *args: str, **overrides: Any) -> subprocess.CompletedProcess[str]:
+        self.write_config(**overrides)
+        command = [sys.executable, "-m", "issue_core.cli.main", "--backend", BACKEND_NAME, *args]
+        result = subprocess.run(
+            command,
+            cwd=self.home,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT,
+            check=False,
+        )
+        for stream in (result.stdout, result.stderr):
+            assert WRITE_TOKEN not in stream and READ_TOKEN not in stream
+        return result
+
+    def json(self, *args: str, **overrides: Any) -> Any:
+        result = self.run(*args, "--format", "json", **overrides)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def cli(fake_gitea: RunningGitea, isolated: Path) -> Cli:
+    fake_gitea.fake.add_collaborator("ann")
+    return Cli(fake_gitea, isolated)
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("issue: error:"), lines[0]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    return lines[0]
+
+
+# --------------------------------------------------------------------------- CRUD: Python API
+
+
+def test_full_crud_through_the_backend(backend: Any, fake_gitea: RunningGitea) -> None:
+    fake = fake_gitea.fake
+    backend.create_label(Label(name="bug", color="ff0000", description="broken"))
+    backend.create_milestone(Milestone(title="v1"))
+    created = backend.create_issue(
+        Issue(
+            title="Crash on start",
+            description="steps",
+            labels=["bug"],
+            assignees=["ann"],
+            milestone="v1",
+        )
+    )
+    stored = fake.issue(created.number)
+    assert stored.title == "Crash on start" and stored.assignees == ["ann"]
+    assert [fake.repo.labels[i].name for i in stored.label_ids] == ["bug"]
+    assert fake.repo.milestones[stored.milestone_id].title == "v1"
+
+    loaded = backend.get_issue_by_number(created.number)
+    assert (loaded.title, loaded.description, loaded.labels, loaded.milestone) == (
+        "Crash on start",
+        "steps",
+        ["bug"],
+        "v1",
+    )
+    loaded.title = "Crash on start-up"
+    loaded.state = IssueState.CLOSED
+    updated = backend.update_issue(loaded)
+    assert (
+        updated.state is IssueState.CLOSED and stored.closed and stored.title == "Crash on start-up"
+    )
+
+    backend.add_comment(created.number, "fixed in main")
+    assert [c.body for c in backend.list_comments(created.number)] == ["fixed in main"]
+
+    renamed = backend.update_label("bug", Label(name="defect", color="00ff00"))
+    assert renamed.name == "defect" and [lab.name for lab in fake.repo.labels.values()] == [
+        "defect"
+    ]
+    closed_ms = backend.update_milestone("v1", Milestone(title="v1", state="closed"))
+    assert closed_ms.state.value == "closed"
+    backend.delete_label("defect")
+    assert fake.repo.labels == {} and stored.label_ids == []
+
+    backend.delete_issue(created.number)
+    assert created.number not in fake.repo.issues
+    with pytest.raises(NotFound):
+        backend.get_issue_by_number(created.number)
+
+
+def test_in_progress_is_open_plus_the_configured_label(
+    fake_gitea: RunningGitea, isolated: Path
+) -> None:
+    fake = fake_gitea.fake
+    with connect(fake_gitea, in_progress_label="doing") as backend:
+        issue = backend.create_issue(Issue(title="Work", state="in_progress"))
+        stored = fake.issue(issue.number)
+        assert not stored.closed
+        assert [fake.repo.labels[i].name for i in stored.label_ids] == ["doing"]
+        assert issue.state is IssueState.IN_PROGRESS and issue.labels == []
+        backend.create_issue(Issue(title="Idle"))
+        in_progress = backend.list_issues(IssueFilter(state="in_progress"))
+        assert [i.title for i in in_progress] == ["Work"]
+        assert [i.title for i in backend.list_issues(IssueFilter(state="open"))] == ["Idle"]
+        issue.state = IssueState.OPEN
+        backend.update_issue(issue)
+        assert stored.label_ids == [] and not stored.closed
+
+
+def test_sync_metadata_round_trips_through_the_body(backend: Any, fake_gitea: RunningGitea) -> None:
+    metadata = {
+        "marker": "run-7:task-3",
+        "source": {"system": "ci", "ids": [1, 2]},
+        "note": "a --> b",
+    }
+    created = backend.create_issue(
+        Issue(title="Synced", description="Human text", sync_metadata=metadata)
+    )
+    stored = fake_gitea.fake.issue(created.number)
+    assert stored.body.startswith("Human text")  # the block is hidden at the end
+    # A person edits the visible text on the server; the block survives.
+    stored.body = "Edited by a human" + stored.body[len("Human text") :]
+    again = backend.get_issue_by_number(created.number)
+    assert again.description == "Edited by a human"
+    assert again.sync_metadata == metadata
+    assert backend.find_issue_by_marker("run-7:task-3").number == created.number
+
+
+def test_pull_requests_are_never_listed_or_shown(backend: Any, fake_gitea: RunningGitea) -> None:
+    import httpx
+
+    fake = fake_gitea.fake
+    fake.add_issue("an issue")
+    pull = fake.add_pull_request("a pull request")
+    fake.add_issue("a closed issue", closed=True)
+    # A client that did not filter would see the pull request: it is in the data.
+    raw = httpx.get(
+        f"{fake_gitea.api_url}/repos/alice/tracker/issues",
+        params={"state": "all"},
+        headers={"Authorization": f"token {WRITE_TOKEN}"},
+    ).json()
+    assert "a pull request" in [item["title"] for item in raw]
+    listed = backend.list_issues(IssueFilter(state=None, limit=None))
+    assert sorted(i.title for i in listed) == ["a closed issue", "an issue"]
+    assert all(
+        i.title != "a pull request"
+        for i in backend.iter_issues(IssueFilter(state=None, limit=None))
+    )
+    with pytest.raises(NotFound):
+        backend.get_issue_by_number(pull.number)
+
+
+def test_labels_are_created_only_when_asked(backend: Any, fake_gitea: RunningGitea) -> None:
+    fake = fake_gitea.fake
+    with pytest.raises(NotFound):
+        backend.create_issue(Issue(title="Tagged", labels=["new-label"]))
+    assert fake.repo.labels == {} and fake.issues() == []
+    made = backend.create_issue(Issue(title="Tagged", labels=["new-label"]), create_labels=True)
+    assert made.labels == ["new-label"]
+    assert [lab.name for lab in fake.repo.labels.values()] == ["new-label"]
+
+
+def test_filter_on_an_unknown_label_finds_nothing(backend: Any, fake_gitea: RunningGitea) -> None:
+    # Gitea drops label names it does not know and would then return *every* issue.
+    fake_gitea.fake.add_issue("one", labels=["bug"])
+    assert backend.list_issues(IssueFilter(labels=["no-such-label"])) == []
+    assert [i.title for i in backend.list_issues(IssueFilter(labels=["bug"]))] == ["one"]
+
+
+# --------------------------------------------------------------------------- CRUD: CLI
+
+
+def test_crud_through_the_cli(cli: Cli, fake_gitea: RunningGitea) -> None:
+    fake = fake_gitea.fake
+    fake.add_label("bug")
+    made = cli.json("create", "Login fails", "--description", "on Safari", "--label", "bug")
+    number = made["number"]
+    assert fake.issue(number).title == "Login fails"
+    shown = cli.json("show", str(number))
+    assert (shown["title"], shown["description"], shown["labels"]) == (
+        "Login fails",
+        "on Safari",
+        ["bug"],
+    )
+    assert cli.run("edit", str(number), "--title", "Login fails on Safari").returncode == 0
+    assert cli.run("comment", str(number), "seen it too").returncode == 0
+    assert cli.run("close", str(number)).returncode == 0
+    stored = fake.issue(number)
+    assert stored.title == "Login fails on Safari" and stored.closed
+    listed = cli.json("list", "--state", "all")
+    assert [(i["number"], i["state"]) for i in listed] == [(number, "closed")]
+    with_comments = cli.json("show", str(number), "--comments")
+    assert [c["body"] for c in with_comments["comments"]] == ["seen it too"]
+    assert cli.run("reopen", str(number)).returncode == 0
+    assert not stored.closed
+
+
+# --------------------------------------------------------------------------- request counts
+
+
+def test_show_costs_one_request_and_comments_one_more(cli: Cli, fake_gitea: RunningGitea) -> None:
+    issue = fake_gitea.fake.add_issue("Counted")
+    fake_gitea.reset_count()
+    assert cli.run("show", str(issue.number)).returncode == 0
+    assert [str(e) for e in fake_gitea.requests()] == [
+        f"GET /api/v1/repos/alice/tracker/issues/{issue.number} -> 200"
+    ]
+    fake_gitea.reset_count()
+    assert cli.run("show", str(issue.number), "--comments").returncode == 0
+    assert sorted(e.path for e in fake_gitea.requests()) == [
+        f"/api/v1/repos/alice/tracker/issues/{issue.number}",
+        f"/api/v1/repos/alice/tracker/issues/{issue.number}/comments",
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gitea_options", [{"etags": True}])
+def test_listing_5000_issues_takes_one_request_per_page(
+    fake_gitea: RunningGitea, isolated: Path
+) -> None:
+    fake = fake_gitea.fake
+    for index in range(5000):
+        fake.add_issue(f"issue {index}", created=1_700_000_000 + index)
+    fake.add_pull_request("not an issue")
+    max_page = fake.max_response_items
+    with connect(fake_gitea) as backend:
+        fake_gitea.reset_count()
+        first = backend.list_issues(IssueFilter(state=None, limit=None))
+        first_requests = fake_gitea.requests()
+        fake_gitea.reset_count()
+        second = backend.list_issues(IssueFilter(state=None, limit=None))
+        second_requests = fake_gitea.requests()
+    assert len(first) == 5000 and [i.number for i in first] == [i.number for i in second]
+    assert len(first_requests) <= math.ceil(5000 / max_page) + 1  # pages + /settings/api
+    # ETags are opt-in on the fake (Gitea sends none): with them, the re-read is all 304s.
+    listing = [e for e in second_requests if e.path.endswith("/issues")]
+    assert len(listing) == len([e for e in first_requests if e.path.endswith("/issues")])
+    assert {e.status for e in listing} == {304}
+
+
+# --------------------------------------------------------------------------- faults
+
+
+def test_server_down_is_a_one_line_unavailable_error(cli: Cli) -> None:
+    result = cli.run("list", url=f"http://127.0.0.1:{closed_port()}")
+    assert result.returncode == 6
+    assert "127.0.0.1" in one_line_error(result)
+
+
+def test_read_timeout_is_unavailable_after_bounded_retries(
+    cli: Cli, fake_gitea: RunningGitea
+) -> None:
+    fake_gitea.fake.faults.hang(times=10, seconds=5)
+    fake_gitea.reset_count()
+    result = cli.run("list", timeout=0.5, max_retries=1)
+    assert result.returncode == 6
+    assert "time" in one_line_error(result).lower()
+    assert len(fake_gitea.requests()) <= 2
+
+
+def test_5xx_storm_is_unavailable_after_bounded_retries(cli: Cli, fake_gitea: RunningGitea) -> None:
+    fake_gitea.fake.faults.server_errors(times=100, status=503)
+    fake_gitea.reset_count()
+    result = cli.run("list", max_retries=2)
+    assert result.returncode == 6
+    assert "503" in one_line_error(result)
+    assert len(fake_gitea.requests()) <= 3
+
+
+def test_a_few_5xx_are_retried_transparently(cli: Cli, fake_gitea: RunningGitea) -> None:
+    fake_gitea.fake.add_issue("survivor")
+    fake_gitea.fake.faults.server_errors(times=2, status=502)
+    listed = cli.json("list", max_retries=2)
+    assert [i["title"] for i in listed] == ["survivor"]
+
+
+def test_429_with_retry_after_is_waited_out(cli: Cli, fake_gitea: RunningGitea) -> None:
+    fake_gitea.fake.add_issue("patience")
+    fake_gitea.fake.faults.rate_limit(times=1, retry_after=1)
+    fake_gitea.reset_count()
+    assert [i["title"] for i in cli.json("list")] == ["patience"]
+    assert [e.status for e in fake_gitea.requests()][:2] == [429, 200]
+
+
+def test_429_longer_than_allowed_is_rate_limited_error(cli: Cli, fake_gitea: RunningGitea) -> None:
+    fake_gitea.fake.faults.rate_limit(times=100, retry_after=3600)
+    fake_gitea.reset_count()
+    result = cli.run("list", rate_limit_max_wait=2)
+    assert result.returncode == 6
+    one_line_error(result)
+    assert len(fake_gitea.requests()) == 1
+
+
+@pytest.mark.parametrize("status", [200, 502])
+def test_html_page_is_a_clear_error(cli: Cli, fake_gitea: RunningGitea, status: int) -> None:
+    fake_gitea.fake.faults.html_page(times=100, status=status)
+    result = cli.run("list")
+    assert result.returncode == 6
+    assert "html" in one_line_error(result).lower()
+
+
+def test_malformed_json_is_a_clear_error(cli: Cli, fake_gitea: RunningGitea) -> None:
+    fake_gitea.fake.add_issue("x")
+    fake_gitea.fake.faults.malformed_json(times=100, after_processing=True)
+    result = cli.run("list")
+    assert result.returncode == 6
+    assert "json" in one_line_error(result).lower()
+
+
+def test_wrong_token_is_an_auth_error(cli: Cli) -> None:
+    cli.env[TOKEN_ENV] = "not-a-valid-token"
+    result = cli.run("list")
+    assert result.returncode == 5
+    line = one_line_error(result)
+    assert "not-a-valid-token" not in line and TOKEN_ENV in line
+
+
+def test_read_only_token_cannot_write(cli: Cli, fake_gitea: RunningGitea) -> None:
+    cli.env[TOKEN_ENV] = READ_TOKEN
+    result = cli.run("create", "Nope")
+    assert result.returncode == 5
+    one_line_error(result)
+    assert fake_gitea.fake.issues() == []
+
+
+def test_missing_repository_is_not_found(cli: Cli) -> None:
+    result = cli.run("list", repo="no-such-repo")
+    assert result.returncode == 3
+    one_line_error(result)
+
+
+def test_unknown_label_on_create_is_not_found(cli: Cli, fake_gitea: RunningGitea) -> None:
+    result = cli.run("create", "Tagged", "--label", "nope")
+    assert result.returncode == 3
+    assert "nope" in one_line_error(result)
+    assert fake_gitea.fake.issues() == [] and fake_gitea.fake.repo.labels == {}
+
+
+def test_missing_token_variable_is_an_auth_error(cli: Cli) -> None:
+    cli.env.pop(TOKEN_ENV)
+    result = cli.run("list")
+    assert result.returncode == 5
+    assert TOKEN_ENV in one_line_error(result)
+
+
+# --------------------------------------------------------------------------- ambiguous writes
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "drop"},
+        {"kind": "status", "status": 502},
+        {"kind": "hang", "seconds": 3},
+    ],
+    ids=["dropped-connection", "502-after-write", "timeout-after-write"],
+)
+def test_a_create_that_failed_ambiguously_is_not_duplicated(
+    fake_gitea: RunningGitea, isolated: Path, fault: dict[str, Any]
+) -> None:
+    fake = fake_gitea.fake
+    fake.faults.add(times=1, method="POST", path=r"/issues$", after_processing=True, **fault)
+    with connect(fake_gitea, timeout=1) as backend:
+        made = backend.create_issue(Issue(title="Exactly once", description="body"))
+    assert [i.title for i in fake.issues()] == ["Exactly once"]
+    assert made.number == fake.issues()[0].number
+    posts = [e for e in fake_gitea.recorder.exchanges if e.method == "POST"]
+    assert len(posts) == 1  # found by its marker, never sent again
+
+
+def test_a_create_that_never_reached_the_server_is_sent_again(
+    fake_gitea: RunningGitea, isolated: Path
+) -> None:
+    fake = fake_gitea.fake
+    fake.faults.add("status", times=1, method="POST", path=r"/issues$", status=503)
+    with connect(fake_gitea) as backend:
+        backend.create_issue(Issue(title="Second try"))
+    assert [i.title for i in fake.issues()] == ["Second try"]
+
+
+def test_wrong_token_through_the_api_raises_auth_error(
+    fake_gitea: RunningGitea, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, "wrong")
+    with connect(fake_gitea) as backend, pytest.raises(AuthError):
+        backend.list_issues()
+
+
+# --------------------------------------------------------------------------- change feed
+
+
+def test_change_feed_keeps_an_edit_made_in_the_cursor_second(
+    fake_gitea: RunningGitea, isolated: Path
+) -> None:
+    # Gitea's timestamps have whole seconds: freeze the fake's clock so that every write lands
+    # in the cursor's second, deterministically.
+    fake_gitea.fake.state.clock = lambda: 1_800_000_000
+    with connect(fake_gitea) as backend:
+        first = backend.create_issue(Issue(title="one"))
+        backend.create_issue(Issue(title="two"))
+        _, cursor = backend.changes_since(None)
+        first.title = "one, edited"
+        backend.update_issue(first)
+        changes, cursor2 = backend.changes_since(cursor)
+        assert backend.changes_since(cursor2)[0] == []
+    assert [(c.issue.number, c.issue.title) for c in changes] == [(first.number, "one, edited")]

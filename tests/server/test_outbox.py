@@ -1,0 +1,209 @@
+"""Backend outages: 202 + durable outbox, delivery with backoff, crash healing, `issue outbox`."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from click.testing import CliRunner
+
+from issue_core.cli.main import cli
+from issue_core.server.outbox import StateStore
+from tests.server.conftest import Project, error_of, issues_in, task, wait_for
+from tests.server.flaky_backend import set_down
+
+
+def status_of(client: Any, tracking_id: str) -> dict[str, Any]:
+    response = client.get(f"/issues/ingest/{tracking_id}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_backend_down_answers_202_and_delivers_when_back(
+    app_factory: Any, project: Project
+) -> None:
+    client = app_factory(backend="flaky")
+    set_down(project.fault_file)
+    response = client.post("/issues/", json=task(idempotency_key="down-1"))
+    assert response.status_code == 202, response.text
+    answer = response.json()
+    assert answer["status"] == "queued" and answer["delivery"] == "pending"
+    assert answer["issue"] is None
+    assert response.headers["location"] == answer["status_url"]
+    assert any("unavailable" in w for w in answer["warnings"])
+    pending = status_of(client, answer["tracking_id"])
+    assert pending["status"] == "pending"
+    assert pending["attempts"] == 1
+    assert "down" in pending["last_error"]
+
+    # While it waits, a repeat is a duplicate of the queued task, not a second task.
+    again = client.post("/issues/", json=task(idempotency_key="down-1"))
+    assert again.status_code == 200
+    assert again.json()["tracking_id"] == answer["tracking_id"]
+    assert again.json()["delivery"] == "pending"
+
+    # Tasks arriving while the circuit is open go straight to the outbox.
+    second = client.post("/issues/", json=task("second", idempotency_key="down-2"))
+    assert second.status_code == 202
+
+    set_down(project.fault_file, None)
+    done = wait_for(
+        lambda: (s := status_of(client, answer["tracking_id"]))["status"] == "delivered" and s
+    )
+    assert done["issue_number"] is not None
+    wait_for(lambda: status_of(client, second.json()["tracking_id"])["status"] == "delivered")
+    stored = issues_in(project.flaky_store)
+    assert sorted(i["title"] for i in stored) == ["Nightly build failed", "second"]
+    finally_dup = client.post("/issues/", json=task(idempotency_key="down-1"))
+    assert finally_dup.status_code == 200
+    assert finally_dup.json()["issue"]["number"] == done["issue_number"]
+
+
+def test_rate_limited_is_queued_too(app_factory: Any, project: Project) -> None:
+    client = app_factory(backend="flaky")
+    set_down(project.fault_file, "rate_limited")
+    response = client.post("/issues/", json=task())
+    assert response.status_code == 202
+    tracking = response.json()["tracking_id"]
+    assert "rate_limited" in status_of(client, tracking)["last_error"]
+    set_down(project.fault_file, None)
+    wait_for(lambda: status_of(client, tracking)["status"] == "delivered")
+    assert len(issues_in(project.flaky_store)) == 1
+
+
+def test_unknown_tracking_id_is_404(client: Any) -> None:
+    response = client.get("/issues/ingest/does-not-exist")
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+
+
+def test_queued_tasks_survive_a_restart(app_factory: Any, project: Project) -> None:
+    set_down(project.fault_file)
+    first = app_factory(backend="flaky")
+    tracking = first.post("/issues/", json=task(idempotency_key="r-1")).json()["tracking_id"]
+    first.__exit__(None, None, None)  # stop that server (graceful)
+    set_down(project.fault_file, None)
+    second = app_factory(backend="flaky")
+    wait_for(lambda: status_of(second, tracking)["status"] == "delivered")
+    assert len(issues_in(project.flaky_store)) == 1
+
+
+def _claimed_row(project: Project, tracking_id: str, key: str, backend: str = "main") -> None:
+    """What the state db holds when the server dies between claim and bookkeeping."""
+    from issue_core.core.models import Issue
+    from issue_core.server.ingest import marker_for
+    from issue_core.server.outbox import TaskRow
+
+    issue = Issue(title=f"task {key}", sync_metadata={"marker": marker_for(tracking_id)})
+    store = StateStore(project.state_db)
+    row = TaskRow(
+        tracking_id=tracking_id,
+        idempotency_key=key,
+        backend=backend,
+        status="claimed",
+        marker=marker_for(tracking_id),
+        issue_json=json.dumps(issue.to_dict()),
+        request_id="r",
+        received_at="2026-11-25T08:00:00Z",
+        created_at=time.time(),
+        updated_at=time.time(),
+    )
+    with store.transaction() as conn:
+        assert store.claim(conn, row) is None
+    store.close()
+
+
+def test_crash_after_backend_write_is_healed_by_marker(app_factory: Any, project: Project) -> None:
+    from issue_core.backends.local import LocalBackend
+    from issue_core.core.models import Issue
+    from issue_core.server.ingest import marker_for
+
+    # Task A reached the backend before the crash; task B did not.
+    _claimed_row(project, "a" * 32, "key-a")
+    _claimed_row(project, "b" * 32, "key-b")
+    backend = LocalBackend()
+    backend.connect({"path": str(project.store), "identity": "x"})
+    backend.create_issue(Issue(title="task key-a", sync_metadata={"marker": marker_for("a" * 32)}))
+    backend.close()
+
+    client = app_factory()
+    wait_for(lambda: status_of(client, "a" * 32)["status"] == "delivered")
+    wait_for(lambda: status_of(client, "b" * 32)["status"] == "delivered")
+    assert sorted(i["title"] for i in issues_in(project.store)) == ["task key-a", "task key-b"]
+    assert status_of(client, "a" * 32)["issue_number"] == 1
+    assert client.post("/issues/", json=task(idempotency_key="key-a")).status_code == 200
+
+
+def test_permanent_failure_in_outbox_is_parked_then_409(app_factory: Any, project: Project) -> None:
+    set_down(project.fault_file)
+    client = app_factory(backend="flaky")
+    response = client.post("/issues/", json=task(milestone="missing", idempotency_key="p-1"))
+    assert response.status_code == 202
+    tracking = response.json()["tracking_id"]
+    set_down(project.fault_file, None)
+    failed = wait_for(lambda: (s := status_of(client, tracking))["status"] == "failed" and s)
+    assert "missing" in failed["last_error"]
+    again = client.post("/issues/", json=task(idempotency_key="p-1"))
+    assert again.status_code == 409
+    error = error_of(again)
+    assert error["code"] == "task_failed" and error["tracking_id"] == tracking
+    assert f"issue outbox retry {tracking}" in error["hint"]
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def run_cli(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_outbox_cli_lists_and_retries_without_the_server(
+    app_factory: Any, project: Project
+) -> None:
+    set_down(project.fault_file)
+    client = app_factory(backend="flaky")
+    trackings = [
+        client.post("/issues/", json=task(f"t{n}", idempotency_key=f"c-{n}")).json()["tracking_id"]
+        for n in range(3)
+    ]
+    client.__exit__(None, None, None)  # the server is gone; the outbox is on disk
+
+    listed = run_cli("outbox", "list", "--status", "pending", "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.output)
+    assert sorted(r["tracking_id"] for r in rows) == sorted(trackings)
+    assert all(r["status"] == "pending" for r in rows)
+    assert sum(r["attempts"] for r in rows) >= 1  # later ones were parked, not attempted
+
+    still_down = run_cli("outbox", "retry", trackings[0])
+    assert still_down.exit_code == 6, still_down.output
+
+    set_down(project.fault_file, None)
+    one = run_cli("outbox", "retry", trackings[0], "--format", "json")
+    assert one.exit_code == 0, one.output
+    assert json.loads(one.output)[0]["status"] == "delivered"
+    rest = run_cli("outbox", "retry")
+    assert rest.exit_code == 0, rest.output
+    assert "delivered 2 of 2" in rest.output
+    assert len(issues_in(project.flaky_store)) == 3
+    table = run_cli("outbox", "list")
+    assert table.exit_code == 0 and "delivered" in table.output
+
+    nothing = run_cli("outbox", "retry", trackings[0])
+    assert nothing.exit_code == 2
+    assert "delivered" in nothing.output
+
+
+def test_outbox_cli_heals_tasks_a_dead_server_left_in_flight(project: Project) -> None:
+    _claimed_row(project, "c" * 32, "key-c")
+    result = run_cli("outbox", "retry", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [r["status"] for r in json.loads(result.output)] == ["delivered"]
+    assert len(issues_in(project.store)) == 1
+
+
+def test_outbox_cli_without_a_state_db(project: Project) -> None:
+    result = run_cli("outbox", "list")
+    assert result.exit_code == 3
+    assert "no server state db" in result.output
