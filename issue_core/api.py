@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from issue_core.backends import BackendFactory
 from issue_core.core.config import Config
 from issue_core.core.interfaces import IssueBackend
 
 
-def open_backend(name: str | None = None, *, cwd: str | Path | None = None) -> IssueBackend:
+def open_backend(
+    name: str | None = None, *, cwd: str | os.PathLike[str] | None = None
+) -> IssueBackend:
     """Open a configured backend, connected and ready.
 
     ``name`` picks a configured backend; without it the choice is ``$ISSUE_CORE_BACKEND``,
     then the configured default, then the local store at ``.issue-core/issues.db`` in the
     enclosing git repository (or the current folder).
     """
-    config = Config.load(Path(cwd) if cwd is not None else None)
+    config = Config.load(cwd)
     chosen = config.resolve(name)
     settings = {**chosen.settings, "name": chosen.name, "identity": config.identity()}
     return BackendFactory.create(chosen.type, settings)

@@ -22,7 +22,10 @@ Shape::
 
 With no configuration at all the backend is ``local`` at ``<project root>/.issue-core/issues.db``.
 
-Reading stays cheap on purpose: ``tomllib`` is imported only when a file exists.
+Reading stays cheap on purpose, because every ``issue`` call reads configuration: paths are
+handled with ``os.path`` (``pathlib`` pulls in ``urllib`` and ``ipaddress``, ~5 ms), ``tomllib``
+is imported only when a file exists, and ``Path`` objects are made only at the edges that
+return them.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from issue_core.core.errors import ConfigError, NotFound, UsageError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 STORE_DIRNAME = ".issue-core"
 DEFAULT_DB_RELPATH = ".issue-core/issues.db"
@@ -47,39 +52,68 @@ SECRET_KEYS = frozenset({"token", "password", "api_key", "secret", "private_toke
 # --------------------------------------------------------------------------- locations
 
 
-def find_project_root(start: Path | None = None) -> Path:
+def project_root_dir(start: str | os.PathLike[str] | None = None) -> str:
     """The enclosing git repository's top folder (walking up like git), else ``start``."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists():
+    here = os.path.realpath(start if start is not None else os.getcwd())
+    folder = here
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
             return folder
-    return here
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return here
+        folder = parent
 
 
-def in_git_repository(start: Path | None = None) -> bool:
-    here = (start or Path.cwd()).resolve()
-    return any((folder / ".git").exists() for folder in (here, *here.parents))
+def find_project_root(start: str | os.PathLike[str] | None = None) -> Path:
+    from pathlib import Path
+
+    return Path(project_root_dir(start))
+
+
+def in_git_repository(start: str | os.PathLike[str] | None = None) -> bool:
+    root = project_root_dir(start)
+    return os.path.exists(os.path.join(root, ".git"))
+
+
+def _user_config_dir() -> str:
+    override = os.environ.get("ISSUE_CORE_CONFIG_DIR")
+    if override:
+        return override
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":  # pragma: no cover - platform specific
+        base = os.environ.get("APPDATA") or os.path.join(home, "AppData", "Roaming")
+        return os.path.join(base, "issue-core")
+    if sys.platform == "darwin":  # pragma: no cover - platform specific
+        return os.path.join(home, "Library", "Application Support", "issue-core")
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    return os.path.join(base, "issue-core")
 
 
 def user_config_dir() -> Path:
-    override = os.environ.get("ISSUE_CORE_CONFIG_DIR")
-    if override:
-        return Path(override)
-    if sys.platform == "win32":  # pragma: no cover - platform specific
-        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
-        return Path(base) / "issue-core"
-    if sys.platform == "darwin":  # pragma: no cover - platform specific
-        return Path.home() / "Library" / "Application Support" / "issue-core"
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "issue-core"
+    from pathlib import Path
+
+    return Path(_user_config_dir())
+
+
+def _user_config_file() -> str:
+    return os.path.join(_user_config_dir(), "config.toml")
+
+
+def _repo_config_file(root: str | os.PathLike[str]) -> str:
+    return os.path.join(root, STORE_DIRNAME, "config.toml")
 
 
 def user_config_path() -> Path:
-    return user_config_dir() / "config.toml"
+    from pathlib import Path
+
+    return Path(_user_config_file())
 
 
-def repo_config_path(root: Path) -> Path:
-    return root / STORE_DIRNAME / "config.toml"
+def repo_config_path(root: str | os.PathLike[str]) -> Path:
+    from pathlib import Path
+
+    return Path(_repo_config_file(root))
 
 
 def login_name() -> str:
@@ -99,9 +133,10 @@ def login_name() -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except FileNotFoundError:
         return {}
     except OSError as exc:
@@ -115,22 +150,24 @@ def read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
-def write_toml(path: Path, data: Mapping[str, Any]) -> None:
+def write_toml(path: str | os.PathLike[str], data: Mapping[str, Any]) -> None:
     """Write atomically with mode 0600 (the folder is created if needed)."""
     import tomli_w
 
-    check_no_secrets(data, where=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    target = os.fspath(path)
+    check_no_secrets(data, where=target)
+    os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+    tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
             tomli_w.dump(dict(data), handle)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         raise
-    os.chmod(path, 0o600)
+    os.chmod(target, 0o600)
 
 
 def check_no_secrets(data: Mapping[str, Any], *, where: str) -> None:
@@ -147,32 +184,54 @@ def check_no_secrets(data: Mapping[str, Any], *, where: str) -> None:
 # --------------------------------------------------------------------------- model
 
 
-@dataclass
 class BackendConfig:
-    """One configured backend: its name, its type and its type-specific settings."""
+    """One configured backend: its name, its type and its type-specific settings.
 
-    name: str
-    type: str
-    settings: dict[str, Any] = field(default_factory=dict)
-    source: str = "implicit"  # "user", "repo", or "implicit" (zero-config local store)
+    ``source`` is ``user``, ``repo``, or ``implicit`` (the zero-config local store).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        type: str,
+        settings: dict[str, Any] | None = None,
+        source: str = "implicit",
+    ) -> None:
+        self.name = name
+        self.type = type
+        self.settings: dict[str, Any] = settings if settings is not None else {}
+        self.source = source
+
+    def __repr__(self) -> str:
+        return f"BackendConfig({self.name!r}, {self.type!r}, source={self.source!r})"
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "source": self.source, **self.settings}
 
 
-@dataclass
 class Config:
-    root: Path
-    user_file: dict[str, Any]
-    repo_file: dict[str, Any]
+    """The merged view of the user and repository files for one project root."""
+
+    def __init__(
+        self, root: str | os.PathLike[str], user_file: dict[str, Any], repo_file: dict[str, Any]
+    ) -> None:
+        self.root_dir = os.fspath(root)
+        self.user_file = user_file
+        self.repo_file = repo_file
+
+    @property
+    def root(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.root_dir)
 
     @classmethod
-    def load(cls, cwd: Path | None = None) -> Config:
-        root = find_project_root(cwd)
+    def load(cls, cwd: str | os.PathLike[str] | None = None) -> Config:
+        root = project_root_dir(cwd)
         return cls(
             root=root,
-            user_file=read_toml(user_config_path()),
-            repo_file=read_toml(repo_config_path(root)),
+            user_file=read_toml(_user_config_file()),
+            repo_file=read_toml(_repo_config_file(root)),
         )
 
     # -- merged view -------------------------------------------------------------
@@ -186,8 +245,8 @@ class Config:
     def backends(self) -> dict[str, BackendConfig]:
         merged: dict[str, BackendConfig] = {}
         for source, data, path in (
-            ("user", self.user_file, str(user_config_path())),
-            ("repo", self.repo_file, str(repo_config_path(self.root))),
+            ("user", self.user_file, _user_config_file()),
+            ("repo", self.repo_file, _repo_config_file(self.root_dir)),
         ):
             for name, entry in self._section(data, path).items():
                 if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
@@ -232,9 +291,9 @@ class Config:
         """Relative local paths are relative to the project root, whichever file named them."""
         path = backend.settings.get("path")
         if backend.type == "local" and isinstance(path, str):
-            expanded = Path(path).expanduser()
-            resolved = expanded if expanded.is_absolute() else self.root / expanded
-            settings = {**backend.settings, "path": str(resolved)}
+            expanded = os.path.expanduser(path)
+            resolved = os.path.normpath(os.path.join(self.root_dir, expanded))
+            settings = {**backend.settings, "path": resolved}
             return BackendConfig(backend.name, backend.type, settings, backend.source)
         return backend
 

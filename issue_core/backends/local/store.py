@@ -12,7 +12,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from issue_core.backends.local.schema import MIGRATIONS, SCHEMA_VERSION
 from issue_core.core.errors import BackendUnavailable, IncompatibleStore, StoreError
@@ -62,7 +61,7 @@ class Store:
     """
 
     def __init__(self, path: str) -> None:
-        self.path = str(Path(path).expanduser())
+        self.path = os.path.expanduser(path)
         self.created_path: str | None = None
         self._conn: sqlite3.Connection | None = None
         # The server shares one backend between threads; serialise use of the connection.
@@ -129,15 +128,16 @@ class Store:
         return conn
 
     def _prepare_folder(self) -> None:
-        folder = Path(self.path).parent
+        folder = os.path.dirname(os.path.abspath(self.path))
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create {folder}: {exc.strerror or exc}") from exc
-        ignore = folder / ".gitignore"
-        if folder.name == ".issue-core" and not ignore.exists():
+        ignore = os.path.join(folder, ".gitignore")
+        if os.path.basename(folder) == ".issue-core" and not os.path.exists(ignore):
             try:
-                ignore.write_text(GITIGNORE)
+                with open(ignore, "w", encoding="utf-8") as handle:
+                    handle.write(GITIGNORE)
             except OSError:
                 pass  # only a convenience: the store works without it
 
