@@ -143,6 +143,22 @@ def cli(ctx: click.Context, backend_name: str | None, debug: bool, color: bool |
       issue edit 12 --state in_progress --assignee agent-1
     """
     ctx.obj = {"backend_name": backend_name, "debug": debug, "color": color}
+    if debug:
+        enable_debug_logging()
+
+
+def enable_debug_logging() -> None:
+    """Send issue-core's own loggers (HTTP requests, store, server) to stderr.
+
+    Tokens never reach these records: the HTTP layer redacts before it logs.
+    """
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("issue-core: debug: %(name)s: %(message)s"))
+    logger = logging.getLogger("issue_core")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
 
 
 def main() -> None:

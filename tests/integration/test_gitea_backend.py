@@ -297,6 +297,15 @@ def test_show_costs_one_request_and_comments_one_more(cli: Cli, fake_gitea: Runn
     ]
 
 
+def test_debug_logs_each_request_without_the_token(cli: Cli, fake_gitea: RunningGitea) -> None:
+    issue = fake_gitea.fake.add_issue("Logged")
+    result = cli.run("--debug", "show", str(issue.number))
+    assert result.returncode == 0, result.stderr
+    logged = [line for line in result.stderr.splitlines() if "issue_core.http" in line]
+    assert any(f"/repos/alice/tracker/issues/{issue.number}" in line for line in logged), logged
+    # run() has already checked that no token appears anywhere in stdout or stderr.
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("gitea_options", [{"etags": True}])
 def test_listing_5000_issues_takes_one_request_per_page(

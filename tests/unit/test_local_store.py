@@ -168,3 +168,22 @@ def test_bulk_create_is_all_or_nothing(db_path):
         backend.bulk_create([Issue(title="fine"), Issue(title="")])
     assert len(backend.list_issues(IssueFilter(state="all", limit=None))) == 5
     assert backend.create_issue(Issue(title="next")).number == 6
+
+
+def test_writes_to_missing_things_do_not_create_the_store(db_path):
+    from issue_core.core.errors import NotFound
+    from issue_core.core.models import Milestone
+
+    backend = open_store(db_path)
+    attempts = [
+        lambda: backend.add_comment(1, "hello"),
+        lambda: backend.update_issue(Issue(title="x", number=1)),
+        lambda: backend.delete_issue(1),
+        lambda: backend.update_label("bug", Label(name="defect")),
+        lambda: backend.delete_label("bug"),
+        lambda: backend.update_milestone("v1", Milestone(title="v1", state="closed")),
+    ]
+    for attempt in attempts:
+        with pytest.raises(NotFound):
+            attempt()
+    assert not db_path.exists() and backend.created_store_path is None

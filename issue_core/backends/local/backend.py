@@ -125,6 +125,11 @@ class LocalBackend(SyncableBackend):
     def init_store(self) -> str:
         return self.store.ensure()
 
+    def _require_existing(self, what: str) -> None:
+        """Writes to something that must already exist never create an empty store first."""
+        if not os.path.exists(self.path):
+            raise NotFound(f"{what} not found")
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
@@ -306,6 +311,7 @@ class LocalBackend(SyncableBackend):
         changed = issue.changed_fields()
         if not changed:
             return self.get_issue_by_number(issue.number)
+        self._require_existing(f"issue #{issue.number}")
         with self.store.writer() as conn:
             current = self._load_for_update(conn, issue.number)
             values = _merge(issue, changed, current)
@@ -313,6 +319,7 @@ class LocalBackend(SyncableBackend):
         return self.get_issue_by_number(issue.number)
 
     def delete_issue(self, number: int) -> None:
+        self._require_existing(f"issue #{number}")
         with self.store.writer() as conn:
             row = conn.execute("SELECT id, uid FROM issues WHERE number = ?", (number,)).fetchone()
             if row is None:
@@ -397,6 +404,7 @@ class LocalBackend(SyncableBackend):
     def add_comment(self, number: int, body: str) -> Comment:
         body = validate_comment(body)
         now = _now()
+        self._require_existing(f"issue #{number}")
         with self.store.writer() as conn:
             row = conn.execute("SELECT id FROM issues WHERE number = ?", (number,)).fetchone()
             if row is None:
@@ -470,6 +478,7 @@ class LocalBackend(SyncableBackend):
 
     def update_label(self, name: str, label: Label) -> Label:
         new_name = validate_label_name(label.name)
+        self._require_existing(f"label {name!r}")
         with self.store.writer() as conn:
             row = _label_row(conn, name)
             if row is None:
@@ -487,6 +496,7 @@ class LocalBackend(SyncableBackend):
         return Label(new_name, color, description, str(row["id"]))
 
     def delete_label(self, name: str) -> None:
+        self._require_existing(f"label {name!r}")
         with self.store.writer() as conn:
             row = _label_row(conn, name)
             if row is None:
@@ -600,6 +610,7 @@ class LocalBackend(SyncableBackend):
         new_title = _milestone_title(milestone.title)
         now = _now()
         state = MilestoneState.parse(milestone.state)
+        self._require_existing(f"milestone {title!r}")
         with self.store.writer() as conn:
             row = _milestone_row(conn, title)
             if row is None:
