@@ -18,6 +18,7 @@ from issue_core.cli.params import (
     IssueStateType,
     read_text_source,
     split_commas,
+    split_states,
     split_values,
 )
 from issue_core.cli.session import get_session
@@ -114,10 +115,12 @@ def _note_if_unused(current: Any, store_path: str) -> None:
 @click.command("list")
 @click.option(
     "--state",
-    type=IssueStateType(allow_all=True),
-    default="open",
-    show_default=True,
-    help="Only issues in this state (in-progress is accepted too).",
+    "states",
+    multiple=True,
+    callback=split_states,
+    metavar="[open|in_progress|closed|all]",
+    help="Only issues in this state (repeat or comma-separate; 'all' for every state) "
+    "[default: open,in_progress, i.e. not closed].",
 )
 @click.option(
     "--label",
@@ -158,7 +161,7 @@ def _note_if_unused(current: Any, store_path: str) -> None:
 )
 @output_options(LIST_FIELDS, empty="no issues match")
 def list_cmd(
-    state: Any,
+    states: list[Any],
     labels: list[str],
     assignee: str | None,
     milestone: str | None,
@@ -169,7 +172,7 @@ def list_cmd(
     order: str,
     limit: int,
 ) -> list[Issue]:
-    """List issues (open ones, newest first, by default).
+    """List issues (those not closed, newest first, by default).
 
     \b
     Examples:
@@ -180,7 +183,7 @@ def list_cmd(
       issue list --json number,title --jq '.[] | "\\(.number) \\(.title)"'
     """
     issue_filter = IssueFilter(
-        state=None if state == "all" else state,
+        state=states or [IssueState.OPEN, IssueState.IN_PROGRESS],
         labels=[validate_label_name(name) for name in labels],
         assignee=_who(assignee),
         milestone=milestone,

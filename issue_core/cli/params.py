@@ -106,6 +106,12 @@ def split_commas(_ctx: click.Context, _param: click.Parameter, values: Any) -> l
     return split_values(values)
 
 
+def split_states(ctx: click.Context, param: click.Parameter, values: Any) -> list[Any]:
+    """Option callback: ``--state open,in-progress --state closed`` -> states (all kept)."""
+    kind = IssueStateType(allow_all=True)
+    return [kind.convert(value, param, ctx) for value in split_values(values)]
+
+
 def read_text_source(source: str, what: str) -> str:
     """The text of a file, or of stdin for ``-``."""
     if source == "-":

@@ -552,18 +552,39 @@ ISSUE_FIELDS = (
 
 # --------------------------------------------------------------------------- filter
 
+
+def _parse_states(
+    value: IssueState | str | list[IssueState | str] | tuple[IssueState | str, ...] | None,
+) -> tuple[IssueState, ...] | None:
+    """``None``/``"all"`` -> every state; ``"open,in_progress"`` or a list -> those states."""
+    if value is None:
+        return None
+    items: list[IssueState | str]
+    if isinstance(value, IssueState):
+        items = [value]
+    elif isinstance(value, str):
+        items = [part for part in value.split(",") if part.strip()]
+    else:
+        items = list(value)
+    if not items or any(isinstance(v, str) and v.strip().lower() == "all" for v in items):
+        return None
+    states = tuple(dict.fromkeys(IssueState.parse(item) for item in items))
+    return None if len(states) == len(IssueState) else states
+
+
 SORT_KEYS = ("created", "updated", "number")
 
 
 class IssueFilter(_Record):
-    """What ``list_issues`` returns. ``state=None`` or ``"all"`` means every state.
+    """What ``list_issues`` returns. ``state=None`` or ``"all"`` means every state; several
+    states are given as a list or comma-separated (``"open,in_progress"``), see ``states``.
 
     ``labels`` must all be present (AND). ``text`` is a full-text query over titles,
     descriptions and comments. ``limit=None`` means no limit.
     """
 
     _FIELDS = (
-        "state",
+        "states",
         "labels",
         "assignee",
         "milestone",
@@ -577,7 +598,7 @@ class IssueFilter(_Record):
 
     def __init__(
         self,
-        state: IssueState | str | None = IssueState.OPEN,
+        state: IssueState | str | list[IssueState | str] | None = IssueState.OPEN,
         labels: list[str] | str | None = None,
         assignee: str | None = None,
         milestone: str | None = None,
@@ -588,9 +609,10 @@ class IssueFilter(_Record):
         sort: str = "created",
         direction: str = "desc",
     ) -> None:
-        if isinstance(state, str):
-            state = None if state.strip().lower() == "all" else IssueState.parse(state)
-        self.state: IssueState | None = state
+        self.states = _parse_states(state)
+        self.state: IssueState | None = (
+            self.states[0] if self.states and len(self.states) == 1 else None
+        )
         if isinstance(labels, str):
             labels = [labels]
         self.labels = _unique([validate_label_name(name) for name in labels or ()])
@@ -617,11 +639,16 @@ class IssueFilter(_Record):
 
     @property
     def state_value(self) -> IssueState | None:
-        return self.state if isinstance(self.state, IssueState) else None
+        """The one state asked for, or None when several (see ``states``) or all are."""
+        return self.state
+
+    @property
+    def excludes_closed(self) -> bool:
+        return self.states is not None and IssueState.CLOSED not in self.states
 
     def matches(self, issue: Issue) -> bool:
         """Reference semantics, used by backends that filter client-side and by tests."""
-        if self.state_value is not None and issue.state is not self.state_value:
+        if self.states is not None and issue.state not in self.states:
             return False
         if any(label not in issue.labels for label in self.labels):
             return False

@@ -220,8 +220,14 @@ def numbers(result):
     return [item["number"] for item in as_json(result)]
 
 
-def test_list_defaults_to_open_newest_first(seeded):
-    assert numbers(seeded("list", "--format", "json")) == [1]
+def test_list_defaults_to_not_closed_newest_first(seeded):
+    assert numbers(seeded("list", "--format", "json")) == [2, 1]
+    assert numbers(seeded("list", "--state", "open", "--format", "json")) == [1]
+    assert numbers(seeded("list", "--state", "open,closed", "--format", "json")) == [3, 1]
+    assert numbers(seeded("list", "--state", "open", "--state", "closed", "--format", "json")) == [
+        3,
+        1,
+    ]
     assert numbers(seeded("list", "--state", "all", "--format", "json")) == [3, 2, 1]
 
 

@@ -115,6 +115,23 @@ def test_in_progress_is_a_state_of_its_own(backend):
     assert backend.list_issues(IssueFilter(state="open")) == []
 
 
+def test_list_filters_by_several_states(backend):
+    todo = make(backend, "todo")
+    doing = make(backend, "doing")
+    done = make(backend, "done")
+    doing.state = IssueState.IN_PROGRESS
+    backend.update_issue(doing)
+    done.state = IssueState.CLOSED
+    backend.update_issue(done)
+    not_closed = backend.list_issues(IssueFilter(state=["open", "in_progress"]))
+    assert set(numbers(not_closed)) == {todo.number, doing.number}
+    assert set(numbers(backend.list_issues(IssueFilter(state="in_progress,closed")))) == {
+        doing.number,
+        done.number,
+    }
+    assert len(backend.list_issues(IssueFilter(state=["open", "in_progress", "closed"]))) == 3
+
+
 def test_list_filters_by_milestone(backend):
     backend.create_milestone(Milestone(title="v1"))
     in_v1 = make(backend, "in v1", milestone="v1")

@@ -86,3 +86,14 @@ def test_colour_and_milestone_shapes():
         validate_color("red")
     m = Milestone(title="v1", state="closed")
     assert Milestone.from_dict(m.to_dict()).state.value == "closed"
+
+
+def test_filter_accepts_several_states():
+    assert IssueFilter(state="open,in-progress").states == (IssueState.OPEN, IssueState.IN_PROGRESS)
+    assert IssueFilter(state=["open", "in_progress"]).state is None
+    assert IssueFilter(state=["closed"]).state is IssueState.CLOSED
+    assert IssueFilter(state=["open", "in_progress", "closed"]).states is None
+    assert IssueFilter(state=["open", "all"]).states is None
+    assert IssueFilter(state="open,in_progress").excludes_closed
+    with pytest.raises(ValidationError):
+        IssueFilter(state="open,finished")

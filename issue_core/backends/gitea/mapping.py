@@ -189,13 +189,14 @@ def filter_params(query: IssueFilter, *, in_progress_label: str) -> dict[str, An
     """The part of a filter Gitea applies itself; the rest is ``IssueFilter.matches``.
 
     Gitea drops label names it does not know from the ``labels`` filter (and with none left,
-    drops the filter), so the AND of ``IssueFilter.labels`` is re-checked client-side; ``open`` on Gitea includes in-progress issues, removed client-side.
+    drops the filter), so the AND of ``IssueFilter.labels`` is re-checked client-side;
+    ``open`` on Gitea includes in-progress issues, removed client-side when not wanted.
     """
     params: dict[str, Any] = {"type": "issues"}
     state = query.state_value
     labels = list(query.labels)
     if state is None:
-        params["state"] = "all"
+        params["state"] = "open" if query.excludes_closed else "all"
     elif state is IssueState.CLOSED:
         params["state"] = "closed"
     else:

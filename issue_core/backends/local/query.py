@@ -34,10 +34,9 @@ def build_issue_query(
 ) -> tuple[str, list[Any]]:
     where: list[str] = []
     params: list[Any] = []
-    state = flt.state_value
-    if state is not None:
-        where.append("i.state = ?")
-        params.append(state.value)
+    if flt.states is not None:
+        where.append(f"i.state IN ({', '.join('?' * len(flt.states))})")
+        params.extend(state.value for state in flt.states)
     for label_id in label_ids:
         where.append(
             "EXISTS (SELECT 1 FROM issue_labels il WHERE il.issue_id = i.id AND il.label_id = ?)"
@@ -56,7 +55,7 @@ def build_issue_query(
         params.append(flt.author)
     if flt.updated_since is not None:
         where.append("i.updated_at >= ?")
-        params.append(format_ts(flt.updated_since))  # type: ignore[arg-type]
+        params.append(format_ts(flt.updated_since))
     if flt.text:
         match = fts_query(flt.text)
         if match is None:
