@@ -23,6 +23,7 @@ from issue_core.cli.params import (
 )
 from issue_core.cli.session import get_session
 from issue_core.core.errors import Unsupported
+from issue_core.core.interfaces import Capability
 from issue_core.core.models import (
     ISSUE_FIELDS,
     Comment,
@@ -194,7 +195,10 @@ def list_cmd(
         sort=sort,
         direction=order,
     )
-    return get_session().backend.list_issues(issue_filter)
+    backend = get_session().backend
+    if search:
+        backend.require(Capability.FULL_TEXT_SEARCH, "full-text search (--search)")
+    return backend.list_issues(issue_filter)
 
 
 @click.command("show")
