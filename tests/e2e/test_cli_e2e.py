@@ -172,3 +172,41 @@ def test_list_json_imports_no_heavy_modules(repo, env):
         "shutil",
     ):
         assert heavy not in modules, f"{heavy} imported by `issue list --format json`"
+
+
+def test_concurrent_processes_on_a_fresh_store(repo, env):
+    """Eight `issue create` processes race to create the store and allocate numbers; then eight
+    `issue edit` processes add a label each to one issue. Nothing is lost or duplicated, and no
+    process reports a locked database."""
+    creators = [
+        subprocess.Popen(
+            [ISSUE, "create", f"racer {i}", "--json", "number", "--jq", ".number"],
+            cwd=repo,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(8)
+    ]
+    outputs = [p.communicate(timeout=60) for p in creators]
+    assert all(p.returncode == 0 for p in creators), outputs
+    assert sorted(int(out) for out, _ in outputs) == list(range(1, 9))
+    assert not any("locked" in err for _, err in outputs)
+    assert sum(STORE_NOTE in err for _, err in outputs) == 1  # said once, by the creator
+
+    editors = [
+        subprocess.Popen(
+            [ISSUE, "edit", "1", "--add-label", f"l{i}", "--create-labels"],
+            cwd=repo,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(8)
+    ]
+    results = [p.communicate(timeout=60) for p in editors]
+    assert all(p.returncode == 0 for p in editors), results
+    shown = json.loads(run("show", "1", "--format", "json", cwd=repo, env=env).stdout)
+    assert sorted(shown["labels"]) == [f"l{i}" for i in range(8)]

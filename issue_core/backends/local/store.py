@@ -109,23 +109,39 @@ class Store:
         exists = os.path.exists(self.path)
         if not exists and not create:
             return None
+        created = False
         with translated_errors(self.path):
             if not exists:
                 self._prepare_folder()
+                created = self._create_file()
             conn = self._connect()
             try:
-                if not exists or conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
                 self._migrate(conn)
             except BaseException:
                 conn.close()
                 raise
-            if not exists:
-                os.chmod(self.path, 0o600)
-                self.created_path = self.path
+        if created:
+            self.created_path = self.path
         self._conn = conn
         return conn
+
+    def _create_file(self) -> bool:
+        """Create the empty store file, private from the start; False if another process won.
+
+        Exclusive creation makes exactly one of several racing processes the creator, so the
+        "created local store" note is printed once. SQLite treats an empty file as a new store.
+        """
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise StoreError(f"cannot create the local store {self.path}: {exc.strerror}") from exc
+        os.close(fd)
+        return True
 
     def _prepare_folder(self) -> None:
         folder = os.path.dirname(os.path.abspath(self.path))
