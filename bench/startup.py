@@ -161,11 +161,11 @@ def main() -> int:
         ),
     ]
 
-    print(f"| command | median ms | × floor | target |\n|---|---:|---:|---|")
+    print("| command | median ms | x floor | target |\n|---|---:|---:|---|")
     results = []
     for name, seconds, target in rows:
         ratio = seconds / floor
-        verdict = "" if target is None else (f"≤ {target:g}× {'✅' if ratio <= target else '❌'}")
+        verdict = "" if target is None else (f"≤ {target:g}x {'✅' if ratio <= target else '❌'}")
         print(f"| `{name}` | {seconds * 1000:.1f} | {ratio:.2f} | {verdict} |")
         results.append(
             {

@@ -43,7 +43,18 @@ _LAZY = {
     "User": "issue_core.core.models",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [
+    "Comment",
+    "Issue",
+    "IssueCoreError",
+    "IssueFilter",
+    "IssueState",
+    "Label",
+    "Milestone",
+    "User",
+    "__version__",
+    "open_backend",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -176,7 +176,8 @@ def test_cli_import_stays_light():
     """The CLI's start-up path must not pull in HTTP, server, validation or jq libraries."""
     code = (
         "import sys, issue_core.cli.main, issue_core.backends.local, issue_core.api;"
-        "heavy = {'httpx', 'fastapi', 'pydantic', 'jsonschema', 'jq', 'uvicorn', 'starlette', 'tomli_w'};"
+        "heavy = {'httpx', 'fastapi', 'pydantic', 'jsonschema', 'jq', 'uvicorn', 'starlette',"
+        " 'tomli_w'};"
         "print(sorted(heavy & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
