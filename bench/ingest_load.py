@@ -199,10 +199,13 @@ def run_client(
 # --------------------------------------------------------------------------- the server
 
 
-def start_server(project: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    project: Path, env: dict[str, str], writer: str
+) -> tuple[subprocess.Popen[bytes], int]:
     log = project / "server.log"
+    command = ["serve", "--port", "0", "--no-access-log", "--writer", writer]
     process = subprocess.Popen(
-        [sys.executable, "-m", "issue_core.cli.main", "serve", "--port", "0", "--no-access-log"],
+        [sys.executable, "-m", "issue_core.cli.main", *command],
         cwd=project,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -277,6 +280,12 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--server-log", type=Path, help="keep the server's log here")
     parser.add_argument(
+        "--writer",
+        choices=["process", "thread"],
+        default="thread",
+        help="where the server runs backend writes (issue serve --writer)",
+    )
+    parser.add_argument(
         "--client",
         choices=["raw", "httpx"],
         default="raw",
@@ -297,7 +306,7 @@ def main() -> int:
         }
         env.pop("ISSUE_CORE_BACKEND", None)
         env.pop("ISSUE_CORE_STATE_DIR", None)
-        server, port = start_server(project, env)
+        server, port = start_server(project, env, args.writer)
         try:
             scenarios = [
                 ("GET /healthz (framework floor)", "/healthz", "GET"),

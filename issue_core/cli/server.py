@@ -88,6 +88,14 @@ def _root_backend(ctx: click.Context) -> str | None:
 )
 @click.option("--no-access-log", is_flag=True, help="Do not log one JSON line per request.")
 @click.option(
+    "--writer",
+    type=click.Choice(["process", "thread"]),
+    default="thread",
+    show_default=True,
+    help="Where backend writes run: a thread of the server process, or a child process"
+    " (keeps the backend's Python work off the event loop's GIL; helps when a core is free).",
+)
+@click.option(
     "--graceful-timeout",
     type=float,
     default=30.0,
@@ -106,6 +114,7 @@ def serve_cmd(
     body_limit: str,
     log_level: str,
     no_access_log: bool,
+    writer: str,
     graceful_timeout: float,
 ) -> None:
     """Serve the ingestion API: POST /issues/ turns upstream tasks into issues.
@@ -155,6 +164,7 @@ def serve_cmd(
         port=port,
         body_limit=limit,
         bench_routes=os.environ.get(BENCH_ROUTES_ENV, "") not in ("", "0"),
+        writer_process=writer == "process",
     )
     from issue_core.server.runner import run_server
 

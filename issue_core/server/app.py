@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from issue_core import __version__
 from issue_core.core.errors import IssueCoreError, UsageError
 from issue_core.server.auth import is_loopback
-from issue_core.server.delivery import BackendPool, public_error
+from issue_core.server.delivery import public_error
 from issue_core.server.ingest import PreparedTask, RequestContext, prepare_task
 from issue_core.server.middleware import ServerMiddleware, error_bytes
 from issue_core.server.outbox import StateStore, public_status
@@ -182,7 +182,9 @@ def outcome_response(outcome: Outcome, prepared: PreparedTask, request_id: str) 
 def create_app(settings: ServerSettings) -> FastAPI:
     worker = IngestWorker(
         settings.state_db,
-        pool_factory=lambda: BackendPool(settings.backends, settings.identity),
+        settings.backends,
+        settings.identity,
+        process=settings.writer_process,
         max_queue=settings.max_queue,
     )
     readiness: dict[str, Any] = {"at": 0.0, "value": None}
@@ -337,22 +339,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
 
 async def _probe(worker: IngestWorker, backend: str) -> tuple[bool, str]:
-    def check(pool: BackendPool) -> tuple[bool, str]:
-        info = pool.get(backend).test_connection()
-        failed = [f"{name}: {detail}" for name, (ok, detail) in info.checks.items() if not ok]
-        return (not failed, "; ".join(failed) or "ok")
-
     try:
-        result: tuple[bool, str] = await asyncio.wait_for(
-            worker.call(check), READINESS_TIMEOUT_SECONDS
-        )
-        return result
+        return await asyncio.wait_for(worker.probe(backend), READINESS_TIMEOUT_SECONDS)
     except TimeoutError:
         return False, f"backend did not answer within {READINESS_TIMEOUT_SECONDS:.0f}s"
-    except IssueCoreError as exc:
-        return False, exc.one_line()
-    except Exception as exc:
-        return False, f"internal error: {type(exc).__name__}"
 
 
 def _install_error_handlers(app: FastAPI) -> None:

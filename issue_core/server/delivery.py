@@ -58,9 +58,9 @@ def retry_delay(attempts: int, exc: BaseException | None = None) -> float:
     delay *= random.uniform(0.8, 1.2)
     if isinstance(exc, RateLimited):
         hinted = exc.details.get("retry_after")
-        if isinstance(hinted, int | float) and hinted > delay:
-            delay = float(hinted)
-    return delay
+        if isinstance(hinted, int | float):
+            delay = max(delay, float(hinted))
+    return float(delay)
 
 
 def find_by_marker(backend: IssueBackend, marker: str) -> Issue | None:

@@ -67,12 +67,13 @@ class ServerMiddleware:
                 status, body, extra_headers = rejection
                 await _send_json(send_with_id, status, body, extra_headers)
             else:
+                body_source: Receive | None = receive
                 if "content-length" not in headers and scope["method"] in ("POST", "PUT", "PATCH"):
-                    receive = await self._buffer_chunked(receive)
-                if receive is None:
+                    body_source = await self._buffer_chunked(receive)
+                if body_source is None:
                     await _send_json(send_with_id, 413, self._too_large(request_id), [])
                 else:
-                    await self.app(scope, receive, send_with_id)
+                    await self.app(scope, body_source, send_with_id)
         finally:
             log_access(
                 {

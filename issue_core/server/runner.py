@@ -84,7 +84,7 @@ def run_server(
             log_config=None,
             access_log=False,
             server_header=False,
-            timeout_graceful_shutdown=graceful_timeout,
+            timeout_graceful_shutdown=max(1, round(graceful_timeout)),
             lifespan="on",
             log_level=log_level,
             **impls,

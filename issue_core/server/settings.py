@@ -33,6 +33,8 @@ class ServerSettings:
     body_limit: int = DEFAULT_BODY_LIMIT
     bench_routes: bool = False
     max_queue: int = 10_000
+    # Backend writes in a child process (``issue serve``'s default) or on a thread (tests).
+    writer_process: bool = False
 
     @property
     def state_db(self) -> Path:

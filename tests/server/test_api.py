@@ -166,7 +166,9 @@ def test_idempotency_key_header(client: Any, project: Project) -> None:
 
 
 def test_duplicates_across_restarts(app_factory: Any, project: Project) -> None:
-    first = app_factory().post("/issues/", json=task(idempotency_key="k"))
+    server = app_factory()
+    first = server.post("/issues/", json=task(idempotency_key="k"))
+    server.__exit__(None, None, None)  # graceful stop
     restarted = app_factory()
     again = restarted.post("/issues/", json=task(idempotency_key="k"))
     assert (first.status_code, again.status_code) == (201, 200)

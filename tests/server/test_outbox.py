@@ -32,7 +32,8 @@ def test_backend_down_answers_202_and_delivers_when_back(
     assert answer["issue"] is None
     assert response.headers["location"] == answer["status_url"]
     assert any("unavailable" in w for w in answer["warnings"])
-    pending = status_of(client, answer["tracking_id"])
+    # The attempt's bookkeeping is committed just after the answer: wait for it.
+    pending = wait_for(lambda: (s := status_of(client, answer["tracking_id"]))["attempts"] and s)
     assert pending["status"] == "pending"
     assert pending["attempts"] == 1
     assert "down" in pending["last_error"]
@@ -66,7 +67,7 @@ def test_rate_limited_is_queued_too(app_factory: Any, project: Project) -> None:
     response = client.post("/issues/", json=task())
     assert response.status_code == 202
     tracking = response.json()["tracking_id"]
-    assert "rate_limited" in status_of(client, tracking)["last_error"]
+    wait_for(lambda: "rate_limited" in (status_of(client, tracking)["last_error"] or ""))
     set_down(project.fault_file, None)
     wait_for(lambda: status_of(client, tracking)["status"] == "delivered")
     assert len(issues_in(project.flaky_store)) == 1
@@ -207,3 +208,21 @@ def test_outbox_cli_without_a_state_db(project: Project) -> None:
     result = run_cli("outbox", "list")
     assert result.exit_code == 3
     assert "no server state db" in result.output
+
+
+def test_a_dead_writer_process_is_replaced(app_factory: Any, project: Project) -> None:
+    import os
+    import signal
+
+    client = app_factory(writer_process=True)
+    assert client.post("/issues/", json=task("before")).status_code == 201
+    worker = client.app.state.worker
+    first_child = worker.stage._process
+    os.kill(first_child.pid, signal.SIGKILL)
+    first_child.join(10)
+    wait_for(lambda: worker.stage._process is not first_child)
+    response = client.post("/issues/", json=task("after", idempotency_key="after-1"))
+    assert response.status_code in (201, 202), response.text
+    tracking = response.json()["tracking_id"]
+    wait_for(lambda: status_of(client, tracking)["status"] == "delivered")
+    assert sorted(i["title"] for i in issues_in(project.store)) == ["after", "before"]

@@ -124,18 +124,19 @@ def keys_in(store: Path) -> Counter[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("writer", ["thread", "process"])
 def test_sigkill_during_a_burst_loses_no_acknowledged_task(
-    project: Project, tmp_path: Path
+    project: Project, tmp_path: Path, writer: str
 ) -> None:
     set_down(project.fault_file)  # a quarter of the tasks go to a backend that is down: 202s
     log = tmp_path / "server.log"
-    first = start_server(project, log)
+    first = start_server(project, log, "--writer", writer)
     burst = asyncio.run(burst_until_killed(first, kill_after=400))
     assert first.process.wait(10) == -signal.SIGKILL
     assert 202 in burst.acked.values() and 201 in burst.acked.values()
 
     set_down(project.fault_file, None)
-    second = start_server(project, tmp_path / "restarted.log")
+    second = start_server(project, tmp_path / "restarted.log", "--writer", writer)
     try:
         # Every acknowledged task is (or, for 202s, becomes) an issue, exactly once.
         def all_delivered() -> bool:
@@ -175,7 +176,9 @@ def test_sigterm_finishes_in_flight_requests(project: Project, tmp_path: Path) -
     from issue_core.server.outbox import StateStore
 
     set_down(project.fault_file, "slow")  # each backend write takes 0.5 s: requests pile up
-    server = start_server(project, tmp_path / "server.log", "--backend", "flaky")
+    server = start_server(
+        project, tmp_path / "server.log", "--backend", "flaky", "--writer", "process"
+    )
 
     def in_flight() -> bool:
         if not project.state_db.exists():
