@@ -257,7 +257,13 @@ def gitea(monkeypatch, tmp_path):
 
 @pytest.fixture
 def backend(gitea):
-    b = GiteaBackend(transport=httpx.MockTransport(gitea), sleep=lambda s: None)
+    # The backend reads the fake's clock: recovery windows ("issues since start - 1h") are
+    # relative to the server's time, and the fake's time is fixed.
+    b = GiteaBackend(
+        transport=httpx.MockTransport(gitea),
+        sleep=lambda s: None,
+        clock=lambda: gitea.now.timestamp(),
+    )
     b.connect({"url": "http://gitea.test", "owner": "acme", "repo": "widgets"})
     yield b
     b.close()
@@ -677,7 +683,13 @@ def test_test_connection_all_good(backend):
 
 def test_test_connection_bad_token(gitea, monkeypatch):
     monkeypatch.setenv("GITEA_API_TOKEN", "wrong-token-value")
-    b = GiteaBackend(transport=httpx.MockTransport(gitea), sleep=lambda s: None)
+    # The backend reads the fake's clock: recovery windows ("issues since start - 1h") are
+    # relative to the server's time, and the fake's time is fixed.
+    b = GiteaBackend(
+        transport=httpx.MockTransport(gitea),
+        sleep=lambda s: None,
+        clock=lambda: gitea.now.timestamp(),
+    )
     b.connect({"url": "http://gitea.test", "owner": "acme", "repo": "widgets"})
     info = b.test_connection()
     assert not info.ok

@@ -258,24 +258,45 @@ class LocalBackend(SyncableBackend):
         return self.get_issue_by_number(number)
 
     def bulk_create(self, issues: Iterable[Issue], *, create_labels: bool = False) -> list[int]:
-        """Create many issues in one transaction (imports, benchmarks): all or nothing."""
+        """Create many issues in one transaction (imports, the ingestion server): all or
+        nothing. Label ids and known users are looked up once per batch, not once per issue."""
+        batch = _Batch()
         with self.store.writer() as conn:
             return [
-                self._insert_issue(conn, issue, create_labels=create_labels) for issue in issues
+                self._insert_issue(conn, issue, create_labels=create_labels, batch=batch)
+                for issue in issues
             ]
 
-    def _insert_issue(self, conn: sqlite3.Connection, issue: Issue, *, create_labels: bool) -> int:
+    def _insert_issue(
+        self,
+        conn: sqlite3.Connection,
+        issue: Issue,
+        *,
+        create_labels: bool,
+        batch: _Batch | None = None,
+    ) -> int:
+        batch = batch or _Batch()
         title = validate_title(issue.title)
         description = validate_description(issue.description)
         labels = [validate_label_name(name) for name in issue.labels]
         metadata = _metadata_json(issue.sync_metadata)
         state = IssueState.parse(issue.state)
         now = _now()
-        label_ids = self._require_labels(conn, labels, create=create_labels)
+        label_ids = [
+            batch.label_ids[key]
+            if (key := name.lower()) in batch.label_ids
+            else batch.label_ids.setdefault(
+                key, self._require_labels(conn, [name], create=create_labels)[0]
+            )
+            for name in labels
+        ]
         milestone_id = self._milestone_id(conn, issue.milestone)
         number = _next(conn, "issue_number")
         author = issue.author or self.identity
-        self._touch_users(conn, [author, *issue.assignees], now)
+        new_users = [u for u in (author, *issue.assignees) if u and u not in batch.users]
+        if new_users:
+            self._touch_users(conn, new_users, now)
+            batch.users.update(new_users)
         cursor = conn.execute(
             "INSERT INTO issues (uid, number, title, description, state, milestone_id, "
             "author, sync_metadata, version, change_seq, created_at, updated_at, closed_at) "
@@ -297,8 +318,17 @@ class LocalBackend(SyncableBackend):
         )
         row_id = cursor.lastrowid
         assert row_id is not None
-        self._set_labels(conn, row_id, label_ids)
-        self._set_assignees(conn, row_id, issue.assignees)
+        # A new row has no labels or assignees to clear: insert directly.
+        if label_ids:
+            conn.executemany(
+                "INSERT OR IGNORE INTO issue_labels (issue_id, label_id) VALUES (?, ?)",
+                [(row_id, label_id) for label_id in label_ids],
+            )
+        if issue.assignees:
+            conn.executemany(
+                "INSERT INTO issue_assignees (issue_id, username, position) VALUES (?, ?, ?)",
+                [(row_id, name, pos) for pos, name in enumerate(dict.fromkeys(issue.assignees))],
+            )
         conn.execute(
             "INSERT INTO issues_fts (rowid, title, description, comments) VALUES (?, ?, ?, '')",
             (row_id, title, description),
@@ -730,6 +760,16 @@ class LocalBackend(SyncableBackend):
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+class _Batch:
+    """What one write transaction has already looked up: label ids by key, users touched."""
+
+    __slots__ = ("label_ids", "users")
+
+    def __init__(self) -> None:
+        self.label_ids: dict[str, int] = {}
+        self.users: set[str] = set()
 
 
 def _next(conn: sqlite3.Connection, counter: str) -> int:
