@@ -181,13 +181,7 @@ class LocalBackend(SyncableBackend):
 
     def get_issue_by_number(self, number: int, *, with_comments: bool = False) -> Issue:
         with self.store.reader() as conn:
-            row = None
-            if conn is not None:
-                row = conn.execute(
-                    f"SELECT {_ISSUE_COLUMNS} FROM issues i "
-                    "LEFT JOIN milestones m ON m.id = i.milestone_id WHERE i.number = ?",
-                    (number,),
-                ).fetchone()
+            row = _issue_row(conn, "i.number = ?", number) if conn is not None else None
             if conn is None or row is None:
                 raise NotFound(f"issue #{number} not found")
             issue = self._hydrate(conn, [row])[0]
@@ -197,13 +191,7 @@ class LocalBackend(SyncableBackend):
 
     def get_issue_by_id(self, issue_id: str) -> Issue:
         with self.store.reader() as conn:
-            row = None
-            if conn is not None:
-                row = conn.execute(
-                    f"SELECT {_ISSUE_COLUMNS} FROM issues i "
-                    "LEFT JOIN milestones m ON m.id = i.milestone_id WHERE i.uid = ?",
-                    (issue_id,),
-                ).fetchone()
+            row = _issue_row(conn, "i.uid = ?", issue_id) if conn is not None else None
             if conn is None or row is None:
                 raise NotFound(f"no issue with id {issue_id!r}")
             return self._hydrate(conn, [row])[0]
@@ -212,12 +200,7 @@ class LocalBackend(SyncableBackend):
         with self.store.reader() as conn:
             if conn is None:
                 return None
-            row = conn.execute(
-                f"SELECT {_ISSUE_COLUMNS} FROM issues i "
-                "LEFT JOIN milestones m ON m.id = i.milestone_id "
-                "WHERE json_extract(i.sync_metadata, '$.marker') = ? LIMIT 1",
-                (marker,),
-            ).fetchone()
+            row = _issue_row(conn, "json_extract(i.sync_metadata, '$.marker') = ?", marker)
             return self._hydrate(conn, [row])[0] if row is not None else None
 
     def changes_since(self, cursor: str | None, *, limit: int = 500) -> tuple[list[Change], str]:
@@ -362,11 +345,7 @@ class LocalBackend(SyncableBackend):
             conn.execute("DELETE FROM issues WHERE id = ?", (row["id"],))
 
     def _load_for_update(self, conn: sqlite3.Connection, number: int) -> Issue:
-        row = conn.execute(
-            f"SELECT {_ISSUE_COLUMNS} FROM issues i "
-            "LEFT JOIN milestones m ON m.id = i.milestone_id WHERE i.number = ?",
-            (number,),
-        ).fetchone()
+        row = _issue_row(conn, "i.number = ?", number)
         if row is None:
             raise NotFound(f"issue #{number} not found")
         return self._hydrate(conn, [row])[0]
@@ -778,6 +757,16 @@ def _next(conn: sqlite3.Connection, counter: str) -> int:
         "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", (counter,)
     ).fetchone()
     return int(row[0])
+
+
+def _issue_row(conn: sqlite3.Connection, condition: str, value: Any) -> sqlite3.Row | None:
+    """The first issue row (with its milestone title) matching ``condition``."""
+    row: sqlite3.Row | None = conn.execute(
+        f"SELECT {_ISSUE_COLUMNS} FROM issues i LEFT JOIN milestones m "
+        f"ON m.id = i.milestone_id WHERE {condition} LIMIT 1",
+        (value,),
+    ).fetchone()
+    return row
 
 
 def _label_row(conn: sqlite3.Connection, name: str) -> sqlite3.Row | None:
