@@ -428,6 +428,7 @@ def test_backend(name: str | None) -> Outcome:
         info = BackendInfo(type=chosen.type, checks={"connect": (False, exc.one_line())})
         info.name, info.location = chosen.name, location(chosen) or None
         return Outcome(info, failure=exc)
-    info.name = info.name or chosen.name
+    # The name is the configured backend's on every type (the forge's repository is in location).
+    info.name = chosen.name
     info.location = info.location or location(chosen) or None
     return Outcome(info, failure=failure_for(info))

@@ -43,9 +43,10 @@ ME = "@me"
 
 
 def _who(value: str | None) -> str | None:
-    """``@me`` stands for the configured identity, like in gh."""
+    """``@me`` stands for the identity the backend acts as (``issue whoami``), like in gh:
+    on a forge the token's owner, on the local store the configured identity."""
     if value == ME:
-        return get_session().config.identity()
+        return get_session().backend.whoami().username
     return value
 
 

@@ -35,6 +35,14 @@ def test_label_lifecycle(issue):
     assert issue("label", "list").stdout.splitlines()[1].split() == ["docs", "#0000ff"]
 
 
+def test_label_edit_keeps_the_stored_spelling_unless_renamed(issue):
+    issue("label", "create", "api")
+    edited = as_json(issue("label", "edit", "API", "--color", "f00", "--format", "json"))
+    assert edited["name"] == "api" and edited["color"] == "ff0000"
+    renamed = as_json(issue("label", "edit", "api", "--name", "API", "--format", "json"))
+    assert renamed["name"] == "API"
+
+
 def test_label_errors(issue):
     issue("label", "create", "bug")
     assert issue("label", "create", "bug").exit_code == 4

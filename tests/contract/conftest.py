@@ -49,6 +49,9 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IssueBac
         instance.close()
 
 
+# -- the CLI configured for each backend (tests/contract/test_cli_contract.py) -------------------
+from tests.contract.cli_backends import cli_backend  # noqa: E402, F401
+
 # -- fake Gitea (owned by the Gitea fakes; see tests/fakes/fixtures.py) ---------------------------
 from tests.fakes.fixtures import (  # noqa: E402, F401
     fake_gitea,

@@ -165,6 +165,10 @@ class HttpClient:
             **dict(headers or {}),
         }
         tls: bool | ssl.SSLContext = _tls_context(verify) if isinstance(verify, str) else verify
+        if self.base_url.startswith("http://"):
+            # No TLS is spoken, and building the default context loads the CA bundle (~35 ms
+            # per process); redirects are not followed, so no https request can follow.
+            tls = False
         self._http = httpx.Client(
             headers=default_headers,
             timeout=self.timeouts.to_httpx(),

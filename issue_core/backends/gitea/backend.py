@@ -7,6 +7,7 @@ milestones are addressed by name/title here and by id on the wire; ``version`` i
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ from issue_core.core.errors import (
     Conflict,
     IssueCoreError,
     NotFound,
+    Unsupported,
     ValidationError,
 )
 from issue_core.core.interfaces import (
@@ -327,18 +329,30 @@ class GiteaBackend(SyncableBackend):
             return False
         return not (query.milestone and query.milestone not in self._milestone_map())
 
+    def _names_unknown_user(self, query: IssueFilter) -> bool:
+        """Whether a 404 on the issue list means "no such user" in an assignee/author filter
+        (Gitea's answer to a login it does not know) rather than a missing repository."""
+        if not (query.assignee or query.author):
+            return False
+        self.client.repository()  # a missing repository stays NotFound
+        return True
+
     def iter_issues(self, filter: IssueFilter | None = None) -> Iterator[Issue]:
         query = filter or IssueFilter()
         if not self._filter_can_match(query):
             return
         params = mapping.filter_params(query, in_progress_label=self.in_progress_label)
         count = 0
-        for issue in self._issues(params, wanted=query.limit):
-            if query.matches(issue):
-                yield issue
-                count += 1
-                if query.limit is not None and count >= query.limit:
-                    return
+        try:
+            for issue in self._issues(params, wanted=query.limit):
+                if query.matches(issue):
+                    yield issue
+                    count += 1
+                    if query.limit is not None and count >= query.limit:
+                        return
+        except NotFound:
+            if not self._names_unknown_user(query):
+                raise
 
     def list_issues(self, filter: IssueFilter | None = None) -> list[Issue]:
         query = filter or IssueFilter()
@@ -350,15 +364,20 @@ class GiteaBackend(SyncableBackend):
         server_order = query.sort in ("created", "number") and query.direction == "desc"
         found: list[Issue] = []
         previous: int | None = None
-        for issue in self._issues(params, wanted=query.limit):
-            if previous is not None and issue.number is not None and issue.number > previous:
-                server_order = False  # not newest-first after all: read everything
-            previous = issue.number
-            if not query.matches(issue):
-                continue
-            found.append(issue)
-            if server_order and query.limit is not None and len(found) >= query.limit:
-                break
+        try:
+            for issue in self._issues(params, wanted=query.limit):
+                if previous is not None and issue.number is not None and issue.number > previous:
+                    server_order = False  # not newest-first after all: read everything
+                previous = issue.number
+                if not query.matches(issue):
+                    continue
+                found.append(issue)
+                if server_order and query.limit is not None and len(found) >= query.limit:
+                    break
+        except NotFound:
+            if self._names_unknown_user(query):
+                return []
+            raise
         found.sort(key=_sort_key(query.sort), reverse=query.direction == "desc")
         return found[: query.limit] if query.limit is not None else found
 
@@ -386,6 +405,8 @@ class GiteaBackend(SyncableBackend):
         title = validate_title(issue.title)
         description = validate_description(issue.description)
         state = IssueState.parse(issue.state)
+        # The milestone is looked up before labels are created: an unknown one writes nothing.
+        milestone_id = self._milestone_id(issue.milestone) if issue.milestone else None
         label_ids = self._label_ids(issue.labels, create=create_labels)
         if state is IssueState.IN_PROGRESS:
             label_ids.append(self._in_progress_label_id())
@@ -396,8 +417,8 @@ class GiteaBackend(SyncableBackend):
             payload["labels"] = label_ids
         if issue.assignees:
             payload["assignees"] = list(issue.assignees)
-        if issue.milestone:
-            payload["milestone"] = self._milestone_id(issue.milestone)
+        if milestone_id is not None:
+            payload["milestone"] = milestone_id
         if state is IssueState.CLOSED:
             payload["closed"] = True
         started = datetime.fromtimestamp(self._clock(), UTC)
@@ -582,7 +603,8 @@ class GiteaBackend(SyncableBackend):
     def list_labels(self) -> list[Label]:
         labels = self._label_map(refresh=True).values()
         return sorted(
-            (lab for lab in labels if lab.name != self.in_progress_label), key=lambda lab: lab.name
+            (lab for lab in labels if lab.name != self.in_progress_label),
+            key=lambda lab: lab.name.lower(),
         )
 
     def create_label(self, label: Label) -> Label:
@@ -631,11 +653,15 @@ class GiteaBackend(SyncableBackend):
         return int(milestone.id)
 
     def list_milestones(self, state: MilestoneState | None = None) -> list[Milestone]:
-        milestones = list(self._milestone_map(refresh=True).values())
+        # Copies: a caller editing what it got must not change the cache update_milestone reads.
+        milestones = [copy.copy(m) for m in self._milestone_map(refresh=True).values()]
         if state is not None:
             wanted = MilestoneState.parse(state)
             milestones = [m for m in milestones if m.state is wanted]
-        return milestones
+        # The documented order on every backend: by due date (none last), then title.
+        return sorted(
+            milestones, key=lambda m: (m.due_on is None, m.due_on or _EPOCH, m.title.lower())
+        )
 
     def create_milestone(self, milestone: Milestone) -> Milestone:
         title = (milestone.title or "").strip()
@@ -661,6 +687,13 @@ class GiteaBackend(SyncableBackend):
         new_title = (milestone.title or title).strip()
         if new_title != title and new_title in self._milestone_map():
             raise Conflict(f"milestone {new_title!r} already exists in {self._where}")
+        current = self._milestone_map().get(title)
+        if milestone.due_on is None and current is not None and current.due_on is not None:
+            # Gitea ignores an empty due date on edit: refuse rather than silently keep it.
+            raise Unsupported(
+                "Gitea cannot remove a milestone's due date",
+                hint="set another date with --due instead",
+            )
         milestone.title = new_title
         raw = self.client.edit_milestone(milestone_id, mapping.milestone_to_wire(milestone))
         updated = mapping.milestone_from_wire(raw)

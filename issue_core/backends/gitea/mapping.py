@@ -88,7 +88,8 @@ def issue_from_wire(raw: Wire, *, in_progress_label: str) -> Issue:
         title=str(raw.get("title") or ""),
         description=description,
         state=state,
-        labels=[name for name in names if name != in_progress_label],
+        # Sorted by name, case-insensitively, as on every backend (Gitea sends them by id).
+        labels=sorted((name for name in names if name != in_progress_label), key=str.lower),
         assignees=assignees,
         milestone=str(milestone["title"]) if isinstance(milestone, Mapping) else None,
         author=login_of(raw.get("user")),
