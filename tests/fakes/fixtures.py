@@ -72,8 +72,12 @@ def start_fake_gitea(*, contract: GiteaContract | None = None, **options: Any) -
 
 @pytest.fixture(scope="session")
 def gitea_contract() -> GiteaContract:
+    # Fail, never skip: without the official description the fake would go unchecked.
     if not gitea_swagger_path().is_file():
-        pytest.skip(f"Gitea API description not found at {gitea_swagger_path()}")
+        pytest.fail(
+            f"Gitea API description not found at {gitea_swagger_path()}; the contract data lives "
+            "in ../shared/contracts beside the checkout (or set ISSUE_CORE_CONTRACTS_DIR)"
+        )
     return GiteaContract.load()
 
 
