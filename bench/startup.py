@@ -1,8 +1,9 @@
 """Cold-process start-up of the `issue` CLI, reported as ratios to the interpreter floor.
 
 Every figure is the median of N whole-process runs (after one warm-up run that fills the OS
-cache). The floor is this virtual environment's `python -I -c pass`, measured in the same run,
-so the ratios stay comparable on a shared, noisy machine. Run with the venv's python:
+cache), taken round-robin across the commands. The floor is this virtual environment's
+`python -I -c pass`, measured in the same run, so the ratios stay comparable on a shared, noisy
+machine. Run with the venv's python:
 
     .venv/bin/python bench/startup.py [--runs 15] [--json results.json]
 """
@@ -21,16 +22,6 @@ import time
 from pathlib import Path
 
 LABELS = ["bug", "ui", "docs", "backend", "p1", "p2"]
-
-
-def median_seconds(cmd: list[str], *, cwd: Path, env: dict[str, str], runs: int) -> float:
-    subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, check=True)  # warm-up
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, check=True)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def build_store(folder: Path, count: int, *, seed: int = 7) -> None:
@@ -96,70 +87,83 @@ def main() -> int:
     }
     env.pop("ISSUE_CORE_BACKEND", None)
 
-    def measure(cmd: list[str], cwd: Path) -> float:
-        return median_seconds(cmd, cwd=cwd, env=env, runs=args.runs)
-
-    floor = measure([python, "-I", "-c", "pass"], small)
-    rows = [
-        ("python -I -c pass (floor)", floor, None),
+    n = f"{args.large:,}"
+    cases: list[tuple[str, list[str], Path, float | None]] = [
+        ("python -I -c pass (floor)", [python, "-I", "-c", "pass"], small, None),
         (
             "python -I -c 'import click' (Click floor)",
-            measure([python, "-I", "-c", "import click"], small),
+            [python, "-I", "-c", "import click"],
+            small,
             None,
         ),
-        ("issue --version", measure([issue, "--version"], small), None),
+        ("issue --version", [issue, "--version"], small, None),
         (
             "issue list --format json (1,000 issues)",
-            measure([issue, "list", "--format", "json"], small),
+            [issue, "list", "--format", "json"],
+            small,
             5.0,
         ),
         (
             "issue list --format json --limit 1000 (1,000 issues)",
-            measure([issue, "list", "--format", "json", "--limit", "1000"], small),
+            [issue, "list", "--format", "json", "--limit", "1000"],
+            small,
             None,
         ),
         (
-            f"issue list --state open --label bug --limit 50 --format json ({args.large:,} issues)",
-            measure(
-                [
-                    issue,
-                    "list",
-                    "--state",
-                    "open",
-                    "--label",
-                    "bug",
-                    "--limit",
-                    "50",
-                    "--format",
-                    "json",
-                ],
-                large,
-            ),
+            f"issue list --state open --label bug --limit 50 --format json ({n} issues)",
+            [
+                issue,
+                "list",
+                "--state",
+                "open",
+                "--label",
+                "bug",
+                "--limit",
+                "50",
+                "--format",
+                "json",
+            ],
+            large,
             6.0,
         ),
         (
-            f"issue list --search problem --limit 50 --format json ({args.large:,} issues)",
-            measure(
-                [issue, "list", "--search", "problem", "--limit", "50", "--format", "json"], large
-            ),
+            f"issue list --search problem --limit 50 --format json ({n} issues)",
+            [issue, "list", "--search", "problem", "--limit", "50", "--format", "json"],
+            large,
             None,
         ),
         (
             "issue create TITLE --label bug (1,000 issues)",
-            measure([issue, "create", "Bench", "--label", "bug"], small),
+            [issue, "create", "Bench", "--label", "bug"],
+            small,
             5.0,
         ),
         (
             "issue show 500 --comments (1,000 issues)",
-            measure([issue, "show", "500", "--comments"], small),
+            [issue, "show", "500", "--comments"],
+            small,
             5.0,
         ),
         (
             "issue show 500 --comments --format json",
-            measure([issue, "show", "500", "--comments", "--format", "json"], small),
+            [issue, "show", "500", "--comments", "--format", "json"],
+            small,
             5.0,
         ),
     ]
+    # Round-robin: every round runs each command once, so drift in the machine's load hits all
+    # of them alike instead of whichever happened to run during a busy spell.
+    samples: dict[str, list[float]] = {name: [] for name, *_ in cases}
+    for _, cmd, cwd, _ in cases:
+        subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, check=True)  # warm-up
+    for _ in range(args.runs):
+        for name, cmd, cwd, _ in cases:
+            start = time.perf_counter()
+            subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, check=True)
+            samples[name].append(time.perf_counter() - start)
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    floor = medians[cases[0][0]]
+    rows = [(name, medians[name], target) for name, _, _, target in cases]
 
     print("| command | median ms | x floor | target |\n|---|---:|---:|---|")
     results = []
