@@ -41,6 +41,11 @@ def test_first_write_creates_a_private_store_with_gitignore(db_path):
     assert backend.created_store_path == str(db_path)
     assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
     assert "*.db" in (db_path.parent / ".gitignore").read_text()
+    assert stat.S_IMODE(os.stat(db_path.parent / ".gitignore").st_mode) == 0o600
+    backend.create_issue(Issue(title="WAL files follow the store's mode"))
+    for suffix in ("-wal", "-shm"):
+        sidecar = db_path.with_name(db_path.name + suffix)
+        assert stat.S_IMODE(os.stat(sidecar).st_mode) == 0o600
     again = open_store(db_path)
     again.create_issue(Issue(title="second"))
     assert again.created_store_path is None

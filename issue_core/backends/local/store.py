@@ -152,7 +152,8 @@ class Store:
         ignore = os.path.join(folder, ".gitignore")
         if os.path.basename(folder) == ".issue-core" and not os.path.exists(ignore):
             try:
-                with open(ignore, "w", encoding="utf-8") as handle:
+                fd = os.open(ignore, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
                     handle.write(GITIGNORE)
             except OSError:
                 pass  # only a convenience: the store works without it
