@@ -90,7 +90,7 @@ def _root_backend(ctx: click.Context) -> str | None:
 @click.option(
     "--writer",
     type=click.Choice(["process", "thread"]),
-    default="thread",
+    default="process",
     show_default=True,
     help="Where backend writes run: a thread of the server process, or a child process"
     " (keeps the backend's Python work off the event loop's GIL; helps when a core is free).",

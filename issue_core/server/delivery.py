@@ -151,7 +151,12 @@ def create_on_backend(pool: BackendPool, row: TaskRow) -> Issue:
 
 
 def snapshot(issue: Issue) -> str:
-    return json.dumps(issue.to_dict(), separators=(",", ":"))
+    return snapshot_json(issue.to_dict())
+
+
+def snapshot_json(data: dict[str, Any]) -> str:
+    """The delivery record's copy of an issue (``Issue.to_dict()``), as compact JSON."""
+    return json.dumps(data, separators=(",", ":"))
 
 
 @dataclass

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from issue_core import __version__
 from issue_core.core.errors import ValidationError
 from issue_core.core.models import Issue, IssueState, format_ts, utcnow
+from issue_core.server.ids import new_id
 from issue_core.server.outbox import TaskRow
 from issue_core.server.schema import TaskSpec
 
@@ -51,7 +51,7 @@ def idempotency_key_for(task: TaskSpec, header_key: str | None) -> str | None:
 
 def prepare_task(task: TaskSpec, context: RequestContext, backend: str) -> PreparedTask:
     """The outbox row for ``task``: the issue to create, with its traceability metadata."""
-    tracking_id = uuid.uuid4().hex
+    tracking_id = new_id()
     received = utcnow()
     warnings: list[str] = []
     key = idempotency_key_for(task, context.header_idempotency_key)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from issue_core.server.auth import ApiKeys, presented_key
+from issue_core.server.ids import new_id
 from issue_core.server.logs import log_access
 
 Scope = MutableMapping[str, Any]
@@ -48,7 +48,7 @@ class ServerMiddleware:
         headers = _headers(scope)
         request_id = headers.get("x-request-id", "")
         if not REQUEST_ID_PATTERN.match(request_id):
-            request_id = uuid.uuid4().hex
+            request_id = new_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         request_id_header = (b"x-request-id", request_id.encode())

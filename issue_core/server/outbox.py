@@ -139,6 +139,45 @@ def _iso(epoch: float | None) -> str | None:
     return format_ts(datetime.fromtimestamp(round(epoch, 3), UTC))
 
 
+def _chunks(conn: sqlite3.Connection, items: list[Any], columns: int) -> Iterator[list[Any]]:
+    """Batches are written with multi-row statements: one call into SQLite per batch, not per
+    row (each call releases and retakes the GIL; taking it back from a busy event loop waits).
+    Yields slices of ``items`` small enough for SQLite's limit on bound parameters."""
+    size = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // columns - 1)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _marks(rows: int, columns: int) -> str:
+    """``(?, ?), (?, ?)``: the placeholders of a multi-row VALUES clause."""
+    row = f"({', '.join('?' * columns)})"
+    return ", ".join([row] * rows)
+
+
+def _values(row: TaskRow) -> tuple[Any, ...]:
+    """``row`` as the parameters of an INSERT of ``COLUMNS``."""
+    return (
+        row.tracking_id,
+        row.idempotency_key,
+        row.backend,
+        row.status,
+        row.marker,
+        row.issue_json,
+        row.request_id,
+        row.received_at,
+        row.attempts,
+        int(row.maybe_written),
+        row.next_attempt_at,
+        row.lease_until,
+        row.last_error,
+        row.issue_number,
+        row.issue_snapshot,
+        row.delivered_at,
+        row.created_at,
+        row.updated_at,
+    )
+
+
 class StateStore:
     """Access to ``server.db``. One instance per thread (SQLite connections are not shared)."""
 
@@ -212,33 +251,27 @@ class StateStore:
 
     def claim(self, conn: sqlite3.Connection, row: TaskRow) -> TaskRow | None:
         """Insert ``row`` (inside a transaction). Returns the existing row for a duplicate key."""
-        cursor = conn.execute(
-            f"INSERT OR IGNORE INTO tasks ({COLUMNS}) VALUES ({', '.join('?' * 18)})",
-            (
-                row.tracking_id,
-                row.idempotency_key,
-                row.backend,
-                row.status,
-                row.marker,
-                row.issue_json,
-                row.request_id,
-                row.received_at,
-                row.attempts,
-                int(row.maybe_written),
-                row.next_attempt_at,
-                row.lease_until,
-                row.last_error,
-                row.issue_number,
-                row.issue_snapshot,
-                row.delivered_at,
-                row.created_at,
-                row.updated_at,
-            ),
-        )
-        if cursor.rowcount == 1:
-            return None
-        existing = self.by_key(row.idempotency_key, conn) if row.idempotency_key else None
-        if existing is None:  # pragma: no cover - a uuid4 tracking id collided
+        return self.claim_many(conn, [row]).get(0)
+
+    def claim_many(self, conn: sqlite3.Connection, rows: list[TaskRow]) -> dict[int, TaskRow]:
+        """Insert ``rows`` (inside a transaction) in one statement. Returns, by index in
+        ``rows``, the row already holding the key of each duplicate (maybe an earlier one of
+        ``rows``); the common case, no duplicate, costs no further query."""
+        inserted = 0
+        for chunk in _chunks(conn, rows, 18):
+            cursor = conn.execute(
+                f"INSERT OR IGNORE INTO tasks ({COLUMNS}) VALUES {_marks(len(chunk), 18)}",
+                [value for row in chunk for value in _values(row)],
+            )
+            inserted += cursor.rowcount
+        if inserted == len(rows):
+            return {}
+        existing: dict[int, TaskRow] = {}
+        for index, row in enumerate(rows):
+            found = self.by_key(row.idempotency_key, conn) if row.idempotency_key else None
+            if found is not None and found.tracking_id != row.tracking_id:
+                existing[index] = found
+        if inserted + len(existing) != len(rows):  # pragma: no cover
             raise StoreError("tracking id collision; retry the request")
         return existing
 
@@ -247,13 +280,21 @@ class StateStore:
     def mark_delivered(
         self, conn: sqlite3.Connection, tracking_id: str, number: int | None, snapshot: str
     ) -> None:
+        self.mark_delivered_many(conn, [(tracking_id, number, snapshot)])
+
+    def mark_delivered_many(
+        self, conn: sqlite3.Connection, deliveries: list[tuple[str, int | None, str]]
+    ) -> None:
+        """Record deliveries ``(tracking_id, issue number, snapshot JSON)``."""
         now = time.time()
-        conn.execute(
-            "UPDATE tasks SET status='delivered', issue_number=?, issue_snapshot=?,"
-            " delivered_at=?, attempts=attempts+1, lease_until=NULL, last_error=NULL,"
-            " next_attempt_at=NULL, updated_at=? WHERE tracking_id=?",
-            (number, snapshot, now, now, tracking_id),
-        )
+        for chunk in _chunks(conn, deliveries, 3):
+            conn.execute(
+                "UPDATE tasks SET status='delivered', issue_number=v.column2,"
+                " issue_snapshot=v.column3, delivered_at=?, attempts=attempts+1,"
+                " lease_until=NULL, last_error=NULL, next_attempt_at=NULL, updated_at=?"
+                f" FROM (VALUES {_marks(len(chunk), 3)}) AS v WHERE tasks.tracking_id=v.column1",
+                [now, now, *(value for delivery in chunk for value in delivery)],
+            )
 
     def mark_pending(
         self,

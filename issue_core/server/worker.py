@@ -1,19 +1,10 @@
-"""The ingestion pipeline's front: claims in the state db, then hand-off to the backend stage.
+"""The event loop's side of the ingestion pipeline: hand tasks over, await their outcomes.
 
-Request handlers (on the event loop) hand a prepared task to ``IngestWorker.submit`` and await a
-future. This thread drains whatever has queued up into one batch and:
-
-1. claims every task in ONE durable transaction (one fsync: group commit), so a task is on disk
-   and its idempotency key taken before any backend sees it;
-2. passes the claimed tasks to the backend stage (``writer.py``: a thread, or a child process),
-   and goes on claiming the next batch while that one is written: the state-db commit and the
-   backend's commit of consecutive batches overlap;
-3. records the outcomes of batches the stage returned in the same transaction as the next
-   claims (one fsync per cycle), and only then resolves their futures (201 is sent after
-   the backend's commit and the bookkeeping's).
-
-A repeat of a key whose task is still in flight waits for that task's outcome, so concurrent
-duplicates get the same answer as sequential ones.
+Request handlers call ``IngestWorker.submit`` and await the future it returns. Tasks submitted
+during one turn of the event loop go to the pipeline (``pipeline.py``, on a thread or in the
+writer child process: ``transport.py``) as one message, so a burst of requests costs one
+hand-over, and the pipeline claims them with one fsync. The pipeline's answers come back in
+batches too and resolve their futures on the loop.
 """
 
 from __future__ import annotations
@@ -21,31 +12,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import queue
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from issue_core.core.config import BackendConfig
-from issue_core.core.errors import BackendUnavailable, StoreError
+from issue_core.core.errors import BackendUnavailable, IssueCoreError
 from issue_core.core.models import Issue
-from issue_core.server.outbox import StateStore, TaskRow
-from issue_core.server.writer import (
-    OutcomeData,
-    ProcessTransport,
-    StageConfig,
-    ThreadTransport,
-    WriteJob,
-    WriteResult,
-    apply_record,
-)
+from issue_core.server.outbox import TaskRow
+from issue_core.server.transport import ProcessTransport, StageConfig, ThreadTransport
+from issue_core.server.writer import OutcomeData
 
 log = logging.getLogger("issue_core.server")
-
-MAX_BATCH = 256
-_STOP = ("stop",)
 
 
 @dataclass
@@ -62,18 +41,11 @@ class Outcome:
 
 
 @dataclass
-class _Submission:
+class _Pending:
     row: TaskRow
     future: asyncio.Future[Outcome]
     loop: asyncio.AbstractEventLoop
-    issue: Issue
-    outcome: Outcome | None = None
-
-
-@dataclass
-class _Job:
-    claimed: list[_Submission]
-    reread: list[tuple[_Submission, TaskRow]]
+    claimed: bool = False  # durable in the state db (a dead writer's task is then queued)
 
 
 @dataclass
@@ -81,15 +53,11 @@ class IngestWorker:
     state_path: Path
     backends: Mapping[str, BackendConfig]
     identity: str
-    process: bool = False  # run the backend stage in a child process
+    process: bool = False  # run the pipeline in a child process
     max_queue: int = 10_000
-    _queue: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
-    _thread: threading.Thread | None = None
-    _ready: threading.Event = field(default_factory=threading.Event)
-    _startup_error: BaseException | None = None
-    # idempotency key of a task claimed but not yet recorded -> repeats waiting for it
-    _inflight: dict[str, list[_Submission]] = field(default_factory=dict)
-    _jobs: dict[int, _Job] = field(default_factory=dict)
+    stage: ThreadTransport | ProcessTransport | None = None
+    _pending: dict[int, _Pending] = field(default_factory=dict)
+    _unsent: list[tuple[int, TaskRow, Issue | None]] = field(default_factory=list)
     _probes: dict[int, tuple[asyncio.Future[Any], asyncio.AbstractEventLoop]] = field(
         default_factory=dict
     )
@@ -98,61 +66,17 @@ class IngestWorker:
     # -- lifecycle (event-loop side) ----------------------------------------------------
 
     def start(self) -> None:
-        """Open the state db, heal interrupted tasks, start the stages (idempotent)."""
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="issue-core-ingest", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._startup_error is not None:
-            self._thread = None
-            raise self._startup_error
+        """Open the state db, heal interrupted tasks, start the pipeline (idempotent)."""
+        if self.stage is None:
+            self.stage = self._start_stage()
 
     def stop(self, timeout: float = 60.0) -> None:
-        """Finish everything queued so far (claims and backend writes), then stop."""
-        if self._thread is None:
+        """Finish everything submitted so far (claims and backend writes), then stop."""
+        if self.stage is None:
             return
-        self._queue.put(_STOP)
-        self._thread.join(timeout)
-        self._thread = None
-
-    @property
-    def backlog(self) -> int:
-        return self._queue.qsize()
-
-    def submit(self, row: TaskRow, issue: Issue | None = None) -> asyncio.Future[Outcome]:
-        """Queue a prepared task (``issue``: its issue, saving a JSON parse here)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Outcome] = loop.create_future()
-        self._queue.put(_Submission(row, future, loop, issue or Issue.from_dict(row.issue_data)))
-        return future
-
-    def probe(self, backend: str) -> asyncio.Future[tuple[bool, str]]:
-        """Ask the backend stage whether ``backend`` answers: ``(ok, detail)``."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[tuple[bool, str]] = loop.create_future()
-        self._queue.put(("probe-request", future, loop, backend))
-        return future
-
-    # -- the thread ---------------------------------------------------------------------
-
-    def _run(self) -> None:
-        try:
-            self.store = StateStore(self.state_path)
-            healed = self.store.heal_claimed()
-            if healed:
-                log.warning("requeued %d task(s) interrupted by an earlier stop", healed)
-            self.stage = self._start_stage()
-        except BaseException as exc:
-            self._startup_error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            self._loop()
-        finally:
-            self.stage.stop(timeout=60)
-            self.store.close()
+        self._send_unsent()
+        self.stage.stop(timeout)
+        self.stage = None
 
     def _start_stage(self) -> ThreadTransport | ProcessTransport:
         from issue_core.backends import BUILTIN_BACKENDS
@@ -161,192 +85,112 @@ class IngestWorker:
             self.state_path, dict(self.backends), self.identity, dict(BUILTIN_BACKENDS)
         )
         transport_class = ProcessTransport if self.process else ThreadTransport
-        transport = transport_class(config, self._queue.put)
+        transport = transport_class(config, self._on_message)
         transport.start()
         return transport
 
-    def _loop(self) -> None:
-        stopping = False
-        while not (stopping and not self._jobs):
-            items = [self._queue.get()]
-            while len(items) < MAX_BATCH:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            finished: list[tuple[_Job, WriteResult]] = []
-            for item in items:
-                if isinstance(item, _Submission):
-                    continue
-                if item[0] == "done":
-                    for job_id, result in item[1]:
-                        job = self._jobs.pop(job_id)
-                        self._answer(job, result)
-                        finished.append((job, result))
-                elif item[0] == "probe-request":
-                    probe_id = next(self._ids)
-                    self._probes[probe_id] = (item[1], item[2])
-                    self.stage.send(("probe", probe_id, item[3]))
-                elif item[0] == "probe":
-                    future, loop = self._probes.pop(item[1])
-                    loop.call_soon_threadsafe(_set_result, future, item[2])
-                elif item[0] == "died":
-                    self._stage_died()
-                elif item == _STOP:
-                    stopping = True
-            submissions = [item for item in items if isinstance(item, _Submission)]
-            if finished or submissions:
-                self._cycle(finished, submissions)
+    @property
+    def backlog(self) -> int:
+        """Tasks submitted and not answered yet."""
+        return len(self._pending)
 
-    def _cycle(
-        self, finished: list[tuple[_Job, WriteResult]], submissions: list[_Submission]
-    ) -> None:
-        """One state-db transaction (one fsync) records the finished jobs and claims the new
-        tasks; then the finished are answered and the claimed sent to the backend stage."""
-        existing: dict[int, TaskRow] = {}
-        claim_error: Exception | None = None
-        try:
-            with self.store.transaction() as conn:
-                for _, result in finished:
-                    for record in result.records:
-                        apply_record(self.store, conn, record)
-                for index, sub in enumerate(submissions):
-                    found = self.store.claim(conn, sub.row)
-                    if found is not None:
-                        existing[index] = found
-        except Exception as exc:
-            # Finished issues exist regardless; their rows stay 'claimed' and are healed by
-            # marker at restart. New tasks were not claimed: they are refused (503).
-            log.exception("the state db transaction failed")
-            claim_error = exc
-        for job, result in finished:
-            self._finish(job, result)
-        if claim_error is not None:
-            error = StoreError(f"the server's state db failed: {claim_error}")
-            for sub in submissions:
-                sub.outcome = Outcome("error", sub.row, error=error)
-            _resolve(submissions)
+    def submit(self, row: TaskRow, issue: Issue | None = None) -> asyncio.Future[Outcome]:
+        """Queue a prepared task (``issue``: its issue, saving a JSON parse; not sent to a
+        writer process, which parses ``row.issue_json`` on its own core instead)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        task_id = next(self._ids)
+        self._pending[task_id] = _Pending(row, future, loop)
+        if not self._unsent:
+            loop.call_soon(self._send_unsent)  # after this turn's other requests
+        self._unsent.append((task_id, row, None if self.process else issue))
+        return future
+
+    def _send_unsent(self) -> None:
+        tasks, self._unsent = self._unsent, []
+        if not tasks:
             return
-        if submissions:
-            self._claimed(submissions, existing)
+        try:
+            assert self.stage is not None, "submit() after stop()"
+            self.stage.send(("tasks", tasks))
+        except (OSError, AssertionError) as exc:
+            # The writer process just died (its replacement is starting): nothing was claimed.
+            error = BackendUnavailable(f"the backend writer is restarting ({exc}); retry")
+            self._resolve(
+                [
+                    (item, Outcome("error", item.row, error=error))
+                    for task_id, _, _ in tasks
+                    if (item := self._pending.pop(task_id, None)) is not None
+                ]
+            )
 
-    def _send(self, job: _Job) -> None:
-        job_id = next(self._ids)
-        self._jobs[job_id] = job
-        write = WriteJob(
-            [(sub.row, sub.issue) for sub in job.claimed], [row for _, row in job.reread]
-        )
-        self.stage.send(("job", job_id, write))
+    def probe(self, backend: str) -> asyncio.Future[tuple[bool, str]]:
+        """Ask the pipeline whether ``backend`` answers: ``(ok, detail)``."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[bool, str]] = loop.create_future()
+        probe_id = next(self._ids)
+        self._probes[probe_id] = (future, loop)
+        assert self.stage is not None
+        self.stage.send(("probe", probe_id, backend))
+        return future
+
+    # -- answers (on the pipeline's thread, or the writer pipe's receiver thread) --------
+
+    def _on_message(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "answers":
+            self._resolve(
+                [(self._pending.pop(task_id), _outcome(data)) for task_id, data in message[1]]
+            )
+        elif kind == "claimed":
+            for task_id in message[1]:
+                self._pending[task_id].claimed = True
+        elif kind == "probe":
+            future, loop = self._probes.pop(message[1])
+            loop.call_soon_threadsafe(_set_result, future, message[2])
+        elif kind == "died":
+            self._stage_died()
 
     def _stage_died(self) -> None:
-        """The writer process died: its jobs' tasks go to the outbox (they are durable there;
-        delivery checks their markers first), and a new writer starts."""
+        """The writer process died. Its claimed tasks are durable in the state db: they go to
+        the outbox (delivery checks their markers first; the new writer heals them). The
+        others were never claimed: refused (503), a retry is safe. A new writer starts."""
         log.error("the backend writer process died; restarting it")
         error = BackendUnavailable("the backend writer restarted; the task will be retried")
-        jobs, self._jobs = list(self._jobs.values()), {}
-        self.store.heal_claimed()
-        for job in jobs:
-            for sub in job.claimed:
-                sub.row.status = "pending"
-                sub.outcome = Outcome("queued", sub.row, error=error)
-            for sub, row in job.reread:
-                sub.outcome = Outcome("duplicate", row, issue=row.snapshot)
-            _resolve([*job.claimed, *(sub for sub, _ in job.reread)])
-        for key in list(self._inflight):
-            for sub in self._inflight.pop(key):
-                sub.outcome = Outcome("error", sub.row, error=error)
-                _resolve([sub])
+        pending, self._pending = self._pending, {}
+        answers = []
+        for item in pending.values():
+            if item.claimed:
+                item.row.status = "pending"
+                answers.append((item, Outcome("queued", item.row, error=error)))
+            else:
+                answers.append((item, Outcome("error", item.row, error=error)))
+        self._resolve(answers)
+        for future, loop in self._probes.values():
+            loop.call_soon_threadsafe(_set_result, future, (False, error.message))
+        self._probes.clear()
         self.stage = self._start_stage()
 
-    # -- claiming -----------------------------------------------------------------------
-
-    def _claimed(self, batch: list[_Submission], existing: dict[int, TaskRow]) -> None:
-        claimed = [sub for index, sub in enumerate(batch) if index not in existing]
-        for sub in claimed:
-            if sub.row.idempotency_key:
-                self._inflight[sub.row.idempotency_key] = []
-        answered, reread = self._repeats([batch[index] for index in existing])
-        if claimed or reread:
-            self._send(_Job(claimed, reread))
-        _resolve(answered)
-
-    def _repeats(
-        self, repeats: list[_Submission], first: _Submission | None = None
-    ) -> tuple[list[_Submission], list[tuple[_Submission, TaskRow]]]:
-        """Answer repeats of known keys: now, after their original finishes, or after the
-        backend stage has read the existing issue. Returns (answered now, to re-read)."""
-        answered: list[_Submission] = []
-        reread: list[tuple[_Submission, TaskRow]] = []
-        for sub in repeats:
-            key = sub.row.idempotency_key
-            assert key is not None  # only keyed tasks can repeat
-            waiting = self._inflight.get(key)
-            if waiting is not None:
-                waiting.append(sub)
-                continue
-            row = self.store.by_key(key)
-            if row is None:
-                # The original was rejected and its claim released: answer the same.
-                kind = first.outcome.kind if first and first.outcome else "error"
-                error = first.outcome.error if first and first.outcome else None
-                sub.outcome = Outcome(kind, sub.row, error=error or StoreError("claim lost"))
-                answered.append(sub)
-            elif row.status == "failed":
-                sub.outcome = Outcome("failed_before", row)
-                answered.append(sub)
-            elif row.status != "delivered":
-                sub.outcome = Outcome("duplicate", row)
-                answered.append(sub)
-            else:
-                reread.append((sub, row))
-        return answered, reread
-
-    # -- recording ----------------------------------------------------------------------
-
-    def _answer(self, job: _Job, result: WriteResult) -> None:
-        """Answer a job as soon as the backend stage returns it: a 201 needs the backend's
-        commit, which is done. Its bookkeeping is committed with the next cycle; until then
-        repeats of its keys wait in ``_inflight`` (and a crash is healed by marker)."""
-        subs = [*job.claimed, *(sub for sub, _ in job.reread)]
-        for sub, data in zip(subs, result.outcomes, strict=True):
-            sub.outcome = _outcome(data)
-        _resolve(subs)
-
-    def _finish(self, job: _Job, result: WriteResult) -> None:
-        """After its records are committed: answer the repeats that waited for this job."""
-        answered: list[_Submission] = []
-        reread: list[tuple[_Submission, TaskRow]] = []
-        for sub in job.claimed:
-            waiting = self._inflight.pop(sub.row.idempotency_key or "", None)
-            if waiting:
-                now, later = self._repeats(waiting, first=sub)
-                answered.extend(now)
-                reread.extend(later)
-        _resolve(answered)
-        if reread:
-            self._send(_Job([], reread))
+    def _resolve(self, answers: list[tuple[_Pending, Outcome]]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Outcome], Outcome]]]
+        by_loop = {}
+        for item, outcome in answers:
+            by_loop.setdefault(item.loop, []).append((item.future, outcome))
+        for loop, pairs in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_resolve_all, pairs)
+            except RuntimeError:  # pragma: no cover - the loop closed under us
+                log.warning("event loop closed before %d answer(s) were sent", len(pairs))
 
 
 def _outcome(data: OutcomeData) -> Outcome:
-    error = data.error.as_error() if data.error is not None else None
+    error: IssueCoreError | None = data.error.as_error() if data.error is not None else None
     return Outcome(data.kind, data.row, issue=data.issue, error=error)
 
 
-def _resolve(batch: list[_Submission]) -> None:
-    by_loop: dict[asyncio.AbstractEventLoop, list[_Submission]] = {}
-    for sub in batch:
-        by_loop.setdefault(sub.loop, []).append(sub)
-    for loop, subs in by_loop.items():
-        pairs = [(sub.future, sub.outcome) for sub in subs]
-        try:
-            loop.call_soon_threadsafe(_resolve_all, pairs)
-        except RuntimeError:  # pragma: no cover - the loop closed under us
-            log.warning("event loop closed before %d answer(s) were sent", len(pairs))
-
-
-def _resolve_all(pairs: list[tuple[asyncio.Future[Outcome], Outcome | None]]) -> None:
+def _resolve_all(pairs: list[tuple[asyncio.Future[Outcome], Outcome]]) -> None:
     for future, outcome in pairs:
-        if not future.done() and outcome is not None:
+        if not future.done():
             future.set_result(outcome)
 
 

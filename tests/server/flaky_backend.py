@@ -43,7 +43,7 @@ class FlakyBackend(LocalBackend):
         self._check()
         return super().create_issue(issue, create_labels=create_labels)
 
-    def bulk_create(self, issues: Any, *, create_labels: bool = False) -> list[int]:
+    def bulk_create(self, issues: Any, *, create_labels: bool = False) -> list[Issue]:
         self._check()
         return super().bulk_create(issues, create_labels=create_labels)
 

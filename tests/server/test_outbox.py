@@ -226,3 +226,38 @@ def test_a_dead_writer_process_is_replaced(app_factory: Any, project: Project) -
     tracking = response.json()["tracking_id"]
     wait_for(lambda: status_of(client, tracking)["status"] == "delivered")
     assert sorted(i["title"] for i in issues_in(project.store)) == ["after", "before"]
+
+
+def test_batched_claims_find_every_duplicate_and_record_every_delivery(tmp_path: Any) -> None:
+    from issue_core.server.outbox import TaskRow
+
+    store = StateStore(tmp_path / "server.db")
+
+    def row(tracking_id: str, key: str | None) -> TaskRow:
+        return TaskRow(
+            tracking_id=tracking_id,
+            idempotency_key=key,
+            backend="main",
+            status="claimed",
+            marker=f"m-{tracking_id}",
+            issue_json="{}",
+            request_id="r",
+            received_at="2026-11-25T08:00:00Z",
+        )
+
+    with store.transaction() as conn:
+        assert store.claim_many(conn, [row("t1", "k1"), row("t2", None)]) == {}
+    batch = [row("t3", "k3"), row("t4", "k1"), row("t5", "k3"), row("t6", None)]
+    with store.transaction() as conn:
+        existing = store.claim_many(conn, batch)
+    # t4 repeats an earlier task's key, t5 a key claimed earlier in the same batch.
+    assert {index: found.tracking_id for index, found in existing.items()} == {1: "t1", 2: "t3"}
+    assert store.get("t4") is None and store.get("t5") is None
+    with store.transaction() as conn:
+        store.mark_delivered_many(conn, [("t1", 7, '{"n":7}'), ("t6", 8, '{"n":8}')])
+    delivered = {r.tracking_id: r for r in store.list(statuses=["delivered"])}
+    assert sorted(delivered) == ["t1", "t6"]
+    assert delivered["t6"].issue_number == 8 and delivered["t6"].snapshot == {"n": 8}
+    assert delivered["t1"].attempts == 1
+    assert store.get("t3").status == "claimed"  # type: ignore[union-attr]
+    store.close()

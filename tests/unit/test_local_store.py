@@ -165,14 +165,51 @@ def test_unconnected_backend_says_so():
 
 def test_bulk_create_is_all_or_nothing(db_path):
     backend = open_store(db_path)
-    numbers = backend.bulk_create(
+    created = backend.bulk_create(
         [Issue(title=f"t{i}", labels=["x"]) for i in range(5)], create_labels=True
     )
-    assert numbers == [1, 2, 3, 4, 5]
+    assert [issue.number for issue in created] == [1, 2, 3, 4, 5]
     with pytest.raises(ValidationError):
         backend.bulk_create([Issue(title="fine"), Issue(title="")])
     assert len(backend.list_issues(IssueFilter(state="all", limit=None))) == 5
     assert backend.create_issue(Issue(title="next")).number == 6
+    assert backend.bulk_create([]) == []
+
+
+def test_bulk_create_returns_the_issues_as_a_read_returns_them(db_path):
+    from issue_core.core.models import Milestone
+
+    backend = open_store(db_path)
+    backend.create_label(Label(name="Bug"))
+    backend.create_milestone(Milestone(title="Sprint 1"))
+    backend.create_issue(Issue(title="first"))
+    backend.delete_issue(1)  # numbers and row ids move on past deleted issues
+    created = backend.bulk_create(
+        [
+            Issue(
+                title="a",
+                description="body",
+                labels=["bug", "new", "Zeta", "alpha", "BUG"],
+                assignees=["ann", "bob", "ann"],
+                milestone="sprint 1",
+                sync_metadata={"z": 1, "a": {"nested": [1, "x"]}},
+            ),
+            Issue(title="b", state="closed", author="carol", labels=["New"]),
+            Issue(title="c", state="in_progress", id="fixed-uid"),
+        ],
+        create_labels=True,
+    )
+    assert [issue.number for issue in created] == [2, 3, 4]
+    for issue in created:
+        read = backend.get_issue_by_number(issue.number or 0)
+        assert issue.to_dict() == read.to_dict()
+        assert issue.loaded_snapshot == read.loaded_snapshot
+    assert created[0].labels == ["alpha", "Bug", "new", "Zeta"]
+    assert created[1].labels == ["new"]
+    assert created[2].id == "fixed-uid"
+    assert {user.username for user in backend.list_users()} >= {"ann", "bob", "carol"}
+    found = backend.list_issues(IssueFilter(state=None, text="body"))
+    assert [issue.number for issue in found] == [2]
 
 
 def test_writes_to_missing_things_do_not_create_the_store(db_path):
