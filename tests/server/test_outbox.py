@@ -261,3 +261,13 @@ def test_batched_claims_find_every_duplicate_and_record_every_delivery(tmp_path:
     assert delivered["t1"].attempts == 1
     assert store.get("t3").status == "claimed"  # type: ignore[union-attr]
     store.close()
+
+
+def test_the_state_db_and_its_wal_are_private(tmp_path: Any) -> None:
+    import os
+    import stat
+
+    store = StateStore(tmp_path / "state" / "server.db")
+    store.conn.execute("CREATE TABLE IF NOT EXISTS probe (x)")  # forces the WAL into being
+    for name in ("server.db", "server.db-wal"):
+        assert stat.S_IMODE(os.stat(tmp_path / "state" / name).st_mode) == 0o600
