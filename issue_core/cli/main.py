@@ -17,14 +17,14 @@ from issue_core import __version__
 
 # command name -> "module:attribute". Order here is the order in `issue --help`.
 LAZY_COMMANDS: dict[str, str] = {
-    "init": "issue_core.cli.issues:init_cmd",
-    "list": "issue_core.cli.issues:list_cmd",
-    "show": "issue_core.cli.issues:show_cmd",
-    "create": "issue_core.cli.issues:create_cmd",
-    "edit": "issue_core.cli.issues:edit_cmd",
-    "close": "issue_core.cli.issues:close_cmd",
-    "reopen": "issue_core.cli.issues:reopen_cmd",
-    "comment": "issue_core.cli.issues:comment_cmd",
+    "init": "issue_core.cli.issue_init:init_cmd",
+    "list": "issue_core.cli.issue_list:list_cmd",
+    "show": "issue_core.cli.issue_show:show_cmd",
+    "create": "issue_core.cli.issue_write:create_cmd",
+    "edit": "issue_core.cli.issue_write:edit_cmd",
+    "close": "issue_core.cli.issue_state:close_cmd",
+    "reopen": "issue_core.cli.issue_state:reopen_cmd",
+    "comment": "issue_core.cli.issue_state:comment_cmd",
     "label": "issue_core.cli.labels:label_group",
     "milestone": "issue_core.cli.milestones:milestone_group",
     "user": "issue_core.cli.users:user_group",

@@ -1,0 +1,111 @@
+"""`issue list`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from issue_core.cli.issues import LIST_FIELDS, resolve_me
+from issue_core.cli.output import output_options
+from issue_core.cli.params import (
+    TIMESTAMP,
+    split_commas,
+    split_states,
+)
+from issue_core.cli.session import get_session
+from issue_core.core.interfaces import Capability
+from issue_core.core.models import (
+    Issue,
+    IssueFilter,
+    IssueState,
+    validate_label_name,
+)
+
+
+@click.command("list")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    callback=split_states,
+    metavar="[open|in_progress|closed|all]",
+    help="Only issues in this state (repeat or comma-separate; 'all' for every state) "
+    "[default: open,in_progress, i.e. not closed].",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    callback=split_commas,
+    metavar="LABEL",
+    help="Only issues with this label (repeat or comma-separate; all must match).",
+)
+@click.option("--assignee", metavar="USER", help="Only issues assigned to USER (@me: you).")
+@click.option("--milestone", metavar="TITLE", help="Only issues in this milestone.")
+@click.option("--author", metavar="USER", help="Only issues opened by USER (@me: you).")
+@click.option(
+    "--search", metavar="TEXT", help="Full-text search in titles, descriptions, comments."
+)
+@click.option("--since", type=TIMESTAMP, help="Only issues updated at or after DATE (ISO 8601).")
+@click.option(
+    "--sort",
+    type=click.Choice(["created", "updated", "number"]),
+    default="created",
+    show_default=True,
+    help="Sort key.",
+)
+@click.option(
+    "--order",
+    type=click.Choice(["asc", "desc"]),
+    default="desc",
+    show_default=True,
+    help="Sort direction.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    metavar="N",
+    default=30,
+    show_default=True,
+    help="At most N issues; 0 means no limit.",
+)
+@output_options(LIST_FIELDS, empty="no issues match")
+def list_cmd(
+    states: list[Any],
+    labels: list[str],
+    assignee: str | None,
+    milestone: str | None,
+    author: str | None,
+    search: str | None,
+    since: Any,
+    sort: str,
+    order: str,
+    limit: int,
+) -> list[Issue]:
+    """List issues (those not closed, newest first, by default).
+
+    \b
+    Examples:
+      issue list
+      issue list --state all --label bug,p1 --assignee @me
+      issue list --search "login" --sort updated --limit 5
+      issue list --format json | jq -r '.[0].number'
+      issue list --json number,title --jq '.[] | "\\(.number) \\(.title)"'
+    """
+    issue_filter = IssueFilter(
+        state=states or [IssueState.OPEN, IssueState.IN_PROGRESS],
+        labels=[validate_label_name(name) for name in labels],
+        assignee=resolve_me(assignee),
+        milestone=milestone,
+        author=resolve_me(author),
+        text=search or None,
+        updated_since=since,
+        limit=limit or None,
+        sort=sort,
+        direction=order,
+    )
+    backend = get_session().backend
+    if search:
+        backend.require(Capability.FULL_TEXT_SEARCH, "full-text search (--search)")
+    return backend.list_issues(issue_filter)

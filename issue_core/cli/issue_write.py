@@ -1,0 +1,182 @@
+"""`issue create` and `issue edit`."""
+
+from __future__ import annotations
+
+import click
+
+from issue_core.cli.issues import description_from, resolve_me
+from issue_core.cli.output import Outcome, output_options
+from issue_core.cli.params import (
+    ISSUE_NUMBER,
+    IssueStateType,
+    split_commas,
+    split_values,
+)
+from issue_core.cli.session import get_session
+from issue_core.core.models import (
+    ISSUE_FIELDS,
+    Issue,
+    IssueState,
+    validate_label_name,
+    validate_title,
+)
+
+
+@click.command("create")
+@click.argument("title")
+@click.option("--description", metavar="TEXT", help="The issue's description (Markdown).")
+@click.option(
+    "--description-file",
+    metavar="FILE",
+    help="Read the description from FILE ('-' for stdin).",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    callback=split_commas,
+    metavar="LABEL",
+    help="Add a label (repeat or comma-separate).",
+)
+@click.option(
+    "--assignee",
+    "assignees",
+    multiple=True,
+    callback=split_commas,
+    metavar="USER",
+    help="Assign a user (repeat or comma-separate; @me: you).",
+)
+@click.option("--milestone", metavar="TITLE", help="Put the issue in this milestone.")
+@click.option("--create-labels", is_flag=True, help="Create labels that do not exist yet.")
+@output_options(ISSUE_FIELDS)
+def create_cmd(
+    title: str,
+    description: str | None,
+    description_file: str | None,
+    labels: list[str],
+    assignees: list[str],
+    milestone: str | None,
+    create_labels: bool,
+) -> Outcome:
+    """Create an issue and print it.
+
+    \b
+    Examples:
+      issue create "Fix the login bug"
+      issue create "Crash on start" --label bug,p1 --assignee @me --create-labels
+      git log -1 --format=%B | issue create "Follow up" --description-file -
+      issue create "Write docs" --format json --jq .number
+    """
+    issue = Issue(
+        title=validate_title(title),
+        description=description_from(description, description_file) or "",
+        labels=[validate_label_name(name) for name in labels],
+        assignees=[name for name in (resolve_me(a) for a in assignees) if name],
+        milestone=milestone or None,
+    )
+    created = get_session().backend.create_issue(issue, create_labels=create_labels)
+    return Outcome(created, message=f"created #{created.number} {created.title}")
+
+
+EDIT_FLAGS = (
+    "--title",
+    "--description",
+    "--description-file",
+    "--state",
+    "--assignee",
+    "--add-label",
+    "--remove-label",
+    "--milestone",
+)
+
+
+@click.command("edit")
+@click.argument("number", type=ISSUE_NUMBER)
+@click.option("--title", metavar="TEXT", help="New title.")
+@click.option("--description", metavar="TEXT", help="New description.")
+@click.option(
+    "--description-file", metavar="FILE", help="Read the new description from FILE ('-': stdin)."
+)
+@click.option("--state", type=IssueStateType(), help="New state (in-progress is accepted too).")
+@click.option(
+    "--assignee",
+    "assignees",
+    multiple=True,
+    metavar="USER",
+    help="Replace the assignees (repeat or comma-separate; '' clears; @me: you).",
+)
+@click.option(
+    "--add-label",
+    "add_labels",
+    multiple=True,
+    callback=split_commas,
+    metavar="LABEL",
+    help="Add a label (repeat or comma-separate).",
+)
+@click.option(
+    "--remove-label",
+    "remove_labels",
+    multiple=True,
+    callback=split_commas,
+    metavar="LABEL",
+    help="Remove a label (repeat or comma-separate).",
+)
+@click.option("--milestone", metavar="TITLE", help="Move to this milestone ('' clears).")
+@click.option("--create-labels", is_flag=True, help="Create added labels that do not exist yet.")
+@output_options(ISSUE_FIELDS)
+def edit_cmd(
+    number: int,
+    title: str | None,
+    description: str | None,
+    description_file: str | None,
+    state: IssueState | None,
+    assignees: tuple[str, ...],
+    add_labels: list[str],
+    remove_labels: list[str],
+    milestone: str | None,
+    create_labels: bool,
+) -> Outcome:
+    """Change an issue's fields; fields you do not name are left alone.
+
+    Concurrent edits of other fields are merged; a concurrent edit of the same field exits 4.
+
+    \b
+    Examples:
+      issue edit 12 --state in-progress --assignee agent-1
+      issue edit 12 --add-label p1 --remove-label triage
+      issue edit 12 --milestone ''
+    """
+    new_description = description_from(description, description_file)
+    new_title = validate_title(title) if title is not None else None
+    wanted_assignees = split_values(assignees)  # kept apart from split_commas: '' must clear
+    added = [validate_label_name(name) for name in add_labels]
+    if not any(
+        (
+            new_title is not None,
+            new_description is not None,
+            state is not None,
+            assignees,
+            added,
+            remove_labels,
+            milestone is not None,
+        )
+    ):
+        raise click.UsageError(f"nothing to change; give at least one of {', '.join(EDIT_FLAGS)}")
+    backend = get_session().backend
+    issue = backend.get_issue(number)
+    if new_title is not None:
+        issue.title = new_title
+    if new_description is not None:
+        issue.description = new_description
+    if state is not None:
+        issue.state = state
+    if assignees:
+        issue.assignees = [name for name in (resolve_me(a) for a in wanted_assignees) if name]
+    if added or remove_labels:
+        removed = {name.lower() for name in remove_labels}
+        kept = [name for name in issue.labels if name.lower() not in removed]
+        issue.labels = list(dict.fromkeys([*kept, *added]))
+    if milestone is not None:
+        issue.milestone = milestone or None
+    updated = backend.update_issue(issue, create_labels=create_labels)
+    return Outcome(updated, message=f"updated #{updated.number} {updated.title}")
