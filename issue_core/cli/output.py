@@ -292,4 +292,12 @@ def render_json(result: Any, options: OutputOptions) -> None:
         for item in items:
             click.echo(dumps(item))
         return
-    click.echo(dumps(document, indent=2))
+    # Pretty on a terminal, compact in a pipe (as gh does): the C encoder handles only compact
+    # output, and agents parsing a pipe should not pay for indentation they never read.
+    click.echo(dumps(document, indent=2 if _stdout_is_terminal() else None))
+
+
+def _stdout_is_terminal() -> bool:
+    import sys
+
+    return sys.stdout.isatty()

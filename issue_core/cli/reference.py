@@ -33,6 +33,7 @@ Every section below is the exact `--help` output of one command (at 80 columns).
 - `--format json`: lists are JSON arrays, single results JSON objects, in the documented shapes
   (`Issue.to_dict()`, ...). `issue list --format json | jq -r '.[0].number'` works. An empty
   list is `[]`.
+  Indented on a terminal, compact (one line) when piped, as `gh` does.
 - `--format jsonl`: one JSON object per line.
 - `--json FIELD,FIELD`: JSON with only those fields, in that order (implies `--format json`).
   `--json` alone lists the fields; an unknown field is a usage error naming the valid ones.

@@ -304,3 +304,15 @@ def test_narrow_terminal_never_widens_short_titles(monkeypatch):
     monkeypatch.setenv("COLUMNS", "30")
     lines = human.issues_table([make_issue(title="Tiny")], color=False).splitlines()
     assert lines[0].index("LABELS") - lines[0].index("TITLE") == len("TITLE") + len(human.GAP)
+
+
+def test_json_is_compact_in_a_pipe_and_indented_on_a_terminal(issue, monkeypatch):
+    from issue_core.cli import output
+
+    issue("create", "x")
+    piped = issue("show", "1", "--format", "json")
+    assert piped.stdout.count("\n") == 1 and piped.stdout.startswith('{"number":1,')
+    monkeypatch.setattr(output, "_stdout_is_terminal", lambda: True)
+    on_terminal = issue("show", "1", "--format", "json")
+    assert on_terminal.stdout.startswith('{\n  "number": 1,')
+    assert json.loads(on_terminal.stdout) == json.loads(piped.stdout)
