@@ -229,3 +229,34 @@ def test_writes_to_missing_things_do_not_create_the_store(db_path):
         with pytest.raises(NotFound):
             attempt()
     assert not db_path.exists() and backend.created_store_path is None
+
+
+def test_setup_of_a_new_store_waits_out_lock_races(db_path, monkeypatch):
+    """Racing processes setting up a fresh store get "locked" at once from SQLite (no busy
+    handler in deadlock-prone cases); set-up retries instead of failing."""
+    from issue_core.backends.local.store import Store
+
+    real_migrate = Store._migrate
+    attempts = []
+
+    def flaky_migrate(self, conn):
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise sqlite3.OperationalError("database is locked")
+        return real_migrate(self, conn)
+
+    monkeypatch.setattr(Store, "_migrate", flaky_migrate)
+    backend = open_store(db_path)
+    assert backend.create_issue(Issue(title="after two lock races")).number == 1
+    assert len(attempts) == 3
+
+
+def test_setup_does_not_retry_other_errors(db_path, monkeypatch):
+    from issue_core.backends.local.store import Store
+
+    def broken_migrate(self, conn):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Store, "_migrate", broken_migrate)
+    with pytest.raises(StoreError, match="disk I/O error"):
+        open_store(db_path).create_issue(Issue(title="x"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -100,7 +101,8 @@ class Store:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
 
     def _open(self, create: bool) -> sqlite3.Connection | None:
@@ -116,10 +118,7 @@ class Store:
                 created = self._create_file()
             conn = self._connect()
             try:
-                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                    conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = FULL")
-                self._migrate(conn)
+                self._initialise(conn)
             except BaseException:
                 conn.close()
                 raise
@@ -127,6 +126,29 @@ class Store:
             self.created_path = self.path
         self._conn = conn
         return conn
+
+    def _initialise(self, conn: sqlite3.Connection) -> None:
+        """WAL mode, durability and the schema, retried while racing processes set up a new store.
+
+        Switching a fresh file to WAL and migrating it need exclusive locks; when several
+        processes open a brand-new store at once, SQLite reports the deadlock-prone cases as
+        "locked" at once instead of waiting (no busy handler), so wait and retry here.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
+                self._migrate(conn)
+                return
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() > deadline:
+                    raise
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                time.sleep(0.01 + os.urandom(1)[0] / 6400)  # 10-50 ms, jittered
 
     def _create_file(self) -> bool:
         """Create the empty store file, private from the start; False if another process won.
