@@ -33,11 +33,9 @@ def register_backend(name: str, factory: BackendFactory) -> None:
     BACKEND_FACTORIES[name] = factory
 
 
-# Other conftest-style modules register their factories on import (e.g. the fake Gitea).
-try:  # pragma: no cover - present once the fake forges exist
-    from tests.contract import forge_backends  # noqa: F401
-except ImportError:
-    pass
+# Forge backends (the fake Gitea ...) register their factories on import. A plain import, so a
+# broken forge module fails the suite instead of silently dropping that backend from it.
+from tests.contract import forge_backends  # noqa: F401, E402
 
 
 @pytest.fixture(params=sorted(BACKEND_FACTORIES))

@@ -19,13 +19,12 @@ from typing import Any
 
 import pytest
 
+import issue_core.backends.gitea as gitea_module
 from issue_core.core.errors import AuthError, NotFound
 from issue_core.core.models import Issue, IssueFilter, IssueState, Label, Milestone
 from tests.fakes.fixtures import TOKEN_ENV, RunningGitea
 from tests.fakes.gitea import READ_TOKEN, WRITE_TOKEN
 from tests.fakes.server import closed_port
-
-gitea_module = pytest.importorskip("issue_core.backends.gitea")
 
 CLI_TIMEOUT = 60  # a guard against hangs, not a performance check
 BACKEND_NAME = "forge"
