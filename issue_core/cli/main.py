@@ -162,7 +162,14 @@ def enable_debug_logging() -> None:
 
 
 def main() -> None:
-    cli(prog_name="issue")
+    """The console scripts' entry point."""
+    from issue_core.cli.exit import exit_process
+
+    try:
+        code: object = cli(prog_name="issue")
+    except SystemExit as done:
+        code = done.code
+    exit_process(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

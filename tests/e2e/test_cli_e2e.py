@@ -139,6 +139,26 @@ def test_closed_stdout_pipe_is_silent(repo, env, output):
     assert stderr == b""
 
 
+@pytest.mark.parametrize("output", ["json", "table"])
+def test_large_output_arrives_whole(repo, env, output):
+    """The process ends without the interpreter's teardown (cli/exit.py): everything it wrote,
+    megabytes of it, still reaches the reader, and the exit status is kept."""
+    from issue_core.backends.local import LocalBackend
+    from issue_core.core.models import Issue
+
+    backend = LocalBackend()
+    backend.connect({"path": str(repo / ".issue-core" / "issues.db"), "identity": "e2e"})
+    backend.bulk_create(Issue(title=f"issue {n}", description="d" * 3000) for n in range(600))
+    backend.close()
+    env = {k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"}
+    listed = run("list", "--limit", "0", "--format", output, cwd=repo, env=env)
+    assert listed.returncode == 0 and listed.stderr == ""
+    if output == "json":
+        assert [i["number"] for i in json.loads(listed.stdout)] == list(range(600, 0, -1))
+    else:
+        assert len(listed.stdout.splitlines()) == 601 and listed.stdout.endswith("\n")
+
+
 def test_list_json_imports_no_heavy_modules(repo, env):
     run("create", "x", cwd=repo, env=env)
     traced = subprocess.run(
