@@ -51,6 +51,6 @@ def exit_process(code: object) -> NoReturn:
             if stream is not None:
                 stream.flush()
     except (OSError, ValueError):
-        raise SystemExit(code)  # let the interpreter report the failed flush as it always does
+        raise SystemExit(code) from None  # the interpreter reports the failed flush, as always
     atexit._run_exitfuncs()
     os._exit(status)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,7 +30,17 @@ from issue_core.core.errors import IssueCoreError, UsageError
 from issue_core.server.auth import is_loopback
 from issue_core.server.delivery import public_error
 from issue_core.server.ingest import PreparedTask, RequestContext, prepare_task
-from issue_core.server.middleware import ServerMiddleware, error_bytes
+from issue_core.server.middleware import (
+    ASGIApp,
+    ClientDisconnected,
+    Receive,
+    Scope,
+    Send,
+    ServerMiddleware,
+    error_bytes,
+    header_value,
+    read_body,
+)
 from issue_core.server.outbox import StateStore, public_status
 from issue_core.server.schema import (
     ErrorBody,
@@ -41,6 +52,8 @@ from issue_core.server.schema import (
 )
 from issue_core.server.settings import ServerSettings
 from issue_core.server.worker import IngestWorker, Outcome
+
+log = logging.getLogger("issue_core.server")
 
 READINESS_CACHE_SECONDS = 2.0
 READINESS_TIMEOUT_SECONDS = 5.0
@@ -218,9 +231,12 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.worker = worker
     app.state.settings = settings
 
-    async def accept(request: Request, *, store: bool) -> Response:
-        request_id = request_id_of(request)
-        body = await request.body()
+    async def accept(scope: Scope, receive: Receive, *, store: bool) -> Response:
+        """The answer to one POST /issues/ request (``store=False``: the bench's echo)."""
+        state = scope["state"]
+        request_id = str(state.get("request_id", ""))
+        body = await read_body(receive)
+        header_key = header_value(scope, b"idempotency-key")
         try:
             task = TaskSpec.model_validate_json(body)
         except PydanticValidationError as exc:
@@ -234,14 +250,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 request_id,
                 hint=f"configured: {', '.join(sorted(settings.backends))}",
             )
-        header_key = request.headers.get("idempotency-key") or None
         if header_key is not None and len(header_key) > 200:
             return error_response(
                 422, "invalid", "the Idempotency-Key header is longer than 200", request_id
             )
-        context = RequestContext(
-            request_id, request.scope["state"].get("key_fingerprint"), header_key
-        )
+        context = RequestContext(request_id, state.get("key_fingerprint"), header_key)
         try:
             prepared = prepare_task(task, context, backend)
         except IssueCoreError as exc:
@@ -282,14 +295,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         201: created on the backend. 200: a repeat of an earlier idempotency key. 202: the backend
         is unavailable, the task is safe in the outbox; follow `status_url`.
         """
-        return await accept(request, store=True)
-
-    if settings.bench_routes:
-
-        @app.post("/_bench/echo", include_in_schema=False)
-        async def bench_echo(request: Request) -> Response:
-            """The same parsing, auth and answer as POST /issues/, without storage."""
-            return await accept(request, store=False)
+        return await accept(request.scope, request.receive, store=True)
 
     @app.get(
         "/issues/ingest/{tracking_id}",
@@ -337,7 +343,40 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     _install_error_handlers(app)
     app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
-    app.add_middleware(ServerMiddleware, keys=settings.keys, body_limit=settings.body_limit)
+
+    def lane(store: bool) -> ASGIApp:
+        """``accept`` as a bare ASGI endpoint, for the middleware's direct routes."""
+
+        async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+            try:
+                response = await accept(scope, receive, store=store)
+            except ClientDisconnected:
+                return
+            except Exception:
+                log.exception("%s %s failed", scope["method"], scope["path"])
+                response = error_response(
+                    500,
+                    "internal",
+                    "internal server error; see the server log",
+                    str(scope["state"].get("request_id", "")),
+                )
+            await response(scope, receive, send)
+
+        return endpoint
+
+    # The hot path skips the router: POST /issues/ is answered by the middleware that has just
+    # checked the request (the FastAPI route above describes it in the OpenAPI document and
+    # answers the same way). Measured: about a quarter of the event loop's time per request.
+    direct_routes = {("POST", "/issues/"): lane(store=True)}
+    if settings.bench_routes:
+        # The same parsing, auth and answer without storage, to show storage's cost apart.
+        direct_routes[("POST", "/_bench/echo")] = lane(store=False)
+    app.add_middleware(
+        ServerMiddleware,
+        keys=settings.keys,
+        body_limit=settings.body_limit,
+        direct_routes=direct_routes,
+    )
     if not settings.keys.enabled and not is_loopback(settings.host):  # pragma: no cover
         raise UsageError("refusing to serve without authentication on a non-loopback address")
     return app

@@ -34,11 +34,45 @@ def error_bytes(code: str, message: str, request_id: str, **extra: Any) -> bytes
     return json.dumps({"error": detail, "request_id": request_id}).encode()
 
 
+class ClientDisconnected(Exception):
+    """The client went away before its request body arrived."""
+
+
+async def read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def header_value(scope: Scope, name: bytes) -> str | None:
+    """The first value of header ``name`` (lower case), or None when absent or empty."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1") or None
+    return None
+
+
 class ServerMiddleware:
-    def __init__(self, app: ASGIApp, *, keys: ApiKeys, body_limit: int) -> None:
+    """``direct_routes``: (method, path) -> ASGI endpoint answered here, past the checks,
+    without the router."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        keys: ApiKeys,
+        body_limit: int,
+        direct_routes: dict[tuple[str, str], ASGIApp] | None = None,
+    ) -> None:
         self.app = app
         self.keys = keys
         self.body_limit = body_limit
+        self.direct_routes = direct_routes or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,7 +107,8 @@ class ServerMiddleware:
                 if body_source is None:
                     await _send_json(send_with_id, 413, self._too_large(request_id), [])
                 else:
-                    await self.app(scope, body_source, send_with_id)
+                    endpoint = self.direct_routes.get((scope["method"], scope["path"]), self.app)
+                    await endpoint(scope, body_source, send_with_id)
         finally:
             log_access(
                 {

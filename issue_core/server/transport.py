@@ -2,8 +2,9 @@
 
 With ``issue serve --writer process`` the pipeline (claims, backend writes, bookkeeping; see
 ``pipeline.py``) runs in a child process: its Python work then never competes with the event
-loop for the GIL, and with a free core it runs beside it. The default is a thread of the
-server. Both speak the same messages; the server's side is ``worker.IngestWorker``.
+loop for the GIL, and with a free core it runs beside it; that is the default. ``--writer
+thread`` keeps it in the server process. Both speak the same messages; the server's side is
+``worker.IngestWorker``.
 """
 
 from __future__ import annotations

@@ -385,3 +385,60 @@ def test_overload_answers_503_with_retry_after(app_factory: Any) -> None:
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert error_of(response)["code"] == "busy"
+
+
+# --------------------------------------------------------------------------- the direct lane
+
+
+def test_an_internal_error_on_the_hot_path_is_a_one_line_json_500(
+    client: Any, project: Project, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """POST /issues/ is answered by the middleware's direct route, past the router: a bug there
+    still gets the JSON error shape, with the details in the server log only."""
+    import issue_core.server.app as app_module
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(app_module, "prepare_task", broken)
+    with caplog.at_level(logging.ERROR, logger="issue_core.server"):
+        response = client.post("/issues/", json=task(), headers={"X-Request-ID": "req-500"})
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "req-500"
+    error = error_of(response)
+    assert error["code"] == "internal"
+    assert "secret" not in response.text and "Traceback" not in response.text
+    assert any("secret internals" in (r.exc_text or "") for r in caplog.records)
+    assert issues_in(project.store) == []
+
+
+def test_the_documented_route_answers_like_the_direct_lane(client: Any, project: Project) -> None:
+    """The FastAPI route that documents POST /issues/ in /openapi.json runs the same code."""
+    from starlette.requests import Request
+    from starlette.routing import Route
+
+    route = next(r for r in client.app.routes if isinstance(r, Route) and r.path == "/issues/")
+    body = json.dumps(task("through the router", idempotency_key="router-1")).encode()
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def call() -> Any:
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/issues/",
+            "headers": [(b"content-type", b"application/json")],
+            "query_string": b"",
+            "state": {"request_id": "via-router", "key_fingerprint": "abcd1234"},
+        }
+        return await route.endpoint(Request(scope, receive))
+
+    response = client.portal.call(call)
+    assert response.status_code == 201
+    answer = json.loads(response.body)
+    assert (answer["request_id"], answer["idempotency_key"]) == ("via-router", "router-1")
+    repeat = client.post("/issues/", json=task("through the router", idempotency_key="router-1"))
+    assert repeat.status_code == 200
+    assert repeat.json()["issue_number"] == answer["issue_number"]
+    assert len(issues_in(project.store)) == 1

@@ -260,3 +260,22 @@ def test_setup_does_not_retry_other_errors(db_path, monkeypatch):
     monkeypatch.setattr(Store, "_migrate", broken_migrate)
     with pytest.raises(StoreError, match="disk I/O error"):
         open_store(db_path).create_issue(Issue(title="x"))
+
+
+def test_uids_are_unique_and_ordered_by_creation_time(db_path, monkeypatch):
+    """uids start with the creation time (like UUIDv7), so new ones append to the uid index
+    instead of landing on random pages of it; 80 random bits keep them unique."""
+    import issue_core.backends.local.backend as local_backend
+
+    clock = iter(range(1_700_000_000_000_000_000, 1_800_000_000_000_000_000, 5_000_000))
+    monkeypatch.setattr(local_backend.time, "time_ns", lambda: next(clock))
+    backend = open_store(db_path)
+    first = backend.create_issue(Issue(title="one"))
+    batch = backend.bulk_create([Issue(title=f"b{n}") for n in range(500)])
+    last = backend.create_issue(Issue(title="last"))
+    uids = [first.id, *(issue.id for issue in batch), last.id]
+    assert all(len(uid) == 32 and int(uid, 16) >= 0 for uid in uids)
+    assert len(set(uids)) == len(uids)
+    assert first.id < min(issue.id for issue in batch)
+    assert max(issue.id for issue in batch) < last.id
+    assert {uid[:12] for uid in uids[1:-1]} == {batch[0].id[:12]}  # one clock read per batch
