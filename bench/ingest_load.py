@@ -272,10 +272,12 @@ def measure(
 
 
 def start_server(
-    project: Path, env: dict[str, str], writer: str
+    project: Path, env: dict[str, str], writer: str, access_log: bool
 ) -> tuple[subprocess.Popen[bytes], int]:
     log = project / "server.log"
-    command = ["serve", "--port", "0", "--no-access-log", "--writer", writer]
+    command = ["serve", "--port", "0", "--writer", writer]
+    if not access_log:
+        command.append("--no-access-log")
     process = subprocess.Popen(
         [sys.executable, "-m", "issue_core.cli.main", *command],
         cwd=project,
@@ -358,6 +360,11 @@ def main() -> int:
         help="where the server runs backend writes (issue serve --writer)",
     )
     parser.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="run the server without its access log (default: on, as `issue serve` runs)",
+    )
+    parser.add_argument(
         "--client",
         choices=["auto", "wrk", "raw", "httpx"],
         default="auto",
@@ -382,7 +389,7 @@ def main() -> int:
         }
         env.pop("ISSUE_CORE_BACKEND", None)
         env.pop("ISSUE_CORE_STATE_DIR", None)
-        server, port = start_server(project, env, args.writer)
+        server, port = start_server(project, env, args.writer, not args.no_access_log)
         try:
             scenarios = [
                 ("GET /healthz (framework floor)", "/healthz", "GET"),
@@ -413,7 +420,8 @@ def main() -> int:
     floor = results[0][1]["rps"]
     print(
         f"\n{args.clients} concurrent clients ({args.client} load generator, separate process),"
-        f" {args.duration:.0f} s per scenario, one server worker\n"
+        f" {args.duration:.0f} s per scenario, one server worker, access log"
+        f" {'off' if args.no_access_log else 'on (to a file)'}\n"
     )
     print(table(results, floor))
     print(

@@ -30,6 +30,7 @@ from issue_core.core.errors import IssueCoreError, UsageError
 from issue_core.server.auth import is_loopback
 from issue_core.server.delivery import public_error
 from issue_core.server.ingest import PreparedTask, RequestContext, prepare_task
+from issue_core.server.logs import flush_access_log
 from issue_core.server.middleware import (
     ASGIApp,
     ClientDisconnected,
@@ -217,6 +218,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
             # uvicorn has finished in-flight requests by now; drain what the worker holds.
             await asyncio.to_thread(worker.stop)
             app.state.reader.close()
+            flush_access_log()  # before uvicorn re-raises the stopping signal
 
     app = FastAPI(
         title="issue-core ingestion API",

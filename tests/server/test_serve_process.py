@@ -42,11 +42,14 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
 
-def start_server(project: Project, log: Path, *extra: str) -> ServerProcess:
+def start_server(
+    project: Project, log: Path, *extra: str, access_log: bool = False
+) -> ServerProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     handle = log.open("wb")
+    quiet = [] if access_log else ["--no-access-log"]
     process = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, "serve", "--port", "0", "--no-access-log", *extra],
+        [sys.executable, "-c", LAUNCHER, "serve", "--port", "0", *quiet, *extra],
         cwd=project.root,
         env=env,
         stdout=handle,
@@ -177,7 +180,13 @@ def test_sigterm_finishes_in_flight_requests(project: Project, tmp_path: Path) -
 
     set_down(project.fault_file, "slow")  # each backend write takes 0.5 s: requests pile up
     server = start_server(
-        project, tmp_path / "server.log", "--backend", "flaky", "--writer", "process"
+        project,
+        tmp_path / "server.log",
+        "--backend",
+        "flaky",
+        "--writer",
+        "process",
+        access_log=True,
     )
 
     def in_flight() -> bool:
@@ -211,6 +220,12 @@ def test_sigterm_finishes_in_flight_requests(project: Project, tmp_path: Path) -
     assert outcomes.count(201) >= 1, outcomes
     assert all(o in (201, "ConnectError") for o in outcomes), outcomes
     assert sorted(keys_in(project.flaky_store).values()) == [1] * outcomes.count(201)
+    # Access lines are written in batches; the ones still buffered are written at shutdown.
+    lines = [json.loads(line) for line in server.log.read_text().splitlines() if line]
+    access = [line for line in lines if line["logger"] == "issue_core.server.access"]
+    answered = [line for line in access if line["path"] == "/issues/"]
+    assert sorted(line["status"] for line in answered) == [201] * outcomes.count(201)
+    assert access and all(API_KEY not in json.dumps(line) for line in access)
     store = StateStore(project.state_db)
     try:
         assert store.counts().get("claimed", 0) == 0
