@@ -177,7 +177,7 @@ def test_duplicates_across_restarts(app_factory: Any, project: Project) -> None:
 
 
 async def _burst(app: Any, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
-    async with app.router.lifespan_context(app):
+    async with app.api.router.lifespan_context(app.api):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
             transport=transport,
@@ -417,7 +417,7 @@ def test_the_documented_route_answers_like_the_direct_lane(client: Any, project:
     from starlette.requests import Request
     from starlette.routing import Route
 
-    route = next(r for r in client.app.routes if isinstance(r, Route) and r.path == "/issues/")
+    route = next(r for r in client.app.api.routes if isinstance(r, Route) and r.path == "/issues/")
     body = json.dumps(task("through the router", idempotency_key="router-1")).encode()
 
     async def receive() -> dict[str, Any]:
