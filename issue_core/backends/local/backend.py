@@ -250,9 +250,9 @@ class LocalBackend(SyncableBackend):
     # ------------------------------------------------------------------ writing issues
 
     def create_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
+        # The batch path with a batch of one: it returns the issue as stored, no read-back.
         with self.store.writer() as conn:
-            number = self._insert_issue(conn, issue, create_labels=create_labels)
-        return self.get_issue_by_number(number)
+            return self._insert_batch(conn, [issue], create_labels=create_labels)[0]
 
     def bulk_create(self, issues: Iterable[Issue], *, create_labels: bool = False) -> list[Issue]:
         """Create many issues in one transaction (imports, the ingestion server): all or
@@ -378,74 +378,6 @@ class LocalBackend(SyncableBackend):
         assert milestone_id is not None  # only called with a title
         row = conn.execute("SELECT title FROM milestones WHERE id = ?", (milestone_id,))
         return milestone_id, str(row.fetchone()[0])
-
-    def _insert_issue(
-        self,
-        conn: sqlite3.Connection,
-        issue: Issue,
-        *,
-        create_labels: bool,
-        batch: _Batch | None = None,
-    ) -> int:
-        batch = batch or _Batch()
-        title = validate_title(issue.title)
-        description = validate_description(issue.description)
-        labels = [validate_label_name(name) for name in issue.labels]
-        metadata = _metadata_json(issue.sync_metadata)
-        state = IssueState.parse(issue.state)
-        now = _now()
-        label_ids = [
-            batch.label_ids[key]
-            if (key := name.lower()) in batch.label_ids
-            else batch.label_ids.setdefault(
-                key, self._require_labels(conn, [name], create=create_labels)[0]
-            )
-            for name in labels
-        ]
-        milestone_id = self._milestone_id(conn, issue.milestone)
-        number = _next(conn, "issue_number")
-        author = issue.author or self.identity
-        new_users = [u for u in (author, *issue.assignees) if u and u not in batch.users]
-        if new_users:
-            self._touch_users(conn, new_users, now)
-            batch.users.update(new_users)
-        cursor = conn.execute(
-            "INSERT INTO issues (uid, number, title, description, state, milestone_id, "
-            "author, sync_metadata, version, change_seq, created_at, updated_at, closed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
-            (
-                issue.id or _new_uid(),
-                number,
-                title,
-                description,
-                state.value,
-                milestone_id,
-                author,
-                metadata,
-                _next(conn, "change_seq"),
-                format_ts(issue.created_at) or now,
-                format_ts(issue.updated_at) or now,
-                (format_ts(issue.closed_at) or now) if state is IssueState.CLOSED else None,
-            ),
-        )
-        row_id = cursor.lastrowid
-        assert row_id is not None
-        # A new row has no labels or assignees to clear: insert directly.
-        if label_ids:
-            conn.executemany(
-                "INSERT OR IGNORE INTO issue_labels (issue_id, label_id) VALUES (?, ?)",
-                [(row_id, label_id) for label_id in label_ids],
-            )
-        if issue.assignees:
-            conn.executemany(
-                "INSERT INTO issue_assignees (issue_id, username, position) VALUES (?, ?, ?)",
-                [(row_id, name, pos) for pos, name in enumerate(dict.fromkeys(issue.assignees))],
-            )
-        conn.execute(
-            "INSERT INTO issues_fts (rowid, title, description, comments) VALUES (?, ?, ?, '')",
-            (row_id, title, description),
-        )
-        return number
 
     def update_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
         if issue.number is None:
@@ -868,16 +800,6 @@ class LocalBackend(SyncableBackend):
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-class _Batch:
-    """What one write transaction has already looked up: label ids by key, users touched."""
-
-    __slots__ = ("label_ids", "users")
-
-    def __init__(self) -> None:
-        self.label_ids: dict[str, int] = {}
-        self.users: set[str] = set()
 
 
 class _NewRow:
