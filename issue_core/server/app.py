@@ -1,7 +1,11 @@
-"""The FastAPI application: routes, error bodies and the OpenAPI document.
+"""The server's ASGI application: routes, error bodies and the OpenAPI document.
+
+``create_app`` returns an ``IngestionApp``: the checking middleware (``middleware.py``) as the
+outermost layer, answering ``POST /issues/`` itself (a direct route, past the framework), in
+front of the FastAPI application that serves every other path and the docs.
 
 Handlers are ``async def`` and do only parsing and validation on the event loop; every write goes
-through the single ``IngestWorker`` thread (see ``worker.py``). Bodies are parsed by pydantic
+through the ingestion pipeline (see ``worker.py``). Bodies are parsed by pydantic
 straight from bytes (one pass, no intermediate ``dict``), and answers are serialised once with
 ``json.dumps``: on the hot path that is measurably cheaper than FastAPI's generic body and
 response handling, and it lets every malformed input get the same JSON error shape.
