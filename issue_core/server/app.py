@@ -43,7 +43,6 @@ from issue_core.server.middleware import (
     Send,
     ServerMiddleware,
     error_bytes,
-    header_value,
     read_body,
 )
 from issue_core.server.outbox import StateStore, public_status
@@ -115,8 +114,13 @@ def error_response(
     )
 
 
+def request_id_in(scope: Scope) -> str:
+    """The id the middleware gave this request ("" outside it)."""
+    return str(scope.get("state", {}).get("request_id", ""))
+
+
 def request_id_of(request: Request) -> str:
-    return str(request.scope.get("state", {}).get("request_id", ""))
+    return request_id_in(request.scope)
 
 
 def validation_error_response(exc: PydanticValidationError, request_id: str) -> Response:
@@ -254,9 +258,10 @@ def create_app(settings: ServerSettings) -> IngestionApp:
     async def accept(scope: Scope, receive: Receive, *, store: bool) -> Response:
         """The answer to one POST /issues/ request (``store=False``: the bench's echo)."""
         state = scope["state"]
-        request_id = str(state.get("request_id", ""))
+        request_id = request_id_in(scope)
         body = await read_body(receive)
-        header_key = header_value(scope, b"idempotency-key")
+        # The middleware has decoded the headers once already.
+        header_key = state.get("headers", {}).get("idempotency-key") or None
         try:
             task = TaskSpec.model_validate_json(body)
         except PydanticValidationError as exc:
@@ -378,7 +383,7 @@ def create_app(settings: ServerSettings) -> IngestionApp:
                     500,
                     "internal",
                     "internal server error; see the server log",
-                    str(scope["state"].get("request_id", "")),
+                    request_id_in(scope),
                 )
             await response(scope, receive, send)
 

@@ -49,14 +49,6 @@ async def read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-def header_value(scope: Scope, name: bytes) -> str | None:
-    """The first value of header ``name`` (lower case), or None when absent or empty."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1") or None
-    return None
-
-
 class ServerMiddleware:
     """``direct_routes``: (method, path) -> ASGI endpoint answered here, past the checks,
     without the router."""
@@ -85,6 +77,7 @@ class ServerMiddleware:
             request_id = new_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        state["headers"] = headers  # decoded once, for the handlers (lower-case names)
         request_id_header = (b"x-request-id", request_id.encode())
         status_seen = 500
 

@@ -70,10 +70,6 @@ def _new_uids(count: int) -> list[str]:
     return [prefix + entropy[20 * n : 20 * n + 20] for n in range(count)]
 
 
-def _new_uid() -> str:
-    return _new_uids(1)[0]
-
-
 def _placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
