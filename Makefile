@@ -8,13 +8,14 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev demo test test-unit test-e2e test-cov bench issue-core-lint lint format typecheck docs clean
+.PHONY: help install install-dev demo contracts test test-unit test-e2e test-cov bench issue-core-lint lint format typecheck docs clean
 
 help:
 	@echo "make install       create .venv and install issue-core (the 'issue' command in .venv/bin)"
 	@echo "make demo          install, then create and list issues in a scratch local store"
 	@echo "make install-dev   install with test, lint and server extras"
 	@echo "make test          run the whole test suite"
+	@echo "make contracts     refresh tests/contracts from ../shared/contracts (when that folder exists)"
 	@echo "make test-unit     run the unit tests only"
 	@echo "make test-cov      run the tests with line coverage (fails under 90%)"
 	@echo "make bench         run the benchmarks in bench/"
@@ -46,10 +47,21 @@ install: $(STAMP_RUN)
 install-dev: $(STAMP_DEV)
 
 demo: install
-	@cd "$$(mktemp -d)" && git init -q . && \
+	@cd "$$(mktemp -d)" && git init -q . && echo "scratch repository: $$PWD" && \
 	  $(abspath $(BIN))/issue create "Try issue-core" --description "created by make demo" && \
 	  $(abspath $(BIN))/issue create "Write the docs" && \
 	  $(abspath $(BIN))/issue list
+
+# The contract data the fakes are checked against lives in tests/contracts so a fresh clone needs
+# nothing beside it; new data arrives in ../shared/contracts and is copied in here, as it came.
+SHARED_CONTRACTS ?= ../shared/contracts
+contracts:
+	@if [ -d "$(SHARED_CONTRACTS)" ]; then \
+	  rm -rf tests/contracts && mkdir -p tests/contracts && \
+	  cp -R "$(SHARED_CONTRACTS)/." tests/contracts/ && \
+	  find tests/contracts -name __pycache__ -prune -exec rm -rf {} + && \
+	  echo "tests/contracts refreshed from $(SHARED_CONTRACTS)"; \
+	else echo "$(SHARED_CONTRACTS) not found: tests/contracts left as it is"; fi
 
 test: $(STAMP_DEV)
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)

@@ -1,4 +1,4 @@
-"""Replay real gitea.com traffic (shared/contracts/gitea/recorded) against ``GiteaBackend``.
+"""Replay real gitea.com traffic (tests/contracts/gitea/recorded) against ``GiteaBackend``.
 
 The recordings are served by a local handler; the backend must send exactly the requests the
 recordings answer (method, path and the query parameters Gitea reads) and turn the real bodies,

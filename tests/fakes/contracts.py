@@ -39,17 +39,15 @@ class ContractViolation(AssertionError):
 
 
 def contracts_dir() -> Path:
-    """``shared/contracts`` beside the work tree (``$ISSUE_CORE_CONTRACTS_DIR`` overrides)."""
+    """``tests/contracts``, the copy of the contract data kept in the repository.
+
+    ``$ISSUE_CORE_CONTRACTS_DIR`` overrides it (to check the fakes against newer data before
+    copying it in with ``make contracts``).
+    """
     override = os.environ.get(CONTRACTS_ENV)
     if override:
         return Path(override)
-    for candidate in (
-        REPO_ROOT.parent / "shared" / "contracts",
-        REPO_ROOT / "shared" / "contracts",
-    ):
-        if candidate.is_dir():
-            return candidate
-    return REPO_ROOT.parent / "shared" / "contracts"
+    return REPO_ROOT / "tests" / "contracts"
 
 
 def gitea_swagger_path() -> Path:

@@ -76,7 +76,7 @@ def gitea_contract() -> GiteaContract:
     if not gitea_swagger_path().is_file():
         pytest.fail(
             f"Gitea API description not found at {gitea_swagger_path()}; the contract data lives "
-            "in ../shared/contracts beside the checkout (or set ISSUE_CORE_CONTRACTS_DIR)"
+            "in tests/contracts (refresh it with `make contracts`, or set ISSUE_CORE_CONTRACTS_DIR)"
         )
     return GiteaContract.load()
 

@@ -1,6 +1,6 @@
 """A fake Gitea 1.27 API (``/api/v1``) as an ASGI app, with Gitea's real semantics.
 
-What it copies from Gitea (routers/api/v1 and the recorded traffic in shared/contracts):
+What it copies from Gitea (routers/api/v1 and the recorded traffic in tests/contracts):
 
 * list endpoints page with ``page``/``limit`` (``limit`` <= 0 means ``default_paging_num``,
   above ``max_response_items`` it is capped), send ``X-Total-Count`` and, when there is more

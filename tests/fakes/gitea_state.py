@@ -1,6 +1,6 @@
 """The data behind the fake Gitea: users, tokens, repositories, issues, labels, milestones.
 
-Plain Python objects rendered to JSON in the exact shapes of ``shared/contracts/gitea/recorded``
+Plain Python objects rendered to JSON in the exact shapes of ``tests/contracts/gitea/recorded``
 (the field sets of a recorded user, repository, issue, label, milestone and comment). Timestamps
 have whole-second precision, like Gitea's unix-second columns.
 """

@@ -1,4 +1,4 @@
-"""Read the real Gitea responses kept in ``shared/contracts/gitea/recorded`` (see its FORMAT.md)."""
+"""Read the real Gitea responses kept in ``tests/contracts/gitea/recorded`` (see its FORMAT.md)."""
 
 from __future__ import annotations
 
