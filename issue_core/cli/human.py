@@ -17,7 +17,15 @@ import click
 
 from issue_core.cli.output import Records
 from issue_core.core.interfaces import BackendInfo
-from issue_core.core.models import Comment, Issue, Label, Milestone, User, format_ts
+from issue_core.core.models import (
+    Comment,
+    Issue,
+    Label,
+    Milestone,
+    User,
+    format_ts,
+    priority_name,
+)
 
 GAP = "  "
 ELLIPSIS = "…"
@@ -79,6 +87,9 @@ def relative_age(when: datetime | None, now: datetime | None = None) -> str:
         return "-"
     now = now or datetime.now(UTC)
     seconds = (now - when).total_seconds()
+    if seconds <= -45:  # a due date ahead
+        ahead = relative_age(now, now=when)
+        return "in " + ahead.removesuffix(" ago")
     if seconds < 45:
         return "just now"
     minutes = seconds / 60
@@ -245,6 +256,10 @@ def _cell(value: Any) -> str:
 # --------------------------------------------------------------------------- cards
 
 
+def _priority(value: int | None) -> str:
+    return f"{value} ({priority_name(value)})" if value is not None else "-"
+
+
 def issue_card(issue: Issue, *, color: bool) -> str:
     title = f"#{issue.number}  {issue.title}"
     state = issue.state.value
@@ -254,6 +269,8 @@ def issue_card(issue: Issue, *, color: bool) -> str:
         _field("Labels", ", ".join(issue.labels) or "-"),
         _field("Assignees", ", ".join(issue.assignees) or "-"),
         _field("Milestone", issue.milestone or "-"),
+        _field("Priority", _priority(issue.priority)),
+        _field("Due", _stamp(issue.due_at) if issue.due_at else "-"),
         _field("Author", issue.author or "-"),
         _field("Created", _stamp(issue.created_at)),
         _field("Updated", _stamp(issue.updated_at)),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from issue_core.cli.issues import description_from, resolve_me
 from issue_core.cli.output import Outcome, output_options
 from issue_core.cli.params import (
     ISSUE_NUMBER,
+    DueType,
     IssueStateType,
+    PriorityType,
     split_commas,
     split_values,
 )
@@ -47,6 +51,8 @@ from issue_core.core.models import (
     help="Assign a user (repeat or comma-separate; @me: you).",
 )
 @click.option("--milestone", metavar="TITLE", help="Put the issue in this milestone.")
+@click.option("--priority", type=PriorityType(), help="Priority, 0 (critical) to 4 (backlog).")
+@click.option("--due", type=DueType(), help="Due date (ISO 8601, e.g. 2026-12-24).")
 @click.option("--create-labels", is_flag=True, help="Create labels that do not exist yet.")
 @output_options(ISSUE_FIELDS)
 def create_cmd(
@@ -56,6 +62,8 @@ def create_cmd(
     labels: list[str],
     assignees: list[str],
     milestone: str | None,
+    priority: int | None,
+    due: datetime | None,
     create_labels: bool,
 ) -> Outcome:
     """Create an issue and print it.
@@ -64,6 +72,7 @@ def create_cmd(
     Examples:
       issue create "Fix the login bug"
       issue create "Crash on start" --label bug,p1 --assignee @me --create-labels
+      issue create "Rotate the keys" --priority high --due 2026-12-24
       git log -1 --format=%B | issue create "Follow up" --description-file -
       issue create "Write docs" --format json --jq .number
     """
@@ -73,6 +82,8 @@ def create_cmd(
         labels=[validate_label_name(name) for name in labels],
         assignees=[name for name in (resolve_me(a) for a in assignees) if name],
         milestone=milestone or None,
+        priority=priority,
+        due_at=due,
     )
     created = get_session().backend.create_issue(issue, create_labels=create_labels)
     return Outcome(created, message=f"created #{created.number} {created.title}")
@@ -87,6 +98,8 @@ EDIT_FLAGS = (
     "--add-label",
     "--remove-label",
     "--milestone",
+    "--priority",
+    "--due",
 )
 
 
@@ -122,6 +135,8 @@ EDIT_FLAGS = (
     help="Remove a label (repeat or comma-separate).",
 )
 @click.option("--milestone", metavar="TITLE", help="Move to this milestone ('' clears).")
+@click.option("--priority", type=PriorityType(), help="New priority, 0-4 or a name ('' clears).")
+@click.option("--due", type=DueType(), help="New due date, ISO 8601 ('' clears).")
 @click.option("--create-labels", is_flag=True, help="Create added labels that do not exist yet.")
 @output_options(ISSUE_FIELDS)
 def edit_cmd(
@@ -134,6 +149,8 @@ def edit_cmd(
     add_labels: list[str],
     remove_labels: list[str],
     milestone: str | None,
+    priority: int | str | None,
+    due: datetime | str | None,
     create_labels: bool,
 ) -> Outcome:
     """Change an issue's fields; fields you do not name are left alone.
@@ -145,6 +162,7 @@ def edit_cmd(
       issue edit 12 --state in-progress --assignee agent-1
       issue edit 12 --add-label p1 --remove-label triage
       issue edit 12 --milestone ''
+      issue edit 12 --priority 1 --due 2026-12-24
     """
     new_description = description_from(description, description_file)
     new_title = validate_title(title) if title is not None else None
@@ -159,6 +177,8 @@ def edit_cmd(
             added,
             remove_labels,
             milestone is not None,
+            priority is not None,
+            due is not None,
         )
     ):
         raise click.UsageError(f"nothing to change; give at least one of {', '.join(EDIT_FLAGS)}")
@@ -178,5 +198,9 @@ def edit_cmd(
         issue.labels = list(dict.fromkeys([*kept, *added]))
     if milestone is not None:
         issue.milestone = milestone or None
+    if priority is not None:
+        issue.priority = priority if priority != "" else None
+    if due is not None:
+        issue.due_at = due if due != "" else None
     updated = backend.update_issue(issue, create_labels=create_labels)
     return Outcome(updated, message=f"updated #{updated.number} {updated.title}")

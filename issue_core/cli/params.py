@@ -57,6 +57,44 @@ class IssueStateType(click.ParamType):  # type: ignore[type-arg]  # generic in n
             self.fail(exc.one_line(), param, ctx)
 
 
+class PriorityType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Click
+    """0-4 or critical|high|medium|low|backlog (0 = critical); '' clears where allowed."""
+
+    name = "priority"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "0-4|critical|high|medium|low|backlog"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from issue_core.core.models import parse_priority
+
+        if isinstance(value, int) or value == "":
+            return value
+        try:
+            return parse_priority(str(value))
+        except ValidationError as exc:
+            self.fail(exc.one_line(), param, ctx)
+
+
+class DueType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Click
+    """An ISO 8601 date or timestamp (a date means midnight UTC); '' clears where allowed."""
+
+    name = "due"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from issue_core.core.models import parse_ts
+
+        if not isinstance(value, str) or value == "":
+            return value
+        try:
+            return parse_ts(value)
+        except ValidationError as exc:
+            self.fail(exc.one_line(), param, ctx)
+
+
 class MilestoneStateType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Click
     name = "state"
 

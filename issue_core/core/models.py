@@ -96,6 +96,46 @@ class MilestoneState(StrEnum):
             ) from None
 
 
+# --------------------------------------------------------------------------- priority
+
+# One priority scale for every backend and front end: 0 is the most urgent. Later work (the
+# ready queue, `issue next`) orders by it; the ingestion server maps activity-core's
+# high/medium/low onto it. Names are accepted wherever a number is.
+PRIORITY_NAMES = ("critical", "high", "medium", "low", "backlog")
+PRIORITY_MIN, PRIORITY_MAX = 0, len(PRIORITY_NAMES) - 1
+
+
+def parse_priority(value: int | str | None) -> int | None:
+    """``0``-``4``, ``"2"``, ``"p2"`` or a name (``"high"``) -> 0..4; ``None``/``""`` -> None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValidationError("priority must be a number 0-4 or a name")
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip().lower()
+        if text in PRIORITY_NAMES:
+            return PRIORITY_NAMES.index(text)
+        digits = text[1:] if text[:1] == "p" else text
+        if not (len(digits) == 1 and digits.isdigit()):
+            raise ValidationError(
+                f"unknown priority {value!r}",
+                hint=f"use 0-4 or one of {', '.join(PRIORITY_NAMES)} (0 = critical)",
+            )
+        number = int(digits)
+    if not PRIORITY_MIN <= number <= PRIORITY_MAX:
+        raise ValidationError(
+            f"priority {number} is out of range",
+            hint=f"use 0-4 or one of {', '.join(PRIORITY_NAMES)} (0 = critical)",
+        )
+    return number
+
+
+def priority_name(value: int | None) -> str | None:
+    return PRIORITY_NAMES[value] if value is not None else None
+
+
 # --------------------------------------------------------------------------- validation
 
 
@@ -350,6 +390,8 @@ EDITABLE_FIELDS = (
     "labels",
     "assignees",
     "milestone",
+    "due_at",
+    "priority",
     "sync_metadata",
 )
 
@@ -379,6 +421,8 @@ class Issue(_Record):
         "updated_at",
         "closed_at",
         "version",
+        "due_at",
+        "priority",
         "sync_metadata",
         "comments",
     )
@@ -402,6 +446,8 @@ class Issue(_Record):
         version: int | None = None,
         sync_metadata: dict[str, Any] | None = None,
         comments: list[Comment] | None = None,  # filled only when asked for (show --comments)
+        due_at: datetime | None = None,
+        priority: int | str | None = None,  # 0 (critical) .. 4 (backlog), see PRIORITY_NAMES
     ) -> None:
         self.title = title
         self.description = description
@@ -420,6 +466,8 @@ class Issue(_Record):
         self.version = version
         self.sync_metadata: dict[str, Any] = sync_metadata if sync_metadata is not None else {}
         self.comments = comments
+        self.due_at = due_at
+        self.priority = priority
         # What the backend returned when this object was loaded: lets update_issue() send only
         # the fields the caller changed and merge with concurrent edits of other fields.
         self._loaded: dict[str, Any] | None = None
@@ -444,6 +492,23 @@ class Issue(_Record):
         return self.description
 
     @property
+    def priority(self) -> int | None:
+        """0 (critical) .. 4 (backlog) or None; names and ``"p1"`` are accepted on assignment."""
+        return self._priority
+
+    @priority.setter
+    def priority(self, value: int | str | None) -> None:
+        self._priority = parse_priority(value)
+
+    @property
+    def due_at(self) -> datetime | None:
+        return self._due_at
+
+    @due_at.setter
+    def due_at(self, value: datetime | str | None) -> None:
+        self._due_at = parse_ts(value)
+
+    @property
     def is_closed(self) -> bool:
         return self.state is IssueState.CLOSED
 
@@ -455,6 +520,8 @@ class Issue(_Record):
             "labels": sorted(self.labels),
             "assignees": sorted(self.assignees),
             "milestone": self.milestone,
+            "due_at": format_ts(self.due_at),
+            "priority": self.priority,
             # A JSON round trip is a deep copy of a JSON object, ~5x faster than copy.deepcopy.
             "sync_metadata": json.loads(json.dumps(self.sync_metadata, default=repr)),
         }
@@ -496,6 +563,10 @@ class Issue(_Record):
             "id": self.id,
             "version": self.version,
             "sync_metadata": self.sync_metadata,
+            # Added after the first release: appended, so the documented order only grows.
+            "due_at": format_ts(self.due_at),
+            "priority": self.priority,
+            "priority_name": priority_name(self.priority),
         }
         if self.comments is not None:
             data["comments"] = [c.to_dict() for c in self.comments]
@@ -525,6 +596,8 @@ class Issue(_Record):
             version=data.get("version"),
             sync_metadata=dict(data.get("sync_metadata") or {}),
             comments=[Comment.from_dict(c) for c in comments] if comments is not None else None,
+            due_at=parse_ts(data.get("due_at")),
+            priority=data.get("priority"),
         )
 
 
@@ -547,6 +620,9 @@ ISSUE_FIELDS = (
     "id",
     "version",
     "sync_metadata",
+    "due_at",
+    "priority",
+    "priority_name",
     "comments",
 )
 

@@ -424,3 +424,20 @@ def test_created_store_is_in_a_repo_not_in_cwd_outside_git(issue, tmp_path, monk
     issue("create", "x")
     assert (plain / ".issue-core" / "issues.db").exists()
     assert Path(plain / ".issue-core" / ".gitignore").exists()
+
+
+def test_priority_and_due_date_on_create_edit_and_show(issue):
+    created = as_json(
+        issue("create", "Rotate keys", "--priority", "high", "--due", "2026-12-24", "--format=json")
+    )
+    assert (created["priority"], created["priority_name"], created["due_at"]) == (
+        1,
+        "high",
+        "2026-12-24T00:00:00Z",
+    )
+    card = issue("show", str(created["number"]))
+    assert "Priority:  1 (high)" in card.stdout and "Due:       2026-12-24T00:00:00Z" in card.stdout
+    edited = as_json(issue("edit", "1", "--priority", "0", "--due", "", "--format=json"))
+    assert (edited["priority"], edited["due_at"]) == (0, None)
+    bad = issue("edit", "1", "--priority", "urgent")
+    assert bad.exit_code == 2 and "unknown priority 'urgent'" in bad.stderr

@@ -44,6 +44,9 @@ ISSUE_SHAPE: dict[str, Any] = {
     "id": str,
     "version": int,
     "sync_metadata": dict,
+    "due_at": NULLABLE_STR,
+    "priority": (int, type(None)),
+    "priority_name": NULLABLE_STR,
 }
 COMMENT_SHAPE: dict[str, Any] = {
     "id": str,

@@ -279,3 +279,26 @@ def test_uids_are_unique_and_ordered_by_creation_time(db_path, monkeypatch):
     assert first.id < min(issue.id for issue in batch)
     assert max(issue.id for issue in batch) < last.id
     assert {uid[:12] for uid in uids[1:-1]} == {batch[0].id[:12]}  # one clock read per batch
+
+
+def test_a_version_1_store_is_migrated_in_place_keeping_its_issues(db_path):
+    from issue_core.backends.local.schema import MIGRATIONS
+    from issue_core.backends.local.store import _statements
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(db_path) as conn:
+        for statement in _statements(MIGRATIONS[0]):
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute(
+            "INSERT INTO issues (id, uid, number, title, change_seq, created_at, updated_at) "
+            "VALUES (1, 'u1', 1, 'old issue', 1, '2026-11-25T08:00:00Z', '2026-11-25T08:00:00Z')"
+        )
+        conn.execute("UPDATE counters SET value = 1")
+    backend = open_store(db_path)
+    old = backend.get_issue_by_number(1)
+    assert (old.title, old.priority, old.due_at) == ("old issue", None, None)
+    old.priority = "low"
+    assert backend.update_issue(old).priority == 3
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2

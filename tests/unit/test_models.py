@@ -97,3 +97,42 @@ def test_filter_accepts_several_states():
     assert IssueFilter(state="open,in_progress").excludes_closed
     with pytest.raises(ValidationError):
         IssueFilter(state="open,finished")
+
+
+# --------------------------------------------------------------------------- priority, due date
+
+
+def test_priority_accepts_numbers_names_and_p_forms():
+    from issue_core.core.models import parse_priority
+
+    assert [parse_priority(v) for v in (0, "4", "p1", "High", " medium ", "backlog")] == [
+        0,
+        4,
+        1,
+        1,
+        2,
+        4,
+    ]
+    assert parse_priority(None) is None and parse_priority("") is None
+    for bad in (5, -1, "urgent", "p9", "1.5", True):
+        with pytest.raises(ValidationError):
+            parse_priority(bad)
+
+
+def test_priority_and_due_round_trip_and_are_coerced_on_assignment():
+    issue = Issue(title="t", priority="critical", due_at=datetime(2026, 12, 24, tzinfo=UTC))
+    data = issue.to_dict()
+    assert (data["priority"], data["priority_name"], data["due_at"]) == (
+        0,
+        "critical",
+        "2026-12-24T00:00:00Z",
+    )
+    assert list(data)[-3:] == ["due_at", "priority", "priority_name"]  # appended: order only grows
+    again = Issue.from_dict(data)
+    assert (again.priority, again.due_at) == (0, issue.due_at)
+    again.priority = "low"
+    again.due_at = "2027-01-01"  # type: ignore[assignment]
+    assert again.priority == 3 and again.due_at == datetime(2027, 1, 1, tzinfo=UTC)
+    assert again.mark_loaded().changed_fields() == []
+    again.priority = None
+    assert again.changed_fields() == ["priority"]

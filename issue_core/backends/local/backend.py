@@ -35,6 +35,7 @@ from issue_core.core.models import (
     MilestoneState,
     User,
     format_ts,
+    parse_priority,
     parse_ts,
     utcnow,
     validate_color,
@@ -49,7 +50,7 @@ DEFAULT_PATH = ".issue-core/issues.db"
 _ISSUE_COLUMNS = (
     "i.id, i.uid, i.number, i.title, i.description, i.state, i.author, i.sync_metadata, "
     "i.version, i.comments_count, i.change_seq, i.created_at, i.updated_at, i.closed_at, "
-    "m.title AS milestone_title"
+    "i.due_at, i.priority, m.title AS milestone_title"
 )
 
 
@@ -307,6 +308,8 @@ class LocalBackend(SyncableBackend):
                     closed_at=(format_ts(issue.closed_at) or now)
                     if state is IssueState.CLOSED
                     else None,
+                    due_at=format_ts(issue.due_at),
+                    priority=issue.priority,
                 )
             )
         self._touch_users(conn, users, now)
@@ -323,7 +326,7 @@ class LocalBackend(SyncableBackend):
         _insert_rows(
             conn,
             "issues (id, uid, number, title, description, state, milestone_id, author, "
-            "sync_metadata, change_seq, created_at, updated_at, closed_at)",
+            "sync_metadata, change_seq, created_at, updated_at, closed_at, due_at, priority)",
             [
                 (
                     row.id,
@@ -339,6 +342,8 @@ class LocalBackend(SyncableBackend):
                     row.created_at,
                     row.updated_at,
                     row.closed_at,
+                    row.due_at,
+                    row.priority,
                 )
                 for row in rows
             ],
@@ -434,6 +439,10 @@ class LocalBackend(SyncableBackend):
             sets["milestone_id"] = self._milestone_id(conn, values["milestone"])
         if "sync_metadata" in values:
             sets["sync_metadata"] = _metadata_json(values["sync_metadata"])
+        if "due_at" in values:
+            sets["due_at"] = format_ts(parse_ts(values["due_at"]))
+        if "priority" in values:
+            sets["priority"] = parse_priority(values["priority"])
         if "labels" in values:
             names = [validate_label_name(name) for name in values["labels"]]
             self._set_labels(conn, row_id, self._require_labels(conn, names, create=create_labels))
@@ -790,6 +799,8 @@ class LocalBackend(SyncableBackend):
                 closed_at=parse_ts(row["closed_at"]),
                 version=row["version"],
                 sync_metadata=json.loads(row["sync_metadata"]),
+                due_at=parse_ts(row["due_at"]),
+                priority=row["priority"],
             ).mark_loaded()
             for row in rows
         ]
@@ -811,11 +822,13 @@ class _NewRow:
         "closed_at",
         "created_at",
         "description",
+        "due_at",
         "id",
         "labels",
         "metadata",
         "milestone",
         "number",
+        "priority",
         "state",
         "title",
         "uid",
@@ -837,6 +850,8 @@ class _NewRow:
         created_at: str,
         updated_at: str,
         closed_at: str | None,
+        due_at: str | None = None,
+        priority: int | None = None,
     ) -> None:
         self.uid = uid
         self.title = title
@@ -850,6 +865,8 @@ class _NewRow:
         self.created_at = created_at
         self.updated_at = updated_at
         self.closed_at = closed_at
+        self.due_at = due_at
+        self.priority = priority
         self.id = 0
         self.number = 0
         self.change_seq = 0
@@ -871,6 +888,8 @@ class _NewRow:
             closed_at=parse_ts(self.closed_at),
             version=1,
             sync_metadata=json.loads(self.metadata),
+            due_at=parse_ts(self.due_at),
+            priority=self.priority,
         ).mark_loaded()
 
 

@@ -117,6 +117,13 @@ MIGRATIONS: list[str] = [
         title, description, comments, tokenize = 'unicode61 remove_diacritics 2'
     );
     """,
+    # ---------------------------------------------------------------- version 2
+    # A due date (the ingestion server's due_in_days, Gitea's due_date) and one priority scale,
+    # 0 (critical) .. 4 (backlog), that the ready queue will order by.
+    """
+    ALTER TABLE issues ADD COLUMN due_at TEXT;
+    ALTER TABLE issues ADD COLUMN priority INTEGER CHECK (priority BETWEEN 0 AND 4);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
