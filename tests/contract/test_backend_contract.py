@@ -315,8 +315,6 @@ def test_original_readme_python_example(backend):
 def test_priority_and_due_date_are_stored_edited_and_cleared(backend, request):
     from datetime import UTC, datetime
 
-    if request.node.callspec.params.get("backend") == "gitea":
-        pytest.xfail("Gitea maps due_at to due_date and keeps priority: in progress (gitea)")
     due = datetime(2026, 12, 24, tzinfo=UTC)
     created = make(backend, "Due soon", priority="high", due_at=due)
     fetched = backend.get_issue_by_number(created.number)

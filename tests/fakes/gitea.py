@@ -215,6 +215,11 @@ class FakeGitea:
             self.state.add_user(login)
             self.repo.collaborators[login.lower()] = write
 
+    def add_token(self, login: str, token: str, *, write_scope: bool = True) -> None:
+        """A token for ``login`` (who must exist or is created); scopes read-only or write."""
+        with self.state.lock:
+            self.state.add_token(login, token, write=write_scope)
+
     def add_pull_request(self, title: str, **options: Any) -> Issue:
         return self.add_issue(title, pull=True, **options)
 
@@ -598,6 +603,12 @@ def create_issue(fake: FakeGitea, ctx: Ctx) -> Reply:
     assignees = (
         assignee_logins(fake, repo, data.get("assignee"), data.get("assignees")) if writer else []
     )
+    deadline = None
+    if writer and data.get("due_date") is not None:  # CreateIssue keeps the exact instant
+        try:
+            deadline = parse_iso(str(data["due_date"]))
+        except ValueError as exc:
+            raise HttpError(422, str(exc)) from None
     issue = fake.state.new_issue(
         repo, title=title, body=body_string(data, "body") or "", poster=user
     )
@@ -607,6 +618,7 @@ def create_issue(fake: FakeGitea, ctx: Ctx) -> Reply:
         milestone = int(data.get("milestone") or 0)
         issue.milestone_id = milestone if milestone in repo.milestones else 0
         issue.assignees = assignees
+        issue.deadline = deadline
     issue.ref = body_string(data, "ref") or ""
     if data.get("closed"):
         fake.state.set_closed(issue, True)
@@ -614,6 +626,11 @@ def create_issue(fake: FakeGitea, ctx: Ctx) -> Reply:
 
 
 def edit_issue(fake: FakeGitea, ctx: Ctx) -> Reply:
+    """Gitea's EditIssue applies the fields one by one, each committed on its own, in this order:
+    title, body (a stale content_version is a 400), due date, assignees, milestone, state. A
+    failure part-way leaves the earlier fields written. Any assignee problem (unknown user, not
+    assignable) is a 500 from UpdateAssignees. Without write access (the poster may still edit)
+    due date, assignees and milestone are ignored without a word."""
     repo = repo_of(fake, ctx)
     user = require_write_scope(ctx)
     issue = issue_of(repo, ctx.params["index"])
@@ -621,7 +638,29 @@ def edit_issue(fake: FakeGitea, ctx: Ctx) -> Reply:
     if issue.poster != user and not writer:
         raise HttpError(403, "user should have a permission to write to a repo")
     data = ctx.json()
-    before = (issue.title, issue.body, issue.closed, list(issue.assignees), issue.milestone_id)
+    before = _edit_fingerprint(issue)
+    try:
+        _apply_issue_edit(fake, repo, issue, data, writer=writer)
+    finally:
+        if before != _edit_fingerprint(issue):
+            issue.updated = fake.state.now()
+    return Reply(201, fake.shapes.issue(fake.state, repo, issue))
+
+
+def _edit_fingerprint(issue: Issue) -> tuple[Any, ...]:
+    return (
+        issue.title,
+        issue.body,
+        issue.closed,
+        list(issue.assignees),
+        issue.milestone_id,
+        issue.deadline,
+    )
+
+
+def _apply_issue_edit(
+    fake: FakeGitea, repo: Repo, issue: Issue, data: dict[str, Any], *, writer: bool
+) -> None:
     title = body_string(data, "title")
     if title:
         issue.title = title
@@ -633,18 +672,40 @@ def edit_issue(fake: FakeGitea, ctx: Ctx) -> Reply:
         if body != issue.body:
             issue.body = body
             issue.content_version += 1
-    if writer and ("assignees" in data or "assignee" in data):
-        issue.assignees = assignee_logins(fake, repo, data.get("assignee"), data.get("assignees"))
+    if writer and (data.get("due_date") is not None or data.get("unset_due_date") is not None):
+        if data.get("unset_due_date"):
+            issue.deadline = None
+        elif data.get("due_date") is None:
+            raise HttpError(400, "The due_date cannot be empty")
+        else:
+            issue.deadline = end_of_day(str(data["due_date"]))
+    if writer and (data.get("assignees") is not None or data.get("assignee") is not None):
+        try:
+            issue.assignees = assignee_logins(
+                fake, repo, data.get("assignee"), data.get("assignees")
+            )
+        except HttpError:
+            raise HttpError(500, "") from None  # UpdateAssignees -> APIErrorInternal
     if writer and data.get("milestone") is not None:
         milestone = int(data["milestone"])
-        if milestone and milestone not in repo.milestones:
-            raise HttpError(422, f"milestone does not exist [id: {milestone}, repo_id: {repo.id}]")
-        issue.milestone_id = milestone
+        if milestone != issue.milestone_id:
+            if milestone and milestone not in repo.milestones:
+                raise HttpError(500, "")  # ChangeMilestoneAssign -> APIErrorInternal
+            issue.milestone_id = milestone
     if data.get("state") is not None:
         fake.state.set_closed(issue, data["state"] == "closed")
-    if before != (issue.title, issue.body, issue.closed, issue.assignees, issue.milestone_id):
-        issue.updated = fake.state.now()
-    return Reply(201, fake.shapes.issue(fake.state, repo, issue))
+
+
+def end_of_day(text: str) -> int:
+    """Gitea keeps only the date of an edited due date: 23:59:59 of that day in its offset."""
+    from datetime import datetime, time
+
+    try:
+        parse_iso(text)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise HttpError(422, str(exc)) from None
+    return int(datetime.combine(value.date(), time(23, 59, 59), value.tzinfo).timestamp())
 
 
 def delete_issue(fake: FakeGitea, ctx: Ctx) -> Reply:
@@ -736,9 +797,18 @@ def remove_issue_label(fake: FakeGitea, ctx: Ctx) -> Reply:
 # -- comments
 
 
+def _comment_issue_of(repo: Repo, index: str) -> Issue:
+    """Gitea's comment handlers send any GetIssueByIndex error, "does not exist" included, to
+    APIErrorInternal: a missing issue is a 500 with an empty message (production mode)."""
+    issue = repo.issues.get(int(index)) if index.isdigit() else None
+    if issue is None:
+        raise HttpError(500, "")
+    return issue
+
+
 def list_comments(fake: FakeGitea, ctx: Ctx) -> Reply:
     repo = repo_of(fake, ctx)
-    issue = issue_of(repo, ctx.params["index"])
+    issue = _comment_issue_of(repo, ctx.params["index"])
     since, before = time_arg(ctx, "since"), time_arg(ctx, "before")
     found = [
         c
@@ -755,7 +825,7 @@ def list_comments(fake: FakeGitea, ctx: Ctx) -> Reply:
 def create_comment(fake: FakeGitea, ctx: Ctx) -> Reply:
     repo = repo_of(fake, ctx)
     user = require_write_scope(ctx)
-    issue = issue_of(repo, ctx.params["index"])
+    issue = _comment_issue_of(repo, ctx.params["index"])
     text = body_string(ctx.json(), "body") or ""
     if not text.strip():
         raise HttpError(422, "[Body]: Required")

@@ -106,6 +106,7 @@ class Issue:
     is_locked: bool = False
     ref: str = ""
     content_version: int = 0
+    deadline: int | None = None  # unix seconds; Gitea's DeadlineUnix
 
 
 @dataclass
@@ -263,7 +264,7 @@ class Shapes:
             "created_at": iso(issue.created),
             "updated_at": iso(issue.updated),
             "closed_at": iso(issue.closed_at),
-            "due_date": None,
+            "due_date": iso(issue.deadline),
             "time_estimate": 0,
             "pull_request": None,
             "repository": {

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import issue_core.backends.gitea as gitea_module
-from issue_core.core.errors import AuthError, NotFound
+from issue_core.core.errors import AuthError, Conflict, NotFound
 from issue_core.core.models import Issue, IssueFilter, IssueState, Label, Milestone
 from tests.fakes.fixtures import TOKEN_ENV, RunningGitea
 from tests.fakes.gitea import READ_TOKEN, WRITE_TOKEN
@@ -496,3 +496,146 @@ def test_change_feed_keeps_an_edit_made_in_the_cursor_second(
         changes, cursor2 = backend.changes_since(cursor)
         assert backend.changes_since(cursor2)[0] == []
     assert [(c.issue.number, c.issue.title) for c in changes] == [(first.number, "one, edited")]
+
+
+# --------------------------------------------------------------------------- issue 8 §5
+
+
+def test_comment_on_a_missing_issue_is_not_found_without_retries(
+    cli: Cli, fake_gitea: RunningGitea
+) -> None:
+    fake_gitea.reset_count()
+    result = cli.run("comment", "9999", "hello")
+    assert result.returncode == 3
+    assert "#9999" in one_line_error(result)
+    # Gitea would answer the comment POST with a 500 (retried, then exit 6): never sent.
+    assert [e.method for e in fake_gitea.requests()] == ["GET"]
+
+
+def test_comment_on_a_pull_request_is_refused(cli: Cli, fake_gitea: RunningGitea) -> None:
+    pull = fake_gitea.fake.add_pull_request("a pull request")
+    result = cli.run("comment", str(pull.number), "hello")
+    assert result.returncode == 3
+    assert "pull request" in one_line_error(result)
+    assert fake_gitea.fake.repo.comments == {}
+
+
+def test_the_in_progress_marker_label_cannot_be_deleted(cli: Cli, fake_gitea: RunningGitea) -> None:
+    fake = fake_gitea.fake
+    made = cli.json("create", "Busy")
+    assert cli.run("edit", str(made["number"]), "--state", "in_progress").returncode == 0
+    result = cli.run("label", "delete", "status/in-progress")
+    assert result.returncode == 2
+    assert "in-progress marker" in one_line_error(result)
+    assert [fake.repo.labels[i].name for i in fake.issue(made["number"]).label_ids] == [
+        "status/in-progress"
+    ]
+    assert cli.json("show", str(made["number"]))["state"] == "in_progress"
+
+
+def test_an_unassignable_user_on_edit_is_a_usage_error_and_writes_nothing(
+    cli: Cli, fake_gitea: RunningGitea
+) -> None:
+    issue = fake_gitea.fake.add_issue("Original")
+    fake_gitea.reset_count()
+    result = cli.run("edit", str(issue.number), "--title", "Renamed", "--assignee", "nobody")
+    assert result.returncode == 2
+    assert "nobody" in one_line_error(result)
+    assert fake_gitea.fake.issue(issue.number).title == "Original"
+    assert all(e.method == "GET" for e in fake_gitea.requests())
+
+
+def test_gitea_itself_applies_the_title_before_failing_on_an_assignee(
+    fake_gitea: RunningGitea,
+) -> None:
+    """The fake is faithful to what the backend guards against: a 500 after a partial write."""
+    import httpx
+
+    issue = fake_gitea.fake.add_issue("Original")
+    answer = httpx.patch(
+        f"{fake_gitea.api_url}/repos/alice/tracker/issues/{issue.number}",
+        json={"title": "Renamed", "assignees": ["nobody"]},
+        headers={"Authorization": f"token {WRITE_TOKEN}"},
+    )
+    assert answer.status_code == 500
+    assert fake_gitea.fake.issue(issue.number).title == "Renamed"
+
+
+def test_a_failed_edit_sends_no_labels_and_says_nothing_was_changed(
+    cli: Cli, fake_gitea: RunningGitea
+) -> None:
+    fake = fake_gitea.fake
+    fake.add_label("bug")
+    issue = fake.add_issue("Original")
+    fake.faults.server_errors(times=10, status=503, method="PATCH")
+    result = cli.run("edit", str(issue.number), "--title", "Renamed", "--add-label", "bug")
+    assert result.returncode == 6
+    assert "was not changed" in one_line_error(result)
+    stored = fake.issue(issue.number)
+    assert (stored.title, stored.label_ids) == ("Original", [])
+    assert not [e for e in fake_gitea.recorder.exchanges if e.method == "PUT"]
+
+
+def test_a_stale_body_puts_the_title_back(backend: Any, fake_gitea: RunningGitea) -> None:
+    fake = fake_gitea.fake
+    stored = fake.add_issue("Original", body="text")
+    issue = backend.get_issue_by_number(stored.number)
+    stored.content_version += 1  # someone edited the body right after our read
+    issue.title, issue.description = "Renamed", "new text"
+    with pytest.raises(Conflict) as caught:
+        backend.update_issue(issue)
+    assert "nothing was changed" in caught.value.message
+    assert (stored.title, stored.body) == ("Original", "text")
+
+
+READ_ONLY_USER_TOKEN = "fake-gitea-bob-token-2222222222222222222"
+
+
+def test_a_user_without_push_access_is_told_what_gitea_dropped(
+    cli: Cli, fake_gitea: RunningGitea
+) -> None:
+    fake = fake_gitea.fake
+    fake.add_label("bug")
+    fake.add_collaborator("bob", write=False)  # may open issues, not set their labels
+    fake.add_token("bob", READ_ONLY_USER_TOKEN)
+    cli.env[TOKEN_ENV] = READ_ONLY_USER_TOKEN
+    result = cli.run("create", "From bob", "--label", "bug", "--assignee", "ann")
+    assert result.returncode == 5
+    line = one_line_error(result)
+    assert "labels bug" in line and "assignees ann" in line and "created #" in line
+    [made] = fake.issues()  # created (never lost), and the user is told so
+    result = cli.run("edit", str(made.number), "--title", "Renamed", "--assignee", "ann")
+    assert result.returncode == 5
+    line = one_line_error(result)
+    assert "assignees ann" in line and "applied: title" in line
+
+
+def test_create_labels_creates_missing_labels_on_edit_too(
+    backend: Any, fake_gitea: RunningGitea
+) -> None:
+    issue = backend.create_issue(Issue(title="Tagged"))
+    issue.labels = ["brand-new"]
+    updated = backend.update_issue(issue, create_labels=True)
+    assert updated.labels == ["brand-new"]
+    assert [lab.name for lab in fake_gitea.fake.repo.labels.values()] == ["brand-new"]
+
+
+def test_due_date_is_gitea_native_and_priority_round_trips(
+    backend: Any, fake_gitea: RunningGitea
+) -> None:
+    from datetime import UTC, datetime
+
+    due = datetime(2026, 12, 24, 9, 30, tzinfo=UTC)
+    made = backend.create_issue(Issue(title="Due", due_at=due, priority="high"))
+    stored = fake_gitea.fake.issue(made.number)
+    assert stored.deadline == int(due.timestamp())  # Gitea's own due date, seen in its UI
+    assert "issue-core:priority" in stored.body
+    again = backend.get_issue_by_number(made.number)
+    assert (again.due_at, again.priority, again.sync_metadata) == (due, 1, {})
+    # A person moves the due date in Gitea's UI: Gitea's date wins over the hidden copy.
+    stored.deadline = int(datetime(2027, 1, 5, 23, 59, 59, tzinfo=UTC).timestamp())
+    moved = backend.get_issue_by_number(made.number)
+    assert moved.due_at == datetime(2027, 1, 5, 23, 59, 59, tzinfo=UTC)
+    moved.due_at = None
+    cleared = backend.update_issue(moved)
+    assert cleared.due_at is None and stored.deadline is None

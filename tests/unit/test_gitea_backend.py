@@ -506,6 +506,7 @@ def test_label_change_uses_ids(gitea, backend):
 def test_concurrent_edit_of_the_same_field_is_a_conflict(gitea, backend):
     gitea.add_issue("original")
     issue = backend.get_issue_by_number(1)
+    gitea.now += timedelta(seconds=30)  # an old read is checked again before the write
     gitea.issues[1]["title"] = "someone else's title"
     issue.title = "mine"
     with pytest.raises(Conflict) as caught:
@@ -526,6 +527,7 @@ def test_concurrent_edit_of_another_field_is_merged(gitea, backend):
 def test_content_version_guards_the_body(gitea, backend):
     gitea.add_issue("x", body="a")
     issue = backend.get_issue_by_number(1)
+    gitea.now += timedelta(seconds=30)  # an old read is read again before the write
     issue.description = "b"
 
     def racing_edit(request):  # someone edits the body between our read and our write

@@ -13,7 +13,7 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -25,6 +25,7 @@ from issue_core.core.errors import (
     Conflict,
     IssueCoreError,
     NotFound,
+    PermissionDenied,
     Unsupported,
     ValidationError,
 )
@@ -66,6 +67,9 @@ IN_PROGRESS_COLOR = "fbca04"
 RECOVERY_WINDOW = timedelta(hours=1)
 # Marker lookups also scan this recent window, in case the search index lags behind.
 MARKER_SCAN_WINDOW = timedelta(minutes=15)
+# An issue read this recently is not read again before a write (edit/close/comment in one
+# command). Gitea guards the body with content_version; other fields are sent only when changed.
+REUSE_READ_SECONDS = 5.0
 
 
 def _api_base(url: str) -> str:
@@ -157,6 +161,10 @@ class GiteaBackend(SyncableBackend):
         self._milestones: dict[str, Milestone] | None = None
         self._me: User | None = None
         self._number_by_id: dict[str, int] = {}
+        self._assignable: set[str] | None = None
+        # Issues read in the last moments: an edit/close/comment right after a read (one CLI
+        # command) reuses it instead of reading the same issue again.
+        self._recent: dict[int, tuple[float, dict[str, Any]]] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -388,16 +396,25 @@ class GiteaBackend(SyncableBackend):
             issue.comments = self.list_comments(number)
         return issue
 
-    def _get_raw_issue(self, number: int) -> dict[str, Any]:
+    def _get_raw_issue(self, number: int, *, reuse: bool = False) -> dict[str, Any]:
+        """The issue's wire JSON; ``reuse`` accepts a copy read moments ago by this backend."""
         if not isinstance(number, int) or number < 1:
             raise ValidationError(f"invalid issue number {number!r}")
+        if reuse:
+            seen = self._recent.get(number)
+            if seen is not None and 0 <= self._clock() - seen[0] <= REUSE_READ_SECONDS:
+                return seen[1]
         try:
             raw = self.client.get_issue(number)
         except NotFound:
             raise NotFound(f"issue #{number} not found in {self._where}") from None
         if mapping.is_pull_request(raw):
             raise NotFound(f"#{number} in {self._where} is a pull request, not an issue")
+        self._remember(raw)
         return raw
+
+    def _remember(self, raw: dict[str, Any]) -> None:
+        self._recent[int(raw["number"])] = (self._clock(), raw)
 
     # -- issues: writing -------------------------------------------------------------------------
 
@@ -405,20 +422,30 @@ class GiteaBackend(SyncableBackend):
         title = validate_title(issue.title)
         description = validate_description(issue.description)
         state = IssueState.parse(issue.state)
-        # The milestone is looked up before labels are created: an unknown one writes nothing.
+        # Everything is checked before anything is written: the milestone and the assignees
+        # first (an unknown one writes nothing), labels last (they may be created).
         milestone_id = self._milestone_id(issue.milestone) if issue.milestone else None
+        self._check_assignees(issue.assignees)
         label_ids = self._label_ids(issue.labels, create=create_labels)
         if state is IssueState.IN_PROGRESS:
             label_ids.append(self._in_progress_label_id())
         payload: dict[str, Any] = {"title": title}
         token = secrets.token_hex(8)
-        payload["body"] = mapping.issue_body(description, issue.sync_metadata, create_token=token)
+        payload["body"] = mapping.issue_body(
+            description,
+            issue.sync_metadata,
+            create_token=token,
+            due_at=issue.due_at,
+            priority=issue.priority,
+        )
         if label_ids:
             payload["labels"] = label_ids
         if issue.assignees:
             payload["assignees"] = list(issue.assignees)
         if milestone_id is not None:
             payload["milestone"] = milestone_id
+        if issue.due_at is not None:
+            payload["due_date"] = mapping.due_date_param(issue.due_at)
         if state is IssueState.CLOSED:
             payload["closed"] = True
         started = datetime.fromtimestamp(self._clock(), UTC)
@@ -430,6 +457,18 @@ class GiteaBackend(SyncableBackend):
             # Servers older than the "closed" create option open it: close it now.
             raw = self.client.edit_issue(created.number or 0, {"state": "closed"}, retry_safe=True)
             created = self._to_issue(raw)
+        dropped = _dropped_fields(issue, created, ["labels", "assignees", "milestone", "due_at"])
+        if state is IssueState.IN_PROGRESS and created.state is not IssueState.IN_PROGRESS:
+            dropped.append(f"state in_progress (label {self.in_progress_label!r})")
+        if dropped:
+            raise PermissionDenied(
+                f"created #{created.number} {created.title!r}, but Gitea dropped "
+                f"{'; '.join(dropped)}: the token's user cannot set them in {self._where} "
+                "(no push access)",
+                hint="ask for write access to the repository, or create without those fields",
+                number=created.number,
+            )
+        self._remember(raw)
         return created
 
     def _find_created_issue(self, token: str, started: datetime) -> dict[str, Any] | None:
@@ -442,6 +481,23 @@ class GiteaBackend(SyncableBackend):
             if mapping.create_token_of(raw) == token:
                 return raw
         return None
+
+    def _check_assignees(self, names: list[str]) -> None:
+        """Gitea answers an unknown or unassignable login on edit with a 500 (after applying
+        the title): check against the repository's assignees first (read once per backend)."""
+        if not names:
+            return
+        if self._assignable is None:
+            self._assignable = {
+                (mapping.login_of(raw) or "").lower() for raw in self.client.list_assignees()
+            }
+        unknown = [name for name in names if name.lower() not in self._assignable]
+        if unknown:
+            raise ValidationError(
+                f"cannot assign {', '.join(repr(n) for n in unknown)}: not a user who can be "
+                f"assigned in {self._where}",
+                hint="see 'issue user list' for the users who can be assigned",
+            )
 
     def update_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
         if issue.number is None:
@@ -456,18 +512,23 @@ class GiteaBackend(SyncableBackend):
         if "description" in changed:
             validate_description(issue.description)
         number = issue.number
-        raw = self._get_raw_issue(number)
+        raw = self._get_raw_issue(number, reuse=True)
         current = self._to_issue(raw)
         self._check_concurrent_edits(issue, current, changed)
 
+        # 1. Work out and check every write before making any.
         payload: dict[str, Any] = {}
         retry_safe = True
         if "title" in changed and issue.title != current.title:
             payload["title"] = issue.title
-        if "description" in changed or "sync_metadata" in changed:
-            description = issue.description if "description" in changed else current.description
-            metadata = issue.sync_metadata if "sync_metadata" in changed else current.sync_metadata
-            body = mapping.issue_body(description, metadata)
+        body_fields = {"description", "sync_metadata", "priority", "due_at"}
+        if body_fields & set(changed):
+            body = mapping.issue_body(
+                issue.description if "description" in changed else current.description,
+                issue.sync_metadata if "sync_metadata" in changed else current.sync_metadata,
+                due_at=issue.due_at if "due_at" in changed else current.due_at,
+                priority=issue.priority if "priority" in changed else current.priority,
+            )
             if body != raw.get("body"):
                 payload["body"] = body
                 version = mapping.content_version_of(raw)
@@ -475,7 +536,13 @@ class GiteaBackend(SyncableBackend):
                     # Gitea refuses the edit if the body changed since our read (HTTP 400).
                     payload["content_version"] = version
                     retry_safe = False  # a repeat would see its own edit as a conflict
+        if "due_at" in changed and issue.due_at != current.due_at:
+            if issue.due_at is None:
+                payload["unset_due_date"] = True
+            else:
+                payload["due_date"] = mapping.due_date_param(issue.due_at)
         if "assignees" in changed and sorted(issue.assignees) != sorted(current.assignees):
+            self._check_assignees(issue.assignees)
             payload["assignees"] = list(issue.assignees)
         if "milestone" in changed and issue.milestone != current.milestone:
             payload["milestone"] = self._milestone_id(issue.milestone) if issue.milestone else 0
@@ -483,8 +550,7 @@ class GiteaBackend(SyncableBackend):
         wire_state = "closed" if new_state is IssueState.CLOSED else "open"
         if wire_state != raw.get("state"):
             payload["state"] = wire_state
-
-        labels_changed = False
+        label_ids: list[int] | None = None
         if "labels" in changed or "state" in changed:
             wanted = issue.labels if "labels" in changed else current.labels
             known = mapping.label_ids_by_name(raw)
@@ -492,25 +558,77 @@ class GiteaBackend(SyncableBackend):
             if new_state is IssueState.IN_PROGRESS:
                 wanted_ids.append(self._in_progress_label_id(known=known))
             if set(wanted_ids) != set(known.values()):
-                self.client.replace_issue_labels(number, sorted(set(wanted_ids)))
-                labels_changed = True
+                label_ids = sorted(set(wanted_ids))
 
+        # 2. The fields, then the labels: a failure leaves the issue as it was, or says what
+        # was applied.
+        self._recent.pop(number, None)
         if payload:
+            raw = self._patch_issue(number, payload, retry_safe=retry_safe, before=current)
+        applied = _changed_names(current, self._to_issue(raw))
+        if label_ids is not None:
             try:
-                raw = self.client.edit_issue(number, payload, retry_safe=retry_safe)
-            except (Conflict, ValidationError) as error:
-                # Gitea answers a stale content_version with 400 "the issue is already changed".
-                if isinstance(error, ValidationError) and "already changed" not in error.message:
-                    raise
-                raise Conflict(
-                    f"issue #{number} was edited on the server while this change was written",
-                    hint="reload the issue and apply the change again",
-                ) from None
-        elif labels_changed:
+                self.client.replace_issue_labels(number, label_ids)
+            except IssueCoreError as error:
+                if applied:
+                    error.message = (
+                        f"{error.message}; the labels of #{number} were not changed, but "
+                        f"{', '.join(applied)} had been applied"
+                    )
+                raise
             raw = self.client.get_issue(number)
-        else:
+        elif not payload:
             return current
-        return self._to_issue(raw)
+        updated = self._to_issue(raw)
+        wanted_fields = [f for f in ("assignees", "milestone", "due_at") if f in changed]
+        dropped = _dropped_fields(issue, updated, wanted_fields)
+        if dropped:
+            done = _changed_names(current, updated)
+            raise PermissionDenied(
+                f"Gitea dropped {'; '.join(dropped)} on #{number}: the token's user cannot set "
+                f"them in {self._where} (no push access)"
+                + (f"; applied: {', '.join(done)}" if done else "; nothing was changed"),
+                hint="ask for write access to the repository",
+            )
+        self._remember(raw)
+        return updated
+
+    def _patch_issue(
+        self, number: int, payload: dict[str, Any], *, retry_safe: bool, before: Issue
+    ) -> dict[str, Any]:
+        """PATCH the issue. Gitea applies title, body, due date, assignees, milestone and state
+        one after the other: when it fails part-way, undo the title (the field a stale body
+        leaves behind) or say exactly what was applied."""
+        try:
+            return self.client.edit_issue(number, payload, retry_safe=retry_safe)
+        except (Conflict, ValidationError) as error:
+            # Gitea answers a stale content_version with 400 "the issue is already changed".
+            if isinstance(error, ValidationError) and "already changed" not in error.message:
+                raise self._with_applied(number, before, error) from None
+            if "title" in payload:
+                # The title was written before the body was refused: put it back.
+                self.client.edit_issue(number, {"title": before.title}, retry_safe=True)
+            raise Conflict(
+                f"issue #{number} was edited on the server while this change was written; "
+                "nothing was changed",
+                hint="reload the issue and apply the change again",
+            ) from None
+        except IssueCoreError as error:
+            raise self._with_applied(number, before, error) from None
+
+    def _with_applied(self, number: int, before: Issue, error: IssueCoreError) -> IssueCoreError:
+        try:
+            now = self._to_issue(self.client.get_issue(number))
+        except IssueCoreError:
+            error.message += f"; #{number} may have been changed in part (it could not be re-read)"
+            return error
+        applied = _changed_names(before, now)
+        error.message += (
+            f"; of this edit, {', '.join(applied)} had been applied to #{number}"
+            if applied
+            else f"; #{number} was not changed"
+        )
+        return error
 
     def _check_concurrent_edits(self, issue: Issue, current: Issue, changed: list[str]) -> None:
         loaded = issue.loaded_snapshot
@@ -616,8 +734,10 @@ class GiteaBackend(SyncableBackend):
         )
 
     def update_label(self, name: str, label: Label) -> Label:
-        label_id = self._label_id(name)
         new_name = validate_label_name(label.name or name)
+        if new_name != name:
+            self._refuse_marker(name, "rename")
+        label_id = self._label_id(name)
         if new_name != name and new_name in self._label_map():
             raise Conflict(f"label {new_name!r} already exists in {self._where}")
         payload = mapping.label_to_wire(
@@ -630,7 +750,16 @@ class GiteaBackend(SyncableBackend):
         labels[updated.name] = updated
         return updated
 
+    def _refuse_marker(self, name: str, action: str) -> None:
+        if name == self.in_progress_label:
+            raise ValidationError(
+                f"cannot {action} label {name!r}: it is the in-progress marker (every "
+                "in_progress issue carries it, and without it they would all read as open)",
+                hint="set in_progress_label in the backend's config to use another label",
+            )
+
     def delete_label(self, name: str) -> None:
+        self._refuse_marker(name, "delete")
         label_id = self._label_id(name)
         self.client.delete_label(label_id)
         self._label_map().pop(name, None)
@@ -705,14 +834,16 @@ class GiteaBackend(SyncableBackend):
     # -- comments ---------------------------------------------------------------------------------
 
     def list_comments(self, number: int) -> list[Comment]:
-        try:
-            raws = self.client.list_comments(number)
-        except NotFound:
-            raise NotFound(f"issue #{number} not found in {self._where}") from None
+        # Gitea answers a missing issue here with a 500, not a 404: look at the issue first.
+        self._get_raw_issue(number, reuse=True)
+        raws = self.client.list_comments(number)
         return [mapping.comment_from_wire(raw, issue_number=number) for raw in raws]
 
     def add_comment(self, number: int, body: str) -> Comment:
         text = validate_comment(body)
+        # A missing issue is a 500 from Gitea (retried, then "unavailable"), and a pull request
+        # number would comment on the pull request: check first, as show and edit do.
+        self._get_raw_issue(number, reuse=True)
         started = datetime.fromtimestamp(self._clock(), UTC)
 
         def find() -> dict[str, Any] | None:
@@ -723,10 +854,8 @@ class GiteaBackend(SyncableBackend):
                     return dict(raw)
             return None
 
-        try:
-            raw = self.client.create_comment(number, text, find_existing=find)
-        except NotFound:
-            raise NotFound(f"issue #{number} not found in {self._where}") from None
+        raw = self.client.create_comment(number, text, find_existing=find)
+        self._recent.pop(number, None)  # its updated_at moved
         return mapping.comment_from_wire(raw, issue_number=number)
 
     # -- users ------------------------------------------------------------------------------------
@@ -790,6 +919,30 @@ class GiteaBackend(SyncableBackend):
 # --------------------------------------------------------------------------- helpers
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _changed_names(before: Issue, after: Issue) -> list[str]:
+    old, new = before.editable_snapshot(), after.editable_snapshot()
+    return [name for name in old if old[name] != new[name]]
+
+
+def _dropped_fields(wanted: Issue, got: Issue, fields: Sequence[str]) -> list[str]:
+    """The fields a request asked for that the server silently left out."""
+    dropped = []
+    for name in fields:
+        asked, kept = getattr(wanted, name), getattr(got, name)
+        if name == "labels":
+            missing = sorted(set(asked) - set(kept))
+            if missing:
+                dropped.append(f"labels {', '.join(missing)}")
+        elif name == "assignees":
+            missing = sorted({a.lower() for a in asked} - {k.lower() for k in kept})
+            if missing:
+                dropped.append(f"assignees {', '.join(missing)}")
+        elif asked is not None and kept is None:
+            shown = format_ts(asked) if isinstance(asked, datetime) else asked
+            dropped.append(f"{name.replace('_', ' ')} {shown}")
+    return dropped
 
 
 def _reason(exc: IssueCoreError, fallback: str) -> str:

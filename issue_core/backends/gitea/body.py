@@ -12,7 +12,10 @@ the *last* block, so a human editing the text above it (or appending below it) k
 ``>`` inside the JSON are escaped so the text can never close the comment early; a block whose
 JSON does not parse is not a block (it stays part of the description, nothing is lost). The
 reserved key ``issue-core:create`` carries a one-off token that lets a retried create find the
-issue an earlier, ambiguous attempt already made; it is not part of ``sync_metadata``.
+issue an earlier, ambiguous attempt already made; it is not part of ``sync_metadata``. Other
+``issue-core:`` keys carry fields Gitea has no place for (``issue-core:priority``) or keeps less
+precisely (``issue-core:due``, the exact due instant beside Gitea's day-precision due date);
+``take_reserved`` separates them from ``sync_metadata``.
 """
 
 from __future__ import annotations
@@ -24,12 +27,27 @@ BLOCK_START = "<!-- issue-core:sync-metadata "
 BLOCK_END = "-->"
 SEPARATOR = "\n\n"
 CREATE_TOKEN_KEY = "issue-core:create"
+RESERVED_PREFIX = "issue-core:"
+PRIORITY_KEY = "issue-core:priority"
+DUE_KEY = "issue-core:due"
+
+
+def take_reserved(metadata: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(sync_metadata, reserved)``: the ``issue-core:`` keys are the backend's own."""
+    plain = {k: v for k, v in metadata.items() if not k.startswith(RESERVED_PREFIX)}
+    reserved = {k: v for k, v in metadata.items() if k.startswith(RESERVED_PREFIX)}
+    return plain, reserved
 
 
 def compose_body(
-    description: str, metadata: dict[str, Any], *, create_token: str | None = None
+    description: str,
+    metadata: dict[str, Any],
+    *,
+    create_token: str | None = None,
+    reserved: dict[str, Any] | None = None,
 ) -> str:
-    payload = dict(metadata)
+    payload = {k: v for k, v in metadata.items() if not k.startswith(RESERVED_PREFIX)}
+    payload.update({k: v for k, v in (reserved or {}).items() if v is not None})
     if create_token:
         payload[CREATE_TOKEN_KEY] = create_token
     if not payload:

@@ -9,10 +9,16 @@ milliseconds (second precision on Gitea: two edits in one second share a version
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from issue_core.backends.gitea.body import compose_body, split_body
+from issue_core.backends.gitea.body import (
+    DUE_KEY,
+    PRIORITY_KEY,
+    compose_body,
+    split_body,
+    take_reserved,
+)
 from issue_core.core.errors import ValidationError
 from issue_core.core.models import (
     Comment,
@@ -24,6 +30,7 @@ from issue_core.core.models import (
     MilestoneState,
     User,
     format_ts,
+    parse_priority,
     parse_ts,
 )
 
@@ -70,7 +77,8 @@ def label_ids_by_name(raw: Wire) -> dict[str, int]:
 
 def issue_from_wire(raw: Wire, *, in_progress_label: str) -> Issue:
     names = label_names(raw)
-    description, metadata, _ = split_body(raw.get("body"))
+    description, block, _ = split_body(raw.get("body"))
+    metadata, reserved = take_reserved(block)
     if raw.get("state") == "closed":
         state = IssueState.CLOSED
     elif in_progress_label in names:
@@ -99,9 +107,40 @@ def issue_from_wire(raw: Wire, *, in_progress_label: str) -> Issue:
         updated_at=updated_at,
         closed_at=_ts(raw.get("closed_at")),
         version=version_of(updated_at),
+        due_at=due_at_of(raw, reserved),
+        priority=_priority_of(reserved),
         sync_metadata=metadata,
     )
     return issue.mark_loaded()
+
+
+def due_at_of(raw: Wire, reserved: Mapping[str, Any]) -> datetime | None:
+    """Gitea's due date is the truth (a person may change it in the web UI); Gitea keeps only
+    the day of an edited one (23:59:59), so the exact instant kept in the hidden block is used
+    while it still falls on Gitea's day."""
+    native = _ts(raw.get("due_date"))
+    exact = _ts(reserved.get(DUE_KEY))
+    if native is None:
+        return None
+    if exact is not None and exact.astimezone(UTC).date() == native.astimezone(UTC).date():
+        return exact
+    return native
+
+
+def _priority_of(reserved: Mapping[str, Any]) -> int | None:
+    value = reserved.get(PRIORITY_KEY)
+    try:
+        return parse_priority(value) if value is not None else None
+    except ValidationError:
+        return None  # a hand-edited block with a nonsense priority: no priority, not a crash
+
+
+def due_date_param(value: datetime) -> str:
+    return format_ts(value.astimezone(UTC).replace(microsecond=0)) or ""
+
+
+def reserved_fields(due_at: datetime | None, priority: int | None) -> dict[str, Any]:
+    return {DUE_KEY: format_ts(due_at) if due_at else None, PRIORITY_KEY: priority}
 
 
 def create_token_of(raw: Wire) -> str | None:
@@ -114,9 +153,19 @@ def content_version_of(raw: Wire) -> int | None:
 
 
 def issue_body(
-    description: str, sync_metadata: dict[str, Any], *, create_token: str | None = None
+    description: str,
+    sync_metadata: dict[str, Any],
+    *,
+    create_token: str | None = None,
+    due_at: datetime | None = None,
+    priority: int | None = None,
 ) -> str:
-    return compose_body(description, sync_metadata, create_token=create_token)
+    return compose_body(
+        description,
+        sync_metadata,
+        create_token=create_token,
+        reserved=reserved_fields(due_at, priority),
+    )
 
 
 def label_from_wire(raw: Wire) -> Label:
