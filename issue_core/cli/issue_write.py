@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import click
@@ -17,6 +19,7 @@ from issue_core.cli.params import (
     split_values,
 )
 from issue_core.cli.session import get_session
+from issue_core.core.interfaces import IssueBackend
 from issue_core.core.models import (
     ISSUE_FIELDS,
     Issue,
@@ -53,7 +56,11 @@ from issue_core.core.models import (
 @click.option("--milestone", metavar="TITLE", help="Put the issue in this milestone.")
 @click.option("--priority", type=PriorityType(), help="Priority, 0 (critical) to 4 (backlog).")
 @click.option("--due", type=DueType(), help="Due date (ISO 8601, e.g. 2026-12-24).")
-@click.option("--create-labels", is_flag=True, help="Create labels that do not exist yet.")
+@click.option(
+    "--create-labels",
+    is_flag=True,
+    help='Create labels that do not exist yet, even with labels.create = "never".',
+)
 @output_options(ISSUE_FIELDS)
 def create_cmd(
     title: str,
@@ -67,6 +74,9 @@ def create_cmd(
     create_labels: bool,
 ) -> Outcome:
     """Create an issue and print it.
+
+    Labels that do not exist yet are created (one note on stderr names them), unless the
+    configuration says labels.create = "never".
 
     \b
     Examples:
@@ -85,8 +95,29 @@ def create_cmd(
         priority=priority,
         due_at=due,
     )
-    created = get_session().backend.create_issue(issue, create_labels=create_labels)
+    backend = get_session().backend
+    with new_labels(backend, issue.labels, forced=create_labels) as create:
+        created = backend.create_issue(issue, create_labels=create)
     return Outcome(created, message=f"created #{created.number} {created.title}")
+
+
+@contextmanager
+def new_labels(backend: IssueBackend, names: list[str], *, forced: bool) -> Iterator[bool]:
+    """Whether the write may create labels; after a write that did, one note names them.
+
+    Labels named on create/edit are created by default (the original tool's walkthrough names
+    labels no one made first); ``labels.create = "never"`` keeps a fixed label set strict.
+    """
+    if not forced and get_session().config.labels_create() == "never":
+        yield False
+        return
+    missing: list[str] = []
+    if names:
+        known = {label.name.lower() for label in backend.list_labels()}
+        missing = list(dict.fromkeys(n for n in names if n.lower() not in known))
+    yield True
+    if missing:
+        click.echo(f"issue-core: created label(s) {', '.join(missing)}", err=True)
 
 
 EDIT_FLAGS = (
@@ -137,7 +168,11 @@ EDIT_FLAGS = (
 @click.option("--milestone", metavar="TITLE", help="Move to this milestone ('' clears).")
 @click.option("--priority", type=PriorityType(), help="New priority, 0-4 or a name ('' clears).")
 @click.option("--due", type=DueType(), help="New due date, ISO 8601 ('' clears).")
-@click.option("--create-labels", is_flag=True, help="Create added labels that do not exist yet.")
+@click.option(
+    "--create-labels",
+    is_flag=True,
+    help='Create added labels that do not exist yet, even with labels.create = "never".',
+)
 @output_options(ISSUE_FIELDS)
 def edit_cmd(
     number: int,
@@ -202,5 +237,6 @@ def edit_cmd(
         issue.priority = priority if priority != "" else None
     if due is not None:
         issue.due_at = due if due != "" else None
-    updated = backend.update_issue(issue, create_labels=create_labels)
+    with new_labels(backend, added, forced=create_labels) as create:
+        updated = backend.update_issue(issue, create_labels=create)
     return Outcome(updated, message=f"updated #{updated.number} {updated.title}")

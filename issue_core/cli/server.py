@@ -242,12 +242,20 @@ def outbox_list(ctx: click.Context, status: str, limit: int, state_dir: Path | N
 def outbox_retry(ctx: click.Context, tracking_id: str | None, state_dir: Path | None) -> Outcome:
     """Deliver pending or failed tasks now, ignoring their backoff (all, or TRACKING_ID).
 
-    Exit 0 when every task was delivered, 6 when a backend is still unavailable.
+    Exit 0 when every task was delivered (a task delivered before is reported as such: a
+    repeated retry is harmless), 6 when a backend is still unavailable.
     """
     from issue_core.server.delivery import BackendPool, deliver_due
     from issue_core.server.outbox import ServerLock
 
     store, setup = _open_state(ctx, state_dir)
+    done = store.get(tracking_id) if tracking_id is not None else None
+    if done is not None and done.status == "delivered":
+        store.close()
+        return Outcome(
+            Records([done.to_public()], OUTBOX_COLUMNS),
+            message=f"task {tracking_id} was already delivered as #{done.issue_number}",
+        )
     lock = ServerLock(store.path.parent)
     try:
         if lock.acquire():

@@ -273,6 +273,26 @@ class Config:
                 return value
         return login_name()
 
+    def labels_create(self) -> str:
+        """``[labels] create``: ``"auto"`` (the default) creates labels named on create/edit
+        that do not exist yet; ``"never"`` refuses them, for teams with a fixed label set."""
+        for data, path in (
+            (self.repo_file, _repo_config_file(self.root_dir)),
+            (self.user_file, _user_config_file()),
+        ):
+            section = data.get("labels")
+            if section is None:
+                continue
+            value = section.get("create") if isinstance(section, dict) else section
+            if value is None:
+                continue
+            if value not in ("auto", "never"):
+                raise ConfigError(
+                    f'labels.create in {path} must be "auto" or "never", not {value!r}'
+                )
+            return str(value)
+        return "auto"
+
     def implicit_local(self) -> BackendConfig:
         return BackendConfig(IMPLICIT_BACKEND, "local", {"path": DEFAULT_DB_RELPATH}, "implicit")
 

@@ -166,9 +166,11 @@ def test_bad_titles_are_usage_errors_and_create_no_store(issue, git_project, tit
     assert not (git_project / ".issue-core").exists()
 
 
-def test_unknown_label_is_not_found_with_hint(issue):
-    issue("create", "seed")
-    result = issue("create", "x", "--label", "nope", "--format", "json")
+def test_unknown_label_is_created_with_a_note_unless_configured_never(issue, git_project):
+    created = issue("create", "x", "--label", "nope")
+    assert created.exit_code == 0 and "issue-core: created label(s) nope\n" in created.stderr
+    (git_project / ".issue-core" / "config.toml").write_text('[labels]\ncreate = "never"\n')
+    result = issue("create", "x", "--label", "nope2", "--format", "json")
     assert result.exit_code == 3
     error = error_of(result)
     assert error["code"] == "not_found"
@@ -336,7 +338,8 @@ def test_edit_without_changes_is_usage_error(seeded):
     assert "nothing to change" in result.stderr
 
 
-def test_edit_unknown_label_needs_create_labels(seeded):
+def test_edit_unknown_label_needs_create_labels_when_configured_never(seeded, git_project):
+    (git_project / ".issue-core" / "config.toml").write_text('[labels]\ncreate = "never"\n')
     assert seeded("edit", "1", "--add-label", "new").exit_code == 3
     data = as_json(seeded("edit", "1", "--add-label", "new", "--create-labels", "--format", "json"))
     assert data["labels"] == ["bug", "new"]

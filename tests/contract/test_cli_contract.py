@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -735,7 +736,16 @@ def test_unknown_issue_is_exit_3(seeded):
     assert "#999" in plain.stderr
 
 
-def test_unknown_label_without_create_labels_is_exit_3(seeded):
+def strict_labels() -> None:
+    """``labels.create = "never"`` in the user configuration the suite runs with."""
+    import os
+
+    config = Path(os.environ["ISSUE_CORE_CONFIG_DIR"]) / "config.toml"
+    config.write_text(config.read_text() + '\n[labels]\ncreate = "never"\n')
+
+
+def test_unknown_label_with_labels_create_never_is_exit_3(seeded):
+    strict_labels()
     with nothing_written(seeded):
         error = fails(seeded, 3, "not_found", "create", "Needs a label", "--label", "nosuchlabel")
         assert "nosuchlabel" in error["message"]
@@ -823,6 +833,7 @@ def test_duplicate_names_are_exit_4(seeded):
 
 
 def test_errors_without_json_are_one_line(seeded):
+    strict_labels()
     for args, code in (
         (["create", ""], 2),
         (["show", "abc"], 2),
@@ -833,3 +844,37 @@ def test_errors_without_json_are_one_line(seeded):
         result: CliResult = seeded(*args)
         assert (result.exit_code, result.stdout) == (code, ""), result
         assert result.stderr.startswith("issue: error: ") and result.stderr.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- labels named on write
+
+
+def test_original_walkthrough_creates_the_labels_it_names(cli_backend):
+    cli = cli_backend
+    result = cli(
+        "create", "Implement user authentication", "--label=feature", "--label=priority:high"
+    )
+    assert result.exit_code == 0, result
+    assert result.stdout.startswith("created #")
+    assert "issue-core: created label(s) feature, priority:high\n" in result.stderr
+    number = result.stdout.split()[1].lstrip("#")
+    assert sorted(cli.json("show", number)["labels"]) == ["feature", "priority:high"]
+    edited = cli("edit", number, "--add-label", "feature", "--add-label", "security")
+    assert edited.exit_code == 0, edited
+    assert edited.stderr == "issue-core: created label(s) security\n"  # only the new one
+    again = cli("create", "Second", "--label", "feature")
+    assert again.exit_code == 0 and "created label" not in again.stderr
+    assert sorted(label["name"] for label in cli.json("label", "list")) == [
+        "feature",
+        "priority:high",
+        "security",
+    ]
+
+
+def test_labels_create_never_keeps_a_fixed_label_set(cli_backend):
+    cli = cli_backend
+    strict_labels()
+    with nothing_written(cli):
+        refused = cli("create", "Strict", "--label", "unknown-label")
+        assert refused.exit_code == 3 and "unknown-label" in refused.stderr
+    assert cli("create", "Forced", "--label", "unknown-label", "--create-labels").exit_code == 0

@@ -34,7 +34,10 @@ generate-report() { printf 'report line 1\\nreport line 2\\n'; }
 printf '# Design notes\\n\\nsome text\\n' > notes.md
 # `issue serve` runs in the foreground; an example runs it in the background until healthy.
 SERVE_PIDS=""
-stop_servers() { for p in $SERVE_PIDS; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; SERVE_PIDS=""; }
+stop_servers() {
+  for p in $SERVE_PIDS; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  SERVE_PIDS=""
+}
 trap 'status=$?; stop_servers; exit $status' EXIT
 serve_bg() {
   stop_servers
@@ -86,7 +89,8 @@ class Project:
         self.env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("ISSUE_CORE_", "COV_CORE")) and key not in ("COLUMNS", "NO_COLOR")
+            if not key.startswith(("ISSUE_CORE_", "COV_CORE"))
+            and key not in ("COLUMNS", "NO_COLOR")
         }
         self.env.update(
             PATH=f"{BIN}{os.pathsep}{self.env.get('PATH', '')}",
@@ -204,10 +208,12 @@ def _tracking_id(project: Project) -> str:
     return str(response.json()["tracking_id"])
 
 
+_ELIDED_ID = re.compile(r"\b[0-9a-f]{4,6}(…|\.\.\.)")  # "9c1d…": a tracking id, shortened
+
+
 def _fill_placeholders(text: str, project: Project) -> str:
-    if "…" in text or "..." in text:
-        if project.server is not None and re.search(r"\b[0-9a-f]{4,6}(…|\.\.\.)", text):
-            text = re.sub(r"\b[0-9a-f]{4,6}(…|\.\.\.)", _tracking_id(project), text)
+    if project.server is not None and _ELIDED_ID.search(text):
+        text = _ELIDED_ID.sub(_tracking_id(project), text)
     return text
 
 
@@ -224,11 +230,15 @@ def _run_console(block: Block, project: Project) -> None:
             steps[-1][1].append(line)
     for command, expected in steps:
         result = project.run(command)
-        assert result.returncode == 0, f"{block.id}: `{command}` exited {result.returncode}: {result.stderr}"
+        assert result.returncode == 0, (
+            f"{block.id}: `{command}` exited {result.returncode}: {result.stderr}"
+        )
         shown = (result.stdout + result.stderr).replace(str(project.repo), "/home/me/project")
         got = [re.sub(r"\s+", " ", line).strip() for line in shown.splitlines() if line.strip()]
         want = [re.sub(r"\s+", " ", line).strip() for line in expected if line.strip()]
-        assert sorted(got) == sorted(want), f"{block.id}: `{command}` printed {got}, documented {want}"
+        assert sorted(got) == sorted(want), (
+            f"{block.id}: `{command}` printed {got}, documented {want}"
+        )
 
 
 @pytest.mark.e2e
@@ -263,7 +273,8 @@ def test_documented_example_runs(block: Block, project: Project) -> None:
     else:
         result = project.run(text)
     assert result.returncode == 0, (
-        f"{block.id} ({block.language}) exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        f"{block.id} ({block.language}) exited {result.returncode}:\n"
+        f"{result.stdout}\n{result.stderr}"
     )
     assert "Traceback" not in result.stderr, result.stderr
 
@@ -289,7 +300,9 @@ def test_help_examples_run(command: str, examples: list[str], project: Project) 
     script = _fill_placeholders("\n".join(examples), project)
     for example in [script] if command == "issue serve" else script.splitlines():
         result = project.run(example)
-        assert result.returncode == 0, f"{command}: `{example}` exited {result.returncode}: {result.stderr}"
+        assert result.returncode == 0, (
+            f"{command}: `{example}` exited {result.returncode}: {result.stderr}"
+        )
         assert "Traceback" not in result.stderr
 
 
@@ -314,7 +327,7 @@ def test_documented_error_branching_sees_the_exit_code(
     number: str, says: str, project: Project
 ) -> None:
     project.seed(1)
-    result = project.run(f'n={number}\n' + _error_pattern())
+    result = project.run(f"n={number}\n" + _error_pattern())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == says
     if number == "999":

@@ -48,8 +48,8 @@ def test_zero_config_create_then_list_as_json(repo, env):
     assert first.stdout == "created #1 x\n"
     store = repo / ".issue-core" / "issues.db"
     assert first.stderr == f"{STORE_NOTE} {store}\n"
-    second = run("create", "y", "--label", "bug", "--create-labels", cwd=repo, env=env)
-    assert second.returncode == 0 and second.stderr == ""
+    second = run("create", "y", "--label", "bug", cwd=repo, env=env)
+    assert second.returncode == 0 and second.stderr == "issue-core: created label(s) bug\n"
     listed = run("list", "--format=json", cwd=repo, env=env)
     assert listed.returncode == 0
     data = json.loads(listed.stdout)

@@ -65,6 +65,7 @@ class Cli:
         self.running = running
         self.home = home
         self.settings: dict[str, Any] = {"timeout": 2, "max_retries": 2, "rate_limit_max_wait": 5}
+        self.top_level: dict[str, Any] = {}  # other tables of the user config ([labels] ...)
         self.env = {
             **os.environ,
             "ISSUE_CORE_CONFIG_DIR": str(home / "config"),
@@ -79,7 +80,8 @@ class Cli:
         settings = {"type": "gitea", **self.running.backend_config(), **self.settings, **overrides}
         folder = self.home / "config"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "config.toml").write_text(tomli_w.dumps({"backends": {BACKEND_NAME: settings}}))
+        document: dict[str, Any] = {"backends": {BACKEND_NAME: settings}, **self.top_level}
+        (folder / "config.toml").write_text(tomli_w.dumps(document))
 
     def run(self, *args: str, **overrides: Any) -> subprocess.CompletedProcess[str]:
         self.write_config(**overrides)
@@ -421,7 +423,10 @@ def test_missing_repository_is_not_found(cli: Cli) -> None:
     one_line_error(result)
 
 
-def test_unknown_label_on_create_is_not_found(cli: Cli, fake_gitea: RunningGitea) -> None:
+def test_unknown_label_on_create_is_not_found_when_labels_create_never(
+    cli: Cli, fake_gitea: RunningGitea
+) -> None:
+    cli.top_level = {"labels": {"create": "never"}}
     result = cli.run("create", "Tagged", "--label", "nope")
     assert result.returncode == 3
     assert "nope" in one_line_error(result)
