@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -120,9 +121,19 @@ json_values = st.recursive(
 )
 
 
-@given(st.text(), st.dictionaries(st.text(), json_values, max_size=4))
+user_keys = st.text().filter(lambda key: not key.startswith("issue-core:"))
+
+
+@given(st.text(), st.dictionaries(user_keys, json_values, max_size=4))
 def test_any_description_and_metadata_round_trip(description, metadata):
     assert split_body(compose_body(description, metadata)) == (description, metadata, None)
+
+
+def test_metadata_keys_in_the_reserved_namespace_are_refused_not_dropped():
+    from issue_core.core.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="reserved prefix"):
+        compose_body("text", {"issue-core:priority": 1, "mine": 2})
 
 
 def test_filter_params_push_down_what_gitea_supports():

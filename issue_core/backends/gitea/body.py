@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from issue_core.core.errors import ValidationError
+
 BLOCK_START = "<!-- issue-core:sync-metadata "
 BLOCK_END = "-->"
 SEPARATOR = "\n\n"
@@ -46,7 +48,14 @@ def compose_body(
     create_token: str | None = None,
     reserved: dict[str, Any] | None = None,
 ) -> str:
-    payload = {k: v for k, v in metadata.items() if not k.startswith(RESERVED_PREFIX)}
+    clashing = sorted(k for k in metadata if k.startswith(RESERVED_PREFIX))
+    if clashing:
+        # Never dropped silently: the prefix is the backend's own namespace in the block.
+        raise ValidationError(
+            f"sync_metadata key {clashing[0]!r} uses the reserved prefix {RESERVED_PREFIX!r}",
+            hint="choose another key name",
+        )
+    payload = dict(metadata)
     payload.update({k: v for k, v in (reserved or {}).items() if v is not None})
     if create_token:
         payload[CREATE_TOKEN_KEY] = create_token
