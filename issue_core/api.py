@@ -17,8 +17,10 @@ def open_backend(
     ``name`` picks a configured backend; without it the choice is ``$ISSUE_CORE_BACKEND``,
     then the configured default, then the local store at ``.issue-core/issues.db`` in the
     enclosing git repository (or the current folder).
+
+    A backend named by the repository's own config (other than a store inside it) is opened
+    only once the user has trusted it (``issue backend trust NAME``); until then this raises
+    ``AuthError``.
     """
     config = Config.load(cwd)
-    chosen = config.resolve(name)
-    settings = {**chosen.settings, "name": chosen.name, "identity": config.identity()}
-    return BackendFactory.create(chosen.type, settings)
+    return BackendFactory.open(config.resolve(name), config.identity())

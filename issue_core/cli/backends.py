@@ -23,11 +23,14 @@ from issue_core.cli.session import get_session
 from issue_core.core.config import (
     IMPLICIT_BACKEND,
     SECRET_KEYS,
+    TRUST_NOT_NEEDED,
     BackendConfig,
     Config,
+    UntrustedBackend,
     check_no_secrets,
     in_git_repository,
 )
+from issue_core.core.config_checks import env_name_problem, url_problem
 from issue_core.core.errors import (
     AuthError,
     BackendUnavailable,
@@ -39,10 +42,9 @@ from issue_core.core.errors import (
 from issue_core.core.interfaces import BackendInfo, ConfigOption, IssueBackend
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-LIST_COLUMNS = ("name", "type", "default", "source", "location")
+LIST_COLUMNS = ("name", "type", "default", "source", "trust", "location")
 LIST_FIELDS = (*LIST_COLUMNS, "settings")
-CHANGE_FIELDS = ("name", "type", "scope", "file", "default", "settings", "removed")
+CHANGE_FIELDS = ("name", "type", "scope", "file", "default", "settings", "removed", "trust")
 INFO_FIELDS = tuple(BackendInfo(type="x").to_dict())
 AUTH_WORDS = ("auth", "token", "credential", "permission", "login", "401", "403", "forbidden")
 TYPE_META = "issue_core.backend_type"
@@ -118,13 +120,16 @@ def backend_group() -> None:
 
     With no configuration, every command uses the local store .issue-core/issues.db at the
     top of the git repository. Backends are kept in the repository's .issue-core/config.toml
-    or in the user's config.toml ($ISSUE_CORE_CONFIG_DIR overrides its folder).
+    or in the user's config.toml ($ISSUE_CORE_CONFIG_DIR overrides its folder). A backend
+    that a repository's config names (other than a store inside the repository) is used only
+    after `issue backend trust NAME`.
 
     \b
     Examples:
       issue backend list
       issue backend add scratch local --path /tmp/scratch.db --default
       issue backend test scratch
+      issue backend trust work
       issue backend set-default local
       issue backend remove scratch
     """
@@ -133,7 +138,11 @@ def backend_group() -> None:
 @backend_group.command("list")
 @output_options(LIST_FIELDS, empty="no backends")
 def list_backends() -> Records:
-    """List configured backends; the default one is marked."""
+    """List configured backends; the default one is marked.
+
+    TRUST is "not needed" for your own and zero-config backends, else "trusted",
+    "untrusted" or "changed" (a repository's entry changed since you trusted it).
+    """
     config = get_session().config
     default = config.default_backend_name() or IMPLICIT_BACKEND
     backends = config.backends()
@@ -148,6 +157,7 @@ def list_backends() -> Records:
                 "type": entry.type,
                 "default": name == default,
                 "source": entry.source,
+                "trust": resolved.trust,
                 "location": location(resolved),
                 "settings": resolved.settings,
             }
@@ -259,12 +269,21 @@ def check_setting(option: ConfigOption, value: str) -> str:
             f"refusing to store a secret ({option.key!r}) in a config file",
             hint="store the name of an environment variable in 'token_env' instead",
         )
-    if key.endswith("_env") and not ENV_NAME_PATTERN.match(value):
+    if key.endswith("_env") and env_name_problem(option.key, value):
         raise UsageError(
-            f"{option_flag(option)} takes the NAME of an environment variable, not its value",
+            f"{option_flag(option)} takes the NAME of an environment variable, not its value"
+            " (the value is not shown; if it was a real token, revoke it)",
             hint=f"e.g. {option_flag(option)} GITEA_API_TOKEN, then export GITEA_API_TOKEN=...",
         )
     return value
+
+
+def check_urls(settings: dict[str, Any], allow_http: bool) -> None:
+    for key, value in settings.items():
+        if key == "url" or key.endswith("_url"):
+            problem = url_problem(value, allow_http=allow_http)
+            if problem:
+                raise UsageError(f"{option_flag(ConfigOption(key, key))} {problem}")
 
 
 ADD_HELP = """Add a backend called NAME of type TYPE ({types}, or a plug-in type).
@@ -290,9 +309,15 @@ Examples:
 @click.option("--default", "make_default", is_flag=True, help="Also make it the default.")
 @scope_options
 @click.option("--force", is_flag=True, help="Replace a backend of the same name.")
+@click.option(
+    "--allow-http",
+    is_flag=True,
+    help="Allow a plain http:// URL to a host other than this machine (the token travels "
+    "unencrypted).",
+)
 @output_options(CHANGE_FIELDS)
 def add_backend(
-    name: str, type_name: str, make_default: bool, force: bool, **kwargs: Any
+    name: str, type_name: str, make_default: bool, force: bool, allow_http: bool, **kwargs: Any
 ) -> Outcome:
     if not NAME_PATTERN.match(name):
         raise click.BadParameter(
@@ -309,6 +334,9 @@ def add_backend(
             hint="pass --force to replace it",
         )
     settings = collect_settings(backend_class, kwargs)
+    check_urls(settings, allow_http)
+    if allow_http:
+        settings["allow_http"] = True
     path, data = config.file_for(scope)
     entry = {"type": type_name, **settings}
     check_no_secrets(entry, where=str(path))
@@ -325,8 +353,25 @@ def add_backend(
         "default": make_default,
         "settings": settings,
     }
+    if scope == "repo":
+        result["trust"] = _trust_what_you_added(config, name, type_name, settings, str(path))
     suffix = " as the default" if make_default else ""
     return Outcome(result, message=f"added backend {name} ({type_name}) to {written}{suffix}")
+
+
+def _trust_what_you_added(
+    config: Config, name: str, type_name: str, settings: dict[str, Any], file: str
+) -> str:
+    """A backend you add to the repository's config yourself is trusted by you (a clone of
+    the repository made by someone else still needs ``issue backend trust``)."""
+    added = BackendConfig(name, type_name, dict(settings), "repo")
+    added.source_file = file
+    resolved = config.resolve_paths(added)
+    if resolved.trust == TRUST_NOT_NEEDED:
+        return TRUST_NOT_NEEDED
+    user_path, _ = config.file_for("user")
+    _write(user_path, config.record_trust(resolved))
+    return "trusted"
 
 
 def _write(path: Path, data: dict[str, Any]) -> Path:
@@ -424,6 +469,8 @@ def test_backend(name: str | None) -> Outcome:
     chosen = session.resolve(name)
     try:
         info = session.connect(chosen).test_connection()
+    except UntrustedBackend:
+        raise
     except IssueCoreError as exc:
         info = BackendInfo(type=chosen.type, checks={"connect": (False, exc.one_line())})
         info.name, info.location = chosen.name, location(chosen) or None
@@ -432,3 +479,38 @@ def test_backend(name: str | None) -> Outcome:
     info.name = chosen.name
     info.location = info.location or location(chosen) or None
     return Outcome(info, failure=failure_for(info))
+
+
+# --------------------------------------------------------------------------- trust
+
+
+@backend_group.command("trust")
+@click.argument("name")
+@output_options(CHANGE_FIELDS)
+def trust_backend(name: str) -> Outcome:
+    """Trust a backend that this repository's config names.
+
+    A committed .issue-core/config.toml could name any URL and any environment variable, and
+    would then send that variable's value as a token. So such a backend is used only after
+    you trust it here. The trust is kept in your user config with a digest of the entry: if the
+    repository later changes its URL, token variable or anything else that decides where the
+    token goes, it needs trusting again. A local store inside the repository needs no trust.
+
+    \b
+    Examples:
+      issue backend list
+      issue backend trust work
+    """
+    session = get_session()
+    config = session.config
+    chosen = config.resolve(name)
+    result: dict[str, Any] = {"name": chosen.name, "type": chosen.type, "trust": chosen.trust}
+    if chosen.trust == TRUST_NOT_NEEDED:
+        return Outcome(result, message=f"backend {chosen.name} needs no trust ({chosen.source})")
+    path, _ = config.file_for("user")
+    _write(path, config.record_trust(chosen))
+    result.update(trust="trusted", scope="user", file=str(path))
+    target = chosen.settings.get("url") or chosen.settings.get("path") or chosen.type
+    variable = chosen.settings.get("token_env")
+    sends = f"${variable} may be sent to {target}" if variable else f"it opens {target}"
+    return Outcome(result, message=f"trusted backend {chosen.name}: {sends} (recorded in {path})")

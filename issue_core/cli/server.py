@@ -154,6 +154,7 @@ def serve_cmd(
         )
     _require_api_extra()
     setup = resolve_backends(backend_name or _root_backend(ctx))
+    setup.backends[setup.default].require_trusted()  # fail at start, not on every task
     settings = ServerSettings(
         default_backend=setup.default,
         backends=setup.backends,

@@ -12,9 +12,15 @@ from typing import Any
 import click
 
 from issue_core.core.config import BackendConfig, Config
+from issue_core.core.errors import IssueCoreError
 from issue_core.core.interfaces import IssueBackend
 
 SESSION_KEY = "issue_core.session"
+
+
+def warn(message: str) -> None:
+    """Configuration warnings: one line each on stderr."""
+    click.echo(f"issue-core: warning: {message}", err=True)
 
 
 class Session:
@@ -30,11 +36,11 @@ class Session:
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = Config.load()
+            self._config = Config.load(warn=warn)
         return self._config
 
     def reload_config(self) -> Config:
-        self._config = Config.load()
+        self._config = Config.load(warn=warn)
         return self._config
 
     def resolve(self, name: str | None = None) -> BackendConfig:
@@ -44,12 +50,7 @@ class Session:
         """A connected backend for ``chosen`` (closed with the session)."""
         from issue_core.backends import BackendFactory
 
-        backend_class = BackendFactory.backend_class(chosen.type)
-        backend = backend_class()
-        self._opened.append(backend)
-        settings = {**chosen.settings, "name": chosen.name, "identity": self.config.identity()}
-        backend.connect(settings)
-        return backend
+        return BackendFactory.open(chosen, self.config.identity(), created=self._opened.append)
 
     @property
     def backend(self) -> IssueBackend:
@@ -60,7 +61,10 @@ class Session:
 
     def close(self) -> None:
         for backend in self._opened:
-            created = getattr(backend, "created_store_path", None)
+            try:
+                created = getattr(backend, "created_store_path", None)
+            except IssueCoreError:  # it never connected: the connect error was reported
+                created = None
             try:
                 backend.close()
             finally:

@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from issue_core.core.errors import ConfigError, NotFound, UsageError
+from issue_core.core.errors import AuthError, ConfigError, NotFound, UsageError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,22 +47,106 @@ IMPLICIT_BACKEND = "local"
 BACKEND_ENV = "ISSUE_CORE_BACKEND"
 # Keys that would hold a secret. They are refused in config files: name an env var instead.
 SECRET_KEYS = frozenset({"token", "password", "api_key", "secret", "private_token"})
+# Settings that cannot send a token elsewhere or weaken how it travels: changing them does not
+# need trusting a repository's backend again. Everything else is part of the trust digest.
+TRUST_NEUTRAL_KEYS = frozenset(
+    {
+        "timeout",
+        "connect_timeout",
+        "command_timeout",
+        "max_retries",
+        "rate_limit_max_wait",
+        "page_size",
+        "page_concurrency",
+        "http_cache",
+        "in_progress_label",
+    }
+)
+# Trust states of a backend (``BackendConfig.trust``).
+TRUST_NOT_NEEDED = "not needed"
+TRUST_TRUSTED = "trusted"
+TRUST_UNTRUSTED = "untrusted"
+TRUST_CHANGED = "changed"
+IDENTITY_ENV = "ISSUE_CORE_USER"
+
+
+class UntrustedBackend(AuthError):
+    """A repository's config names a backend the user has not trusted (exit 5)."""
+
+    code = "untrusted_backend"
 
 
 # --------------------------------------------------------------------------- locations
 
 
 def project_root_dir(start: str | os.PathLike[str] | None = None) -> str:
-    """The enclosing git repository's top folder (walking up like git), else ``start``."""
+    """The enclosing git repository's top folder (walking up like git), else ``start``.
+
+    A linked worktree (``git worktree add``) has a ``.git`` *file* naming its private git
+    folder, whose ``commondir`` leads to the main repository: the main checkout is the root, so
+    every worktree shares one store. A submodule's ``.git`` file names a folder without
+    ``commondir``: it stays its own root. Files are parsed (no ``git`` subprocess: this runs on
+    every call).
+    """
     here = os.path.realpath(start if start is not None else os.getcwd())
     folder = here
     while True:
-        if os.path.exists(os.path.join(folder, ".git")):
+        marker = os.path.join(folder, ".git")
+        if os.path.isdir(marker):
             return folder
+        if os.path.isfile(marker):
+            return _main_worktree(folder, marker)
         parent = os.path.dirname(folder)
         if parent == folder:
             return here
         folder = parent
+
+
+def _read_small(path: str, limit: int = 4096) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read(limit).strip()
+    except OSError:
+        return None
+
+
+def _main_worktree(folder: str, marker: str) -> str:
+    """The main checkout of the worktree at ``folder`` (``folder`` itself when it is one)."""
+    text = _read_small(marker) or ""
+    if not text.startswith("gitdir:"):
+        return folder
+    gitdir = os.path.join(folder, text[len("gitdir:") :].strip())
+    common = _read_small(os.path.join(gitdir, "commondir"))
+    if not common:  # a submodule or --separate-git-dir: a repository of its own
+        return folder
+    common_dir = os.path.normpath(os.path.join(gitdir, common))
+    if os.path.basename(common_dir) == ".git":
+        main = os.path.dirname(common_dir)
+        return main if os.path.isdir(main) else folder
+    # A worktree of a submodule (or of a bare repository): the main checkout, if any, is
+    # core.worktree in the common folder's config.
+    worktree = _core_worktree(os.path.join(common_dir, "config"))
+    if worktree:
+        main = os.path.normpath(os.path.join(common_dir, worktree))
+        if os.path.isdir(main):
+            return main
+    return folder
+
+
+def _core_worktree(config_file: str) -> str | None:
+    text = _read_small(config_file, 1 << 20)
+    if not text:
+        return None
+    section = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("["):
+            section = line.strip("[]").strip().lower()
+        elif section == "core" and "=" in line:
+            key, _, value = line.partition("=")
+            if key.strip().lower() == "worktree":
+                return value.strip().strip('"')
+    return None
 
 
 def find_project_root(start: str | os.PathLike[str] | None = None) -> Path:
@@ -181,13 +265,51 @@ def check_no_secrets(data: Mapping[str, Any], *, where: str) -> None:
             )
 
 
+class ConfigWarning(UserWarning):
+    """A configuration mistake that does not stop the call (an unknown key)."""
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, ConfigWarning, stacklevel=3)
+
+
+def _checked_identity(value: str, where: str) -> str:
+    if value.strip() != value or any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ConfigError(
+            f"{where} must be a user name without blanks, newlines or control characters",
+            hint="e.g. ISSUE_CORE_USER=alice",
+        )
+    return value
+
+
+def _check_store_path(backend: BackendConfig) -> None:
+    """A local store path that can never work is a config error naming the path."""
+    path = backend.settings.get("path")
+    if not isinstance(path, str) or not path:
+        raise ConfigError(f"backend {backend.name!r}: 'path' must be a file path")
+    if os.path.isdir(path):
+        raise ConfigError(
+            f"backend {backend.name!r}: 'path' {path} is a directory, not a store file",
+            hint=f"e.g. path = {os.path.join(path, 'issues.db')!r}",
+        )
+    parent = os.path.dirname(path)
+    while parent and not os.path.exists(parent):
+        parent = os.path.dirname(parent) if os.path.dirname(parent) != parent else ""
+    if parent and not os.path.isdir(parent):
+        raise ConfigError(f"backend {backend.name!r}: 'path' {path} is inside a file ({parent})")
+
+
 # --------------------------------------------------------------------------- model
 
 
 class BackendConfig:
     """One configured backend: its name, its type and its type-specific settings.
 
-    ``source`` is ``user``, ``repo``, or ``implicit`` (the zero-config local store).
+    ``source`` is ``user``, ``repo``, or ``implicit`` (the zero-config local store). ``trust``
+    says whether it may be opened (see ``require_trusted``); a repository's entry starts
+    untrusted until ``Config`` has checked the user's trust records.
     """
 
     def __init__(
@@ -196,17 +318,43 @@ class BackendConfig:
         type: str,
         settings: dict[str, Any] | None = None,
         source: str = "implicit",
+        trust: str | None = None,
     ) -> None:
         self.name = name
         self.type = type
         self.settings: dict[str, Any] = settings if settings is not None else {}
         self.source = source
+        self.trust = trust or (TRUST_UNTRUSTED if source == "repo" else TRUST_NOT_NEEDED)
+        self.source_file = ""
 
     def __repr__(self) -> str:
         return f"BackendConfig({self.name!r}, {self.type!r}, source={self.source!r})"
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "source": self.source, **self.settings}
+
+    def digest(self) -> str:
+        """What trusting this entry vouches for: every setting that decides where a token goes."""
+        import hashlib
+        import json
+
+        decisive = {k: v for k, v in self.settings.items() if k not in TRUST_NEUTRAL_KEYS}
+        text = json.dumps({"type": self.type, **decisive}, sort_keys=True, default=str)
+        return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def require_trusted(self) -> None:
+        """Refuse to open a repository's backend the user has not trusted (or that changed)."""
+        if self.trust in (TRUST_NOT_NEEDED, TRUST_TRUSTED):
+            return
+        target = self.settings.get("url") or self.settings.get("path") or self.type
+        variable = self.settings.get("token_env")
+        sends = f"would send ${variable} to {target}" if variable else f"would open {target}"
+        state = "changed since you trusted it" if self.trust == TRUST_CHANGED else "is not trusted"
+        where = f" ({self.source_file})" if self.source_file else ""
+        raise UntrustedBackend(
+            f"backend {self.name!r} from the repository config{where} {state}: it {sends}; "
+            f"if that is intended, run: issue backend trust {self.name}"
+        )
 
 
 class Config:
@@ -226,13 +374,30 @@ class Config:
         return Path(self.root_dir)
 
     @classmethod
-    def load(cls, cwd: str | os.PathLike[str] | None = None) -> Config:
+    def load(
+        cls,
+        cwd: str | os.PathLike[str] | None = None,
+        *,
+        warn: Callable[[str], None] | None = None,
+    ) -> Config:
+        """Read both files and check them: type errors raise, unknown keys go to ``warn``
+        (default: a ``ConfigWarning``)."""
         root = project_root_dir(cwd)
-        return cls(
+        config = cls(
             root=root,
             user_file=read_toml(_user_config_file()),
             repo_file=read_toml(_repo_config_file(root)),
         )
+        config.check(warn or _warn)
+        return config
+
+    def check(self, warn: Callable[[str], None]) -> None:
+        if not (self.user_file or self.repo_file):
+            return
+        from issue_core.core.config_checks import check_file
+
+        check_file(self.user_file, _user_config_file(), "user", warn)
+        check_file(self.repo_file, _repo_config_file(self.root_dir), "repo", warn)
 
     # -- merged view -------------------------------------------------------------
 
@@ -253,6 +418,7 @@ class Config:
                     raise ConfigError(f"backend {name!r} in {path} needs a 'type'")
                 settings = {k: v for k, v in entry.items() if k != "type"}
                 merged[name] = BackendConfig(name, entry["type"], settings, source)
+                merged[name].source_file = path
         return merged
 
     def default_backend_name(self) -> str | None:
@@ -264,13 +430,16 @@ class Config:
 
     def identity(self) -> str:
         """Who acts on backends without accounts: $ISSUE_CORE_USER, config 'user', login."""
-        env = os.environ.get("ISSUE_CORE_USER")
+        env = os.environ.get(IDENTITY_ENV)
         if env:
-            return env
-        for data in (self.repo_file, self.user_file):
+            return _checked_identity(env, f"${IDENTITY_ENV}")
+        for data, path in (
+            (self.repo_file, _repo_config_file(self.root_dir)),
+            (self.user_file, _user_config_file()),
+        ):
             value = data.get("user")
             if isinstance(value, str) and value:
-                return value
+                return _checked_identity(value, f"'user' in {path}")
         return login_name()
 
     def labels_create(self) -> str:
@@ -305,17 +474,71 @@ class Config:
         if chosen not in backends:
             known = ", ".join(sorted({*backends, IMPLICIT_BACKEND}))
             raise NotFound(f"no backend named {chosen!r}", hint=f"configured: {known}")
-        return self.resolve_paths(backends[chosen])
+        resolved = self.resolve_paths(backends[chosen])
+        if resolved.type == "local":
+            _check_store_path(resolved)
+        return resolved
 
     def resolve_paths(self, backend: BackendConfig) -> BackendConfig:
-        """Relative local paths are relative to the project root, whichever file named them."""
+        """Relative local paths are relative to the project root, whichever file named them;
+        a repository's entry gets its trust state from the user's trust records."""
         path = backend.settings.get("path")
+        if backend.type == "local" and not path:
+            path = DEFAULT_DB_RELPATH
+        resolved = backend
         if backend.type == "local" and isinstance(path, str):
             expanded = os.path.expanduser(path)
-            resolved = os.path.normpath(os.path.join(self.root_dir, expanded))
-            settings = {**backend.settings, "path": resolved}
-            return BackendConfig(backend.name, backend.type, settings, backend.source)
-        return backend
+            normalised = os.path.normpath(os.path.join(self.root_dir, expanded))
+            settings = {**backend.settings, "path": normalised}
+            resolved = BackendConfig(backend.name, backend.type, settings, backend.source)
+            resolved.source_file = backend.source_file
+        if resolved.source == "repo":
+            resolved.trust = self.trust_state(resolved)
+        return resolved
+
+    # -- trust -------------------------------------------------------------------
+
+    def needs_trust(self, backend: BackendConfig) -> bool:
+        """A repository's backend needs the user's trust unless it is a local store inside
+        the repository (a remote one could send a token anywhere; a store path could point
+        into ~/.ssh)."""
+        if backend.source != "repo":
+            return False
+        if backend.type != "local":
+            return True
+        path = backend.settings.get("path", DEFAULT_DB_RELPATH)
+        if not isinstance(path, str):
+            return True
+        root = os.path.realpath(self.root_dir)
+        target = os.path.realpath(os.path.join(root, os.path.expanduser(path)))
+        return os.path.commonpath([root, target]) != root
+
+    def _trust_records(self) -> dict[str, Any]:
+        records = self.user_file.get("trusted", {})
+        mine = records.get(os.path.realpath(self.root_dir)) if isinstance(records, dict) else None
+        return mine if isinstance(mine, dict) else {}
+
+    def trust_state(self, backend: BackendConfig) -> str:
+        if not self.needs_trust(backend):
+            return TRUST_NOT_NEEDED
+        record = self._trust_records().get(backend.name)
+        if not isinstance(record, dict):
+            return TRUST_UNTRUSTED
+        return TRUST_TRUSTED if record.get("digest") == backend.digest() else TRUST_CHANGED
+
+    def record_trust(self, backend: BackendConfig) -> dict[str, Any]:
+        """The user config with ``backend`` trusted for this repository (not yet saved)."""
+        root = os.path.realpath(self.root_dir)
+        trusted = dict(self.user_file.get("trusted", {}))
+        mine = dict(trusted.get(root, {}))
+        record: dict[str, Any] = {"digest": backend.digest(), "type": backend.type}
+        for key in ("url", "path", "token_env"):
+            value = backend.settings.get(key)
+            if isinstance(value, str):
+                record[key] = value
+        mine[backend.name] = record
+        trusted[root] = mine
+        return {**self.user_file, "trusted": trusted}
 
     # -- writing -----------------------------------------------------------------
 

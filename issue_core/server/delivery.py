@@ -118,8 +118,7 @@ class BackendPool:
             chosen = self.configs.get(name)
             if chosen is None:
                 raise NotFound(f"no backend named {name!r} is configured for this server")
-            settings = {**chosen.settings, "name": chosen.name, "identity": self.identity}
-            backend = BackendFactory.create(chosen.type, settings)
+            backend = BackendFactory.open(chosen, self.identity)
             self._open[name] = backend
         return backend
 

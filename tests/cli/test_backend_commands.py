@@ -83,6 +83,7 @@ def test_list_shows_the_implicit_local_store(issue, git_project):
         "TYPE",
         "DEFAULT",
         "SOURCE",
+        "TRUST",
         "LOCATION",
     ]
     rows = as_json(issue("backend", "list", "--format", "json"))
@@ -92,6 +93,7 @@ def test_list_shows_the_implicit_local_store(issue, git_project):
             "type": "local",
             "default": True,
             "source": "implicit",
+            "trust": "not needed",
             "location": str(git_project / ".issue-core" / "issues.db"),
             "settings": {"path": str(git_project / ".issue-core" / "issues.db")},
         }
