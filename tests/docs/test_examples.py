@@ -146,7 +146,8 @@ class Project:
 
     def add_work_backend_unless_added(self, text: str) -> None:
         """Examples that use the backend ``work`` of the README's configuration get it."""
-        if re.search(r"(--backend|backend test|backend trust) work", text) and "backend add work" not in text:
+        uses_work = re.search(r"(--backend|backend test|backend trust) work", text)
+        if uses_work and "backend add work" not in text:
             added = self.run(
                 f"issue backend add work gitea --url {self.gitea.base_url} --owner acme "
                 "--repo widgets --token-env GITEA_API_TOKEN"
