@@ -33,7 +33,7 @@ from issue_core import __version__
 from issue_core.core.errors import IssueCoreError, UsageError
 from issue_core.server.auth import is_loopback
 from issue_core.server.delivery import public_error
-from issue_core.server.ingest import PreparedTask, RequestContext, prepare_task
+from issue_core.server.ingest import PreparedTask, RequestContext, prepare_task, route_for
 from issue_core.server.logs import flush_access_log
 from issue_core.server.middleware import (
     ASGIApp,
@@ -45,7 +45,7 @@ from issue_core.server.middleware import (
     error_bytes,
     read_body,
 )
-from issue_core.server.outbox import StateStore, public_status
+from issue_core.server.outbox import StateStore, issue_id_of, public_status
 from issue_core.server.schema import (
     ErrorBody,
     Health,
@@ -173,6 +173,8 @@ def outcome_response(outcome: Outcome, prepared: PreparedTask, request_id: str) 
             "tracking_id": row.tracking_id,
             "idempotency_key": row.idempotency_key,
             "backend": row.backend,
+            "issue_id": issue_id_of(row.backend, row.issue_number),
+            "issue_url": (outcome.issue or {}).get("url"),
             "issue_number": row.issue_number,
             "issue": outcome.issue,
             "delivery": public_status(row.status),
@@ -266,7 +268,7 @@ def create_app(settings: ServerSettings) -> IngestionApp:
             task = TaskSpec.model_validate_json(body)
         except PydanticValidationError as exc:
             return validation_error_response(exc, request_id)
-        backend = task.backend or settings.default_backend
+        backend = task.backend or route_for(task.target_repo, settings)
         if backend not in settings.backends:
             return error_response(
                 422,

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from issue_core import __version__
 from issue_core.core.errors import ValidationError
-from issue_core.core.models import Issue, IssueState, format_ts, utcnow
+from issue_core.core.models import Issue, IssueState, format_ts, parse_priority, utcnow
 from issue_core.server.ids import new_id
 from issue_core.server.outbox import TaskRow
 from issue_core.server.schema import TaskSpec
@@ -40,13 +41,47 @@ def marker_for(tracking_id: str) -> str:
     return f"{MARKER_PREFIX}{tracking_id}"
 
 
+ACTIVITY_FIELDS = ("source_type", "source_id", "triggering_event_id", "activity_definition_id")
+
+
 def idempotency_key_for(task: TaskSpec, header_key: str | None) -> str | None:
     if task.idempotency_key:
         return task.idempotency_key
     source = task.source
     if source is not None and source.system and source.event_id:
         return f"{source.system}:{source.event_id}"
+    activity = [getattr(task, name) for name in ACTIVITY_FIELDS]
+    if any(part is not None for part in activity):
+        # activity-core retries through its workflow engine without a key of its own: these
+        # four name the emission. A JSON array keeps the parts apart whatever they contain
+        # ("a:b" + "c" is not "a" + "b:c"), and null stays distinct from "".
+        return "activity:" + json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
     return header_key or None
+
+
+def route_for(target_repo: str | None, settings: Any) -> str:
+    """The backend for a task naming ``target_repo``: the one configured backend whose
+    ``repo`` (or ``owner/repo``) is that name, else the server's default."""
+    if target_repo:
+        wanted = target_repo.strip().lower()
+        matches = [
+            name
+            for name, backend in settings.backends.items()
+            if wanted in _repository_names(backend.settings)
+        ]
+        if len(matches) == 1:
+            return str(matches[0])
+    return str(settings.default_backend)
+
+
+def _repository_names(settings: dict[str, Any]) -> set[str]:
+    repo, owner = settings.get("repo"), settings.get("owner")
+    if not isinstance(repo, str) or not repo:
+        return set()
+    names = {repo.lower()}
+    if isinstance(owner, str) and owner:
+        names.add(f"{owner}/{repo}".lower())
+    return names
 
 
 def prepare_task(task: TaskSpec, context: RequestContext, backend: str) -> PreparedTask:
@@ -85,6 +120,11 @@ def prepare_task(task: TaskSpec, context: RequestContext, backend: str) -> Prepa
         sync_metadata["priority"] = task.priority
     if task.metadata:
         sync_metadata["metadata"] = task.metadata
+    if task.target_repo is not None:
+        sync_metadata["target_repo"] = task.target_repo
+    activity = {name: getattr(task, name) for name in ACTIVITY_FIELDS}
+    if any(value is not None for value in activity.values()):
+        sync_metadata["activity"] = {k: v for k, v in activity.items() if v is not None}
     if task.model_extra:
         sync_metadata["extra_fields"] = dict(task.model_extra)
 
@@ -96,6 +136,10 @@ def prepare_task(task: TaskSpec, context: RequestContext, backend: str) -> Prepa
         assignees=[task.assignee] if task.assignee else [],
         milestone=task.milestone,
         sync_metadata=sync_metadata,
+        priority=_scale(task.priority),
+        due_at=received + timedelta(days=task.due_in_days)
+        if task.due_in_days is not None
+        else None,
     )
     now = time.time()
     row = TaskRow(
@@ -111,6 +155,15 @@ def prepare_task(task: TaskSpec, context: RequestContext, backend: str) -> Prepa
         updated_at=now,
     )
     return PreparedTask(row=row, issue=issue, warnings=warnings)
+
+
+def _scale(priority: str | int | None) -> int | None:
+    """activity-core's high/medium/low (and 0-4, p0-p4, critical, backlog) on the one
+    priority scale; other priority words stay labels only."""
+    try:
+        return parse_priority(priority)
+    except ValidationError:
+        return None
 
 
 def _issue_json(issue: Issue) -> str:

@@ -122,6 +122,7 @@ class TaskRow:
             "phase": self.status,
             "backend": self.backend,
             "idempotency_key": self.idempotency_key,
+            "issue_id": issue_id_of(self.backend, self.issue_number),
             "issue_number": self.issue_number,
             "attempts": self.attempts,
             "last_error": self.last_error,
@@ -131,6 +132,11 @@ class TaskRow:
             "request_id": self.request_id,
             "title": self.issue_data.get("title"),
         }
+
+
+def issue_id_of(backend: str, number: int | None) -> str | None:
+    """The reference an upstream keeps: ``<backend>#<number>``, stable across repeats."""
+    return f"{backend}#{number}" if number is not None else None
 
 
 def _iso(epoch: float | None) -> str | None:

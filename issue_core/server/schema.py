@@ -111,7 +111,9 @@ class TaskSpec(BaseModel):
     priority: StrictStr | StrictInt | None = Field(
         default=None,
         description="Becomes the label `priority:<value>` (lower-cased) and"
-        " `sync_metadata.priority`. Letters, digits, `_ . -`; at most 40 characters.",
+        " `sync_metadata.priority`. Letters, digits, `_ . -`; at most 40 characters."
+        " `critical|high|medium|low|backlog`, `0`-`4` and `p0`-`p4` also set the issue's"
+        " `priority` (0 critical, 1 high, 2 medium, 3 low, 4 backlog).",
     )
     milestone: Name | None = Field(default=None, description="An existing milestone's title.")
     state: Literal["open", "in_progress", "closed"] = Field(
@@ -125,13 +127,36 @@ class TaskSpec(BaseModel):
     idempotency_key: Name | None = Field(
         default=None,
         description="Repeats with the same key never create a second issue. Default:"
-        " `<source.system>:<source.event_id>` when both are given; otherwise the"
-        " `Idempotency-Key` header; otherwise none (every request creates an issue).",
+        " `<source.system>:<source.event_id>` when both are given; else, when any of"
+        " `source_type`, `source_id`, `triggering_event_id`, `activity_definition_id` is"
+        " given, a key derived from all four; otherwise the `Idempotency-Key` header;"
+        " otherwise none (every request creates an issue).",
     )
     backend: Name | None = Field(
         default=None,
         description="A configured backend to create the issue on instead of the server's"
         " default. An unknown name is answered 422.",
+    )
+    # activity-core's IssueSink (IssueCoreRestSink) posts these.
+    target_repo: Name | None = Field(
+        default=None,
+        description="The repository the task is for. Without `backend`, a configured backend"
+        " whose `repo` (or `owner/repo`) is this name gets the task; otherwise the default"
+        " backend does. Recorded as `sync_metadata.target_repo`.",
+    )
+    due_in_days: Annotated[StrictInt, Field(ge=0, le=36500)] | None = Field(
+        default=None,
+        description="Due this many days after the server received the task: the issue's `due_at`.",
+    )
+    source_type: Name | None = Field(
+        default=None, description="What kind of upstream object emitted it, e.g. `rule`."
+    )
+    source_id: Name | None = Field(default=None, description="That object's id.")
+    triggering_event_id: Name | None = Field(
+        default=None, description="The event or schedule key that triggered it."
+    )
+    activity_definition_id: Name | None = Field(
+        default=None, description="The upstream activity definition."
     )
 
     @field_validator("title")
@@ -224,6 +249,11 @@ class IngestResult(BaseModel):
     tracking_id: str
     idempotency_key: str | None
     backend: str
+    issue_id: str | None = Field(
+        description="`<backend>#<number>`: the same string on every repeat of the task; `null`"
+        " only while the task is queued (follow `status_url`, which shows it once delivered)."
+    )
+    issue_url: str | None = Field(description="The issue's web page, where the backend has one.")
     issue_number: int | None
     issue: IssueOut | None
     delivery: Literal["pending", "delivered", "failed"]
@@ -242,6 +272,7 @@ class TrackingStatus(BaseModel):
     )
     backend: str
     idempotency_key: str | None
+    issue_id: str | None
     issue_number: int | None
     attempts: int
     last_error: str | None
