@@ -255,3 +255,33 @@ def test_a_backend_you_add_to_the_repo_is_trusted_for_you_only(issue, git_projec
     monkeypatch.setenv("ISSUE_CORE_CONFIG_DIR", str(git_project.parent / "someone-else"))
     result = issue("list")
     assert result.exit_code == 5 and "issue backend trust w" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["GITEA_API_TOKEN", "AWS_SECRET_ACCESS_KEY", "FORGE_TOKEN", "my_token_2", "CI_JOB_TOKEN",
+     "GITLAB_TOKEN", "T"],
+)  # fmt: skip
+def test_ordinary_variable_names_are_accepted(name):
+    from issue_core.core.config_checks import is_env_name
+
+    assert is_env_name(name)
+
+
+def test_issue_serve_refuses_an_untrusted_default_before_starting(git_project):
+    import os
+    import sys
+
+    repo_config(git_project, ATTACK)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISSUE_CORE_")}
+    env["ISSUE_CORE_CONFIG_DIR"] = str(git_project.parent / "config")
+    result = subprocess.run(
+        [sys.executable, "-m", "issue_core.cli.main", "serve", "--no-auth", "--port", "0"],
+        cwd=git_project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 5
+    assert "issue backend trust work" in result.stderr
