@@ -9,7 +9,9 @@ The public Python API::
         issue.state = IssueState.CLOSED
         backend.update_issue(issue)
 
-Names are resolved lazily so that ``import issue_core`` stays cheap for the CLI.
+The typed errors (``NotFound``, ``Conflict``, ``ValidationError`` ...) are exported here too,
+so ``except issue_core.Conflict`` needs no deeper import. Names are resolved lazily so that
+``import issue_core`` stays cheap for the CLI.
 """
 
 from __future__ import annotations
@@ -20,7 +22,21 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from issue_core.api import open_backend
-    from issue_core.core.errors import IssueCoreError
+    from issue_core.core.errors import (
+        AuthError,
+        BackendUnavailable,
+        ConfigError,
+        Conflict,
+        IncompatibleStore,
+        IssueCoreError,
+        NotFound,
+        PermissionDenied,
+        RateLimited,
+        StoreError,
+        Unsupported,
+        UsageError,
+        ValidationError,
+    )
     from issue_core.core.models import (
         Comment,
         Issue,
@@ -33,7 +49,19 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "open_backend": "issue_core.api",
+    "AuthError": "issue_core.core.errors",
+    "BackendUnavailable": "issue_core.core.errors",
+    "ConfigError": "issue_core.core.errors",
+    "Conflict": "issue_core.core.errors",
+    "IncompatibleStore": "issue_core.core.errors",
     "IssueCoreError": "issue_core.core.errors",
+    "NotFound": "issue_core.core.errors",
+    "PermissionDenied": "issue_core.core.errors",
+    "RateLimited": "issue_core.core.errors",
+    "StoreError": "issue_core.core.errors",
+    "Unsupported": "issue_core.core.errors",
+    "UsageError": "issue_core.core.errors",
+    "ValidationError": "issue_core.core.errors",
     "Comment": "issue_core.core.models",
     "Issue": "issue_core.core.models",
     "IssueFilter": "issue_core.core.models",
@@ -44,14 +72,26 @@ _LAZY = {
 }
 
 __all__ = [
+    "AuthError",
+    "BackendUnavailable",
     "Comment",
+    "ConfigError",
+    "Conflict",
+    "IncompatibleStore",
     "Issue",
     "IssueCoreError",
     "IssueFilter",
     "IssueState",
     "Label",
     "Milestone",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "StoreError",
+    "Unsupported",
+    "UsageError",
     "User",
+    "ValidationError",
     "__version__",
     "open_backend",
 ]

@@ -26,6 +26,10 @@ from issue_core.core.models import (
     User,
 )
 
+# Re-exported: the original tool's examples import both from here
+# (``from issue_core.core.interfaces import IssueState, IssueFilter``).
+from issue_core.core.models import IssueState as IssueState
+
 
 class Capability(StrEnum):
     """Optional abilities. Everything not listed here every backend must support."""

@@ -195,6 +195,18 @@ def validate_color(color: str | None) -> str | None:
     return text
 
 
+def _name_list(field: str, values: Any) -> list[str]:
+    """A list of names; a bare string is refused (``list("bug")`` would make b, u, g)."""
+    if values is None:
+        return []
+    if not isinstance(values, (list, tuple, set, frozenset)):
+        hint = f" (write {field}=[{values!r}])" if isinstance(values, str) else ""
+        raise TypeError(f"Issue {field} must be a list of names, not {type(values).__name__}{hint}")
+    if any(not isinstance(value, str) for value in values):
+        raise TypeError(f"Issue {field} must be a list of names (strings)")
+    return _unique(list(values))
+
+
 def _unique(values: list[str]) -> list[str]:
     seen: dict[str, None] = {}
     for value in values:
@@ -452,8 +464,8 @@ class Issue(_Record):
         self.title = title
         self.description = description
         self.state = IssueState.parse(state)
-        self.labels = _unique(list(labels or ()))
-        self.assignees = _unique(list(assignees or ()))
+        self.labels = _name_list("labels", labels)
+        self.assignees = _name_list("assignees", assignees)
         self.milestone = milestone
         self.number = number
         self.id = id
@@ -490,6 +502,26 @@ class Issue(_Record):
     @property
     def body(self) -> str:
         return self.description
+
+    @property
+    def state(self) -> IssueState:
+        """Assigning a string (``"closed"``, ``"in-progress"``) is accepted and parsed."""
+        return self._state
+
+    @state.setter
+    def state(self, value: IssueState | str) -> None:
+        self._state = IssueState.parse(value)
+
+    def refresh_from(self, other: Issue) -> Issue:
+        """Take every field of ``other`` (the stored issue) and its loaded snapshot, in place.
+
+        ``update_issue`` calls this on the caller's object, so reusing the object for a later
+        update compares against the new version instead of raising a false ``Conflict``.
+        """
+        for name in self._FIELDS:
+            setattr(self, name, getattr(other, name))
+        self._loaded = other._loaded
+        return self
 
     @property
     def priority(self) -> int | None:
@@ -532,10 +564,12 @@ class Issue(_Record):
         return self
 
     def changed_fields(self) -> list[str]:
-        """Fields changed since the backend returned this object (all, if never loaded)."""
+        """Fields changed since the backend returned this object (given ones, if never loaded)."""
         now = self.editable_snapshot()
         if self._loaded is None:
-            return list(EDITABLE_FIELDS)
+            # Built by the caller (``Issue("new title", number=2)``): a partial update. Only
+            # the fields given a value are sent; the others are left as the store has them.
+            return [name for name in EDITABLE_FIELDS if now[name] != _BLANK_SNAPSHOT[name]]
         return [name for name in EDITABLE_FIELDS if now[name] != self._loaded[name]]
 
     @property
@@ -601,6 +635,9 @@ class Issue(_Record):
         )
 
 
+# What an Issue built with only a title holds: the fields a partial update leaves alone.
+_BLANK_SNAPSHOT = Issue("").editable_snapshot()
+
 # Issue fields selectable with ``--json FIELDS`` (README "JSON shapes").
 ISSUE_FIELDS = (
     "number",
@@ -651,9 +688,14 @@ def _parse_states(
 
 SORT_KEYS = ("created", "updated", "number")
 
+# IssueFilter's default state, as the CLI's ``issue list``: everything that is not closed.
+NOT_CLOSED = (IssueState.OPEN, IssueState.IN_PROGRESS)
+
 
 class IssueFilter(_Record):
-    """What ``list_issues`` returns. ``state=None`` or ``"all"`` means every state; several
+    """What ``list_issues`` returns. By default every issue that is not closed (open and
+    in_progress, as ``issue list``), with no limit. ``state=None`` or ``"all"`` means every
+    state; several
     states are given as a list or comma-separated (``"open,in_progress"``), see ``states``.
 
     ``labels`` must all be present (AND). ``text`` is a full-text query over titles,
@@ -675,14 +717,18 @@ class IssueFilter(_Record):
 
     def __init__(
         self,
-        state: IssueState | str | list[IssueState | str] | None = IssueState.OPEN,
+        state: IssueState
+        | str
+        | list[IssueState | str]
+        | tuple[IssueState | str, ...]
+        | None = NOT_CLOSED,
         labels: list[str] | str | None = None,
         assignee: str | None = None,
         milestone: str | None = None,
         author: str | None = None,
         text: str | None = None,
         updated_since: datetime | str | None = None,
-        limit: int | None = 30,
+        limit: int | None = None,
         sort: str = "created",
         direction: str = "desc",
     ) -> None:

@@ -444,3 +444,10 @@ def test_priority_and_due_date_on_create_edit_and_show(issue):
     assert (edited["priority"], edited["due_at"]) == (0, None)
     bad = issue("edit", "1", "--priority", "urgent")
     assert bad.exit_code == 2 and "unknown priority 'urgent'" in bad.stderr
+
+
+def test_since_a_whole_second_includes_updates_later_in_that_second(issue):
+    created = as_json(issue("create", "fresh", "--format", "json"))
+    whole_second = created["updated_at"][:19] + "Z"  # 06:23:13.577123Z -> 06:23:13Z
+    listed = as_json(issue("list", "--since", whole_second, "--format", "json"))
+    assert [i["number"] for i in listed] == [created["number"]]

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from issue_core.backends.local.query import build_issue_query
 from issue_core.backends.local.store import Store
+from issue_core.backends.local.timestamps import stored_ts
 from issue_core.core.errors import Conflict, NotFound, ValidationError
 from issue_core.core.interfaces import (
     BackendInfo,
@@ -34,7 +35,6 @@ from issue_core.core.models import (
     Milestone,
     MilestoneState,
     User,
-    format_ts,
     parse_priority,
     parse_ts,
     utcnow,
@@ -55,7 +55,7 @@ _ISSUE_COLUMNS = (
 
 
 def _now() -> str:
-    return format_ts(utcnow()) or ""
+    return stored_ts(utcnow()) or ""
 
 
 def _new_uids(count: int) -> list[str]:
@@ -303,12 +303,12 @@ class LocalBackend(SyncableBackend):
                     milestone=milestone,
                     author=author,
                     metadata=_metadata_json(issue.sync_metadata),
-                    created_at=format_ts(issue.created_at) or now,
-                    updated_at=format_ts(issue.updated_at) or now,
-                    closed_at=(format_ts(issue.closed_at) or now)
+                    created_at=stored_ts(issue.created_at) or now,
+                    updated_at=stored_ts(issue.updated_at) or now,
+                    closed_at=(stored_ts(issue.closed_at) or now)
                     if state is IssueState.CLOSED
                     else None,
-                    due_at=format_ts(issue.due_at),
+                    due_at=stored_ts(issue.due_at),
                     priority=issue.priority,
                 )
             )
@@ -385,13 +385,14 @@ class LocalBackend(SyncableBackend):
             raise ValidationError("cannot update an issue without a number")
         changed = issue.changed_fields()
         if not changed:
-            return self.get_issue_by_number(issue.number)
+            return issue.refresh_from(self.get_issue_by_number(issue.number))
         self._require_existing(f"issue #{issue.number}")
         with self.store.writer() as conn:
             current = self._load_for_update(conn, issue.number)
             values = _merge(issue, changed, current)
             self._apply(conn, current, values, create_labels=create_labels)
-        return self.get_issue_by_number(issue.number)
+        # The caller's object becomes the stored issue, so reusing it is not a false Conflict.
+        return issue.refresh_from(self.get_issue_by_number(issue.number))
 
     def delete_issue(self, number: int) -> None:
         self._require_existing(f"issue #{number}")
@@ -440,7 +441,7 @@ class LocalBackend(SyncableBackend):
         if "sync_metadata" in values:
             sets["sync_metadata"] = _metadata_json(values["sync_metadata"])
         if "due_at" in values:
-            sets["due_at"] = format_ts(parse_ts(values["due_at"]))
+            sets["due_at"] = stored_ts(parse_ts(values["due_at"]))
         if "priority" in values:
             sets["priority"] = parse_priority(values["priority"])
         if "labels" in values:
@@ -619,7 +620,7 @@ class LocalBackend(SyncableBackend):
                     raise NotFound(
                         f"label {name!r} does not exist",
                         hint=f"create it with: issue label create {_shell_quote(name)}, "
-                        "or pass --create-labels",
+                        "or pass --create-labels (create_labels=True in Python)",
                     )
                 cursor = conn.execute(
                     "INSERT INTO labels (name, name_key, created_at) VALUES (?, ?, ?)",
@@ -673,7 +674,7 @@ class LocalBackend(SyncableBackend):
                     title.lower(),
                     milestone.description,
                     state.value,
-                    format_ts(milestone.due_on),
+                    stored_ts(milestone.due_on),
                     now,
                     now,
                     now if state is MilestoneState.CLOSED else None,
@@ -705,7 +706,7 @@ class LocalBackend(SyncableBackend):
                     new_title.lower(),
                     milestone.description,
                     state.value,
-                    format_ts(milestone.due_on),
+                    stored_ts(milestone.due_on),
                     now,
                     closed_at,
                     row["id"],

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from issue_core.core.models import IssueFilter, format_ts
+from issue_core.backends.local.timestamps import stored_ts
+from issue_core.core.models import IssueFilter
 
 _SORT_COLUMNS = {"created": "i.created_at", "updated": "i.updated_at", "number": "i.number"}
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -55,7 +56,7 @@ def build_issue_query(
         params.append(flt.author)
     if flt.updated_since is not None:
         where.append("i.updated_at >= ?")
-        params.append(format_ts(flt.updated_since))
+        params.append(stored_ts(flt.updated_since))
     if flt.text:
         match = fts_query(flt.text)
         if match is None:

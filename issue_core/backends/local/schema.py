@@ -14,6 +14,23 @@ own keyed by ``issues.id``; sync mappings key on ``issues.uid`` (stable across r
 
 from __future__ import annotations
 
+# Every column holding an instant (migration v3 rewrites them into the fixed-width form).
+_TIMESTAMP_COLUMNS = (
+    ("users", "created_at"),
+    ("milestones", "due_on"),
+    ("milestones", "created_at"),
+    ("milestones", "updated_at"),
+    ("milestones", "closed_at"),
+    ("labels", "created_at"),
+    ("issues", "created_at"),
+    ("issues", "updated_at"),
+    ("issues", "closed_at"),
+    ("issues", "due_at"),
+    ("comments", "created_at"),
+    ("comments", "updated_at"),
+    ("tombstones", "deleted_at"),
+)
+
 MIGRATIONS: list[str] = [
     # ---------------------------------------------------------------- version 1
     """
@@ -124,6 +141,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE issues ADD COLUMN due_at TEXT;
     ALTER TABLE issues ADD COLUMN priority INTEGER CHECK (priority BETWEEN 0 AND 4);
     """,
+    # ---------------------------------------------------------------- version 3
+    # Instants in one fixed-width form (timestamps.py): rows written with whole seconds
+    # ("...:13Z") get ".000000", so text order is time order for --since and sorting.
+    "\n".join(
+        f"UPDATE {table} SET {column} = substr({column}, 1, 19) || '.000000Z' "
+        f"WHERE length({column}) = 20;"
+        for table, column in _TIMESTAMP_COLUMNS
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
