@@ -474,11 +474,11 @@ def test_backend(name: str | None) -> Outcome:
     except IssueCoreError as exc:
         info = BackendInfo(type=chosen.type, checks={"connect": (False, exc.one_line())})
         info.name, info.location = chosen.name, location(chosen) or None
-        return Outcome(info, failure=exc)
+        return Outcome(info, failure=exc, committed=False)
     # The name is the configured backend's on every type (the forge's repository is in location).
     info.name = chosen.name
     info.location = info.location or location(chosen) or None
-    return Outcome(info, failure=failure_for(info))
+    return Outcome(info, failure=failure_for(info), committed=False)
 
 
 # --------------------------------------------------------------------------- trust
@@ -506,7 +506,11 @@ def trust_backend(name: str) -> Outcome:
     chosen = config.resolve(name)
     result: dict[str, Any] = {"name": chosen.name, "type": chosen.type, "trust": chosen.trust}
     if chosen.trust == TRUST_NOT_NEEDED:
-        return Outcome(result, message=f"backend {chosen.name} needs no trust ({chosen.source})")
+        return Outcome(
+            result,
+            message=f"backend {chosen.name} needs no trust ({chosen.source})",
+            committed=False,
+        )
     path, _ = config.file_for("user")
     _write(path, config.record_trust(chosen))
     result.update(trust="trusted", scope="user", file=str(path))

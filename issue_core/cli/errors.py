@@ -9,6 +9,11 @@
 * Anything else is a bug: ``issue: internal error: ...`` and exit 1; ``--debug`` prints the
   traceback.
 * Ctrl-C exits 130; a closed stdout pipe (``issue list | head``) exits 141 silently.
+* Output that cannot be printed after a committed write exits 9 (``OutputFailed``, raised by
+  ``cli/output.py``), saying the change is done; a too-large number or undecodable bytes that
+  slipped past the options' own checks are usage errors (exit 2), not internal ones.
+* The one-line form passes through the terminal sanitiser (``cli/sanitize.py``): messages
+  quote user input. The JSON form is data and is left as it is.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 
 import click
 
-from issue_core.core.errors import ExitCode, IssueCoreError
+from issue_core.core.errors import ExitCode, IssueCoreError, UsageError
 
 PROG = "issue"
 INTERRUPTED = 130
@@ -55,7 +60,10 @@ def report(payload: dict[str, Any], line: str, *, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"error": payload}, ensure_ascii=False), err=True)
     else:
-        click.echo(f"{PROG}: {line}", err=True)
+        from issue_core.cli.sanitize import for_terminal
+
+        # Messages quote user input (titles, names, arguments): never let it drive the terminal.
+        click.echo(f"{PROG}: {for_terminal(line)}", err=True)
 
 
 def report_error(error: IssueCoreError, *, as_json: bool) -> int:
@@ -93,6 +101,22 @@ def report_internal(error: BaseException, *, as_json: bool, debug: bool) -> int:
     return ExitCode.ERROR
 
 
+def as_usage_error(error: BaseException) -> UsageError | None:
+    """Input mistakes that surface below the CLI's own checks, as the usage errors they are.
+
+    The commands bound what they parse; these catch a value that reached a store or encoder
+    by another way (a new option, an environment variable, a config value).
+    """
+    if isinstance(error, OverflowError):  # SQLite holds integers up to 2^63-1
+        return UsageError(f"a number is too large: {error}", hint="numbers go up to 2^63-1")
+    if isinstance(error, UnicodeEncodeError) and "surrogates" in str(error.reason):
+        # Undecodable bytes Python carried in as lone surrogates (from argv, env, a file name).
+        return UsageError(
+            "input is not valid UTF-8 text", hint="give text, names and values as UTF-8"
+        )
+    return None
+
+
 def stdout_closed() -> bool:
     """Whether the reader of stdout went away (so a broken pipe is ours, not a backend's)."""
     try:
@@ -124,6 +148,9 @@ def handle(error: BaseException, args: Sequence[str]) -> int:
         return BROKEN_PIPE
     if isinstance(error, IssueCoreError):
         return report_error(error, as_json=as_json)
+    clean = as_usage_error(error)
+    if clean is not None:
+        return report_error(clean, as_json=as_json)
     if isinstance(error, click.exceptions.NoArgsIsHelpError):
         error.show()
         return int(error.exit_code)

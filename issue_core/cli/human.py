@@ -2,6 +2,11 @@
 
 Only :mod:`issue_core.cli.output` calls this, and only in table mode, so JSON callers never
 import it. Colour is applied after padding so escape codes never upset the alignment.
+
+Every piece of issue text goes through :func:`one_line` (table cells, card fields) or
+:func:`block` (descriptions, comment bodies) before it is measured or printed: both end in the
+one terminal sanitiser (:mod:`issue_core.cli.sanitize`), so control sequences in untrusted text
+are shown, never obeyed.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 import click
 
 from issue_core.cli.output import Records
+from issue_core.cli.sanitize import for_terminal
 from issue_core.core.interfaces import BackendInfo
 from issue_core.core.models import (
     Comment,
@@ -64,7 +70,13 @@ def pad(text: str, width: int) -> str:
 
 
 def one_line(text: str | None) -> str:
-    return " ".join((text or "").split())
+    """``text`` as one safe line: runs of whitespace (newlines included) become one space."""
+    return for_terminal(" ".join((text or "").split()))
+
+
+def block(text: str) -> str:
+    """``text`` as safe lines (a description or comment body keeps its line breaks)."""
+    return for_terminal(text, multiline=True)
 
 
 def terminal_width() -> int | None:
@@ -130,29 +142,61 @@ def table(
     flexible: int | None = None,
     stylers: dict[int, Styler] | None = None,
 ) -> str:
-    """An aligned table. Column ``flexible`` shrinks (with an ellipsis) to fit the terminal."""
-    widths = [display_width(h) for h in headers]
-    for row in rows:
+    """An aligned table that fits the terminal (see :func:`fit_widths`); never wraps."""
+    cleaned = [tuple(one_line(cell) for cell in row) for row in rows]
+    natural = [display_width(h) for h in headers]
+    widths = list(natural)
+    for row in cleaned:
         for index, cell in enumerate(row):
             widths[index] = max(widths[index], display_width(cell))
     limit = terminal_width()
-    if flexible is not None and limit is not None:
-        others = sum(w for i, w in enumerate(widths) if i != flexible) + len(GAP) * (
-            len(widths) - 1
-        )
-        widths[flexible] = min(widths[flexible], max(MIN_TITLE_WIDTH, limit - others))
+    if limit is not None:
+        widths = fit_widths(widths, natural, limit, flexible)
     stylers = stylers or {}
     last = len(headers) - 1
-    lines = [_row(headers, widths, last, lambda i, text, raw: _bold(text, color))]
+    titles = [truncate(header, widths[i]) for i, header in enumerate(headers)]
+    lines = [_row(titles, widths, last, lambda i, text, raw: _bold(text, color))]
 
     def style_cell(index: int, text: str, raw: str) -> str:
         styler = stylers.get(index)
         return styler(text, raw) if color and styler else text
 
-    for row in rows:
+    for row in cleaned:
         cells = [truncate(cell, widths[i]) for i, cell in enumerate(row)]
         lines.append(_row(cells, widths, last, style_cell, raw=row))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def fit_widths(
+    widths: Sequence[int], headers: Sequence[int], limit: int, flexible: int | None
+) -> list[int]:
+    """Column widths whose row (gaps included) fits ``limit`` columns, shrinking in order:
+
+    the ``flexible`` column (the title) down to ``MIN_TITLE_WIDTH``; then the widest of the
+    other columns, one at a time, down to their header's width; then any column down to its
+    header; and on a terminal narrower than all the headers, any column down to one character.
+    Cut cells end in an ellipsis, so a line is never wider than the terminal and never wraps.
+    """
+    fitted = list(widths)
+    excess = sum(fitted) + len(GAP) * (len(fitted) - 1) - limit
+    if excess <= 0:
+        return fitted
+    if flexible is not None:
+        cut = min(excess, fitted[flexible] - min(fitted[flexible], MIN_TITLE_WIDTH))
+        fitted[flexible] -= cut
+        excess -= cut
+    others = [i for i in range(len(fitted)) if i != flexible]
+    everyone = list(range(len(fitted)))
+    stages = [(others, list(headers)), (everyone, list(headers)), (everyone, [1] * len(fitted))]
+    for columns, floors in stages:
+        while excess > 0:
+            shrinkable = [i for i in columns if fitted[i] > floors[i]]
+            if not shrinkable:
+                break
+            widest = max(shrinkable, key=lambda i: fitted[i])
+            fitted[widest] -= 1
+            excess -= 1
+    return fitted
 
 
 def _row(
@@ -249,7 +293,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else ""
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
+        return one_line(", ".join(str(v) for v in value))
     return one_line(str(value))
 
 
@@ -261,11 +305,11 @@ def _priority(value: int | None) -> str:
 
 
 def issue_card(issue: Issue, *, color: bool) -> str:
-    title = f"#{issue.number}  {issue.title}"
+    title = f"#{issue.number}  {one_line(issue.title)}"
     state = issue.state.value
     lines = [
         click.style(title, bold=True) if color else title,
-        _field("State", click.style(state, fg=STATE_COLORS[state]) if color else state),
+        _field("State", state, style=_state_style if color else None),
         _field("Labels", ", ".join(issue.labels) or "-"),
         _field("Assignees", ", ".join(issue.assignees) or "-"),
         _field("Milestone", issue.milestone or "-"),
@@ -280,7 +324,8 @@ def issue_card(issue: Issue, *, color: bool) -> str:
     if issue.url:
         lines.append(_field("URL", issue.url))
     lines.append("")
-    lines.append(issue.description.rstrip() if issue.description.strip() else "(no description)")
+    description = issue.description.rstrip()
+    lines.append(block(description) if description.strip() else "(no description)")
     if issue.comments is not None:
         lines.append("")
         heading = f"Comments ({len(issue.comments)})"
@@ -288,21 +333,22 @@ def issue_card(issue: Issue, *, color: bool) -> str:
         for comment in issue.comments:
             lines.append("")
             lines.append(_comment_header(comment, color=color))
-            lines.extend("  " + line for line in comment.body.rstrip().splitlines())
+            lines.extend("  " + line for line in block(comment.body.rstrip()).split("\n"))
     return "\n".join(lines)
 
 
 def _comment_header(comment: Comment, *, color: bool) -> str:
-    header = f"{comment.author or '-'} · {relative_age(comment.created_at)}"
+    header = f"{one_line(comment.author) or '-'} · {relative_age(comment.created_at)}"
     return click.style(header, fg="cyan") if color else header
 
 
-def _field(name: str, value: str) -> str:
-    return f"{name + ':':<11}{value}"
+def _field(name: str, value: str, *, style: Styler | None = None) -> str:
+    text = one_line(value)
+    return f"{name + ':':<11}{style(text, value) if style else text}"
 
 
 def comment_card(comment: Comment, *, color: bool) -> str:
-    return "\n".join([_comment_header(comment, color=color), comment.body.rstrip()])
+    return "\n".join([_comment_header(comment, color=color), block(comment.body.rstrip())])
 
 
 def backend_info_card(info: BackendInfo, *, color: bool) -> str:
@@ -319,13 +365,16 @@ def backend_info_card(info: BackendInfo, *, color: bool) -> str:
         mark = "ok  " if ok else "FAIL"
         if color:
             mark = click.style(mark, fg="green" if ok else "red", bold=not ok)
-        lines.append(f"  {mark}  {name}: {one_line(detail)}")
+        lines.append(f"  {mark}  {one_line(name)}: {one_line(detail)}")
     return "\n".join(lines)
 
 
 def mapping_card(data: dict[str, Any]) -> str:
-    width = max((len(str(key)) for key in data), default=0) + 2
-    return "\n".join(f"{str(key) + ':':<{width}}{_cell(value)}" for key, value in data.items())
+    keys = [one_line(str(key)) for key in data]
+    width = max((display_width(key) for key in keys), default=0) + 2
+    return "\n".join(
+        pad(key + ":", width) + _cell(value) for key, value in zip(keys, data.values(), strict=True)
+    )
 
 
 def format_human(data: Any, *, color: bool) -> str:
@@ -345,7 +394,7 @@ def format_human(data: Any, *, color: bool) -> str:
             return comments_table(data, color=color)
         if isinstance(first, dict):
             return records_table(Records(data, list(first)), color=color)
-        return "\n".join(str(item) for item in data)
+        return "\n".join(one_line(str(item)) for item in data)
     if isinstance(data, Issue):
         return issue_card(data, color=color)
     if isinstance(data, Comment):
@@ -360,4 +409,4 @@ def format_human(data: Any, *, color: bool) -> str:
         return backend_info_card(data, color=color)
     if isinstance(data, dict):
         return mapping_card(data)
-    return str(data)
+    return block(str(data))

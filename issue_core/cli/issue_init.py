@@ -50,7 +50,7 @@ def init_cmd(path: str | None) -> Outcome:
         _note_if_unused(session.resolve(), store_path)
     verb = "created local store at" if created else "found existing local store at"
     data = {"backend": chosen.name, "path": store_path, "created": created}
-    return Outcome(data, message=f"{verb} {store_path}")
+    return Outcome(data, message=f"{verb} {store_path}", committed=created)
 
 
 def _note_if_unused(current: Any, store_path: str) -> None:

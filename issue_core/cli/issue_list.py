@@ -7,8 +7,9 @@ from typing import Any
 import click
 
 from issue_core.cli.issues import LIST_FIELDS, resolve_me
-from issue_core.cli.output import output_options
+from issue_core.cli.output import Page, current_output, output_options
 from issue_core.cli.params import (
+    COUNT,
     TIMESTAMP,
     split_commas,
     split_states,
@@ -16,7 +17,6 @@ from issue_core.cli.params import (
 from issue_core.cli.session import get_session
 from issue_core.core.interfaces import Capability
 from issue_core.core.models import (
-    Issue,
     IssueFilter,
     IssueState,
     validate_label_name,
@@ -64,7 +64,7 @@ from issue_core.core.models import (
 )
 @click.option(
     "--limit",
-    type=click.IntRange(min=0),
+    type=COUNT,
     metavar="N",
     default=30,
     show_default=True,
@@ -82,7 +82,7 @@ def list_cmd(
     sort: str,
     order: str,
     limit: int,
-) -> list[Issue]:
+) -> Page:
     """List issues (those not closed, newest first, by default).
 
     \b
@@ -101,11 +101,11 @@ def list_cmd(
         author=resolve_me(author),
         text=search or None,
         updated_since=since,
-        limit=limit or None,
+        limit=current_output().fetch_limit(limit or None),  # one more on a terminal: see Page
         sort=sort,
         direction=order,
     )
     backend = get_session().backend
     if search:
         backend.require(Capability.FULL_TEXT_SEARCH, "full-text search (--search)")
-    return backend.list_issues(issue_filter)
+    return Page(backend.list_issues(issue_filter), limit or None, noun="issues")

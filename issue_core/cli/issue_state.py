@@ -28,7 +28,8 @@ def _set_closed(number: int, comment: str | None, *, closed: bool) -> Outcome:
     if issue.is_closed == closed:
         state = "closed" if closed else "not closed"
         message = f"#{issue.number} was already {state}: {issue.title}"
-        return Outcome(backend.get_issue(number) if body else issue, message=message)
+        issue = backend.get_issue(number) if body else issue
+        return Outcome(issue, message=message, committed=body is not None)
     issue.state = IssueState.CLOSED if closed else IssueState.OPEN
     updated = backend.update_issue(issue)
     return Outcome(updated, message=f"{verb} #{updated.number} {updated.title}")

@@ -76,7 +76,9 @@ class IssueCLI(LazyGroup):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        escape_unencodable_output()
         try:
+            reject_undecodable(argv)
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except SystemExit:
             raise
@@ -91,10 +93,42 @@ class IssueCLI(LazyGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             result = super().invoke(ctx)
-            sys.stdout.flush()  # a closed pipe must fail here, inside the error path
+            if sys.stdout is not None:  # None: started with stdout closed (`>&-`)
+                sys.stdout.flush()  # a closed pipe must fail here, inside the error path
             return result
         except BrokenPipeError as error:
             raise EscapedPipeError() from error
+
+
+def escape_unencodable_output() -> None:
+    """Print what stdout's encoding cannot hold as ``\\uXXXX`` instead of failing.
+
+    With ``PYTHONIOENCODING=latin-1`` (or an ASCII locale) a title in another script must still
+    print; stderr already does this by default.
+    """
+    stream = sys.stdout
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and getattr(stream, "errors", None) != "backslashreplace":
+        try:
+            reconfigure(errors="backslashreplace")
+        except (OSError, ValueError):
+            pass
+
+
+def reject_undecodable(argv: list[str]) -> None:
+    """Arguments must be UTF-8 text: Python hands undecodable bytes over as lone surrogates,
+    which no store or forge can hold, so refuse them before any command runs."""
+    for position, arg in enumerate(argv, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            from issue_core.core.errors import UsageError
+
+            shown = arg.encode("utf-8", "backslashreplace").decode("utf-8")
+            raise UsageError(
+                f"argument {position} is not valid UTF-8: {shown}",
+                hint="issue text, names and options must be UTF-8",
+            ) from None
 
 
 @click.group(

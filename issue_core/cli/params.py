@@ -14,6 +14,8 @@ import click
 from issue_core.core.errors import ValidationError
 from issue_core.core.models import IssueState, MilestoneState, parse_ts
 
+MAX_INT = 2**63 - 1  # the largest integer SQLite stores and the forges accept
+
 
 class IssueNumberType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Click
     """A positive issue number; ``12`` and ``#12`` are the same."""
@@ -25,11 +27,31 @@ class IssueNumberType(click.ParamType):  # type: ignore[type-arg]  # generic in 
             number = value
         else:
             text = str(value).strip().removeprefix("#")
-            if not text.isdigit():
+            if not (text.isascii() and text.isdigit()):  # ASCII digits only
                 self.fail(f"{value!r} is not an issue number (use 12 or #12)", param, ctx)
             number = int(text)
         if number < 1:
             self.fail(f"{value!r} is not an issue number (numbers start at 1)", param, ctx)
+        if number > MAX_INT:
+            self.fail(f"{value!r} is too large for an issue number (at most 2^63-1)", param, ctx)
+        return number
+
+
+class CountType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Click
+    """A whole number from 0 to 2^63-1 (a limit); larger ones are refused, not overflowed."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            text = str(value).strip()
+            if not (text.isascii() and text.isdigit()):  # ASCII digits only
+                self.fail(f"{value!r} is not a whole number of 0 or more", param, ctx)
+            number = int(text)
+        if not 0 <= number <= MAX_INT:
+            self.fail(f"{value!r} is out of range (0 to 2^63-1)", param, ctx)
         return number
 
 
@@ -127,6 +149,7 @@ class TimestampType(click.ParamType):  # type: ignore[type-arg]  # generic in ne
 
 
 ISSUE_NUMBER = IssueNumberType()
+COUNT = CountType()
 TIMESTAMP = TimestampType()
 
 
@@ -153,7 +176,15 @@ def split_states(ctx: click.Context, param: click.Parameter, values: Any) -> lis
 def read_text_source(source: str, what: str) -> str:
     """The text of a file, or of stdin for ``-``."""
     if source == "-":
-        return sys.stdin.read()
+        # Bytes, decoded here: the text layer's error handler depends on the locale, and an
+        # undecodable byte must be a usage error, not a crash when the text is stored.
+        data = sys.stdin.buffer.read()
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise click.BadParameter(
+                f"stdin is not UTF-8 text (byte {exc.start + 1})", param_hint=what
+            ) from None
     try:
         with open(source, encoding="utf-8") as handle:
             return handle.read()

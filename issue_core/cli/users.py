@@ -41,4 +41,4 @@ def whoami_cmd() -> Outcome:
       issue whoami --jq .username
     """
     user = get_session().backend.whoami()
-    return Outcome(user, message=user.username)
+    return Outcome(user, message=user.username, committed=False)

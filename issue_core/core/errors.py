@@ -19,6 +19,7 @@ class ExitCode:
     UNAVAILABLE = 6  # backend unreachable, timed out, rate-limited, store busy
     UNSUPPORTED = 7  # the backend cannot do this (missing capability)
     STORE = 8  # the store is corrupt, read-only or from a newer version
+    OUTPUT = 9  # the output could not be printed; any change the command made WAS committed
 
 
 class IssueCoreError(Exception):
@@ -103,6 +104,16 @@ class StoreError(IssueCoreError):
 
 class IncompatibleStore(StoreError):
     code = "incompatible_store"
+
+
+class OutputFailed(IssueCoreError):
+    """Printing the result failed (stdout closed or full, ``--jq`` failing on a write's result).
+
+    The command's work is done: a write it made is committed, so repeating it would write twice.
+    """
+
+    code = "output_failed"
+    exit_code = ExitCode.OUTPUT
 
 
 class ConfigError(UsageError):

@@ -301,7 +301,7 @@ def test_render_outside_a_command(capsys):
 
 
 def test_narrow_terminal_never_widens_short_titles(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "30")
+    monkeypatch.setenv("COLUMNS", "60")  # narrower than a title could grow, wider than the table
     lines = human.issues_table([make_issue(title="Tiny")], color=False).splitlines()
     assert lines[0].index("LABELS") - lines[0].index("TITLE") == len("TITLE") + len(human.GAP)
 
