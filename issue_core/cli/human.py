@@ -36,6 +36,7 @@ from issue_core.core.models import (
 GAP = "  "
 ELLIPSIS = "…"
 MIN_TITLE_WIDTH = 12
+SHORT_COLUMN = 14  # columns this narrow (number, state, "11 months ago") are cut last
 STATE_COLORS = {"open": "green", "in_progress": "yellow", "closed": "magenta"}
 
 
@@ -173,9 +174,11 @@ def fit_widths(
     """Column widths whose row (gaps included) fits ``limit`` columns, shrinking in order:
 
     the ``flexible`` column (the title) down to ``MIN_TITLE_WIDTH``; then the widest of the
-    other columns, one at a time, down to their header's width; then any column down to its
-    header; and on a terminal narrower than all the headers, any column down to one character.
-    Cut cells end in an ellipsis, so a line is never wider than the terminal and never wraps.
+    other columns, one character at a time, down to ``SHORT_COLUMN`` (long label and assignee
+    lists give way, short columns such as the number, state and age stay whole); then those
+    down to their header's width; then any column down to its header; and on a terminal
+    narrower than all the headers, any column down to one character. Cut cells end in an
+    ellipsis, so a line is never wider than the terminal and never wraps.
     """
     fitted = list(widths)
     excess = sum(fitted) + len(GAP) * (len(fitted) - 1) - limit
@@ -187,7 +190,15 @@ def fit_widths(
         excess -= cut
     others = [i for i in range(len(fitted)) if i != flexible]
     everyone = list(range(len(fitted)))
-    stages = [(others, list(headers)), (everyone, list(headers)), (everyone, [1] * len(fitted))]
+    short = [
+        max(header, min(width, SHORT_COLUMN)) for header, width in zip(headers, widths, strict=True)
+    ]
+    stages = [
+        (others, short),
+        (others, list(headers)),
+        (everyone, list(headers)),
+        (everyone, [1] * len(fitted)),
+    ]
     for columns, floors in stages:
         while excess > 0:
             shrinkable = [i for i in columns if fitted[i] > floors[i]]
