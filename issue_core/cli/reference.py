@@ -61,6 +61,7 @@ write, which prints `issue-core: created local store at PATH` once on stderr).
 | 6 | backend unavailable (unreachable, timed out, rate-limited, store busy) |
 | 7 | the backend does not support this |
 | 8 | store error: corrupt, read-only, or written by a newer issue-core |
+| 9 | output failed after the work was done: any write was committed, do not repeat it |
 | 130 | interrupted (Ctrl-C) |
 | 141 | stdout was closed early (`issue list \\| head`); nothing is printed |
 
@@ -73,7 +74,8 @@ JSON object on **stderr**, and stdout stays empty:
 
 `code` is one of `usage`, `invalid`, `config`, `not_found`, `conflict`, `auth`,
 `permission_denied`, `unavailable`, `rate_limited`, `unsupported`, `store`,
-`incompatible_store`, `internal`, `interrupted`; `hint` and `details` appear when known.
+`incompatible_store`, `output_failed`, `internal`, `interrupted`; `hint` and `details` appear
+when known.
 """
 
 
