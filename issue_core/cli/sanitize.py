@@ -15,23 +15,29 @@ escapes, which parse back to the same text.
 
 from __future__ import annotations
 
-import re
 
-# C0 controls but tab and newline, DEL, C1 controls, the Arabic letter mark, LRM/RLM, the bidi
-# embeddings/overrides (U+202A-202E) and isolates (U+2066-2069), and the Unicode line and
-# paragraph separators (some terminals and pagers break lines there).
-_ALWAYS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
-_BLOCK_UNSAFE = re.compile(f"[{_ALWAYS}]")
-_LINE_UNSAFE = re.compile(f"[\t\n{_ALWAYS}]")
-
-
-# What json.dumps leaves unescaped but a terminal obeys (it already escapes C0 controls).
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
-
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
+def _escape(code: int) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+# C0 controls but tab and newline, DEL, C1 controls, the Arabic letter mark, LRM/RLM, the Unicode
+# line and paragraph separators (some terminals and pagers break lines there), the bidi
+# embeddings/overrides (U+202A-202E) and isolates (U+2066-2069). str.translate tables rather
+# than a regular expression: compiling one costs start-up time on every human output.
+_ALWAYS = [
+    *range(0x00, 0x09),
+    *range(0x0B, 0x20),
+    *range(0x7F, 0xA0),
+    0x061C,
+    0x200E,
+    0x200F,
+    *range(0x2028, 0x202F),
+    *range(0x2066, 0x206A),
+]
+_BLOCK_TABLE = {code: _escape(code) for code in _ALWAYS}
+_LINE_TABLE = {**_BLOCK_TABLE, 0x09: _escape(0x09), 0x0A: _escape(0x0A)}
+# What json.dumps leaves unescaped but a terminal obeys (it already escapes C0 controls).
+_JSON_TABLE = {code: f"\\u{code:04x}" for code in _ALWAYS if code >= 0x7F}
 
 
 def for_terminal(text: str, *, multiline: bool = False) -> str:
@@ -44,12 +50,8 @@ def for_terminal(text: str, *, multiline: bool = False) -> str:
     if multiline:
         if "\r" in text:
             text = text.replace("\r\n", "\n")
-        unsafe = _BLOCK_UNSAFE
-    else:
-        unsafe = _LINE_UNSAFE
-    if unsafe.search(text) is None:  # the common case: nothing to escape, no copy
-        return text
-    return unsafe.sub(_visible, text)
+        return text.translate(_BLOCK_TABLE)
+    return text.translate(_LINE_TABLE)
 
 
 def json_for_terminal(document: str) -> str:
@@ -57,6 +59,4 @@ def json_for_terminal(document: str) -> str:
 
     Only strings can hold these characters, and ``\\uXXXX`` is their JSON spelling.
     """
-    if _JSON_UNSAFE.search(document) is None:
-        return document
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+    return document.translate(_JSON_TABLE)
