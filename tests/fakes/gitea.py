@@ -166,6 +166,9 @@ class FakeGitea:
         self.repo = self.state.add_repo(owner, repo, private=private)
         self.repo.collaborators["reader"] = False
         self.owner = owner
+        # Test hooks run (under the state lock) before a request is handled: "another user
+        # writes between two pages" made deterministic.
+        self.before_handling: list[Callable[[Ctx], None]] = []
         self.app = FaultMiddleware(self._asgi, self.faults, lambda: f"{self.base_url}/api/swagger")
 
     # -- set-up helpers for tests -----------------------------------------------------
@@ -273,6 +276,8 @@ class FakeGitea:
             ctx.params = params
             self._authenticate(ctx)
             with self.state.lock:
+                for hook in list(self.before_handling):
+                    hook(ctx)
                 reply = handler(self, ctx)
         except HttpError as err:
             reply = Reply(err.status, self._error_body(err))

@@ -644,3 +644,124 @@ def test_due_date_is_gitea_native_and_priority_round_trips(
     moved.due_at = None
     cleared = backend.update_issue(moved)
     assert cleared.due_at is None and stored.deadline is None
+
+
+def _issue_pages(running: RunningGitea) -> list[str]:
+    return [e.query for e in running.requests() if e.path.endswith("/tracker/issues")]
+
+
+def test_limit_51_reads_two_pages(cli: Cli, fake_gitea: RunningGitea) -> None:
+    for index in range(300):
+        fake_gitea.fake.add_issue(f"issue {index}", created=1_700_000_000 + index)
+    assert len(cli.json("list", "--limit", "51")) == 51  # the first run also reads settings
+    fake_gitea.reset_count()
+    assert len(cli.json("list", "--limit", "51")) == 51
+    pages = _issue_pages(fake_gitea)
+    assert len(pages) == 2 and all("limit=50" in q for q in pages), pages
+
+
+def test_sort_by_number_is_right_when_creation_order_differs(
+    cli: Cli, fake_gitea: RunningGitea
+) -> None:
+    fake = fake_gitea.fake
+    # Migrated issues: #1..#60 were created long after #61..#120 (numbers do not follow time).
+    for index in range(120):
+        stamp = 1_700_000_000 + (index + 1000 if index < 60 else index)
+        fake.add_issue(f"issue {index + 1}", created=stamp)
+    listed = cli.json("list", "--sort", "number", "--limit", "5")
+    assert [i["number"] for i in listed] == [120, 119, 118, 117, 116]
+    ascending = cli.json("list", "--sort", "number", "--order", "asc", "--limit", "3")
+    assert [i["number"] for i in ascending] == [1, 2, 3]
+
+
+def test_search_does_not_match_the_hidden_metadata_block(
+    backend: Any, fake_gitea: RunningGitea
+) -> None:
+    backend.create_issue(Issue(title="Synced", sync_metadata={"source": "zebra-pipeline"}))
+    visible = backend.create_issue(Issue(title="About zebra-pipeline", description="x"))
+    commented = backend.create_issue(Issue(title="Other", sync_metadata={"n": "zebra-pipeline"}))
+    backend.add_comment(commented.number, "the zebra-pipeline failed")
+    found = backend.list_issues(IssueFilter(text="zebra-pipeline"))
+    assert sorted(i.number for i in found) == sorted([visible.number, commented.number])
+
+
+def test_listing_while_others_create_and_close_has_no_duplicates_or_skips(
+    fake_gitea: RunningGitea, isolated: Path
+) -> None:
+    fake = fake_gitea.fake
+    for index in range(120):
+        fake.add_issue(f"issue {index + 1}", created=1_700_000_000 + index)
+    fired: list[bool] = []
+
+    def another_user_writes(ctx: Any) -> None:
+        if ctx.path.endswith("/issues") and ctx.arg("page") == "2" and not fired:
+            fired.append(True)
+            fake.add_issue("created meanwhile", created=1_800_000_000)
+            for number in range(110, 116):  # six issues of page 1 closed meanwhile
+                fake.state.set_closed(fake.issue(number), True)
+
+    fake.before_handling.append(another_user_writes)
+    with connect(fake_gitea) as backend:
+        listed = backend.list_issues(IssueFilter(limit=None))
+    numbers = [i.number for i in listed]
+    assert fired and len(numbers) == len(set(numbers))  # no duplicates
+    open_throughout = {n for n in range(1, 121) if not 110 <= n <= 115}
+    assert open_throughout <= set(numbers)  # no skips
+    assert 121 in numbers  # the one created meanwhile is seen on the re-read
+
+
+ALICE_READ_SCOPE_TOKEN = "fake-gitea-alice-read-333333333333333333"
+
+
+def test_backend_test_sees_a_read_only_scoped_token(
+    fake_gitea: RunningGitea, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = fake_gitea.fake
+    with connect(fake_gitea) as backend:
+        assert backend.test_connection().checks["permissions"] == (True, "write access")
+    # The owner (push access) with a token limited to read scopes: the user may, the token not.
+    fake.add_token("alice", ALICE_READ_SCOPE_TOKEN, write_scope=False)
+    monkeypatch.setenv(TOKEN_ENV, ALICE_READ_SCOPE_TOKEN)
+    with connect(fake_gitea) as backend:
+        ok, text = backend.test_connection().checks["permissions"]
+    assert not ok and "read-only" in text
+    assert fake.issues() == []  # the probe wrote nothing
+
+
+def test_a_hung_server_costs_one_request_budget_not_every_retry(
+    cli: Cli, fake_gitea: RunningGitea
+) -> None:
+    fake_gitea.fake.faults.hang(times=10, seconds=4)
+    fake_gitea.reset_count()
+    result = cli.run("list", timeout=1, max_retries=5)
+    assert result.returncode == 6
+    assert "timed out after 1s" in one_line_error(result)
+    assert len(fake_gitea.requests()) == 1  # the budget was spent: no retry after it
+
+
+def test_the_default_request_budget_is_15_seconds(backend: Any) -> None:
+    assert backend.client.http.timeouts.total == 15.0
+
+
+def test_settings_are_read_once_a_day_per_server(cli: Cli, fake_gitea: RunningGitea) -> None:
+    fake_gitea.fake.add_label("bug")
+
+    def settings_reads() -> int:
+        return sum(1 for e in fake_gitea.requests() if e.path.endswith("/settings/api"))
+
+    fake_gitea.reset_count()
+    assert cli.run("label", "list").returncode == 0
+    assert settings_reads() == 1
+    fake_gitea.reset_count()
+    assert cli.run("label", "list").returncode == 0
+    assert cli.run("milestone", "list").returncode == 0
+    assert settings_reads() == 0  # remembered in the user cache dir
+    [cached] = (cli.home / "cache" / "gitea-settings").glob("*.json")
+    data = json.loads(cached.read_text())
+    assert set(data) == {"fetched_at", "max_response_items"}  # numbers only, never a secret
+    assert oct(cached.stat().st_mode & 0o777) == "0o600"
+    data["fetched_at"] -= 2 * 24 * 3600  # expired
+    cached.write_text(json.dumps(data))
+    fake_gitea.reset_count()
+    assert cli.run("label", "list").returncode == 0
+    assert settings_reads() == 1

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,7 +40,12 @@ from issue_core.backends._http.errors import (
     error_for_transport,
     host_of,
 )
-from issue_core.backends._http.pagination import GITEA_PAGES, PageStyle, paginate
+from issue_core.backends._http.pagination import (
+    GITEA_PAGES,
+    PageStyle,
+    paginate,
+    paginate_stable,
+)
 from issue_core.backends._http.ratelimit import RateLimiter, RateLimitPolicy, is_rate_limited
 from issue_core.backends._http.redact import Redactor, one_line
 from issue_core.backends._http.retry import RETRYABLE_STATUSES, RetryPolicy, is_idempotent
@@ -72,13 +78,22 @@ class AuthScheme(StrEnum):
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds. ``read`` bounds each wait for data; ``connect`` the TCP+TLS handshake."""
+    """Seconds. ``read`` bounds each wait for data; ``connect`` the TCP+TLS handshake;
+    ``total`` (when set) bounds one request with all its retries and waits between them, so a
+    hung server costs ``total`` seconds, not attempts x read timeout."""
 
     connect: float = 10.0
     read: float = 30.0
+    total: float | None = None
 
     def to_httpx(self) -> httpx.Timeout:
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.read, pool=self.read)
+
+    def within(self, remaining: float) -> dict[str, float]:
+        """httpx's per-request timeout extension, cut to what is left of the budget."""
+        read = max(0.001, min(self.read, remaining))
+        connect = max(0.001, min(self.connect, remaining))
+        return {"connect": connect, "read": read, "write": read, "pool": read}
 
 
 @dataclass
@@ -231,15 +246,21 @@ class HttpClient:
         page_size: int,
         style: PageStyle | None = None,
         concurrency: int | None = None,
+        wanted: int | None = None,
+        stable_key: Callable[[Any], Any] | None = None,
     ) -> Iterator[Any]:
-        return paginate(
-            self,
-            path,
-            params=params,
-            page_size=page_size,
-            style=style or self.page_style,
-            concurrency=concurrency or self.page_concurrency,
-        )
+        """Every item of a list; ``wanted`` bounds the pages read ahead, and ``stable_key``
+        (an item's identity) reads a list others write to without duplicates or skips."""
+        options: dict[str, Any] = {
+            "params": params,
+            "page_size": page_size,
+            "style": style or self.page_style,
+            "concurrency": concurrency or self.page_concurrency,
+            "wanted": wanted,
+        }
+        if stable_key is not None:
+            return paginate_stable(self, path, key=stable_key, **options)
+        return paginate(self, path, **options)
 
     def create_once(
         self,
@@ -298,13 +319,30 @@ class HttpClient:
 
         attempt = 0
         limited_rounds = 0
+        total = self.timeouts.total
+        deadline = time.monotonic() + total if total else None
+
+        def time_for(delay: float) -> bool:
+            """Whether a retry after ``delay`` seconds still fits in the request's budget."""
+            return deadline is None or time.monotonic() + delay < deadline - 0.05
+
         while True:
             attempt += 1
             self.rate_limiter.before_request()
-            response = self._send(request, method, url, safe=safe, attempt=attempt)
+            if deadline is not None:
+                request.extensions["timeout"] = self.timeouts.within(deadline - time.monotonic())
+            delay = self.retry.delay(attempt)
+            response = self._send(
+                request,
+                method,
+                url,
+                safe=safe,
+                attempt=attempt,
+                may_retry=partial(time_for, delay),
+            )
             if response is None:  # a transport error that is worth another try
                 self.stats.count("retries")
-                self._sleep(self.retry.delay(attempt))
+                self._sleep(delay)
                 continue
             self.rate_limiter.observe(response.headers)
             if response.status_code in (403, 429) and is_rate_limited(
@@ -321,9 +359,9 @@ class HttpClient:
                 self.stats.count("retries")
                 continue
             if response.status_code in RETRYABLE_STATUSES:
-                if safe and attempt < self.retry.attempts:
+                if safe and attempt < self.retry.attempts and time_for(delay):
                     self.stats.count("retries")
-                    self._sleep(self.retry.delay(attempt))
+                    self._sleep(delay)
                     continue
                 error = error_for_status(
                     response, method=method, path=_path_of(url), redactor=self.redactor
@@ -336,7 +374,14 @@ class HttpClient:
             return self._finish(request, response, method, url, cached)
 
     def _send(
-        self, request: httpx.Request, method: str, url: str, *, safe: bool, attempt: int
+        self,
+        request: httpx.Request,
+        method: str,
+        url: str,
+        *,
+        safe: bool,
+        attempt: int,
+        may_retry: Callable[[], bool] = lambda: True,
     ) -> httpx.Response | None:
         started = time.perf_counter()
         self.stats.count_request(method)
@@ -346,7 +391,10 @@ class HttpClient:
         except httpx.TransportError as exc:
             elapsed = (time.perf_counter() - started) * 1000
             error = error_for_transport(
-                exc, url=url, read_timeout=self.timeouts.read, redactor=self.redactor
+                exc,
+                url=url,
+                read_timeout=self.timeouts.total or self.timeouts.read,
+                redactor=self.redactor,
             )
             logger.debug(
                 "%s %s -> %s (%.1f ms, attempt %d)",
@@ -359,7 +407,7 @@ class HttpClient:
             never_sent = isinstance(
                 exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
             )
-            retryable = not _is_permanent(error) and attempt < self.retry.attempts
+            retryable = not _is_permanent(error) and attempt < self.retry.attempts and may_retry()
             if retryable and (safe or never_sent):
                 return None
             if not safe and not never_sent:

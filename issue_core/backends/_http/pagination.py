@@ -113,13 +113,23 @@ def paginate(
     page_size: int,
     style: PageStyle = GITEA_PAGES,
     concurrency: int = 4,
+    wanted: int | None = None,
+    on_page: Callable[[ApiResponse], None] | None = None,
 ) -> Iterator[Any]:
-    """Yield every item of a paged list, in the server's order."""
+    """Yield every item of a paged list, in the server's order.
+
+    ``wanted`` (a caller's limit) bounds the pages fetched ahead: only the pages that many items
+    need are fetched concurrently, any further page only when the caller asks for more (a
+    caller that filters client-side may). ``on_page`` sees every page's response.
+    """
     base = {k: v for k, v in (params or {}).items() if v is not None}
     base[style.size_param] = page_size
 
     def fetch_response(page: int) -> ApiResponse:
-        return client.get(path, params={**base, style.page_param: page})
+        response = client.get(path, params={**base, style.page_param: page})
+        if on_page is not None:
+            on_page(response)
+        return response
 
     def fetch(page: int) -> list[Any]:
         return _items(fetch_response(page), path)
@@ -132,9 +142,44 @@ def paginate(
     pages = total_pages(first.headers, page_size=page_size, first_count=len(items), style=style)
     if pages is not None:
         later = range(style.first_page + 1, style.first_page + pages)
-        yield from _concurrent_pages(fetch, later, concurrency)
+        eager = len(later) if wanted is None else max(0, math.ceil(wanted / page_size) - 1)
+        yield from _concurrent_pages(fetch, later[:eager], concurrency)
+        for page in later[eager:]:  # only when the caller still wants more
+            yield from fetch(page)
         return
     yield from _sequential_pages(client, path, first, fetch_response, style, page_size)
+
+
+def paginate_stable(
+    client: HttpClient,
+    path: str,
+    *,
+    key: Callable[[Any], Any],
+    rounds: int = 3,
+    **options: Any,
+) -> Iterator[Any]:
+    """``paginate`` for a list others write to while it is read.
+
+    Page/limit paging shifts when items are added or removed between pages: an item can come
+    twice (dropped here, by ``key``) or not at all. A page whose total count differs from the
+    first page's shows that the list moved: the list is read again from the start (up to
+    ``rounds`` times) and what an earlier round missed is yielded then.
+    """
+    seen: set[Any] = set()
+    for _ in range(rounds):
+        totals: set[int | None] = set()
+
+        def note(response: ApiResponse, totals: set[int | None] = totals) -> None:
+            totals.add(_int_header(response.headers, "x-total-count"))
+
+        for item in paginate(client, path, on_page=note, **options):
+            ident = key(item)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            yield item
+        if len(totals) <= 1:
+            return
 
 
 def _concurrent_pages(

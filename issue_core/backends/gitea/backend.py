@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from issue_core.backends.gitea.client import GiteaClient
 
 DEFAULT_TOKEN_ENV = "GITEA_API_TOKEN"
+DEFAULT_TIMEOUT = 15.0  # seconds for one request, retries included
 DEFAULT_IN_PROGRESS_LABEL = "status/in-progress"
 IN_PROGRESS_COLOR = "fbca04"
 # How far back a retried create looks for the copy an ambiguous attempt may have written.
@@ -211,9 +212,12 @@ class GiteaBackend(SyncableBackend):
             _api_base(url),
             token=token,
             auth_scheme="token",
+            # ``timeout`` bounds a request with its retries: a hung server costs ~15 s, not
+            # attempts x read timeout (91 s before).
             timeouts=Timeouts(
                 connect=_number_setting(config, "connect_timeout", 10.0),
-                read=_number_setting(config, "timeout", 30.0),
+                read=_number_setting(config, "timeout", DEFAULT_TIMEOUT),
+                total=_number_setting(config, "timeout", DEFAULT_TIMEOUT) or None,
             ),
             retry=RetryPolicy(attempts=1 + int(_number_setting(config, "max_retries", 2))),
             rate_limit=RateLimitPolicy(
@@ -291,7 +295,7 @@ class GiteaBackend(SyncableBackend):
             info.checks["repository"] = (True, f"{info.name} is accessible")
             perms = repo.get("permissions") or {}
             if perms.get("admin") or perms.get("push"):
-                info.checks["permissions"] = (True, "write access")
+                info.checks["permissions"] = self._token_write_check()
             else:
                 info.checks["permissions"] = (
                     False,
@@ -315,6 +319,22 @@ class GiteaBackend(SyncableBackend):
         )
         return info
 
+    def _token_write_check(self) -> tuple[bool, str]:
+        """The user may write; may the token? Gitea sends no scope header, and its scope check
+        runs before the handler: an empty edit of issue #0 (which never exists) is a 404 for a
+        token with write:issue and a 403 for a read-only one. Nothing is written either way."""
+        try:
+            self.client.probe_issue_write()
+        except NotFound:
+            return True, "write access"
+        except AuthError as exc:
+            return False, _reason(exc, "the token is read-only") + (
+                " - the token is read-only: create one with the write:issue scope"
+            )
+        except IssueCoreError as exc:
+            return False, _reason(exc, "could not check the token's scopes")
+        return False, "could not check the token's scopes (unexpected answer)"
+
     # -- issues: reading -----------------------------------------------------------------------
 
     def _to_issue(self, raw: Mapping[str, Any]) -> Issue:
@@ -337,6 +357,24 @@ class GiteaBackend(SyncableBackend):
             return False
         return not (query.milestone and query.milestone not in self._milestone_map())
 
+    def _text_matches(self, query: IssueFilter, issue: Issue) -> bool:
+        """Gitea's ``q`` also searches the hidden metadata block of the body. A match is kept
+        when the words are in the visible text, or when they are not in the block (Gitea then
+        matched a comment); only when they are in the block alone are the comments read."""
+        if not query.text:
+            return True
+        words = query.text.lower().split()
+        visible = f"{issue.title}\n{issue.description}".lower()
+        if all(word in visible for word in words):
+            return True
+        hidden = json.dumps(issue.sync_metadata, ensure_ascii=False).lower()
+        if not any(word in hidden for word in words):
+            return True
+        if issue.number is None or not issue.comments_count:
+            return False
+        comments = "\n".join(c.body for c in self.list_comments(issue.number)).lower()
+        return all(word in visible or word in comments for word in words)
+
     def _names_unknown_user(self, query: IssueFilter) -> bool:
         """Whether a 404 on the issue list means "no such user" in an assignee/author filter
         (Gitea's answer to a login it does not know) rather than a missing repository."""
@@ -353,7 +391,7 @@ class GiteaBackend(SyncableBackend):
         count = 0
         try:
             for issue in self._issues(params, wanted=query.limit):
-                if query.matches(issue):
+                if query.matches(issue) and self._text_matches(query, issue):
                     yield issue
                     count += 1
                     if query.limit is not None and count >= query.limit:
@@ -367,17 +405,15 @@ class GiteaBackend(SyncableBackend):
         if not self._filter_can_match(query):
             return []
         params = mapping.filter_params(query, in_progress_label=self.in_progress_label)
-        # Gitea lists newest first; that order answers "created/number desc" with a limit
-        # from the first pages. Any other order needs every match before sorting.
-        server_order = query.sort in ("created", "number") and query.direction == "desc"
+        # Gitea lists by creation time, newest first: that answers "created desc" with a limit
+        # from the first pages. Any other order, "number" included (migrated issues were
+        # created out of number order), needs every match before sorting.
+        server_order = query.sort == "created" and query.direction == "desc"
         found: list[Issue] = []
-        previous: int | None = None
         try:
-            for issue in self._issues(params, wanted=query.limit):
-                if previous is not None and issue.number is not None and issue.number > previous:
-                    server_order = False  # not newest-first after all: read everything
-                previous = issue.number
-                if not query.matches(issue):
+            wanted = query.limit if server_order else None
+            for issue in self._issues(params, wanted=wanted):
+                if not query.matches(issue) or not self._text_matches(query, issue):
                     continue
                 found.append(issue)
                 if server_order and query.limit is not None and len(found) >= query.limit:

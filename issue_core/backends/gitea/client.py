@@ -37,14 +37,22 @@ class GiteaClient:
         return dict(self.http.get_json(self._repo_path) or {})
 
     def max_page_size(self) -> int:
-        """The largest page the server allows, read once per client from /settings/api."""
+        """The largest page the server allows: from /settings/api, remembered a day per server
+        in the user cache dir (settings_cache)."""
         if self._max_page_size is None:
+            from issue_core.backends.gitea import settings_cache
+
+            remembered = settings_cache.load_max_page_size(self.http.base_url)
+            if remembered is not None:
+                self._max_page_size = remembered
+                return remembered
             try:
                 settings = self.http.get_json("/settings/api") or {}
                 value = int(settings.get("max_response_items") or DEFAULT_PAGE_SIZE)
             except (NotFound, ValueError, TypeError, AttributeError):
                 value = DEFAULT_PAGE_SIZE
             self._max_page_size = max(1, value)
+            settings_cache.store_max_page_size(self.http.base_url, self._max_page_size)
         return self._max_page_size
 
     def page_size_for(self, wanted: int | None) -> int:
@@ -63,7 +71,14 @@ class GiteaClient:
     def iter_issues(
         self, params: Mapping[str, Any], *, wanted: int | None = None
     ) -> Iterator[Wire]:
-        return self._pages(f"{self._repo_path}/issues", params, wanted)
+        # Others create and close issues while we page: de-duplicate by id, re-read on a move.
+        return self.http.paginate(
+            f"{self._repo_path}/issues",
+            params=params,
+            page_size=self.page_size_for(wanted),
+            wanted=wanted,
+            stable_key=lambda raw: raw.get("id") if isinstance(raw, dict) else None,
+        )
 
     def get_issue(self, number: int) -> Wire:
         return dict(self.http.get_json(f"{self._repo_path}/issues/{number}"))
@@ -86,6 +101,11 @@ class GiteaClient:
             f"{self._repo_path}/issues/{number}/labels", json={"labels": label_ids}
         )
         return list(response.data or [])
+
+    def probe_issue_write(self) -> None:
+        """PATCH issue #0 with nothing: Gitea checks the token's scopes first (403), then looks
+        the issue up (404). Never changes anything."""
+        self.http.patch(f"{self._repo_path}/issues/0", json={}, idempotent=True)
 
     def delete_issue(self, number: int) -> None:
         self.http.delete(f"{self._repo_path}/issues/{number}")
