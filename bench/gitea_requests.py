@@ -9,7 +9,11 @@ switched on in the fake (Gitea itself sends none; a caching proxy would). Report
   pages at a time cannot beat (target: <= 3);
 * the same listing with no added latency (the CPU cost of client + fake, for reference);
 * the second, identical listing: requests and how many were answered 304;
-* requests for ``show`` (one issue) and ``show --comments``.
+* requests for ``show`` (one issue) and ``show --comments``;
+* requests for ``list --limit 51`` (2 pages) and for ``edit``/``close``/``reopen`` as the CLI runs
+  them (read the issue, then write: the read is not repeated);
+* with ``--hang``: the wall time of one ``list`` against a server that never answers, with the
+  default budget (``timeout`` 15 s; it was 91 s with a 30 s read timeout and two retries).
 
 The fake validates nothing here (contract checks cost CPU in the server thread and would
 distort the timing); the test suite checks the same exchanges against the Swagger. Run:
@@ -44,8 +48,9 @@ def _listing(running: Any, backend: Any) -> tuple[list[Any], list[Any], float]:
     return issues, running.requests(), wall
 
 
-def measure(issue_count: int, latency: float) -> dict[str, Any]:
+def measure(issue_count: int, latency: float, *, hang: bool = False) -> dict[str, Any]:
     from issue_core.backends.gitea import GiteaBackend
+    from issue_core.core.models import IssueFilter
     from tests.fakes.fixtures import TOKEN_ENV, start_fake_gitea
     from tests.fakes.gitea import WRITE_TOKEN
 
@@ -84,7 +89,35 @@ def measure(issue_count: int, latency: float) -> dict[str, Any]:
             running.reset_count()
             backend.get_issue_by_number(target, with_comments=True)
             show_comments_requests = len(running.requests())
+            running.reset_count()
+            backend.list_issues(IssueFilter(limit=51))
+            limit_51_requests = len(running.requests())
+            writes: dict[str, int] = {}
+            for verb, state in (("close", "closed"), ("reopen", "open")):
+                running.reset_count()
+                issue = backend.get_issue(target)  # as `issue close N` does
+                issue.state = state
+                backend.update_issue(issue)
+                writes[verb] = len(running.requests())
+            running.reset_count()
+            issue = backend.get_issue(target)  # as `issue edit N --title T` does
+            issue.title = "edited"
+            backend.update_issue(issue)
+            writes["edit"] = len(running.requests())
             backend.close()
+            hang_wall = None
+            if hang:
+                fake.faults.latency = 0
+                fake.faults.hang(times=10, seconds=40)
+                backend = GiteaBackend()
+                backend.connect(running.backend_config())  # the default timeout
+                started = time.perf_counter()
+                try:
+                    backend.list_issues(IssueFilter(limit=5))
+                except Exception:
+                    pass
+                hang_wall = time.perf_counter() - started
+                backend.close()
         finally:
             running.stop()
 
@@ -104,6 +137,11 @@ def measure(issue_count: int, latency: float) -> dict[str, Any]:
         second_wall_s=second_wall,
         show_requests=show_requests,
         show_comments_requests=show_comments_requests,
+        limit_51_requests=limit_51_requests,
+        edit_requests=writes["edit"],
+        close_requests=writes["close"],
+        reopen_requests=writes["reopen"],
+        hung_server_wall_s=hang_wall,
     )
     return results
 
@@ -125,7 +163,14 @@ def markdown(r: dict[str, Any]) -> str:
         ("2nd identical listing: wall time", f"{r['second_wall_s']:.2f} s"),
         ("`show N`: requests", str(r["show_requests"])),
         ("`show N --comments`: requests", str(r["show_comments_requests"])),
+        ("`list --limit 51`: requests", str(r["limit_51_requests"])),
+        ("`edit N --title`: requests", str(r["edit_requests"])),
+        ("`close N` / `reopen N`: requests", f"{r['close_requests']} / {r['reopen_requests']}"),
     ]
+    if r.get("hung_server_wall_s") is not None:
+        rows.append(
+            ("hung server: one `list`, default timeout", f"{r['hung_server_wall_s']:.1f} s")
+        )
     lines = ["| measure | value |", "| --- | --- |"]
     lines += [f"| {name} | {value} |" for name, value in rows]
     return "\n".join(lines)
@@ -136,8 +181,9 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=5000)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added per request")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--hang", action="store_true", help="also time a hung server (~15 s)")
     args = parser.parse_args()
-    results = measure(args.issues, args.latency)
+    results = measure(args.issues, args.latency, hang=args.hang)
     print(markdown(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -25,7 +25,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 FAULT_SCOPE_KEY = "fake.fault"
 JSON_TYPE = "application/json;charset=utf-8"
-KINDS = ("status", "html", "malformed_json", "drop", "hang", "rate_limit")
+KINDS = ("status", "html", "malformed_json", "drop", "hang", "rate_limit", "delay")
 
 HTML_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n"
@@ -127,6 +127,18 @@ class FaultMiddleware:
         if self.faults.latency > 0:
             await asyncio.sleep(self.faults.latency)
         rule = self.faults.take(scope["method"], scope["path"])
+        if rule is not None and rule.kind == "delay":
+            # A slow server: the request (read in full first, as a server does) is applied
+            # after ``seconds``, perhaps after the client gave up waiting.
+            messages = [await receive()]
+            while messages[-1].get("more_body"):
+                messages.append(await receive())
+
+            async def replay() -> Message:
+                return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+            await asyncio.sleep(rule.seconds)
+            receive, rule = replay, None
         if rule is None:
             await self.app(scope, receive, send)
             return

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import issue_core.backends.gitea as gitea_module
-from issue_core.core.errors import AuthError, Conflict, NotFound
+from issue_core.core.errors import AuthError, BackendUnavailable, Conflict, NotFound
 from issue_core.core.models import Issue, IssueFilter, IssueState, Label, Milestone
 from tests.fakes.fixtures import TOKEN_ENV, RunningGitea
 from tests.fakes.gitea import READ_TOKEN, WRITE_TOKEN
@@ -765,3 +765,26 @@ def test_settings_are_read_once_a_day_per_server(cli: Cli, fake_gitea: RunningGi
     fake_gitea.reset_count()
     assert cli.run("label", "list").returncode == 0
     assert settings_reads() == 1
+
+
+def test_a_create_applied_after_the_client_gave_up_is_never_duplicated(
+    fake_gitea: RunningGitea, isolated: Path
+) -> None:
+    import time
+
+    fake = fake_gitea.fake
+    # The server applies the create 2.5 s after it arrived; the client waits 1 s.
+    fake.faults.add("delay", times=1, method="POST", path=r"/issues$", seconds=2.5)
+    with connect(fake_gitea, timeout=1) as backend, pytest.raises(BackendUnavailable) as caught:
+        backend.create_issue(Issue(title="Exactly once", description="body"))
+    message = caught.value.message
+    assert "POST /api/v1/repos/alice/tracker/issues" in message, message
+    assert "may have been applied" in message and "GET" not in message
+    guard = time.monotonic() + 20  # not a timing check: waits for the slow server to finish
+    while not fake.issues() and time.monotonic() < guard:
+        time.sleep(0.05)
+    assert len(fake.issues()) == 1
+    with connect(fake_gitea) as backend:  # the same command, run again
+        again = backend.create_issue(Issue(title="Exactly once", description="body"))
+    assert [i.number for i in fake.issues()] == [again.number]
+    assert len([e for e in fake_gitea.recorder.exchanges if e.method == "POST"]) == 1

@@ -273,23 +273,36 @@ class HttpClient:
         """POST a create without ever making two.
 
         A POST that failed before it could reach the server is re-sent by ``request``. One that
-        failed ambiguously (timeout while waiting, dropped connection, 5xx) is re-sent only after
-        ``find_existing()`` (the backend looks for the marker it put in the body) found nothing.
-        Returns the created object's JSON, or whatever ``find_existing`` found.
+        failed ambiguously is looked for first (``find_existing()``: the backend looks for the
+        marker it put in the body). It is re-sent only when the failure was ``settled`` (the
+        server answered 500/503, so it was done) and nothing was found; after a timeout or a
+        lost connection the server may still apply it after the look-up, so the error says the
+        POST may have been applied instead. Returns the created object's JSON, or what
+        ``find_existing`` found.
         """
         total = attempts or self.retry.attempts
         for attempt in range(1, total + 1):
             try:
                 return self.request("POST", path, json=json, idempotent=False).data
-            except AmbiguousWrite:
-                if attempt >= total:
-                    raise
+            except AmbiguousWrite as error:
                 self.stats.count("retries")
                 self._sleep(self.retry.delay(attempt))
-                found = find_existing()
+                try:
+                    found = find_existing()
+                except IssueCoreError as lookup:
+                    raise AmbiguousWrite(
+                        f"{error.message}; it may have been applied (looking for it failed: "
+                        f"{lookup.message})",
+                        hint="run the same command again: it looks for this create first",
+                    ) from None
                 if found is not None:
                     logger.debug("POST %s had been written; not sending it again", path)
                     return found
+                if not error.settled or attempt >= total:
+                    raise AmbiguousWrite(
+                        f"{error.message}; it may have been applied (not found yet)",
+                        hint="run the same command again: it looks for this create first",
+                    ) from None
                 logger.debug("POST %s was not written; sending it again", path)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -367,9 +380,11 @@ class HttpClient:
                     response, method=method, path=_path_of(url), redactor=self.redactor
                 )
                 if not safe:
-                    raise AmbiguousWrite(
+                    ambiguous = AmbiguousWrite(
                         error.message, hint="the request may have been applied; it was not re-sent"
                     )
+                    ambiguous.settled = response.status_code in (500, 503)
+                    raise ambiguous
                 raise error
             return self._finish(request, response, method, url, cached)
 
@@ -412,7 +427,7 @@ class HttpClient:
                 return None
             if not safe and not never_sent:
                 raise AmbiguousWrite(
-                    error.message,
+                    f"{method} {self.redactor.text(_path_of(url))}: {error.message}",
                     hint="the request may have reached the server; it was not re-sent blindly",
                 ) from None
             raise error from None

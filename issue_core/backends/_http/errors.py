@@ -32,10 +32,14 @@ class AmbiguousWrite(BackendUnavailable):
     """A non-idempotent request failed after it may have reached the server.
 
     The write may or may not have happened: the caller must look for it before sending again
-    (``HttpClient.create_once`` does that).
+    (``HttpClient.create_once`` does that). ``settled`` is true when the server answered with
+    a status of its own (500, 503): it had finished with the request, so a look-up that finds
+    nothing proves it was not applied. After a timeout, a dropped connection or a gateway's
+    502/504 the server may still apply it later.
     """
 
     code = "unavailable"
+    settled = False
 
 
 def host_of(url: str) -> str:

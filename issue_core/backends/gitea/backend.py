@@ -484,10 +484,34 @@ class GiteaBackend(SyncableBackend):
             payload["due_date"] = mapping.due_date_param(issue.due_at)
         if state is IssueState.CLOSED:
             payload["closed"] = True
+        # An identical create whose answer was lost earlier may have been applied since: reuse
+        # its token and look for it first, so running the command again never duplicates.
+        from issue_core.backends._http import AmbiguousWrite
+        from issue_core.backends.gitea import pending
+
+        same_request = {**payload, "body": mapping.create_token_free(payload["body"])}
+        key = pending.request_key(f"{self.client.http.base_url} {self._where}", same_request)
         started = datetime.fromtimestamp(self._clock(), UTC)
-        raw = self.client.create_issue(
-            payload, find_existing=lambda: self._find_created_issue(token, started)
-        )
+        earlier = pending.load(key)
+        if earlier is not None:
+            token, stamp = earlier
+            started = datetime.fromtimestamp(stamp, UTC)
+            payload["body"] = mapping.issue_body(
+                description,
+                issue.sync_metadata,
+                create_token=token,
+                due_at=issue.due_at,
+                priority=issue.priority,
+            )
+        try:
+            found = self._find_created_issue(token, started) if earlier else None
+            raw = found or self.client.create_issue(
+                payload, find_existing=lambda: self._find_created_issue(token, started)
+            )
+        except AmbiguousWrite:
+            pending.remember(key, token, started.timestamp())
+            raise
+        pending.forget(key)
         created = self._to_issue(raw)
         if state is IssueState.CLOSED and created.state is not IssueState.CLOSED:
             # Servers older than the "closed" create option open it: close it now.

@@ -143,6 +143,13 @@ def reserved_fields(due_at: datetime | None, priority: int | None) -> dict[str, 
     return {DUE_KEY: format_ts(due_at) if due_at else None, PRIORITY_KEY: priority}
 
 
+def create_token_free(body: str) -> str:
+    """The body without its one-off create token: what identifies "the same create"."""
+    description, block, _ = split_body(body)
+    metadata, reserved = take_reserved(block)
+    return compose_body(description, metadata, reserved=reserved)
+
+
 def create_token_of(raw: Wire) -> str | None:
     return split_body(raw.get("body"))[2]
 

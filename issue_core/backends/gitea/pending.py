@@ -1,0 +1,58 @@
+"""Creates whose answer was lost, remembered so that running the same create again finds them.
+
+A create that timed out (or lost its connection) may still be applied by the server after the
+client gave up, too late for the look-up made right away. The create token of such a create is
+kept here, under a hash of the server, repository and request: the next identical create reuses
+the token, looks for it first and returns what the first attempt made instead of a second copy.
+Entries hold the token and a time only, expire with the recovery window, and go once resolved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+PENDING_TTL_SECONDS = 3600.0
+
+
+def request_key(where: str, payload: dict[str, Any]) -> str:
+    text = json.dumps({"where": where, "payload": payload}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _path(key: str) -> Path:
+    from issue_core.backends._http.cache import default_cache_dir
+
+    return default_cache_dir().parent / "gitea-pending" / f"{key}.json"
+
+
+def load(key: str, *, now: float | None = None) -> tuple[str, float] | None:
+    """``(token, started)`` of an unresolved create with this key, if recent."""
+    try:
+        data = json.loads(_path(key).read_text(encoding="utf-8"))
+        token, started = str(data["token"]), float(data["started"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    age = (time.time() if now is None else now) - started
+    return (token, started) if 0 <= age <= PENDING_TTL_SECONDS else None
+
+
+def remember(key: str, token: str, started: float) -> None:
+    path = _path(key)
+    with contextlib.suppress(OSError):  # without the disk, a rerun simply cannot find it
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps({"token": token, "started": started}))
+        os.replace(tmp, path)
+
+
+def forget(key: str) -> None:
+    with contextlib.suppress(OSError):
+        _path(key).unlink()
