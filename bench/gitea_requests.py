@@ -50,7 +50,7 @@ def _listing(running: Any, backend: Any) -> tuple[list[Any], list[Any], float]:
 
 def measure(issue_count: int, latency: float, *, hang: bool = False) -> dict[str, Any]:
     from issue_core.backends.gitea import GiteaBackend
-    from issue_core.core.models import IssueFilter
+    from issue_core.core.models import IssueFilter, IssueState
     from tests.fakes.fixtures import TOKEN_ENV, start_fake_gitea
     from tests.fakes.gitea import WRITE_TOKEN
 
@@ -93,7 +93,7 @@ def measure(issue_count: int, latency: float, *, hang: bool = False) -> dict[str
             backend.list_issues(IssueFilter(limit=51))
             limit_51_requests = len(running.requests())
             writes: dict[str, int] = {}
-            for verb, state in (("close", "closed"), ("reopen", "open")):
+            for verb, state in (("close", IssueState.CLOSED), ("reopen", IssueState.OPEN)):
                 running.reset_count()
                 issue = backend.get_issue(target)  # as `issue close N` does
                 issue.state = state

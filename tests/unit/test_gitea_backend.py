@@ -16,7 +16,13 @@ import httpx
 import pytest
 
 from issue_core.backends.gitea import GiteaBackend
-from issue_core.core.errors import AuthError, Conflict, NotFound, ValidationError
+from issue_core.core.errors import (
+    AuthError,
+    BackendUnavailable,
+    Conflict,
+    NotFound,
+    ValidationError,
+)
 from issue_core.core.interfaces import Capability
 from issue_core.core.models import Issue, IssueFilter, IssueState, Label, Milestone
 
@@ -566,10 +572,20 @@ def test_ambiguous_create_is_not_duplicated(gitea, backend):
 
 
 def test_create_that_was_not_written_is_sent_again(gitea, backend):
-    gitea.fail_next = [httpx.Response(502, text="bad gateway")]
+    # Gitea itself answered 503: it was done with the request, and the look-up found nothing.
+    gitea.fail_next = [httpx.Response(503, json={"message": "busy"})]
     created = backend.create_issue(Issue(title="once"))
     assert len(gitea.issues) == 1 and created.title == "once"
     assert gitea.sent("POST") == ["POST /issues", "POST /issues"]
+
+
+def test_create_behind_a_gateway_error_is_not_sent_again(gitea, backend):
+    # A proxy's 502 says nothing of whether Gitea will still apply the create.
+    gitea.fail_next = [httpx.Response(502, text="bad gateway")]
+    with pytest.raises(BackendUnavailable) as caught:
+        backend.create_issue(Issue(title="once"))
+    assert "POST" in caught.value.message and "may have been applied" in caught.value.message
+    assert gitea.sent("POST") == ["POST /issues"]
 
 
 def test_update_without_changes_makes_no_request(gitea, backend):

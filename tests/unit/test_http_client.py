@@ -173,7 +173,8 @@ def test_create_once_does_not_duplicate_when_the_first_post_was_written():
 
 
 def test_create_once_sends_again_when_the_first_post_was_not_written():
-    handler = Recorder(ok(status=502), ok({"id": 8}, status=201))
+    # 503 from the server itself: it was done with the request; the look-up found nothing.
+    handler = Recorder(ok(status=503), ok({"id": 8}, status=201))
     lookups: list[int] = []
     client = make_client(handler)
     result = client.create_once("/issues", json={}, find_existing=lambda: lookups.append(1))
@@ -182,11 +183,21 @@ def test_create_once_sends_again_when_the_first_post_was_not_written():
 
 
 def test_create_once_gives_up_after_the_attempts():
-    handler = Recorder(ok(status=502))
+    handler = Recorder(ok(status=503))
     client = make_client(handler, retry=RetryPolicy(attempts=2, rand=lambda: 0.0))
     with pytest.raises(AmbiguousWrite):
         client.create_once("/issues", json={}, find_existing=lambda: None)
     assert len(handler.requests) == 2
+
+
+def test_create_once_never_resends_after_a_gateway_error():
+    # A 502/504 (or a timeout) leaves open whether the server will still apply the POST.
+    handler = Recorder(ok(status=502), ok({"id": 8}, status=201))
+    client = make_client(handler)
+    with pytest.raises(AmbiguousWrite) as caught:
+        client.create_once("/issues", json={}, find_existing=lambda: None)
+    assert "may have been applied" in caught.value.message
+    assert len(handler.requests) == 1
 
 
 def test_absolute_urls_keep_the_configured_origin():
