@@ -98,10 +98,48 @@ def _root_backend(ctx: click.Context) -> str | None:
 @click.option(
     "--graceful-timeout",
     type=float,
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="On SIGTERM/SIGINT/SIGHUP, how long to let in-flight requests finish.",
+)
+@click.option(
+    "--header-limit",
+    default="64k",
+    show_default=True,
+    metavar="SIZE",
+    help="Largest request line + headers (414/431 and close above it).",
+)
+@click.option(
+    "--header-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time a client has to send a request's headers (408 and close after it).",
+)
+@click.option(
+    "--body-timeout",
+    type=click.FloatRange(min=0, min_open=True),
     default=30.0,
     show_default=True,
     metavar="SECONDS",
-    help="On SIGTERM/SIGINT, how long to let in-flight requests finish.",
+    help="Time a client has to send a request's body once its headers arrived.",
+)
+@click.option(
+    "--keep-alive",
+    type=click.FloatRange(min=1),
+    default=5.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long an idle keep-alive connection is kept open.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1),
+    default=1000,
+    show_default=True,
+    help="Open connections at most; a connection above it is answered 503 and closed.",
 )
 @click.pass_context
 def serve_cmd(
@@ -116,6 +154,11 @@ def serve_cmd(
     no_access_log: bool,
     writer: str,
     graceful_timeout: float,
+    header_limit: str,
+    header_timeout: float,
+    body_timeout: float,
+    keep_alive: float,
+    max_connections: int,
 ) -> None:
     """Serve the ingestion API: POST /issues/ turns upstream tasks into issues.
 
@@ -130,6 +173,7 @@ def serve_cmd(
            -H 'Content-Type: application/json' -d '{"title": "Nightly build failed"}'
     """
     from issue_core.server.auth import API_KEY_ENV, ApiKeys, is_loopback
+    from issue_core.server.limits import ConnectionLimits
     from issue_core.server.settings import (
         BENCH_ROUTES_ENV,
         ServerSettings,
@@ -146,7 +190,11 @@ def serve_cmd(
                 f"--no-auth is only allowed on a loopback address, not {host}",
                 hint=f"set {API_KEY_ENV} instead",
             )
-        keys = ApiKeys(())
+        if keys.enabled:
+            raise UsageError(
+                f"--no-auth while {API_KEY_ENV} is set: refusing to serve without the key",
+                hint=f"unset {API_KEY_ENV}, or drop --no-auth",
+            )
     elif not keys.enabled:
         raise UsageError(
             f"no API key: set {API_KEY_ENV} (comma-separated for several keys)",
@@ -166,6 +214,13 @@ def serve_cmd(
         body_limit=limit,
         bench_routes=os.environ.get(BENCH_ROUTES_ENV, "") not in ("", "0"),
         writer_process=writer == "process",
+        limits=ConnectionLimits(
+            header_limit=parse_size(header_limit),
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            keep_alive=keep_alive,
+            max_connections=max_connections,
+        ),
     )
     from issue_core.server.runner import run_server
 

@@ -30,8 +30,17 @@ class ApiKeys:
 
     @classmethod
     def parse(cls, raw: str | None) -> ApiKeys:
-        parts = [part.strip() for part in (raw or "").split(",")]
-        keys = [part for part in parts if part]
+        parts = (raw or "").split(",")
+        for part in parts:
+            if not part.isascii():
+                # Headers are latin-1: such a key could never match, and non-ASCII space around
+                # a key (which str.strip would remove) hides a typo. Refuse rather than guess.
+                raise ConfigError(
+                    f"an API key in {API_KEY_ENV} has a non-ASCII character",
+                    hint="keys must be printable ASCII: python -c 'import secrets;"
+                    " print(secrets.token_hex(32))'",
+                )
+        keys = [part.strip() for part in parts if part.strip()]
         for key in keys:
             if len(key) < MIN_KEY_LENGTH:
                 raise ConfigError(
@@ -65,14 +74,31 @@ class ApiKeys:
         return [fingerprint(key.decode("utf-8")) for key in self.keys]
 
 
-def presented_key(authorization: str | None, x_api_key: str | None) -> str | None:
-    """The key a request carries: ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``."""
+AMBIGUOUS = "ambiguous"
+
+
+def presented_key(raw_headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The key a request carries: ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
+
+    ``AMBIGUOUS`` when a key header appears twice, or both carry different keys: which one
+    "wins" must never depend on the order they are checked in (a proxy may check the other).
+    """
+    authorizations = [v for n, v in raw_headers if n == b"authorization"]
+    api_keys = [v for n, v in raw_headers if n == b"x-api-key"]
+    if len(authorizations) > 1 or len(api_keys) > 1:
+        return AMBIGUOUS
+    from_bearer = _bearer(authorizations[0].decode("latin-1")) if authorizations else None
+    from_header = api_keys[0].decode("latin-1").strip() or None if api_keys else None
+    if from_bearer and from_header and from_bearer != from_header:
+        return AMBIGUOUS
+    return from_bearer or from_header
+
+
+def _bearer(authorization: str) -> str | None:
     if authorization:
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()
-    if x_api_key:
-        return x_api_key.strip()
     return None
 
 

@@ -1,18 +1,26 @@
-"""Tracking and request ids: a random per-process prefix and a counter.
+"""Tracking and request ids: 128 random bits, as 32 hex digits (like a uuid4's hex).
 
-32 hex digits, like a uuid4's hex, and unique across processes and restarts, without a system
-call per request: ``uuid4`` reads ``os.urandom``, which releases the GIL, and on the event loop
-that hands the GIL to the server's other threads in the middle of a request.
+Unguessable, so holding a key does not let a client walk ``/issues/ingest/{id}``. The random
+bytes are read from ``os.urandom`` in batches rather than once per id: each ``urandom`` call
+releases the GIL, and on the event loop that hands it to the server's other threads in the
+middle of a request. Nothing relies on ids being ordered (rows are ordered by their timestamps).
 """
 
 from __future__ import annotations
 
-import itertools
 import os
+import threading
 
-_PREFIX = os.urandom(8).hex()
-_COUNTER = itertools.count(1)
+_BATCH = 256  # ids per os.urandom call
+_ID_BYTES = 16
+_lock = threading.Lock()
+_pool: list[str] = []
 
 
 def new_id() -> str:
-    return f"{_PREFIX}{next(_COUNTER):016x}"
+    with _lock:
+        if not _pool:
+            raw = os.urandom(_BATCH * _ID_BYTES).hex()
+            width = _ID_BYTES * 2
+            _pool.extend(raw[i : i + width] for i in range(0, len(raw), width))
+        return _pool.pop()

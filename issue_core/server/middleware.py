@@ -8,15 +8,19 @@ the ingestion hot path.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from issue_core.server.auth import ApiKeys, presented_key
+from issue_core.server.auth import AMBIGUOUS, ApiKeys, presented_key
 from issue_core.server.ids import new_id
 from issue_core.server.logs import log_access
+
+log = logging.getLogger("issue_core.server")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -25,6 +29,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+CLIENT_CLOSED = 499
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json", "/docs/oauth2-redirect"})
 
 
@@ -79,7 +84,9 @@ class ServerMiddleware:
         state["request_id"] = request_id
         state["headers"] = headers  # decoded once, for the handlers (lower-case names)
         request_id_header = (b"x-request-id", request_id.encode())
-        status_seen = 500
+        # No response started when the handler returns: the client went away first (499,
+        # nginx's "client closed request"); an exception escaping the handler is a 500.
+        status_seen = CLIENT_CLOSED
 
         async def send_with_id(message: Message) -> None:
             nonlocal status_seen
@@ -102,6 +109,18 @@ class ServerMiddleware:
                 else:
                     endpoint = self.direct_routes.get((scope["method"], scope["path"]), self.app)
                     await endpoint(scope, body_source, send_with_id)
+        except asyncio.CancelledError:
+            # The graceful timeout ran out at shutdown: one line, not uvicorn's traceback.
+            log.warning(
+                "request cancelled at shutdown",
+                extra={"fields": {"request_id": request_id, "path": scope["path"]}},
+            )
+            if status_seen == CLIENT_CLOSED:
+                status_seen = 503
+        except BaseException:
+            if status_seen == CLIENT_CLOSED:
+                status_seen = 500
+            raise
         finally:
             log_access(
                 {
@@ -126,14 +145,17 @@ class ServerMiddleware:
                 return 413, self._too_large(request_id), []
         if not self.keys.enabled or scope["path"] in PUBLIC_PATHS:
             return None
-        key = presented_key(headers.get("authorization"), headers.get("x-api-key"))
-        fingerprint = self.keys.match(key)
+        key = presented_key(scope["headers"])
+        fingerprint = None if key == AMBIGUOUS else self.keys.match(key)
         if fingerprint is None:
-            message = (
-                "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
-                if key is None
-                else "invalid API key"
-            )
+            if key is None:
+                message = (
+                    "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+                )
+            elif key == AMBIGUOUS:
+                message = "conflicting API key headers: send one key, in one header"
+            else:
+                message = "invalid API key"
             return (
                 401,
                 error_bytes("unauthorized", message, request_id),

@@ -7,8 +7,12 @@ port, announced in the ``listening`` log line.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from issue_core import __version__
@@ -59,7 +63,7 @@ def run_server(
     *,
     log_level: str = "info",
     access_log: bool = True,
-    graceful_timeout: float = 30.0,
+    graceful_timeout: float = 10.0,
 ) -> None:
     import uvicorn
 
@@ -79,6 +83,12 @@ def run_server(
         # Heal and open the state db before accepting connections: errors surface here, cleanly.
         app.state.worker.start()
         impls = _fast_impls()
+        limits = settings.limits
+        protocol: dict[str, Any] = {"http": impls["http"]}
+        if impls["http"] == "httptools":
+            from issue_core.server.http_protocol import bounded_protocol
+
+            protocol["http"] = bounded_protocol(limits)
         config = uvicorn.Config(
             app,
             log_config=None,
@@ -87,7 +97,10 @@ def run_server(
             timeout_graceful_shutdown=max(1, round(graceful_timeout)),
             lifespan="on",
             log_level=log_level,
-            **impls,
+            loop=impls["loop"],
+            timeout_keep_alive=max(1, round(limits.keep_alive)),
+            h11_max_incomplete_event_size=limits.header_limit,
+            **protocol,
         )
         host, port = sock.getsockname()[:2]
         log.info(
@@ -101,6 +114,11 @@ def run_server(
                     "auth": "api-key" if settings.keys.enabled else "none",
                     "key_fingerprints": settings.keys.fingerprints,
                     "body_limit": settings.body_limit,
+                    "header_limit": limits.header_limit,
+                    "header_timeout": limits.header_timeout,
+                    "body_timeout": limits.body_timeout,
+                    "keep_alive": limits.keep_alive,
+                    "max_connections": limits.max_connections,
                     "version": __version__,
                     **impls,
                 }
@@ -109,9 +127,35 @@ def run_server(
         # On SIGTERM/SIGINT uvicorn stops accepting, lets in-flight requests finish (up to
         # graceful_timeout), runs the lifespan shutdown (the worker drains), then re-raises the
         # signal so the exit status says how the server ended.
-        uvicorn.Server(config).run(sockets=[sock])
+        _server_class(uvicorn.Server)(config).run(sockets=[sock])
     finally:
         lock.release()
+
+
+def _server_class(base: Any) -> Any:
+    """uvicorn's server, with SIGHUP as a graceful stop (like SIGTERM) instead of death.
+
+    A terminal closing or a supervisor's HUP then never drops in-flight requests or buffered
+    access lines; the process ends as if it had received SIGTERM.
+    """
+
+    class Server(base):  # type: ignore[misc]
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                with super().capture_signals():
+                    yield
+                return
+            previous = signal.signal(
+                signal.SIGHUP, lambda _sig, frame: self.handle_exit(signal.SIGTERM, frame)
+            )
+            try:
+                with super().capture_signals():
+                    yield
+            finally:
+                signal.signal(signal.SIGHUP, previous)
+
+    return Server
 
 
 def _url_host(host: str) -> str:

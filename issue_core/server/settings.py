@@ -13,6 +13,7 @@ from pathlib import Path
 from issue_core.core.config import IMPLICIT_BACKEND, STORE_DIRNAME, BackendConfig, Config
 from issue_core.core.errors import UsageError
 from issue_core.server.auth import ApiKeys
+from issue_core.server.limits import ConnectionLimits
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -32,6 +33,7 @@ class ServerSettings:
     port: int = DEFAULT_PORT
     body_limit: int = DEFAULT_BODY_LIMIT
     bench_routes: bool = False
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     max_queue: int = 10_000
     # Backend writes in a child process (``issue serve``'s default) or on a thread (tests).
     writer_process: bool = False

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from issue_core.core.errors import ConfigError, UsageError
-from issue_core.server.auth import ApiKeys, fingerprint, is_loopback, presented_key
+from issue_core.server.auth import AMBIGUOUS, ApiKeys, fingerprint, is_loopback, presented_key
 from issue_core.server.settings import parse_size
 
 A = "a" * 16 + "-first-key"
@@ -42,12 +42,29 @@ def test_no_key_means_auth_is_off_and_short_keys_are_refused_unechoed() -> None:
         ("Bearer ", "k", "k"),
         (None, " k ", "k"),
         (None, None, None),
+        ("Bearer abc", "abc", "abc"),
+        ("Bearer abc", "xyz", AMBIGUOUS),
+        (["Bearer abc", "Bearer abc"], None, AMBIGUOUS),
+        (None, ["abc", "xyz"], AMBIGUOUS),
     ],
 )
 def test_presented_key(
-    authorization: str | None, x_api_key: str | None, expected: str | None
+    authorization: str | list[str] | None,
+    x_api_key: str | list[str] | None,
+    expected: str | None,
 ) -> None:
-    assert presented_key(authorization, x_api_key) == expected
+    headers: list[tuple[bytes, bytes]] = []
+    for name, values in ((b"authorization", authorization), (b"x-api-key", x_api_key)):
+        for value in [values] if isinstance(values, str) else values or []:
+            headers.append((name, value.encode("latin-1")))
+    assert presented_key(headers) == expected
+
+
+@pytest.mark.parametrize("raw", [f"{A},kéy-with-accent-123456", f"\u00a0{A}", f"{A}\u3000"])
+def test_non_ascii_keys_are_refused(raw: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        ApiKeys.parse(raw)
+    assert "non-ASCII" in caught.value.one_line()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,128 @@
+"""uvicorn's httptools protocol with the limits a hostile client needs: sizes, times, connections.
+
+uvicorn accumulates the request line and headers without a bound (``self.url += chunk``:
+quadratic in the size, a 64 MiB header stalls the event loop for seconds), never times out a
+request whose headers or body trickle in, and accepts connections until file descriptors run out.
+Here, per connection:
+
+- the request line plus all headers may take at most ``header_limit`` bytes: 414 (URL) or 431
+  (headers) and the connection is closed, before anything more is kept;
+- headers must arrive within ``header_timeout`` seconds (408 + close) and the body within
+  ``body_timeout`` seconds of the headers (the connection is closed; the handler sees a
+  disconnect, logged as 499);
+- above ``max_connections`` open connections a new one is answered 503 and closed at once, so
+  fds stay bounded and the client is told rather than reset.
+
+The keep-alive idle timeout is uvicorn's own ``timeout_keep_alive``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from issue_core.server.limits import ConnectionLimits
+
+
+class _TooLarge(Exception):
+    """Aborts parsing a request whose head exceeds the limit."""
+
+
+def _plain_response(status: int, reason: str, message: str) -> bytes:
+    body = message.encode("ascii")
+    return (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    ).encode("ascii") + body
+
+
+def bounded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
+    """A protocol class for ``uvicorn.Config(http=...)`` enforcing ``limits``."""
+
+    class BoundedHttpToolsProtocol(HttpToolsProtocol):
+        _head_bytes = 0
+        _timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > limits.max_connections:
+                message = "too many connections; retry shortly"
+                transport.write(_plain_response(503, "Service Unavailable", message))
+                transport.close()
+                return
+            # A client that connects and sends nothing is held no longer than the header timeout.
+            self._arm(limits.header_timeout, self._header_timed_out)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def send_400_response(self, msg: str) -> None:
+            if not self.transport.is_closing():  # not after our own 414/431
+                super().send_400_response(msg)
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._head_bytes = 0
+            self._arm(limits.header_timeout, self._header_timed_out)
+
+        def on_url(self, url: bytes) -> None:
+            self._count(len(url), 414, "URI Too Long", "request line too long")
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._count(
+                len(name) + len(value) + 4,
+                431,
+                "Request Header Fields Too Large",
+                "headers too large",
+            )
+            super().on_header(name, value)
+
+        def on_headers_complete(self) -> None:
+            self._arm(limits.body_timeout, self._body_timed_out)
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._disarm()
+            super().on_message_complete()
+
+        # ------------------------------------------------------------------ helpers
+
+        def _count(self, size: int, status: int, reason: str, what: str) -> None:
+            self._head_bytes += size
+            if self._head_bytes > limits.header_limit:
+                self._refuse(status, reason, f"{what}: more than {limits.header_limit} bytes")
+                # Stops the parser: httptools re-raises it from feed_data as a parser error,
+                # which uvicorn answers with a 400 unless the transport is closing (above).
+                raise _TooLarge(what)
+
+        def _refuse(self, status: int, reason: str, message: str) -> None:
+            self._disarm()
+            if not self.transport.is_closing():
+                self.transport.write(_plain_response(status, reason, message))
+                self.transport.close()
+
+        def _arm(self, delay: float, callback: Any) -> None:
+            self._disarm()
+            self._timer = self.loop.call_later(delay, callback)
+
+        def _disarm(self) -> None:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+        def _header_timed_out(self) -> None:
+            self._timer = None
+            if self.cycle is None or self.cycle.response_complete:
+                self._refuse(408, "Request Timeout", "request headers not received in time")
+
+        def _body_timed_out(self) -> None:
+            self._timer = None
+            cycle = self.cycle
+            if cycle is not None and cycle.more_body and not cycle.response_complete:
+                self.transport.close()  # the handler sees a disconnect (logged as 499)
+
+    return BoundedHttpToolsProtocol

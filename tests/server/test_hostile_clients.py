@@ -1,0 +1,180 @@
+"""Hostile clients against the real `issue serve` process: sizes, timeouts, connection cap, keys."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from issue_core.cli.main import cli
+from issue_core.server.ids import new_id
+from tests.server.conftest import API_KEY, OTHER_KEY, Project, error_of, task, wait_for
+from tests.server.test_serve_process import ServerProcess, start_server
+
+
+def exchange(server: ServerProcess, data: bytes, *, timeout: float = 10.0) -> bytes:
+    """Send ``data`` on a fresh connection; everything answered until the server closes it."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as sock:
+        sock.sendall(data)
+        return read_until_closed(sock)
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except (TimeoutError, ConnectionResetError):
+            chunks.append(b"<not closed>")
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def stop(server: ServerProcess) -> None:
+    server.process.send_signal(signal.SIGTERM)
+    server.process.wait(30)
+
+
+def test_oversized_request_lines_and_headers_are_refused(project: Project, tmp_path: Path) -> None:
+    server = start_server(project, tmp_path / "server.log", "--header-limit", "8k")
+    try:
+        long_url = b"GET /healthz?" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        assert exchange(server, long_url).startswith(b"HTTP/1.1 414 ")
+        big_header = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 20_000 + b"\r\n\r\n"
+        assert exchange(server, big_header).startswith(b"HTTP/1.1 431 ")
+        many = b"".join(b"X-H%d: %s\r\n" % (n, b"v" * 100) for n in range(200))
+        answer = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+        assert answer.startswith(b"HTTP/1.1 431 ")
+        # Under the limit, the same server answers as usual.
+        fine = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Ok: " + b"c" * 4000 + b"\r\n"
+        assert exchange(server, fine + b"Connection: close\r\n\r\n").startswith(b"HTTP/1.1 200 ")
+    finally:
+        stop(server)
+
+
+def test_slow_headers_short_bodies_and_idle_connections_are_closed(
+    project: Project, tmp_path: Path
+) -> None:
+    server = start_server(
+        project,
+        tmp_path / "server.log",
+        *("--header-timeout", "0.5", "--body-timeout", "0.5", "--keep-alive", "1"),
+        access_log=True,
+    )
+    try:
+        # Slowloris: headers never finish.
+        assert exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: ").startswith(
+            b"HTTP/1.1 408 "
+        )
+        # Connected, nothing sent.
+        assert exchange(server, b"").startswith(b"HTTP/1.1 408 ")
+        # A body shorter than its Content-Length.
+        head = (
+            f"POST /issues/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {API_KEY}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        ).encode()
+        assert exchange(server, head + b'{"title": "t') == b""
+        # An idle keep-alive connection is closed after its answer.
+        answer = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200 ") and b"<not closed>" not in answer
+
+        def client_closed_logged() -> bool:
+            for line in server.log.read_text().splitlines():
+                if line.startswith("{") and '"path":"/issues/"' in line:
+                    return json.loads(line)["status"] == 499
+            return False
+
+        stop(server)
+        assert client_closed_logged(), server.log.read_text()
+    finally:
+        if server.process.poll() is None:
+            stop(server)
+
+
+def test_connections_above_the_cap_are_refused_with_503(project: Project, tmp_path: Path) -> None:
+    server = start_server(project, tmp_path / "server.log", "--max-connections", "3")
+    idle = []
+    try:
+        for _ in range(3):
+            idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=10))
+
+        # The server takes the idle ones in before the next: retry until it has (bounded).
+        def refused() -> bool:
+            return exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").startswith(
+                b"HTTP/1.1 503 "
+            )
+
+        wait_for(refused, timeout=10)
+        for sock in idle:
+            sock.close()
+        idle.clear()
+
+        def served() -> bool:
+            request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            return exchange(server, request).startswith(b"HTTP/1.1 200 ")
+
+        wait_for(served, timeout=10)
+    finally:
+        for sock in idle:
+            sock.close()
+        stop(server)
+
+
+def test_sighup_stops_gracefully_like_sigterm(project: Project, tmp_path: Path) -> None:
+    server = start_server(project, tmp_path / "server.log", access_log=True)
+    server.process.send_signal(signal.SIGHUP)
+    assert server.process.wait(30) == -signal.SIGTERM
+    assert '"msg":"listening"' in server.log.read_text()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Authorization", f"Bearer {API_KEY}"), ("X-API-Key", OTHER_KEY)],
+        [("Authorization", f"Bearer {API_KEY}"), ("Authorization", f"Bearer {API_KEY}")],
+        [("X-API-Key", API_KEY), ("X-API-Key", "not-a-configured-key-at-all")],
+    ],
+)
+def test_conflicting_or_repeated_key_headers_are_refused(
+    app_factory: object, headers: list[tuple[str, str]]
+) -> None:
+    client = app_factory()  # type: ignore[operator]
+    response = client.post("/issues/", json=task(), headers=headers)
+    assert response.status_code == 401
+    assert "conflicting" in error_of(response)["message"]
+
+
+def test_agreeing_key_headers_are_accepted(app_factory: object) -> None:
+    client = app_factory()  # type: ignore[operator]
+    headers = [("Authorization", f"Bearer {API_KEY}"), ("X-API-Key", API_KEY)]
+    assert client.post("/issues/", json=task(), headers=headers).status_code == 201
+
+
+def test_no_auth_while_a_key_is_configured_is_refused(project: Project) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--no-auth"])
+    assert result.exit_code == 2
+    assert "--no-auth while ISSUE_CORE_API_KEY is set" in result.output
+
+
+def test_non_ascii_key_is_refused_at_start(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISSUE_CORE_API_KEY", f"{API_KEY}\u00a0")
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 2
+    assert "non-ASCII" in result.output and API_KEY not in result.output
+
+
+def test_ids_are_unguessable() -> None:
+    ids = [new_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000 and all(len(i) == 32 for i in ids)
+    # No shared prefix a client could learn from one id and walk with a counter.
+    assert len({i[:16] for i in ids}) == 1000
+    assert len({i[16:] for i in ids}) == 1000
