@@ -107,6 +107,8 @@ class Project:
     def localise(self, text: str) -> str:
         """Point the documented hosts at the ones running in this test."""
         text = text.replace("https://gitea.example.com", self.gitea.base_url)
+        # A path in /tmp would be shared by every run (and every test worker) on the machine.
+        text = text.replace("/tmp/scratch.db", str(self.root / "scratch.db"))
         text = text.replace("export GITEA_API_TOKEN=...", f"export GITEA_API_TOKEN={WRITE_TOKEN}")
         for host in ("http://127.0.0.1:8765", "localhost:8765"):
             text = text.replace(host, f"http://127.0.0.1:{self.port}")
