@@ -8,7 +8,7 @@ passes validation here is one every backend accepts.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -34,6 +34,7 @@ from issue_core.core.models import (
 
 PRIORITY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 MAX_LABELS = 100
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 ShortText = Annotated[str, StringConstraints(max_length=1000)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -67,6 +68,25 @@ class Source(BaseModel):
     url: ShortText | None = Field(default=None, description="Link back to the upstream item.")
     actor: Name | None = Field(default=None, description="Who or what triggered the event.")
     trace_id: Name | None = Field(default=None, description="Distributed-tracing id to correlate.")
+
+    @field_validator("emitted_at", mode="before")
+    @classmethod
+    def _emitted_at_is_date_time(cls, value: Any) -> Any:
+        # The schema says date-time: refuse numbers and date-only strings pydantic would coerce.
+        if value is not None and not (isinstance(value, str) and _DATE_TIME.match(value)):
+            raise ValueError("must be an RFC 3339 date-time, e.g. 2026-11-25T08:00:00Z")
+        return value
+
+    @field_validator("emitted_at")
+    @classmethod
+    def _emitted_at_in_range(cls, value: datetime | None) -> datetime | None:
+        # An instant at the edge of time (0001-01-01T01:00+03:00) overflows when made UTC.
+        if value is not None:
+            try:
+                value.astimezone(UTC)
+            except (OverflowError, ValueError):
+                raise ValueError("is outside the representable range of instants") from None
+        return value
 
 
 class TaskSpec(BaseModel):

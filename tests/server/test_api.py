@@ -442,3 +442,13 @@ def test_the_documented_route_answers_like_the_direct_lane(client: Any, project:
     assert repeat.status_code == 200
     assert repeat.json()["issue_number"] == answer["issue_number"]
     assert len(issues_in(project.store)) == 1
+
+
+@pytest.mark.parametrize(
+    "emitted_at", ["0001-01-01T01:00:00+03:00", 0, "2026-11-25", "2026-11-25T08:00:00"]
+)
+def test_emitted_at_outside_date_time_is_422_naming_the_field(client: Any, emitted_at: Any) -> None:
+    body = {"title": "Edge of time", "source": {"system": "ci", "emitted_at": emitted_at}}
+    response = client.post("/issues/", json=body)
+    assert response.status_code == 422, response.text
+    assert "emitted_at" in response.text
