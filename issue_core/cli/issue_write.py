@@ -117,7 +117,9 @@ def new_labels(backend: IssueBackend, names: list[str], *, forced: bool) -> Iter
         missing = list(dict.fromkeys(n for n in names if n.lower() not in known))
     yield True
     if missing:
-        click.echo(f"issue-core: created label(s) {', '.join(missing)}", err=True)
+        from issue_core.cli.output import note
+
+        note(f"issue-core: created label(s) {', '.join(missing)}")  # names made terminal-safe
 
 
 EDIT_FLAGS = (
