@@ -22,11 +22,19 @@ from issue_core.cli.session import get_session
 from issue_core.core.interfaces import IssueBackend
 from issue_core.core.models import (
     ISSUE_FIELDS,
+    KEEP,
     Issue,
+    IssueChanges,
     IssueState,
     validate_label_name,
     validate_title,
+    validate_username,
 )
+
+
+def usernames(values: object) -> list[str]:
+    """``--assignee`` values: comma-separated, ``@me`` is you, ``@bob`` is bob."""
+    return [validate_username(name) for name in map(resolve_me, split_values(values)) if name]
 
 
 @click.command("create")
@@ -90,7 +98,7 @@ def create_cmd(
         title=validate_title(title),
         description=description_from(description, description_file) or "",
         labels=[validate_label_name(name) for name in labels],
-        assignees=[name for name in (resolve_me(a) for a in assignees) if name],
+        assignees=usernames(assignees),
         milestone=milestone or None,
         priority=priority,
         due_at=due,
@@ -128,6 +136,8 @@ EDIT_FLAGS = (
     "--description-file",
     "--state",
     "--assignee",
+    "--add-assignee",
+    "--remove-assignee",
     "--add-label",
     "--remove-label",
     "--milestone",
@@ -150,6 +160,20 @@ EDIT_FLAGS = (
     multiple=True,
     metavar="USER",
     help="Replace the assignees (repeat or comma-separate; '' clears; @me: you).",
+)
+@click.option(
+    "--add-assignee",
+    "add_assignees",
+    multiple=True,
+    metavar="USER",
+    help="Add an assignee, keeping the others (repeat or comma-separate).",
+)
+@click.option(
+    "--remove-assignee",
+    "remove_assignees",
+    multiple=True,
+    metavar="USER",
+    help="Remove an assignee, keeping the others (repeat or comma-separate).",
 )
 @click.option(
     "--add-label",
@@ -183,6 +207,8 @@ def edit_cmd(
     description_file: str | None,
     state: IssueState | None,
     assignees: tuple[str, ...],
+    add_assignees: tuple[str, ...],
+    remove_assignees: tuple[str, ...],
     add_labels: list[str],
     remove_labels: list[str],
     milestone: str | None,
@@ -198,47 +224,27 @@ def edit_cmd(
     Examples:
       issue edit 12 --state in-progress --assignee agent-1
       issue edit 12 --add-label p1 --remove-label triage
+      issue edit 12 --add-assignee @me --remove-assignee bob
       issue edit 12 --milestone ''
       issue edit 12 --priority 1 --due 2026-12-24
     """
-    new_description = description_from(description, description_file)
-    new_title = validate_title(title) if title is not None else None
-    wanted_assignees = split_values(assignees)  # kept apart from split_commas: '' must clear
-    added = [validate_label_name(name) for name in add_labels]
-    if not any(
-        (
-            new_title is not None,
-            new_description is not None,
-            state is not None,
-            assignees,
-            added,
-            remove_labels,
-            milestone is not None,
-            priority is not None,
-            due is not None,
-        )
-    ):
+    changes = IssueChanges(
+        title=title,
+        description=description_from(description, description_file),
+        state=state,
+        # '' clears, so an empty list still replaces: hence split_values, not split_commas.
+        assignees=usernames(assignees) if assignees else None,
+        add_assignees=usernames(add_assignees),
+        remove_assignees=usernames(remove_assignees),
+        add_labels=add_labels,
+        remove_labels=remove_labels,
+        milestone=KEEP if milestone is None else (milestone or None),
+        priority=KEEP if priority is None else (priority if priority != "" else None),
+        due_at=KEEP if due is None else (due if due != "" else None),
+    )
+    if changes.is_empty():
         raise click.UsageError(f"nothing to change; give at least one of {', '.join(EDIT_FLAGS)}")
     backend = get_session().backend
-    issue = backend.get_issue(number)
-    if new_title is not None:
-        issue.title = new_title
-    if new_description is not None:
-        issue.description = new_description
-    if state is not None:
-        issue.state = state
-    if assignees:
-        issue.assignees = [name for name in (resolve_me(a) for a in wanted_assignees) if name]
-    if added or remove_labels:
-        removed = {name.lower() for name in remove_labels}
-        kept = [name for name in issue.labels if name.lower() not in removed]
-        issue.labels = list(dict.fromkeys([*kept, *added]))
-    if milestone is not None:
-        issue.milestone = milestone or None
-    if priority is not None:
-        issue.priority = priority if priority != "" else None
-    if due is not None:
-        issue.due_at = due if due != "" else None
-    with new_labels(backend, added, forced=create_labels) as create:
-        updated = backend.update_issue(issue, create_labels=create)
+    with new_labels(backend, changes.add_labels, forced=create_labels) as create:
+        updated = backend.edit_issue(number, changes, create_labels=create)
     return Outcome(updated, message=f"updated #{updated.number} {updated.title}")

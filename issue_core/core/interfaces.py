@@ -19,6 +19,7 @@ from issue_core.core.errors import Unsupported
 from issue_core.core.models import (
     Comment,
     Issue,
+    IssueChanges,
     IssueFilter,
     Label,
     Milestone,
@@ -194,6 +195,20 @@ class IssueBackend(ABC):
         Concurrent edits of *other* fields are merged; a concurrent edit of the same field
         raises ``Conflict`` (where ``OPTIMISTIC_CONCURRENCY`` is supported).
         """
+
+    def edit_issue(
+        self, number: int, changes: IssueChanges, *, create_labels: bool = False
+    ) -> Issue:
+        """Apply ``changes`` (what ``issue edit`` asks for) to issue ``number``; return it.
+
+        The changes apply to the issue as it is when written: replacing the assignees replaces
+        them, and two edits never conflict. This default reads, then writes through
+        ``update_issue``; a backend that can read and write in one transaction (the local
+        store) overrides it to do so.
+        """
+        issue = self.get_issue(number)
+        changes.apply_to(issue)
+        return self.update_issue(issue, create_labels=create_labels)
 
     def delete_issue(self, number: int) -> None:
         self.require(Capability.DELETE_ISSUES, "deleting issues")

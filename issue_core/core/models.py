@@ -184,6 +184,48 @@ def validate_label_name(name: str) -> str:
     return cleaned
 
 
+USERNAME_MAX = 255
+
+
+def _has_control(text: str) -> bool:
+    """C0/C1 controls and DEL: never part of a name (a name is shown on one line)."""
+    return any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in text)
+
+
+def validate_username(name: str) -> str:
+    """An assignee or author: ``@bob`` means ``bob`` (gh's spelling); no blanks or controls.
+
+    ``@me`` is resolved by the front end before this (it needs the acting identity).
+    """
+    if not isinstance(name, str):
+        raise ValidationError("a user name must be text")
+    cleaned = name.strip()
+    if cleaned.startswith("@"):
+        cleaned = cleaned[1:]
+    if not cleaned:
+        raise ValidationError(f"user name {name!r} is empty")
+    if len(cleaned) > USERNAME_MAX:
+        raise ValidationError(f"user name is longer than {USERNAME_MAX} characters")
+    if _has_control(cleaned) or any(ch.isspace() for ch in cleaned) or "," in cleaned:
+        raise ValidationError(
+            f"user name {cleaned!r} must not contain spaces, commas or control characters"
+        )
+    return cleaned
+
+
+def validate_milestone_title(title: str) -> str:
+    if not isinstance(title, str) or not title.strip():
+        raise ValidationError("milestone title must not be empty")
+    cleaned = title.strip()
+    if len(cleaned) > TITLE_MAX:
+        raise ValidationError(f"milestone title is longer than {TITLE_MAX} characters")
+    if _has_control(cleaned):
+        raise ValidationError(
+            f"milestone title {cleaned!r} must be one line without control characters"
+        )
+    return cleaned
+
+
 def validate_color(color: str | None) -> str | None:
     if color is None or color == "":
         return None
@@ -633,6 +675,111 @@ class Issue(_Record):
             due_at=parse_ts(data.get("due_at")),
             priority=data.get("priority"),
         )
+
+
+class _Keep:
+    """The value of an ``IssueChanges`` field that is not to change (``None`` clears)."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()
+
+
+class IssueChanges(_Record):
+    """An edit as ``issue edit`` states it: only the fields given change.
+
+    ``assignees`` replaces the set; ``add_*``/``remove_*`` change the current set, whatever it
+    is when the edit is applied. A backend applies the changes to the issue as stored *at write
+    time* (``IssueBackend.edit_issue``), so an edit never conflicts with one that came before it.
+    ``milestone``, ``priority`` and ``due_at`` are cleared with ``None``.
+    """
+
+    _FIELDS = (
+        "title",
+        "description",
+        "state",
+        "assignees",
+        "add_assignees",
+        "remove_assignees",
+        "add_labels",
+        "remove_labels",
+        "milestone",
+        "priority",
+        "due_at",
+    )
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        state: IssueState | str | None = None,
+        assignees: list[str] | None = None,
+        add_assignees: list[str] | tuple[str, ...] = (),
+        remove_assignees: list[str] | tuple[str, ...] = (),
+        add_labels: list[str] | tuple[str, ...] = (),
+        remove_labels: list[str] | tuple[str, ...] = (),
+        milestone: Any = KEEP,
+        priority: Any = KEEP,
+        due_at: Any = KEEP,
+    ) -> None:
+        self.title = validate_title(title) if title is not None else None
+        self.description = validate_description(description) if description is not None else None
+        self.state = IssueState.parse(state) if state is not None else None
+        self.assignees = (
+            None if assignees is None else _unique([validate_username(a) for a in assignees])
+        )
+        self.add_assignees = _unique([validate_username(a) for a in add_assignees])
+        self.remove_assignees = _unique([validate_username(a) for a in remove_assignees])
+        self.add_labels = _unique([validate_label_name(name) for name in add_labels])
+        self.remove_labels = _unique([validate_label_name(name) for name in remove_labels])
+        if milestone is not KEEP and milestone is not None:
+            milestone = validate_milestone_title(milestone)
+        self.milestone = milestone
+        self.priority = priority if priority is KEEP else parse_priority(priority)
+        self.due_at = due_at if due_at is KEEP else parse_ts(due_at)
+
+    def is_empty(self) -> bool:
+        # assignees=[] is a change (it clears them); an empty add/remove list is not.
+        return self.assignees is None and all(
+            getattr(self, name) in (None, [], KEEP) for name in self._FIELDS if name != "assignees"
+        )
+
+    def values_for(self, issue: Issue) -> dict[str, Any]:
+        """The editable fields of ``issue`` that change, with their new values."""
+        values: dict[str, Any] = {}
+        if self.title is not None and self.title != issue.title:
+            values["title"] = self.title
+        if self.description is not None and self.description != issue.description:
+            values["description"] = self.description
+        if self.state is not None and self.state is not issue.state:
+            values["state"] = self.state
+        assignees = list(self.assignees if self.assignees is not None else issue.assignees)
+        assignees = [a for a in assignees if a not in self.remove_assignees]
+        assignees = _unique([*assignees, *self.add_assignees])
+        if sorted(assignees) != sorted(issue.assignees):
+            values["assignees"] = assignees
+        removed = {name.lower() for name in self.remove_labels}
+        kept = [name for name in issue.labels if name.lower() not in removed]
+        known = {name.lower() for name in kept}
+        labels = kept + [name for name in self.add_labels if name.lower() not in known]
+        if labels != issue.labels:
+            values["labels"] = labels
+        if self.milestone is not KEEP and self.milestone != issue.milestone:
+            values["milestone"] = self.milestone
+        if self.priority is not KEEP and self.priority != issue.priority:
+            values["priority"] = self.priority
+        if self.due_at is not KEEP and self.due_at != issue.due_at:
+            values["due_at"] = self.due_at
+        return values
+
+    def apply_to(self, issue: Issue) -> Issue:
+        """Change ``issue`` in place as this edit asks (for read-then-write backends)."""
+        for name, value in self.values_for(issue).items():
+            setattr(issue, name, value)
+        return issue
 
 
 # What an Issue built with only a title holds: the fields a partial update leaves alone.

@@ -451,3 +451,57 @@ def test_since_a_whole_second_includes_updates_later_in_that_second(issue):
     whole_second = created["updated_at"][:19] + "Z"  # 06:23:13.577123Z -> 06:23:13Z
     listed = as_json(issue("list", "--since", whole_second, "--format", "json"))
     assert [i["number"] for i in listed] == [created["number"]]
+
+
+def test_the_original_walkthrough_creates_its_labels_with_one_note(issue):
+    created = issue(
+        "create", "Implement user authentication", "--label=feature", "--label=priority:high"
+    )
+    assert created.exit_code == 0, created.output
+    assert created.stderr.count("created label(s)") == 1
+    assert "issue-core: created label(s) feature, priority:high\n" in created.stderr
+    again = issue("create", "Second", "--label", "feature")
+    assert again.exit_code == 0 and "created label" not in again.stderr
+
+
+def test_edit_adds_and_removes_assignees_keeping_the_others(seeded):
+    seeded("edit", "1", "--assignee", "ann,bob")
+    data = as_json(
+        seeded(
+            "edit",
+            "1",
+            "--add-assignee",
+            "@cy",
+            "--add-assignee",
+            "@me",
+            "--remove-assignee",
+            "ann",
+            "--format",
+            "json",
+        )
+    )
+    assert data["assignees"] == ["bob", "cy", "tester"]
+    data = as_json(seeded("edit", "1", "--assignee", "dee", "--format", "json"))
+    assert data["assignees"] == ["dee"]  # replace means replace
+
+
+def test_at_names_are_user_names(issue):
+    data = as_json(issue("create", "x", "--assignee", "@bob", "--format", "json"))
+    assert data["assignees"] == ["bob"]
+    assert as_json(issue("list", "--assignee", "bob", "--json", "number")) == [{"number": 1}]
+
+
+@pytest.mark.parametrize("name", ["bob\nmallory", "bob\x1b[2J", "bo b", "@"])
+def test_assignees_with_line_breaks_or_controls_are_refused(issue, git_project, name):
+    for args in (("create", "x", "--assignee", name), ("edit", "1", "--add-assignee", name)):
+        result = issue(*args)
+        assert result.exit_code == 2, result.output
+        assert "user name" in result.stderr
+    assert not (git_project / ".issue-core").exists()
+
+
+@pytest.mark.parametrize("title", ["v1\nv2", "v1\x07", "v1\x9b"])
+def test_milestone_titles_are_one_line_without_controls(issue, git_project, title):
+    result = issue("milestone", "create", title)
+    assert result.exit_code == 2, result.output
+    assert "milestone title" in result.stderr

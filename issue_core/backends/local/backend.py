@@ -29,6 +29,7 @@ from issue_core.core.interfaces import (
 from issue_core.core.models import (
     Comment,
     Issue,
+    IssueChanges,
     IssueFilter,
     IssueState,
     Label,
@@ -42,7 +43,9 @@ from issue_core.core.models import (
     validate_comment,
     validate_description,
     validate_label_name,
+    validate_milestone_title,
     validate_title,
+    validate_username,
 )
 
 DEFAULT_PATH = ".issue-core/issues.db"
@@ -290,7 +293,7 @@ class LocalBackend(SyncableBackend):
                     milestones[key] = self._stored_milestone(conn, issue.milestone)
                 milestone = milestones[key]
             author = issue.author or self.identity
-            assignees = list(dict.fromkeys(issue.assignees))
+            assignees = list(dict.fromkeys(validate_username(a) for a in issue.assignees))
             users.update(dict.fromkeys(name for name in (author, *assignees) if name))
             rows.append(
                 _NewRow(
@@ -394,6 +397,19 @@ class LocalBackend(SyncableBackend):
         # The caller's object becomes the stored issue, so reusing it is not a false Conflict.
         return issue.refresh_from(self.get_issue_by_number(issue.number))
 
+    def edit_issue(
+        self, number: int, changes: IssueChanges, *, create_labels: bool = False
+    ) -> Issue:
+        # Read and write under one write lock (BEGIN IMMEDIATE): the changes apply to the issue
+        # as stored, so concurrent edits queue instead of conflicting, and replace replaces.
+        self._require_existing(f"issue #{number}")
+        with self.store.writer() as conn:
+            current = self._load_for_update(conn, number)
+            values = changes.values_for(current)
+            if values:
+                self._apply(conn, current, values, create_labels=create_labels)
+        return self.get_issue_by_number(number)
+
     def delete_issue(self, number: int) -> None:
         self._require_existing(f"issue #{number}")
         with self.store.writer() as conn:
@@ -448,8 +464,9 @@ class LocalBackend(SyncableBackend):
             names = [validate_label_name(name) for name in values["labels"]]
             self._set_labels(conn, row_id, self._require_labels(conn, names, create=create_labels))
         if "assignees" in values:
-            self._touch_users(conn, values["assignees"], now)
-            self._set_assignees(conn, row_id, values["assignees"])
+            assignees = list(dict.fromkeys(validate_username(a) for a in values["assignees"]))
+            self._touch_users(conn, assignees, now)
+            self._set_assignees(conn, row_id, assignees)
         sets.update(updated_at=now, change_seq=_next(conn, "change_seq"))
         assignments = ", ".join(f"{column} = ?" for column in sets)
         conn.execute(
@@ -660,7 +677,7 @@ class LocalBackend(SyncableBackend):
             return [_milestone(r) for r in rows.fetchall()]
 
     def create_milestone(self, milestone: Milestone) -> Milestone:
-        title = _milestone_title(milestone.title)
+        title = validate_milestone_title(milestone.title)
         now = _now()
         state = MilestoneState.parse(milestone.state)
         with self.store.writer() as conn:
@@ -683,7 +700,7 @@ class LocalBackend(SyncableBackend):
         return self._milestone_by_title(title)
 
     def update_milestone(self, title: str, milestone: Milestone) -> Milestone:
-        new_title = _milestone_title(milestone.title)
+        new_title = validate_milestone_title(milestone.title)
         now = _now()
         state = MilestoneState.parse(milestone.state)
         self._require_existing(f"milestone {title!r}")
@@ -949,15 +966,6 @@ def _milestone_row(conn: sqlite3.Connection, title: str) -> sqlite3.Row | None:
         "SELECT * FROM milestones WHERE title_key = ?", (title.strip().lower(),)
     ).fetchone()
     return row
-
-
-def _milestone_title(title: str) -> str:
-    cleaned = (title or "").strip()
-    if not cleaned:
-        raise ValidationError("milestone title must not be empty")
-    if len(cleaned) > 255:
-        raise ValidationError("milestone title is longer than 255 characters")
-    return cleaned
 
 
 def _milestone(row: sqlite3.Row) -> Milestone:
