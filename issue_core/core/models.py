@@ -742,9 +742,15 @@ class IssueChanges(_Record):
         self.due_at = due_at if due_at is KEEP else parse_ts(due_at)
 
     def is_empty(self) -> bool:
-        # assignees=[] is a change (it clears them); an empty add/remove list is not.
-        return self.assignees is None and all(
-            getattr(self, name) in (None, [], KEEP) for name in self._FIELDS if name != "assignees"
+        # assignees=[] is a change (it clears them); an empty add/remove list is not. For
+        # milestone, priority and due_at None is a change too (it clears them): KEEP is not.
+        clearable = ("assignees", "milestone", "priority", "due_at")
+        return (
+            self.assignees is None
+            and all(getattr(self, name) is KEEP for name in clearable[1:])
+            and all(
+                getattr(self, name) in (None, []) for name in self._FIELDS if name not in clearable
+            )
         )
 
     def values_for(self, issue: Issue) -> dict[str, Any]:
