@@ -18,7 +18,7 @@ from issue_core.core.models import (
 @click.option("--comments", is_flag=True, help="Include the comments.")
 @output_options(ISSUE_FIELDS)
 def show_cmd(number: int, comments: bool) -> Issue:
-    """Show one issue.
+    """Show one issue (`issue view` is the same command, as in gh).
 
     \b
     Examples:

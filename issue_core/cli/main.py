@@ -20,6 +20,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "init": "issue_core.cli.issue_init:init_cmd",
     "list": "issue_core.cli.issue_list:list_cmd",
     "show": "issue_core.cli.issue_show:show_cmd",
+    "view": "issue_core.cli.issue_show:show_cmd",  # gh's name for show
     "create": "issue_core.cli.issue_write:create_cmd",
     "edit": "issue_core.cli.issue_write:edit_cmd",
     "close": "issue_core.cli.issue_state:close_cmd",

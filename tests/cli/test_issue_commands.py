@@ -505,3 +505,11 @@ def test_milestone_titles_are_one_line_without_controls(issue, git_project, titl
     result = issue("milestone", "create", title)
     assert result.exit_code == 2, result.output
     assert "milestone title" in result.stderr
+
+
+def test_view_is_show_as_gh_names_it(seeded):
+    for args in (["1"], ["1", "--comments"], ["1", "--format", "json"]):
+        show, view = seeded("show", *args), seeded("view", *args)
+        assert view.exit_code == show.exit_code == 0
+        assert view.stdout == show.stdout
+    assert "Usage: issue view [OPTIONS] NUMBER" in seeded("view", "--help").stdout
