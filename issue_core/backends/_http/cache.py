@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from issue_core.backends._http.files import write_private
+
 # Response headers a cached answer needs to be used like a fresh one (pagination, type).
 KEPT_HEADERS = (
     "content-type",
@@ -128,12 +130,7 @@ class ResponseCache:
         payload = json.dumps({"url": url, "headers": kept, "body": body}, ensure_ascii=False)
         path = self._path(url)
         try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(payload)
-            os.replace(tmp, path)
+            write_private(path, payload)
         except OSError:
             # A read-only or full disk must never break a command: run without the cache.
             self._disabled = True

@@ -12,10 +12,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
+
+from issue_core.backends._http.files import write_private
 
 PENDING_TTL_SECONDS = 3600.0
 
@@ -45,12 +46,7 @@ def load(key: str, *, now: float | None = None) -> tuple[str, float] | None:
 def remember(key: str, token: str, started: float) -> None:
     path = _path(key)
     with contextlib.suppress(OSError):  # without the disk, a rerun simply cannot find it
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps({"token": token, "started": started}))
-        os.replace(tmp, path)
+        write_private(path, json.dumps({"token": token, "started": started}))
 
 
 def forget(key: str) -> None:

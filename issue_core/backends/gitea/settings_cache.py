@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
+
+from issue_core.backends._http.files import write_private
 
 SETTINGS_TTL_SECONDS = 24 * 3600
 
@@ -44,9 +45,4 @@ def store_max_page_size(base_url: str, value: int, *, now: float | None = None) 
     )
     # A read-only or full disk only costs the request next time.
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
+        write_private(path, payload)
