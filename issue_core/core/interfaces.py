@@ -192,7 +192,8 @@ class IssueBackend(ABC):
     def update_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
         """Store the changes made to ``issue`` since it was loaded and return the result.
 
-        Concurrent edits of *other* fields are merged; a concurrent edit of the same field
+        ``issue`` itself is refreshed to the stored result (the same object is returned), so
+        the caller can change and update it again without a false ``Conflict``. Concurrent edits of *other* fields are merged; a concurrent edit of the same field
         raises ``Conflict`` (where ``OPTIMISTIC_CONCURRENCY`` is supported).
         """
 

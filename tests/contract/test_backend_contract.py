@@ -204,6 +204,28 @@ def test_concurrent_edits_of_the_same_field_conflict(backend):
     assert backend.get_issue_by_number(created.number).title == "Theirs"
 
 
+def test_the_callers_issue_is_refreshed_by_update_so_it_can_be_reused(backend):
+    """The original README's pattern: load once, update, change the same object, update again.
+    The second update must compare against what the first one stored, not raise a Conflict."""
+    issue = make(backend, "first", labels=["a"])
+    issue.title = "second"
+    issue.labels = ["a", "b"]
+    returned = backend.update_issue(issue, create_labels=True)
+    assert issue.to_dict() == returned.to_dict()
+    assert issue.changed_fields() == []
+    issue.title = "third"  # the same field again, on the same object
+    issue.state = IssueState.CLOSED
+    again = backend.update_issue(issue)
+    assert (again.title, again.state) == ("third", IssueState.CLOSED)
+    assert issue.to_dict() == again.to_dict()
+    stored = backend.get_issue_by_number(issue.number)
+    assert (stored.title, stored.state, sorted(stored.labels)) == (
+        "third",
+        IssueState.CLOSED,
+        ["a", "b"],
+    )
+
+
 def test_update_of_unknown_issue_is_not_found(backend):
     ghost = Issue(title="ghost", number=4242)
     with pytest.raises(NotFound):

@@ -638,7 +638,7 @@ class GiteaBackend(SyncableBackend):
                 raise
             raw = self.client.get_issue(number)
         elif not payload:
-            return current
+            return issue.refresh_from(current)  # nothing to send: the server already has it
         updated = self._to_issue(raw)
         wanted_fields = [f for f in ("assignees", "milestone", "due_at") if f in changed]
         dropped = _dropped_fields(issue, updated, wanted_fields)
@@ -651,7 +651,9 @@ class GiteaBackend(SyncableBackend):
                 hint="ask for write access to the repository",
             )
         self._remember(raw)
-        return updated
+        # The caller's object becomes the stored issue (as the local backend does), so reusing
+        # it for the next update compares against this version instead of a false Conflict.
+        return issue.refresh_from(updated)
 
     def _patch_issue(
         self, number: int, payload: dict[str, Any], *, retry_safe: bool, before: Issue
