@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from issue_core.cli.issues import INIT_FIELDS
-from issue_core.cli.output import Outcome, output_options
+from issue_core.cli.output import Outcome, note, output_options
 from issue_core.cli.session import get_session
 from issue_core.core.errors import Unsupported
 
@@ -56,8 +56,7 @@ def init_cmd(path: str | None) -> Outcome:
 def _note_if_unused(current: Any, store_path: str) -> None:
     in_use = current.settings.get("path") if current.type == "local" else None
     if in_use is None or os.path.abspath(in_use) != os.path.abspath(store_path):
-        click.echo(
+        note(
             f"note: commands here use backend {current.name!r}; to use this store: "
-            f"issue backend add NAME local --path {store_path} --default",
-            err=True,
+            f"issue backend add NAME local --path {store_path} --default"
         )

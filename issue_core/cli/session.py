@@ -69,7 +69,11 @@ class Session:
                 backend.close()
             finally:
                 if created and self.announce_created_store:
-                    click.echo(f"issue-core: created local store at {created}", err=True)
+                    # The CLI's one note path: on stderr, made terminal-safe (a path can hold
+                    # any byte a folder name can).
+                    from issue_core.cli.output import note
+
+                    note(f"issue-core: created local store at {created}")
         self._opened.clear()
 
 

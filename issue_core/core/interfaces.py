@@ -193,8 +193,9 @@ class IssueBackend(ABC):
         """Store the changes made to ``issue`` since it was loaded and return the result.
 
         ``issue`` itself is refreshed to the stored result (the same object is returned), so
-        the caller can change and update it again without a false ``Conflict``. Concurrent edits of *other* fields are merged; a concurrent edit of the same field
-        raises ``Conflict`` (where ``OPTIMISTIC_CONCURRENCY`` is supported).
+        the caller can change and update it again without a false ``Conflict``. Concurrent
+        edits of *other* fields are merged; a concurrent edit of the same field raises
+        ``Conflict`` (where ``OPTIMISTIC_CONCURRENCY`` is supported).
         """
 
     def edit_issue(

@@ -68,6 +68,21 @@ def test_first_write_announces_the_store_once(issue, git_project):
     assert store.exists()
 
 
+def test_store_notes_are_terminal_safe(issue, tmp_path, monkeypatch):
+    """The "created local store" note goes through the CLI's one note path, which renders
+    control characters in the path visibly instead of letting them drive the terminal."""
+    from tests.conftest import git_init
+
+    hostile = git_init(tmp_path / "re\x1b]0;owned\x07po")
+    monkeypatch.chdir(hostile)
+    result = issue("create", "First")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert result.stderr.startswith(STORE_NOTE) and "re\\x1b]0;owned" in result.stderr
+    elsewhere = issue("init", "--path", str(hostile / "b\x1bc.db"))
+    assert elsewhere.exit_code == 0 and "\x1b" not in elsewhere.stderr
+
+
 def test_init_creates_then_finds_the_store(issue, git_project):
     created = issue("init")
     store = git_project / ".issue-core" / "issues.db"
