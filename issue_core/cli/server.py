@@ -65,6 +65,15 @@ def _root_backend(ctx: click.Context) -> str | None:
 )
 @click.option("--backend", "backend_name", metavar="NAME", help="Default backend for tasks.")
 @click.option(
+    "--route",
+    "routes",
+    multiple=True,
+    metavar="REPO=BACKEND",
+    help="Send tasks whose target_repo is REPO to BACKEND (repeatable; '*=BACKEND' is the"
+    " default route). Adds to, and wins over, [server.routes] in config.toml. Once routes"
+    " exist, an unrouted target_repo is refused (422) unless there is a default route.",
+)
+@click.option(
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of server.db (idempotency keys + outbox) [default: next to the local store,"
@@ -147,6 +156,7 @@ def serve_cmd(
     host: str,
     port: int,
     backend_name: str | None,
+    routes: tuple[str, ...],
     state_dir: Path | None,
     no_auth: bool,
     body_limit: str,
@@ -174,6 +184,7 @@ def serve_cmd(
     """
     from issue_core.server.auth import API_KEY_ENV, ApiKeys, is_loopback
     from issue_core.server.limits import ConnectionLimits
+    from issue_core.server.routing import Router, parse_route
     from issue_core.server.settings import (
         BENCH_ROUTES_ENV,
         ServerSettings,
@@ -183,6 +194,7 @@ def serve_cmd(
     )
 
     limit = parse_size(body_limit)
+    flag_routes = dict(parse_route(text) for text in routes)
     keys = ApiKeys.parse(os.environ.get(API_KEY_ENV))
     if no_auth:
         if not is_loopback(host):
@@ -202,7 +214,11 @@ def serve_cmd(
         )
     _require_api_extra()
     setup = resolve_backends(backend_name or _root_backend(ctx))
-    setup.backends[setup.default].require_trusted()  # fail at start, not on every task
+    route_table = {**setup.routes, **flag_routes}
+    # Fail at start, not on every task: routes naming no configured backend, untrusted targets.
+    router = Router(route_table, setup.backends, setup.default)
+    for name in {setup.default, *router.routed_backends}:
+        setup.backends[name].require_trusted()
     settings = ServerSettings(
         default_backend=setup.default,
         backends=setup.backends,
@@ -214,6 +230,7 @@ def serve_cmd(
         body_limit=limit,
         bench_routes=os.environ.get(BENCH_ROUTES_ENV, "") not in ("", "0"),
         writer_process=writer == "process",
+        routes=route_table,
         limits=ConnectionLimits(
             header_limit=parse_size(header_limit),
             header_timeout=header_timeout,

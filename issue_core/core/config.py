@@ -20,6 +20,10 @@ Shape::
     repo = "widgets"
     token_env = "GITEA_API_TOKEN"   # the *name* of the variable; secrets are never stored
 
+    [server.routes]                 # issue serve: target_repo -> backend (docs/ingestion.md)
+    "activity-core" = "work"
+    "*" = "local"                   # optional default route for any other target_repo
+
 With no configuration at all the backend is ``local`` at ``<project root>/.issue-core/issues.db``.
 
 Reading stays cheap on purpose, because every ``issue`` call reads configuration: paths are
@@ -427,6 +431,26 @@ class Config:
             if isinstance(value, str) and value:
                 return value
         return None
+
+    def server_routes(self) -> dict[str, str]:
+        """``[server.routes]`` of ``issue serve``: repository name -> backend name. Both files'
+        tables are merged, the repository's entries winning (as for backends)."""
+        merged: dict[str, str] = {}
+        for data, path in (
+            (self.user_file, _user_config_file()),
+            (self.repo_file, _repo_config_file(self.root_dir)),
+        ):
+            server = data.get("server", {})
+            routes = server.get("routes", {}) if isinstance(server, dict) else None
+            if not isinstance(routes, dict):
+                raise ConfigError(f"'server.routes' in {path} must be a table")
+            for repo, backend in routes.items():
+                if not isinstance(backend, str) or not backend:
+                    raise ConfigError(
+                        f"'server.routes.{repo}' in {path} must be a backend name (a string)"
+                    )
+                merged[repo] = backend
+        return merged
 
     def identity(self) -> str:
         """Who acts on backends without accounts: $ISSUE_CORE_USER, config 'user', login."""

@@ -26,8 +26,10 @@ TOP_LEVEL_KEYS = {
     "backends": dict,
     "labels": (dict, str),  # a table, or the shorthand labels = "never"
     "trusted": dict,
+    "server": dict,
 }
 LABELS_KEYS = {"create": str}
+SERVER_KEYS = {"routes": dict}
 LABELS_CREATE_VALUES = ("auto", "never")
 BOOL = bool
 NUMBER = (int, float)
@@ -189,6 +191,15 @@ def check_file(data: dict[str, Any], path: str, scope: str, warn: Callable[[str]
     create = labels.get("create") if isinstance(labels, dict) else labels
     if create is not None and create not in LABELS_CREATE_VALUES:
         raise ConfigError(f'\'labels.create\' in {path} must be "auto" or "never", not {create!r}')
+    server = data.get("server", {})
+    if isinstance(server, dict):
+        _check_keys(server, SERVER_KEYS, "server.", path, warn)
+        routes = server.get("routes", {})
+        for repo, backend in routes.items() if isinstance(routes, dict) else ():
+            if not isinstance(backend, str) or not backend:
+                raise ConfigError(
+                    f"'server.routes.{repo}' in {path} must be a backend name (a string)"
+                )
     for name, entry in data.get("backends", {}).items():
         where = f"backends.{name}"
         if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):

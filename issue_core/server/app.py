@@ -33,7 +33,7 @@ from issue_core import __version__
 from issue_core.core.errors import IssueCoreError, UsageError
 from issue_core.server.auth import is_loopback
 from issue_core.server.delivery import public_error
-from issue_core.server.ingest import PreparedTask, RequestContext, prepare_task, route_for
+from issue_core.server.ingest import PreparedTask, RequestContext, prepare_task
 from issue_core.server.logs import flush_access_log
 from issue_core.server.middleware import (
     ASGIApp,
@@ -46,6 +46,7 @@ from issue_core.server.middleware import (
     read_body,
 )
 from issue_core.server.outbox import StateStore, issue_id_of, public_status
+from issue_core.server.routing import Router, UnknownTargetRepo
 from issue_core.server.schema import (
     ErrorBody,
     Health,
@@ -149,6 +150,10 @@ def validation_error_response(exc: PydanticValidationError, request_id: str) -> 
     )
 
 
+def _field_error(name: str, message: str, kind: str) -> dict[str, str]:
+    return {"field": name, "message": message, "type": kind}
+
+
 def _clean(message: str) -> str:
     return message.removeprefix("Value error, ")
 
@@ -227,6 +232,7 @@ def create_app(settings: ServerSettings) -> IngestionApp:
         max_queue=settings.max_queue,
     )
     readiness: dict[str, Any] = {"at": 0.0, "value": None}
+    router = Router(settings.routes, settings.backends, settings.default_backend)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -268,15 +274,30 @@ def create_app(settings: ServerSettings) -> IngestionApp:
             task = TaskSpec.model_validate_json(body)
         except PydanticValidationError as exc:
             return validation_error_response(exc, request_id)
-        backend = task.backend or route_for(task.target_repo, settings)
-        if backend not in settings.backends:
-            return error_response(
-                422,
-                "unknown_backend",
-                f"no backend named {backend!r} is configured on this server",
-                request_id,
-                hint=f"configured: {', '.join(sorted(settings.backends))}",
-            )
+        if task.backend is not None:
+            backend = task.backend
+            if backend not in settings.backends:
+                message = f"no backend named {backend!r} is configured on this server"
+                return error_response(
+                    422,
+                    "unknown_backend",
+                    message,
+                    request_id,
+                    hint=f"configured: {', '.join(sorted(settings.backends))}",
+                    field_errors=[_field_error("backend", message, "unknown_backend")],
+                )
+        else:
+            try:
+                backend = router.backend_for(task.target_repo)
+            except UnknownTargetRepo as exc:
+                return error_response(
+                    422,
+                    exc.code,
+                    exc.message,
+                    request_id,
+                    hint=exc.hint,
+                    field_errors=[_field_error("target_repo", exc.message, exc.code)],
+                )
         if header_key is not None and len(header_key) > 200:
             return error_response(
                 422, "invalid", "the Idempotency-Key header is longer than 200", request_id

@@ -59,31 +59,6 @@ def idempotency_key_for(task: TaskSpec, header_key: str | None) -> str | None:
     return header_key or None
 
 
-def route_for(target_repo: str | None, settings: Any) -> str:
-    """The backend for a task naming ``target_repo``: the one configured backend whose
-    ``repo`` (or ``owner/repo``) is that name, else the server's default."""
-    if target_repo:
-        wanted = target_repo.strip().lower()
-        matches = [
-            name
-            for name, backend in settings.backends.items()
-            if wanted in _repository_names(backend.settings)
-        ]
-        if len(matches) == 1:
-            return str(matches[0])
-    return str(settings.default_backend)
-
-
-def _repository_names(settings: dict[str, Any]) -> set[str]:
-    repo, owner = settings.get("repo"), settings.get("owner")
-    if not isinstance(repo, str) or not repo:
-        return set()
-    names = {repo.lower()}
-    if isinstance(owner, str) and owner:
-        names.add(f"{owner}/{repo}".lower())
-    return names
-
-
 def prepare_task(task: TaskSpec, context: RequestContext, backend: str) -> PreparedTask:
     """The outbox row for ``task``: the issue to create, with its traceability metadata."""
     tracking_id = new_id()

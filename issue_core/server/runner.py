@@ -110,6 +110,7 @@ def run_server(
                     "url": f"http://{_url_host(str(host))}:{port}",
                     "port": port,
                     "backend": settings.default_backend,
+                    "routes": settings.routes,
                     "state_db": str(settings.state_db),
                     "auth": "api-key" if settings.keys.enabled else "none",
                     "key_fingerprints": settings.keys.fingerprints,

@@ -160,9 +160,11 @@ class TaskSpec(BaseModel):
     # activity-core's IssueSink (IssueCoreRestSink) posts these.
     target_repo: Name | None = Field(
         default=None,
-        description="The repository the task is for. Without `backend`, a configured backend"
-        " whose `repo` (or `owner/repo`) is this name gets the task; otherwise the default"
-        " backend does. Recorded as `sync_metadata.target_repo`.",
+        description="The repository the task is for. Without `backend`, the server's route for"
+        " this name gets the task, else a configured backend whose `repo` (or `owner/repo`) is"
+        " this name, else the default route; with no routes configured, otherwise the default"
+        " backend; once routes exist, otherwise 422 `unknown_target_repo`. Recorded as"
+        " `sync_metadata.target_repo`.",
     )
     due_in_days: Annotated[StrictInt, Field(ge=0, le=36500)] | None = Field(
         default=None,

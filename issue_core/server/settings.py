@@ -35,6 +35,8 @@ class ServerSettings:
     bench_routes: bool = False
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     max_queue: int = 10_000
+    # target_repo -> backend (``[server.routes]`` and ``--route``; see routing.py).
+    routes: dict[str, str] = field(default_factory=dict)
     # Backend writes in a child process (``issue serve``'s default) or on a thread (tests).
     writer_process: bool = False
 
@@ -51,6 +53,7 @@ class BackendSetup:
     backends: dict[str, BackendConfig]
     identity: str
     config: Config
+    routes: dict[str, str] = field(default_factory=dict)
 
 
 def resolve_backends(default_name: str | None, cwd: Path | None = None) -> BackendSetup:
@@ -64,7 +67,9 @@ def resolve_backends(default_name: str | None, cwd: Path | None = None) -> Backe
     names = {*config.backends(), IMPLICIT_BACKEND}
     backends = {name: config.resolve(name) for name in sorted(names)}
     backends[default.name] = default
-    return BackendSetup(default.name, backends, config.identity(), config)
+    return BackendSetup(
+        default.name, backends, config.identity(), config, routes=config.server_routes()
+    )
 
 
 def default_state_dir(setup: BackendSetup) -> Path:

@@ -71,6 +71,7 @@ def make_settings(project: Project, **overrides: Any) -> Any:
         "identity": setup.identity,
         "state_dir": resolve_state_dir(None, setup),
         "keys": ApiKeys.parse(f"{API_KEY},{OTHER_KEY}"),
+        "routes": setup.routes,
     }
     values.update(overrides)
     return ServerSettings(**values)
