@@ -32,7 +32,7 @@ PROG = "issue"
 INTERRUPTED = 130
 BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe
 
-JSON_FLAGS = ("--json", "--jq")
+JSON_FLAGS = ("--json", "--jq", "-q")
 
 
 def wants_json(args: Sequence[str]) -> bool:
@@ -46,6 +46,7 @@ def wants_json(args: Sequence[str]) -> bool:
         if (
             token in JSON_FLAGS
             or token.startswith(("--json=", "--jq=", "--format=json"))
+            or (token.startswith("-q") and not token.startswith("--"))  # -q.number
             or (token == "--format" and following.startswith("json"))
         ):
             return True

@@ -25,6 +25,7 @@ from issue_core.core.models import (
 
 @click.command("list")
 @click.option(
+    "-s",
     "--state",
     "states",
     multiple=True,
@@ -34,6 +35,7 @@ from issue_core.core.models import (
     "[default: open,in_progress, i.e. not closed].",
 )
 @click.option(
+    "-l",
     "--label",
     "labels",
     multiple=True,
@@ -41,11 +43,11 @@ from issue_core.core.models import (
     metavar="LABEL",
     help="Only issues with this label (repeat or comma-separate; all must match).",
 )
-@click.option("--assignee", metavar="USER", help="Only issues assigned to USER (@me: you).")
-@click.option("--milestone", metavar="TITLE", help="Only issues in this milestone.")
-@click.option("--author", metavar="USER", help="Only issues opened by USER (@me: you).")
+@click.option("-a", "--assignee", metavar="USER", help="Only issues assigned to USER (@me: you).")
+@click.option("-m", "--milestone", metavar="TITLE", help="Only issues in this milestone.")
+@click.option("-A", "--author", metavar="USER", help="Only issues opened by USER (@me: you).")
 @click.option(
-    "--search", metavar="TEXT", help="Full-text search in titles, descriptions, comments."
+    "-S", "--search", metavar="TEXT", help="Full-text search in titles, descriptions, comments."
 )
 @click.option("--since", type=TIMESTAMP, help="Only issues updated at or after DATE (ISO 8601).")
 @click.option(
@@ -63,6 +65,7 @@ from issue_core.core.models import (
     help="Sort direction.",
 )
 @click.option(
+    "-L",
     "--limit",
     type=COUNT,
     metavar="N",
@@ -89,6 +92,7 @@ def list_cmd(
     Examples:
       issue list
       issue list --state all --label bug,p1 --assignee @me
+      issue list -s all -l bug -a @me -L 5
       issue list --search "login" --sort updated --limit 5
       issue list --format json | jq -r '.[0].number'
       issue list --json number,title --jq '.[] | "\\(.number) \\(.title)"'

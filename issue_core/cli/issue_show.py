@@ -15,7 +15,7 @@ from issue_core.core.models import (
 
 @click.command("show")
 @click.argument("number", type=ISSUE_NUMBER)
-@click.option("--comments", is_flag=True, help="Include the comments.")
+@click.option("-c", "--comments", is_flag=True, help="Include the comments.")
 @output_options(ISSUE_FIELDS)
 def show_cmd(number: int, comments: bool) -> Issue:
     """Show one issue (`issue view` is the same command, as in gh).

@@ -37,7 +37,7 @@ def _set_closed(number: int, comment: str | None, *, closed: bool) -> Outcome:
 
 @click.command("close")
 @click.argument("number", type=ISSUE_NUMBER)
-@click.option("--comment", metavar="TEXT", help="Add this comment before closing.")
+@click.option("-c", "--comment", metavar="TEXT", help="Add this comment before closing.")
 @output_options(ISSUE_FIELDS)
 def close_cmd(number: int, comment: str | None) -> Outcome:
     """Close an issue (closing a closed issue changes nothing and succeeds).
@@ -52,7 +52,7 @@ def close_cmd(number: int, comment: str | None) -> Outcome:
 
 @click.command("reopen")
 @click.argument("number", type=ISSUE_NUMBER)
-@click.option("--comment", metavar="TEXT", help="Add this comment before reopening.")
+@click.option("-c", "--comment", metavar="TEXT", help="Add this comment before reopening.")
 @output_options(ISSUE_FIELDS)
 def reopen_cmd(number: int, comment: str | None) -> Outcome:
     """Reopen a closed issue (its state becomes open).

@@ -38,14 +38,28 @@ def usernames(values: object) -> list[str]:
 
 
 @click.command("create")
-@click.argument("title")
-@click.option("--description", metavar="TEXT", help="The issue's description (Markdown).")
+@click.argument("title", required=False)
 @click.option(
+    "-t", "--title", "title_option", metavar="TEXT", help="The title (instead of TITLE, as gh)."
+)
+@click.option(
+    "-b",
+    "--body",
+    "--description",
+    "description",
+    metavar="TEXT",
+    help="The issue's description (Markdown).",
+)
+@click.option(
+    "-F",
+    "--body-file",
     "--description-file",
+    "description_file",
     metavar="FILE",
     help="Read the description from FILE ('-' for stdin).",
 )
 @click.option(
+    "-l",
     "--label",
     "labels",
     multiple=True,
@@ -54,6 +68,7 @@ def usernames(values: object) -> list[str]:
     help="Add a label (repeat or comma-separate).",
 )
 @click.option(
+    "-a",
     "--assignee",
     "assignees",
     multiple=True,
@@ -61,7 +76,7 @@ def usernames(values: object) -> list[str]:
     metavar="USER",
     help="Assign a user (repeat or comma-separate; @me: you).",
 )
-@click.option("--milestone", metavar="TITLE", help="Put the issue in this milestone.")
+@click.option("-m", "--milestone", metavar="TITLE", help="Put the issue in this milestone.")
 @click.option("--priority", type=PriorityType(), help="Priority, 0 (critical) to 4 (backlog).")
 @click.option("--due", type=DueType(), help="Due date (ISO 8601, e.g. 2026-12-24).")
 @click.option(
@@ -71,7 +86,8 @@ def usernames(values: object) -> list[str]:
 )
 @output_options(ISSUE_FIELDS)
 def create_cmd(
-    title: str,
+    title: str | None,
+    title_option: str | None,
     description: str | None,
     description_file: str | None,
     labels: list[str],
@@ -91,11 +107,11 @@ def create_cmd(
       issue create "Fix the login bug"
       issue create "Crash on start" --label bug,p1 --assignee @me --create-labels
       issue create "Rotate the keys" --priority high --due 2026-12-24
-      git log -1 --format=%B | issue create "Follow up" --description-file -
-      issue create "Write docs" --format json --jq .number
+      git log -1 --format=%B | issue create "Follow up" --body-file -
+      issue create -t "Write docs" -b "For the API" -l docs --json number --jq .number
     """
     issue = Issue(
-        title=validate_title(title),
+        title=validate_title(one_title(title, title_option)),
         description=description_from(description, description_file) or "",
         labels=[validate_label_name(name) for name in labels],
         assignees=usernames(assignees),
@@ -107,6 +123,16 @@ def create_cmd(
     with new_labels(backend, issue.labels, forced=create_labels) as create:
         created = backend.create_issue(issue, create_labels=create)
     return Outcome(created, message=f"created #{created.number} {created.title}")
+
+
+def one_title(argument: str | None, option: str | None) -> str:
+    """The title, given as TITLE or (as gh users write it) --title, once."""
+    if argument is not None and option is not None and argument != option:
+        raise click.UsageError("give the title once: as TITLE or with --title")
+    title = argument if argument is not None else option
+    if title is None:
+        raise click.UsageError("missing the title: issue create TITLE (or --title TEXT)")
+    return title
 
 
 @contextmanager
@@ -132,8 +158,8 @@ def new_labels(backend: IssueBackend, names: list[str], *, forced: bool) -> Iter
 
 EDIT_FLAGS = (
     "--title",
-    "--description",
-    "--description-file",
+    "--body",
+    "--body-file",
     "--state",
     "--assignee",
     "--add-assignee",
@@ -148,13 +174,23 @@ EDIT_FLAGS = (
 
 @click.command("edit")
 @click.argument("number", type=ISSUE_NUMBER)
-@click.option("--title", metavar="TEXT", help="New title.")
-@click.option("--description", metavar="TEXT", help="New description.")
+@click.option("-t", "--title", metavar="TEXT", help="New title.")
 @click.option(
-    "--description-file", metavar="FILE", help="Read the new description from FILE ('-': stdin)."
+    "-b", "--body", "--description", "description", metavar="TEXT", help="New description."
 )
-@click.option("--state", type=IssueStateType(), help="New state (in-progress is accepted too).")
 @click.option(
+    "-F",
+    "--body-file",
+    "--description-file",
+    "description_file",
+    metavar="FILE",
+    help="Read the new description from FILE ('-': stdin).",
+)
+@click.option(
+    "-s", "--state", type=IssueStateType(), help="New state (in-progress is accepted too)."
+)
+@click.option(
+    "-a",
     "--assignee",
     "assignees",
     multiple=True,
@@ -191,7 +227,7 @@ EDIT_FLAGS = (
     metavar="LABEL",
     help="Remove a label (repeat or comma-separate).",
 )
-@click.option("--milestone", metavar="TITLE", help="Move to this milestone ('' clears).")
+@click.option("-m", "--milestone", metavar="TITLE", help="Move to this milestone ('' clears).")
 @click.option("--priority", type=PriorityType(), help="New priority, 0-4 or a name ('' clears).")
 @click.option("--due", type=DueType(), help="New due date, ISO 8601 ('' clears).")
 @click.option(
@@ -226,6 +262,7 @@ def edit_cmd(
       issue edit 12 --add-label p1 --remove-label triage
       issue edit 12 --add-assignee @me --remove-assignee bob
       issue edit 12 --milestone ''
+      issue edit 12 -t "Crash on start-up" -b "Seen on 1.4 and 1.5"
       issue edit 12 --priority 1 --due 2026-12-24
     """
     changes = IssueChanges(

@@ -34,8 +34,10 @@ def resolve_me(value: str | None) -> str | None:
 
 
 def description_from(text: str | None, source: str | None) -> str | None:
+    """The description from ``-b/--body`` (alias ``--description``) or ``-F/--body-file``
+    (alias ``--description-file``; '-' is stdin), given one way at most."""
     if text is not None and source is not None:
-        raise click.UsageError("give --description or --description-file, not both")
+        raise click.UsageError("give --body (--description) or --body-file, not both")
     if source is not None:
-        text = read_text_source(source, "--description-file")
+        text = read_text_source(source, "--body-file")
     return None if text is None else validate_description(text)

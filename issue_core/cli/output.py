@@ -247,6 +247,7 @@ def output_options(fields: Sequence[str], *, empty: str = "nothing to show") -> 
                     help="JSON with only these comma-separated fields; alone, list the fields.",
                 ),
                 click.option(
+                    "-q",
                     "--jq",
                     "jq_expr",
                     metavar="EXPR",

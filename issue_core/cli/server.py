@@ -287,7 +287,7 @@ def _open_state(ctx: click.Context, state_dir: Path | None) -> tuple[Any, Any]:
     default="all",
     show_default=True,
 )
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("-L", "--limit", type=click.IntRange(1), default=50, show_default=True)
 @state_dir_option
 @output_options(OUTBOX_FIELDS, empty="the outbox is empty")
 @click.pass_context
