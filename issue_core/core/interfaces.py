@@ -46,6 +46,7 @@ class Capability(StrEnum):
     ATOMIC_CLAIMS = "atomic_claims"  # later: claims with leases
     DEPENDENCIES = "dependencies"  # later: issue dependencies
     DELETE_ISSUES = "delete_issues"
+    EDIT_COMMENTS = "edit_comments"  # edit_comment/delete_comment (an append-only log lacks it)
 
 
 class BackendInfo:
@@ -226,6 +227,22 @@ class IssueBackend(ABC):
         self.require(Capability.COMMENTS, "comments")
         raise NotImplementedError
 
+    def edit_comment(self, number: int, comment_id: str, body: str) -> Comment:
+        """Replace the body of comment ``comment_id`` of issue ``number``; returns the comment.
+
+        ``created_at`` is kept and ``updated_at`` moves. A comment id that exists but belongs to
+        another issue is ``NotFound``, as a missing one is: the number is part of the address.
+        A forge refuses users who are neither the comment's author nor writers
+        (``PermissionDenied``).
+        """
+        self.require(Capability.EDIT_COMMENTS, "editing comments")
+        raise NotImplementedError
+
+    def delete_comment(self, number: int, comment_id: str) -> None:
+        """Delete comment ``comment_id`` of issue ``number`` (``NotFound`` as ``edit_comment``)."""
+        self.require(Capability.EDIT_COMMENTS, "deleting comments")
+        raise NotImplementedError
+
     # -- labels ------------------------------------------------------------------
 
     def list_labels(self) -> list[Label]:
@@ -257,6 +274,15 @@ class IssueBackend(ABC):
 
     def update_milestone(self, title: str, milestone: Milestone) -> Milestone:
         """Change the milestone called ``title`` (closing is ``state=closed``)."""
+        self.require(Capability.MILESTONES, "milestones")
+        raise NotImplementedError
+
+    def delete_milestone(self, title: str) -> None:
+        """Delete the milestone called ``title``; its issues are left without a milestone.
+
+        Raises ``NotFound`` for an unknown title. (The CLI also accepts a milestone's ``id``
+        and resolves it to the title through ``list_milestones`` first.)
+        """
         self.require(Capability.MILESTONES, "milestones")
         raise NotImplementedError
 

@@ -377,6 +377,8 @@ class Milestone(_Record):
             "created_at": format_ts(self.created_at),
             "updated_at": format_ts(self.updated_at),
             "closed_at": format_ts(self.closed_at),
+            # Added later, so appended: the backend's id, which `milestone delete` also takes.
+            "id": self.id,
         }
 
     @classmethod

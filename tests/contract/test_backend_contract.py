@@ -8,6 +8,7 @@ from issue_core.core.errors import Conflict, NotFound, ValidationError
 from issue_core.core.interfaces import Capability, IssueBackend
 from issue_core.core.models import (
     Issue,
+    IssueChanges,
     IssueFilter,
     IssueState,
     Label,
@@ -249,6 +250,64 @@ def test_comments_are_listed_in_order_and_counted(backend):
         backend.add_comment(9999, "hello")
 
 
+def test_comment_edit_changes_the_body_and_keeps_created_at(backend):
+    assert backend.supports(Capability.EDIT_COMMENTS)
+    issue = make(backend, "Discuss edits")
+    first = backend.add_comment(issue.number, "first drfat")
+    second = backend.add_comment(issue.number, "second")
+    edited = backend.edit_comment(issue.number, first.id, "first draft")
+    assert (edited.id, edited.issue_number, edited.body) == (first.id, issue.number, "first draft")
+    assert edited.author == first.author and edited.created_at == first.created_at
+    assert edited.updated_at is not None and edited.updated_at >= first.created_at
+    listed = backend.list_comments(issue.number)
+    assert [(c.id, c.body) for c in listed] == [(first.id, "first draft"), (second.id, "second")]
+    assert listed[0].created_at == first.created_at
+    assert backend.get_issue_by_number(issue.number).comments_count == 2
+    with pytest.raises(ValidationError):
+        backend.edit_comment(issue.number, first.id, "   ")
+    assert backend.list_comments(issue.number)[0].body == "first draft"
+
+
+def test_comment_delete_removes_it_and_counts_down(backend):
+    issue = make(backend, "Discuss deletes")
+    doomed = backend.add_comment(issue.number, "wrong issue, sorry")
+    kept = backend.add_comment(issue.number, "kept")
+    backend.delete_comment(issue.number, doomed.id)
+    assert [c.id for c in backend.list_comments(issue.number)] == [kept.id]
+    assert backend.get_issue_by_number(issue.number).comments_count == 1
+    with pytest.raises(NotFound, match=str(doomed.id)):
+        backend.delete_comment(issue.number, doomed.id)
+    with pytest.raises(NotFound):
+        backend.edit_comment(issue.number, doomed.id, "back again?")
+
+
+def test_a_comment_id_of_another_issue_is_not_found(backend):
+    five, six = make(backend, "Five"), make(backend, "Six")
+    theirs = backend.add_comment(six.number, "on six")
+    with pytest.raises(NotFound, match=f"comment {theirs.id} not found on issue #{five.number}"):
+        backend.edit_comment(five.number, theirs.id, "hijacked")
+    with pytest.raises(NotFound, match=f"#{five.number}"):
+        backend.delete_comment(five.number, theirs.id)
+    assert [c.body for c in backend.list_comments(six.number)] == ["on six"]
+    for bad in ("999999", "abc", "-1", "1.5", ""):
+        with pytest.raises(NotFound):
+            backend.edit_comment(five.number, bad, "x")
+    with pytest.raises(NotFound, match="#9999"):
+        backend.delete_comment(9999, theirs.id)
+
+
+def test_search_sees_an_edited_comment_and_forgets_a_deleted_one(backend):
+    if not backend.supports(Capability.FULL_TEXT_SEARCH):
+        pytest.skip("no full-text search")
+    issue = make(backend, "Searchable")
+    comment = backend.add_comment(issue.number, "mentions zebrafish")
+    backend.edit_comment(issue.number, comment.id, "mentions axolotl")
+    assert numbers(backend.list_issues(IssueFilter(text="axolotl"))) == [issue.number]
+    assert backend.list_issues(IssueFilter(text="zebrafish")) == []
+    backend.delete_comment(issue.number, comment.id)
+    assert backend.list_issues(IssueFilter(text="axolotl")) == []
+
+
 # ------------------------------------------------------------------------- labels
 
 
@@ -283,6 +342,23 @@ def test_milestone_lifecycle(backend):
     assert backend.list_milestones(MilestoneState.OPEN) == []
     with pytest.raises(NotFound):
         backend.create_issue(Issue(title="x", milestone="nope"))
+
+
+def test_milestone_delete_leaves_its_issues_without_a_milestone(backend):
+    backend.create_milestone(Milestone(title="v1.0"))
+    backend.create_milestone(Milestone(title="v2.0"))
+    in_v1 = make(backend, "in v1", milestone="v1.0")
+    in_v2 = make(backend, "in v2", milestone="v2.0")
+    backend.delete_milestone("v1.0")
+    assert [m.title for m in backend.list_milestones(state=None)] == ["v2.0"]
+    assert backend.get_issue_by_number(in_v1.number).milestone is None
+    assert backend.get_issue_by_number(in_v2.number).milestone == "v2.0"
+    assert backend.list_issues(IssueFilter(milestone="v1.0")) == []
+    with pytest.raises(NotFound, match=r"v1\.0"):
+        backend.delete_milestone("v1.0")
+    with pytest.raises(NotFound):
+        backend.edit_issue(in_v2.number, IssueChanges(milestone="v1.0"))
+    backend.create_milestone(Milestone(title="v1.0"))  # the title is free again
 
 
 # ------------------------------------------------------------------------- users and sync

@@ -68,6 +68,7 @@ MILESTONE_SHAPE: dict[str, Any] = {
     "created_at": NULLABLE_STR,
     "updated_at": NULLABLE_STR,
     "closed_at": NULLABLE_STR,
+    "id": str,
 }
 USER_SHAPE: dict[str, Any] = {"username": str, "name": NULLABLE_STR, "email": NULLABLE_STR}
 BACKEND_INFO_SHAPE: dict[str, Any] = {

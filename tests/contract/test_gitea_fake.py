@@ -392,3 +392,55 @@ def test_comment_label_and_milestone_lifecycles(
     assert api.get(f"{REPO}/issues/1").json()["milestone"] is None
     assert api.delete(f"{REPO}/issues/1").status_code == 204
     assert api.get(f"{REPO}/issues/1").status_code == 404
+
+
+BOB_TOKEN = "fake-gitea-bob-token-3333333333333333333"
+
+
+def test_comments_are_changed_only_by_their_poster_or_a_writer(
+    fake_gitea: RunningGitea, api: httpx.Client
+) -> None:
+    """routers/api/v1/repo/issue_comment.go: poster, or CanWriteIssuesOrPulls; else 403."""
+    fake = fake_gitea.fake
+    fake.add_issue("x")
+    fake.add_collaborator("bob", write=False)
+    fake.add_token("bob", BOB_TOKEN)
+    bob = {"Authorization": f"token {BOB_TOKEN}"}
+    url = fake_gitea.api_url + REPO
+    alices = api.post(f"{REPO}/issues/1/comments", json={"body": "by alice"}).json()
+    bobs = httpx.post(f"{url}/issues/1/comments", headers=bob, json={"body": "by bob"}).json()
+    refused = httpx.patch(
+        f"{url}/issues/comments/{alices['id']}", headers=bob, json={"body": "edited by bob"}
+    )
+    assert refused.status_code == 403
+    assert httpx.delete(f"{url}/issues/comments/{alices['id']}", headers=bob).status_code == 403
+    own = httpx.patch(f"{url}/issues/comments/{bobs['id']}", headers=bob, json={"body": "mine"})
+    assert own.status_code == 200 and own.json()["body"] == "mine"
+    # alice writes to the repository: she may change bob's comment too.
+    assert api.patch(f"{REPO}/issues/comments/{bobs['id']}", json={"body": "tidied"}).is_success
+    assert [c.body for c in fake.repo.comments.values()] == ["by alice", "tidied"]
+
+
+def test_comment_urls_and_issue_times_as_gitea_sets_them(
+    fake_gitea: RunningGitea, api: httpx.Client
+) -> None:
+    fake = fake_gitea.fake
+    clock = [1_800_000_000.0]
+    fake.state.clock = lambda: clock[0]
+    issue = fake.add_issue("an issue")
+    pull = fake.add_pull_request("a pull request")
+    on_pull = api.post(f"{REPO}/issues/{pull.number}/comments", json={"body": "lgtm"}).json()
+    assert on_pull["issue_url"] == "" and on_pull["pull_request_url"].endswith(
+        f"/pulls/{pull.number}"
+    )
+    on_issue = api.post(f"{REPO}/issues/{issue.number}/comments", json={"body": "hm"}).json()
+    assert on_issue["issue_url"].endswith(f"/issues/{issue.number}")
+    assert on_issue["pull_request_url"] == ""
+    before = api.get(f"{REPO}/issues/{issue.number}").json()["updated_at"]
+    clock[0] += 60
+    api.patch(f"{REPO}/issues/comments/{on_issue['id']}", json={"body": "hmm"})
+    assert api.get(f"{REPO}/issues/{issue.number}").json()["updated_at"] == before
+    clock[0] += 60
+    assert api.delete(f"{REPO}/issues/comments/{on_issue['id']}").status_code == 204
+    after = api.get(f"{REPO}/issues/{issue.number}").json()
+    assert after["updated_at"] > before and after["comments"] == 0

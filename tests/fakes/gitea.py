@@ -874,6 +874,11 @@ def delete_comment(fake: FakeGitea, ctx: Ctx) -> Reply:
     if comment.poster != user and not repo.can_write(user):
         raise HttpError(403, "user should have a permission to write to a repo")
     del repo.comments[comment.id]
+    # models/issues DeleteComment decrements num_comments with an xorm Update of the issue,
+    # which also sets its updated_unix; editing a comment leaves the issue alone.
+    issue = repo.issues.get(comment.issue_number)
+    if issue is not None:
+        issue.updated = fake.state.now()
     return Reply(204)
 
 

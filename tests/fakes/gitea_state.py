@@ -288,12 +288,17 @@ class Shapes:
         return shaped
 
     def comment(self, state: GiteaState, repo: Repo, comment: Comment) -> dict[str, Any]:
-        issue_url = f"{self.base_url}/{repo.full_name}/issues/{comment.issue_number}"
+        # Gitea's Comment.IssueURL / PRURL: a comment on a pull request has an empty issue_url
+        # and the pull request's page as pull_request_url (and the other way round).
+        target = repo.issues.get(comment.issue_number)
+        is_pull = target is not None and target.is_pull
+        kind = "pulls" if is_pull else "issues"
+        page = f"{self.base_url}/{repo.full_name}/{kind}/{comment.issue_number}"
         data = {
             "id": comment.id,
-            "html_url": f"{issue_url}#issuecomment-{comment.id}",
-            "pull_request_url": "",
-            "issue_url": issue_url,
+            "html_url": f"{page}#issuecomment-{comment.id}",
+            "pull_request_url": page if is_pull else "",
+            "issue_url": "" if is_pull else page,
             "user": self.user(state.users[comment.poster]),
             "original_author": "",
             "original_author_id": 0,

@@ -179,3 +179,13 @@ def test_labels_and_milestones_and_users():
     assert milestone.title == "V2" and milestone.open_issues == 3 and milestone.created_at is None
     user = mapping.user_from_wire({"login": "6543", "full_name": "", "email": "x@y"})
     assert (user.username, user.name, user.email) == ("6543", None, "x@y")
+
+
+def test_the_issue_of_a_comment_comes_from_its_issue_url() -> None:
+    from issue_core.backends.gitea.mapping import comment_issue_number
+
+    base = "https://gitea.example/acme/widgets"
+    assert comment_issue_number({"issue_url": f"{base}/issues/6"}) == 6
+    assert comment_issue_number({"issue_url": "", "pull_request_url": f"{base}/pulls/6"}) is None
+    assert comment_issue_number({}) is None
+    assert comment_issue_number({"issue_url": f"{base}/issues/six"}) is None

@@ -142,6 +142,47 @@ def test_label_rename_is_a_change_to_its_issues(db_path):
     assert [(c.issue.number, c.issue.labels) for c in changes] == [(issue.number, ["new"])]
 
 
+def test_comment_edits_and_deletes_change_their_issue(db_path):
+    """Like adding a comment: the issue's version, updated_at and change-feed position move."""
+    backend = open_store(db_path)
+    issue = backend.create_issue(Issue(title="talked about"))
+    other = backend.create_issue(Issue(title="left alone"))
+    comment = backend.add_comment(issue.number, "v1")
+    before = backend.get_issue_by_number(issue.number)
+    _, cursor = backend.changes_since(None)
+    edited = backend.edit_comment(issue.number, comment.id, "v2")
+    assert edited.created_at == comment.created_at and edited.updated_at > comment.updated_at
+    after_edit = backend.get_issue_by_number(issue.number)
+    assert after_edit.version == before.version + 1
+    assert after_edit.updated_at > before.updated_at
+    changes, cursor = backend.changes_since(cursor)
+    assert [c.issue.number for c in changes] == [issue.number]
+    backend.edit_comment(issue.number, comment.id, "v2")  # the same text: nothing to write
+    assert backend.get_issue_by_number(issue.number).version == after_edit.version
+    assert backend.changes_since(cursor)[0] == []
+    backend.delete_comment(issue.number, comment.id)
+    after_delete = backend.get_issue_by_number(issue.number)
+    assert after_delete.version == after_edit.version + 1 and after_delete.comments_count == 0
+    changes, _ = backend.changes_since(cursor)
+    assert [c.issue.number for c in changes] == [issue.number]
+    assert backend.get_issue_by_number(other.number).version == 1
+
+
+def test_milestone_delete_is_a_change_to_its_issues(db_path):
+    from issue_core.core.models import Milestone
+
+    backend = open_store(db_path)
+    backend.create_milestone(Milestone(title="v1"))
+    mine = backend.create_issue(Issue(title="in v1", milestone="v1"))
+    other = backend.create_issue(Issue(title="in none"))
+    _, cursor = backend.changes_since(None)
+    backend.delete_milestone("V1")  # titles are case-insensitive on the local store
+    changes, _ = backend.changes_since(cursor)
+    assert [(c.issue.number, c.issue.milestone) for c in changes] == [(mine.number, None)]
+    assert backend.get_issue_by_number(mine.number).version == 2
+    assert backend.get_issue_by_number(other.number).version == 1
+
+
 def test_numbers_are_never_reused_after_delete(db_path):
     backend = open_store(db_path)
     first = backend.create_issue(Issue(title="a"))

@@ -124,6 +124,7 @@ class GiteaBackend(SyncableBackend):
             Capability.FULL_TEXT_SEARCH,
             Capability.CHANGE_FEED,
             Capability.DELETE_ISSUES,
+            Capability.EDIT_COMMENTS,
         }
     )
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
@@ -893,6 +894,13 @@ class GiteaBackend(SyncableBackend):
         milestones[updated.title] = updated
         return updated
 
+    def delete_milestone(self, title: str) -> None:
+        # Gitea clears the milestone of its issues itself (without touching their updated_at).
+        milestone_id = self._milestone_id(title)
+        self.client.delete_milestone(milestone_id)
+        self._milestone_map().pop(title, None)
+        self._recent.clear()  # issues read earlier may have named it
+
     # -- comments ---------------------------------------------------------------------------------
 
     def list_comments(self, number: int) -> list[Comment]:
@@ -919,6 +927,61 @@ class GiteaBackend(SyncableBackend):
         raw = self.client.create_comment(number, text, find_existing=find)
         self._recent.pop(number, None)  # its updated_at moved
         return mapping.comment_from_wire(raw, issue_number=number)
+
+    def edit_comment(self, number: int, comment_id: str, body: str) -> Comment:
+        text = validate_comment(body)
+        key = self._comment_of_issue(number, comment_id)
+        try:
+            raw = self.client.edit_comment(key, text)
+        except PermissionDenied as error:
+            raise self._comment_refused(error, "edit", key, number) from None
+        if raw is None:
+            raise ValidationError(f"comment {key} on #{number} has no text to edit")
+        self._recent.pop(number, None)
+        return mapping.comment_from_wire(raw, issue_number=number)
+
+    def delete_comment(self, number: int, comment_id: str) -> None:
+        key = self._comment_of_issue(number, comment_id)
+        try:
+            self.client.delete_comment(key)
+        except PermissionDenied as error:
+            raise self._comment_refused(error, "delete", key, number) from None
+        self._recent.pop(number, None)  # its comment count and updated_at moved
+
+    def _comment_of_issue(self, number: int, comment_id: str) -> int:
+        """The comment's id on the wire, once it is known to be a comment of issue ``number``.
+
+        Gitea addresses comments by id alone (``/issues/comments/{id}``): without this check
+        ``issue comment 5 --edit 123`` would edit a comment of #6, or of a pull request.
+        """
+        if not isinstance(number, int) or number < 1:
+            raise ValidationError(f"invalid issue number {number!r}")
+        text = str(comment_id).strip()
+        missing = NotFound(
+            f"comment {text} not found on issue #{number} in {self._where}",
+            hint=f"see the comment ids with: issue show {number} --comments",
+        )
+        if not (text.isascii() and text.isdigit()) or len(text) > 18:
+            raise missing
+        try:
+            raw = self.client.get_comment(int(text))
+        except NotFound:
+            raise missing from None
+        on = mapping.comment_issue_number(raw)
+        if on != number:
+            where = f"#{on}" if on is not None else "a pull request"
+            missing.message += f" (it is a comment on {where})"
+            raise missing
+        return int(text)
+
+    def _comment_refused(
+        self, error: PermissionDenied, action: str, comment_id: int, number: int
+    ) -> PermissionDenied:
+        return PermissionDenied(
+            f"cannot {action} comment {comment_id} on #{number} in {self._where}: {error.message}",
+            hint="Gitea lets only the comment's author, or a user with write access to the "
+            "issues, change it (and the token needs the write:issue scope)",
+        )
 
     # -- users ------------------------------------------------------------------------------------
 

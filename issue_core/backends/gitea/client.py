@@ -123,6 +123,19 @@ class GiteaClient:
         path = f"{self._repo_path}/issues/{number}/comments"
         return dict(self.http.create_once(path, json={"body": body}, find_existing=find_existing))
 
+    def get_comment(self, comment_id: int) -> Wire:
+        return dict(self.http.get_json(f"{self._repo_path}/issues/comments/{comment_id}") or {})
+
+    def edit_comment(self, comment_id: int, body: str) -> Wire | None:
+        """PATCH the body (an absolute value: a retry is harmless). None when Gitea answers 204,
+        its answer for a comment without content (an event such as a label change)."""
+        path = f"{self._repo_path}/issues/comments/{comment_id}"
+        data = self.http.patch(path, json={"body": body}, idempotent=True).data
+        return dict(data) if isinstance(data, dict) else None
+
+    def delete_comment(self, comment_id: int) -> None:
+        self.http.delete(f"{self._repo_path}/issues/comments/{comment_id}")
+
     # -- labels -------------------------------------------------------------------------
 
     def list_labels(self) -> list[Wire]:
@@ -151,6 +164,9 @@ class GiteaClient:
     def edit_milestone(self, milestone_id: int, payload: Wire) -> Wire:
         path = f"{self._repo_path}/milestones/{milestone_id}"
         return dict(self.http.patch(path, json=payload, idempotent=True).data)
+
+    def delete_milestone(self, milestone_id: int) -> None:
+        self.http.delete(f"{self._repo_path}/milestones/{milestone_id}")
 
     # -- users --------------------------------------------------------------------------------
 

@@ -229,6 +229,16 @@ def comment_from_wire(raw: Wire, *, issue_number: int) -> Comment:
     )
 
 
+def comment_issue_number(raw: Wire) -> int | None:
+    """The issue a comment is on, from its ``issue_url`` (``.../issues/6``). None for a comment
+    on a pull request: Gitea leaves ``issue_url`` empty there and fills ``pull_request_url``."""
+    url = str(raw.get("issue_url") or "").rstrip("/")
+    head, _, tail = url.rpartition("/")
+    if not head.endswith("/issues") or not (tail.isascii() and tail.isdigit()):
+        return None
+    return int(tail)
+
+
 def user_from_wire(raw: Wire) -> User:
     return User(
         username=login_of(raw) or "",

@@ -91,6 +91,7 @@ class LocalBackend(SyncableBackend):
             Capability.OPTIMISTIC_CONCURRENCY,
             Capability.CHANGE_FEED,
             Capability.DELETE_ISSUES,
+            Capability.EDIT_COMMENTS,
         }
     )
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
@@ -527,6 +528,75 @@ class LocalBackend(SyncableBackend):
             updated_at=ts,
         )
 
+    def edit_comment(self, number: int, comment_id: str, body: str) -> Comment:
+        body = validate_comment(body)
+        now = _now()
+        self._require_existing(f"issue #{number}")
+        with self.store.writer() as conn:
+            issue_id, row = self._comment_row(conn, number, comment_id)
+            if body != row["body"]:
+                conn.execute(
+                    "UPDATE comments SET body = ?, updated_at = ? WHERE id = ?",
+                    (body, now, row["id"]),
+                )
+                self._comments_changed(conn, issue_id, now)
+                updated_at = now
+            else:
+                updated_at = row["updated_at"]  # nothing changed: nothing is written
+        return Comment(
+            body=body,
+            author=row["author"],
+            id=str(row["id"]),
+            issue_number=number,
+            created_at=parse_ts(row["created_at"]),
+            updated_at=parse_ts(updated_at),
+        )
+
+    def delete_comment(self, number: int, comment_id: str) -> None:
+        self._require_existing(f"issue #{number}")
+        with self.store.writer() as conn:
+            issue_id, row = self._comment_row(conn, number, comment_id)
+            conn.execute("DELETE FROM comments WHERE id = ?", (row["id"],))
+            self._comments_changed(conn, issue_id, _now(), count_delta=-1)
+
+    def _comment_row(
+        self, conn: sqlite3.Connection, number: int, comment_id: str
+    ) -> tuple[int, sqlite3.Row]:
+        """The issue's row id and the comment's row; the comment must be *this* issue's."""
+        issue = conn.execute("SELECT id FROM issues WHERE number = ?", (number,)).fetchone()
+        if issue is None:
+            raise NotFound(f"issue #{number} not found")
+        key = _comment_key(comment_id)
+        row: sqlite3.Row | None = None
+        if key is not None:
+            row = conn.execute(
+                "SELECT id, author, body, created_at, updated_at FROM comments "
+                "WHERE id = ? AND issue_id = ?",
+                (key, issue["id"]),
+            ).fetchone()
+        if row is None:
+            raise NotFound(
+                f"comment {comment_id} not found on issue #{number}",
+                hint=f"see the comment ids with: issue show {number} --comments",
+            )
+        return int(issue["id"]), row
+
+    def _comments_changed(
+        self, conn: sqlite3.Connection, issue_id: int, now: str, *, count_delta: int = 0
+    ) -> None:
+        """An edited or deleted comment changes its issue (version, updated_at, change feed),
+        as adding one does, and the search index's copy of the comments is rebuilt."""
+        conn.execute(
+            "UPDATE issues SET comments_count = comments_count + ?, version = version + 1, "
+            "updated_at = ?, change_seq = ? WHERE id = ?",
+            (count_delta, now, _next(conn, "change_seq"), issue_id),
+        )
+        conn.execute(
+            "UPDATE issues_fts SET comments = (SELECT COALESCE(group_concat(body, ' '), '') "
+            "FROM comments WHERE issue_id = ?) WHERE rowid = ?",
+            (issue_id, issue_id),
+        )
+
     def _comments(self, conn: sqlite3.Connection, row_id: int, number: int) -> list[Comment]:
         rows = conn.execute(
             "SELECT id, author, body, created_at, updated_at FROM comments "
@@ -730,6 +800,31 @@ class LocalBackend(SyncableBackend):
                 ),
             )
         return self._milestone_by_title(new_title)
+
+    def delete_milestone(self, title: str) -> None:
+        self._require_existing(f"milestone {title!r}")
+        with self.store.writer() as conn:
+            row = _milestone_row(conn, title)
+            if row is None:
+                raise NotFound(
+                    f"milestone {title!r} not found", hint="see: issue milestone list --state all"
+                )
+            # Its issues lose the milestone: each one is a changed issue (version, change feed),
+            # as a deleted label's issues are.
+            now = _now()
+            issue_ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM issues WHERE milestone_id = ? ORDER BY id", (row["id"],)
+                ).fetchall()
+            ]
+            for issue_id in issue_ids:
+                conn.execute(
+                    "UPDATE issues SET milestone_id = NULL, version = version + 1, "
+                    "updated_at = ?, change_seq = ? WHERE id = ?",
+                    (now, _next(conn, "change_seq"), issue_id),
+                )
+            conn.execute("DELETE FROM milestones WHERE id = ?", (row["id"],))
 
     def _milestone_by_title(self, title: str) -> Milestone:
         for milestone in self.list_milestones():
@@ -941,6 +1036,14 @@ def _next(conn: sqlite3.Connection, counter: str) -> int:
         "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", (counter,)
     ).fetchone()
     return int(row[0])
+
+
+def _comment_key(comment_id: Any) -> int | None:
+    """A comment id as stored (a row id), or None for text that cannot be one."""
+    text = str(comment_id).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
 
 
 def _issue_row(conn: sqlite3.Connection, condition: str, value: Any) -> sqlite3.Row | None:
