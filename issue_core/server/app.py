@@ -65,20 +65,154 @@ READINESS_TIMEOUT_SECONDS = 5.0
 JSON = "application/json"
 
 _ERROR_RESPONSE = {"model": ErrorBody}
+_STR = {"type": "string"}
+REQUEST_ID_HEADER = {
+    "description": "The request's id: the client's `X-Request-ID` if it is 1-128 characters of"
+    " `A-Za-z0-9._:-`, else a new one. Also in the access log and the issue's"
+    " `sync_metadata.ingest.request_id`.",
+    "required": True,
+    "schema": _STR,
+}
+UNAUTHORIZED = {
+    **_ERROR_RESPONSE,
+    "description": "Missing or invalid API key, or ambiguous key headers.",
+    "headers": {"WWW-Authenticate": {"required": True, "schema": _STR}},
+}
+RETRY_AFTER = {"Retry-After": {"required": True, "schema": _STR, "description": "Seconds."}}
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "The task's idempotency key when the body gives none (neither"
+    " `idempotency_key`, nor `source.system` + `source.event_id`, nor activity-core's"
+    " `source_type`/`source_id`/`triggering_event_id`/`activity_definition_id`). At most 200"
+    " characters; empty means none.",
+    "schema": {"type": "string", "maxLength": 200},
+}
+_SINK_ANSWER = {
+    "tracking_id": "3f2a9c0d5e6b47a8b9c0d1e2f3a4b5c6",
+    "idempotency_key": 'activity:["rule","flag-stale-sbom","event-or-schedule-key",'
+    '"activity-definition-uuid"]',
+    "backend": "gitea-prod",
+    "status_url": "/issues/ingest/3f2a9c0d5e6b47a8b9c0d1e2f3a4b5c6",
+    "request_id": "7d1e0c9b8a7f46e5a4b3c2d1e0f9a8b7",
+    "warnings": [],
+}
+_SINK_ISSUE = {
+    "issue_id": "gitea-prod#42",
+    "issue_url": "https://gitea.example.com/acme/activity-core/issues/42",
+    "issue_number": 42,
+    "delivery": "delivered",
+}
+
+
+_SINK_ISSUE_OUT = {
+    "number": 42,
+    "title": "Run SBOM rescan for activity-core",
+    "description": "",
+    "state": "open",
+    "labels": ["automated", "priority:medium", "sbom", "security"],
+    "assignee": None,
+    "assignees": [],
+    "milestone": None,
+    "author": "ingest-bot",
+    "comments_count": 0,
+    "created_at": "2026-12-03T06:00:00.000Z",
+    "updated_at": "2026-12-03T06:00:00.000Z",
+    "closed_at": None,
+    "url": "https://gitea.example.com/acme/activity-core/issues/42",
+    "id": "1337",
+    "version": None,
+    "priority": 2,
+    "due_at": None,
+    "sync_metadata": {"target_repo": "activity-core"},
+}
+# Added after FastAPI has built the document: it drops every null from what it is given, and
+# these answers have required null fields (a 202's issue_id).
+INGEST_EXAMPLES = {
+    201: {
+        "created": {
+            "summary": "activity-core's task, created",
+            "value": {"status": "created", **_SINK_ANSWER, **_SINK_ISSUE, "issue": _SINK_ISSUE_OUT},
+        }
+    },
+    200: {
+        "duplicate": {
+            "summary": "A retry of a delivered task",
+            "value": {
+                "status": "duplicate",
+                **_SINK_ANSWER,
+                **_SINK_ISSUE,
+                "issue": _SINK_ISSUE_OUT,
+                "warnings": [
+                    "duplicate of task 3f2a9c0d5e6b47a8b9c0d1e2f3a4b5c6 (idempotency"
+                    " key ...); nothing new was created"
+                ],
+            },
+        }
+    },
+    202: {
+        "queued": {
+            "summary": "Backend down: kept in the outbox",
+            "value": {
+                "status": "queued",
+                **_SINK_ANSWER,
+                "issue_id": None,
+                "issue_url": None,
+                "issue_number": None,
+                "issue": None,
+                "delivery": "pending",
+                "warnings": ["backend unavailable, will retry: connection refused"],
+            },
+        }
+    },
+}
+
+
 INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": IngestResult, "description": "Duplicate: the idempotency key was seen before."},
-    201: {"model": IngestResult, "description": "Created: the issue exists on the backend."},
-    202: {"model": IngestResult, "description": "Queued in the durable outbox (backend down)."},
-    400: {**_ERROR_RESPONSE, "description": "Malformed JSON or not UTF-8."},
-    401: {**_ERROR_RESPONSE, "description": "Missing or invalid API key."},
+    200: {
+        "model": IngestResult,
+        "description": "Duplicate: the idempotency key was seen before; the original task's"
+        " `tracking_id`, `issue_id` and issue (`issue_id` and `issue` are `null` while that task"
+        " is still queued).",
+    },
+    201: {
+        "model": IngestResult,
+        "description": "Created: the issue exists on the backend (`issue_id`, `issue_url` where"
+        " the backend has one, `backend`: the backend it was routed to).",
+    },
+    202: {
+        "model": IngestResult,
+        "description": "Queued in the durable outbox (backend unavailable or rate-limited):"
+        " `status: queued`, `delivery: pending`, `issue_id`/`issue_url`/`issue_number`/`issue`"
+        " `null`, `tracking_id`, `status_url` (also the `Location` header). Once the outbox"
+        " delivers the task, `GET status_url` and any repeat of the POST carry its `issue_id`.",
+        "headers": {
+            "Location": {
+                "required": True,
+                "schema": _STR,
+                "description": "`/issues/ingest/{tracking_id}`, the task's status.",
+            }
+        },
+    },
+    400: {**_ERROR_RESPONSE, "description": "Malformed JSON, not UTF-8, or a bad Content-Length."},
+    401: UNAUTHORIZED,
     409: {**_ERROR_RESPONSE, "description": "The key's earlier task failed permanently."},
     413: {**_ERROR_RESPONSE, "description": "Body larger than the server's limit."},
-    422: {**_ERROR_RESPONSE, "description": "Invalid task (field errors listed)."},
-    503: {**_ERROR_RESPONSE, "description": "Server overloaded or its state db failed."},
+    422: {
+        **_ERROR_RESPONSE,
+        "description": "Invalid task (`field_errors` lists each field), an unknown `backend`, a"
+        " `target_repo` no route covers, or a task the backend refused.",
+    },
+    503: {
+        **_ERROR_RESPONSE,
+        "description": "Server overloaded or its state db failed; nothing was stored.",
+        "headers": RETRY_AFTER,
+    },
 }
 STATUS_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": TrackingStatus},
-    401: {**_ERROR_RESPONSE, "description": "Missing or invalid API key."},
+    401: UNAUTHORIZED,
     404: {**_ERROR_RESPONSE, "description": "No task with this tracking id."},
     422: {**_ERROR_RESPONSE, "description": "Invalid tracking id."},
 }
@@ -330,10 +464,11 @@ def create_app(settings: ServerSettings) -> IngestionApp:
         summary="Create an issue from an upstream task",
         responses=INGEST_RESPONSES,
         openapi_extra={
+            "parameters": [IDEMPOTENCY_KEY_PARAMETER],
             "requestBody": {
                 "required": True,
                 "content": {JSON: {"schema": {"$ref": "#/components/schemas/TaskSpec"}}},
-            }
+            },
         },
         tags=["ingestion"],
     )
@@ -390,7 +525,7 @@ def create_app(settings: ServerSettings) -> IngestionApp:
         return json_response(200 if ok else 503, body)
 
     _install_error_handlers(app)
-    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, settings, router)  # type: ignore[method-assign]
 
     def lane(store: bool) -> ASGIApp:
         """``accept`` as a bare ASGI endpoint, for the middleware's direct routes."""
@@ -471,7 +606,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_crash)
 
 
-def _openapi(app: FastAPI, settings: ServerSettings) -> dict[str, Any]:
+def _only(prop: dict[str, Any], names: list[str]) -> None:
+    """Restrict a nullable string property of the TaskSpec schema to ``names``."""
+    for branch in prop.get("anyOf", []):
+        if branch.get("type") == "string":
+            branch["enum"] = names
+
+
+def _openapi(app: FastAPI, settings: ServerSettings, router: Router) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -483,6 +625,18 @@ def _openapi(app: FastAPI, settings: ServerSettings) -> dict[str, Any]:
     for name, definition in task_schema.pop("$defs", {}).items():
         schemas.setdefault(name, definition)
     schemas["TaskSpec"] = task_schema
+    # This server's document says which values it takes: its configured backends and, once
+    # routes exist without a default route, its routed repositories (others are a 422).
+    _only(task_schema["properties"]["backend"], sorted(settings.backends))
+    if router.configured and router.fallback is None:
+        _only(task_schema["properties"]["target_repo"], router.known_repositories())
+    ingest_responses = schema["paths"]["/issues/"]["post"]["responses"]
+    for status, examples in INGEST_EXAMPLES.items():
+        ingest_responses[str(status)]["content"][JSON]["examples"] = examples
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                response.setdefault("headers", {})["X-Request-ID"] = REQUEST_ID_HEADER
     if settings.keys.enabled:
         components["securitySchemes"] = {
             "bearerAuth": {"type": "http", "scheme": "bearer"},

@@ -268,18 +268,21 @@ class IngestResult(BaseModel):
     """
 
     status: Literal["created", "duplicate", "queued"]
-    tracking_id: str
-    idempotency_key: str | None
-    backend: str
+    tracking_id: str = Field(description="The task's id on this server (`status_url`).")
+    idempotency_key: str | None = Field(description="The key the task was claimed under.")
+    backend: str = Field(
+        description="The configured backend the task went to: `backend`, else routed by"
+        " `target_repo`, else the server's default."
+    )
     issue_id: str | None = Field(
         description="`<backend>#<number>`: the same string on every repeat of the task; `null`"
         " only while the task is queued (follow `status_url`, which shows it once delivered)."
     )
     issue_url: str | None = Field(description="The issue's web page, where the backend has one.")
-    issue_number: int | None
-    issue: IssueOut | None
+    issue_number: int | None = Field(description="The issue's number; `null` while queued.")
+    issue: IssueOut | None = Field(description="The issue as stored; `null` while queued.")
     delivery: Literal["pending", "delivered", "failed"]
-    status_url: str
+    status_url: str = Field(description="`GET` it for the task's delivery status.")
     request_id: str
     warnings: list[str]
 
