@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from issue_core.backends import BUILTIN_BACKENDS, BackendFactory
+from issue_core.cli.groups import Group
 from issue_core.cli.output import Outcome, Records, output_options
 from issue_core.cli.session import get_session
 from issue_core.core.config import (
@@ -114,7 +115,7 @@ def location(backend: BackendConfig) -> str:
     return ""
 
 
-@click.group("backend")
+@click.group("backend", cls=Group)
 def backend_group() -> None:
     """Configure the backends issue-core talks to.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from issue_core.cli.groups import Group
 from issue_core.cli.output import Outcome, output_options
 from issue_core.cli.session import get_session
 from issue_core.core.models import Label
@@ -12,7 +13,7 @@ LABEL_FIELDS = tuple(Label(name="x").to_dict())
 DELETED_FIELDS = ("name", "deleted")
 
 
-@click.group("label")
+@click.group("label", cls=Group)
 def label_group() -> None:
     """Manage labels.
 

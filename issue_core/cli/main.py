@@ -14,6 +14,8 @@ from typing import Any
 import click
 
 from issue_core import __version__
+from issue_core.cli.global_options import enable_debug_logging, root_options
+from issue_core.cli.groups import Group
 
 # command name -> "module:attribute". Order here is the order in `issue --help`.
 LAZY_COMMANDS: dict[str, str] = {
@@ -36,7 +38,7 @@ LAZY_COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(Group):
     """A group that resolves subcommands from ``LAZY_COMMANDS`` on demand."""
 
     def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
@@ -46,10 +48,10 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [*self.lazy, *(n for n in super().list_commands(ctx) if n not in self.lazy)]
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def lookup(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = self.lazy.get(cmd_name)
         if target is None:
-            return super().get_command(ctx, cmd_name)
+            return super().lookup(ctx, cmd_name)
         module_name, _, attr = target.partition(":")
         command = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
@@ -147,29 +149,13 @@ def reject_undecodable(argv: list[str]) -> None:
     message="%(prog)s %(version)s",
     help="Show the version and exit.",
 )
-@click.option(
-    "--backend",
-    "backend_name",
-    metavar="NAME",
-    envvar="ISSUE_CORE_BACKEND",
-    help="Configured backend to use for this call [env: ISSUE_CORE_BACKEND].",
-)
-@click.option(
-    "--debug",
-    is_flag=True,
-    envvar="ISSUE_CORE_DEBUG",
-    help="Show tracebacks of internal errors; log requests and timings to stderr (secrets "
-    "redacted) [env: ISSUE_CORE_DEBUG].",
-)
-@click.option(
-    "--color/--no-color",
-    "color",
-    default=None,
-    help="Colour tables [default: when stdout is a terminal and NO_COLOR is unset].",
-)
+@root_options
 @click.pass_context
 def cli(ctx: click.Context, backend_name: str | None, debug: bool, color: bool | None) -> None:
     """issue-core: one issue tracker for coding agents and humans.
+
+    The options below may also follow the command: `issue list --backend work` is `issue
+    --backend work list`.
 
     \b
     Examples:
@@ -180,20 +166,6 @@ def cli(ctx: click.Context, backend_name: str | None, debug: bool, color: bool |
     ctx.obj = {"backend_name": backend_name, "debug": debug, "color": color}
     if debug:
         enable_debug_logging()
-
-
-def enable_debug_logging() -> None:
-    """Send issue-core's own loggers (HTTP requests, store, server) to stderr.
-
-    Tokens never reach these records: the HTTP layer redacts before it logs.
-    """
-    import logging
-
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("issue-core: debug: %(name)s: %(message)s"))
-    logger = logging.getLogger("issue_core")
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
 
 
 def main() -> None:

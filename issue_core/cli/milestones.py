@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from issue_core.cli.groups import Group
 from issue_core.cli.output import Outcome, output_options
 from issue_core.cli.params import TIMESTAMP, MilestoneStateType
 from issue_core.cli.session import get_session
@@ -16,7 +17,7 @@ from issue_core.core.models import Milestone, MilestoneState, parse_ts
 MILESTONE_FIELDS = tuple(Milestone(title="x").to_dict())
 
 
-@click.group("milestone")
+@click.group("milestone", cls=Group)
 def milestone_group() -> None:
     """Manage milestones.
 

@@ -48,6 +48,16 @@ or comma-separated (`--label bug,p1`). States accept `in-progress` for `in_progr
 local store `.issue-core/issues.db` at the top of the git repository (created by the first
 write, which prints `issue-core: created local store at PATH` once on stderr).
 
+**Global options** (`--backend`, `--debug`, `--color/--no-color`) go before or after the
+command: `issue list --backend work` is `issue --backend work list` (after it wins when both
+are given). A command's own option of the same name keeps its meaning: `serve --backend`,
+`label create|edit --color HEX`.
+
+**Short flags** are gh's: `-s/--state`, `-l/--label`, `-a/--assignee`, `-A/--author`,
+`-m/--milestone`, `-S/--search`, `-L/--limit`, `-t/--title`, `-b/--body`, `-F/--body-file`,
+`-c/--comment(s)`, `-q/--jq`. A mistyped command is answered with the likely one
+(`No such command 'lsit'. Did you mean "list"?`, exit 2).
+
 **Errors.** One line on stderr, `issue: error: <message> (<hint>)`, and an exit code:
 
 | code | meaning |

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from issue_core.cli.groups import Group
 from issue_core.cli.output import Outcome, Records, output_options
 from issue_core.core.errors import BackendUnavailable, IssueCoreError, Unsupported, UsageError
 
@@ -252,7 +253,7 @@ def serve_cmd(
 # --------------------------------------------------------------------------- outbox
 
 
-@click.group("outbox")
+@click.group("outbox", cls=Group)
 def outbox_group() -> None:
     """Inspect and drive the ingestion server's outbox (works without the server running).
 

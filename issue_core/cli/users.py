@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from issue_core.cli.groups import Group
 from issue_core.cli.output import Outcome, output_options
 from issue_core.cli.session import get_session
 from issue_core.core.models import User
@@ -11,7 +12,7 @@ from issue_core.core.models import User
 USER_FIELDS = tuple(User(username="x").to_dict())
 
 
-@click.group("user")
+@click.group("user", cls=Group)
 def user_group() -> None:
     """List the users a backend knows.
 

@@ -307,6 +307,20 @@ def test_debug_logs_each_request_without_the_token(cli: Cli, fake_gitea: Running
     # run() has already checked that no token appears anywhere in stdout or stderr.
 
 
+def test_debug_after_the_command_logs_each_request_once(cli: Cli, fake_gitea: RunningGitea) -> None:
+    issue = fake_gitea.fake.add_issue("Logged later")
+    for args in (
+        ["show", str(issue.number), "--debug"],
+        ["--debug", "show", str(issue.number), "--debug"],
+    ):
+        result = cli.run(*args)
+        assert result.returncode == 0, result.stderr
+        logged = [line for line in result.stderr.splitlines() if "issue_core.http" in line]
+        wanted = [line for line in logged if f"/repos/alice/tracker/issues/{issue.number}" in line]
+        assert wanted, (args, result.stderr)
+        assert len(wanted) == len(set(wanted)), f"{args}: lines logged twice: {wanted}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("gitea_options", [{"etags": True}])
 def test_listing_5000_issues_takes_one_request_per_page(
