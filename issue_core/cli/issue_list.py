@@ -44,7 +44,9 @@ from issue_core.core.models import (
     help="Only issues with this label (repeat or comma-separate; all must match).",
 )
 @click.option("-a", "--assignee", metavar="USER", help="Only issues assigned to USER (@me: you).")
+@click.option("--no-assignee", is_flag=True, help="Only issues nobody is assigned to.")
 @click.option("-m", "--milestone", metavar="TITLE", help="Only issues in this milestone.")
+@click.option("--no-milestone", is_flag=True, help="Only issues in no milestone.")
 @click.option("-A", "--author", metavar="USER", help="Only issues opened by USER (@me: you).")
 @click.option(
     "-S", "--search", metavar="TEXT", help="Full-text search in titles, descriptions, comments."
@@ -78,7 +80,9 @@ def list_cmd(
     states: list[Any],
     labels: list[str],
     assignee: str | None,
+    no_assignee: bool,
     milestone: str | None,
+    no_milestone: bool,
     author: str | None,
     search: str | None,
     since: Any,
@@ -94,14 +98,21 @@ def list_cmd(
       issue list --state all --label bug,p1 --assignee @me
       issue list -s all -l bug -a @me -L 5
       issue list --search "login" --sort updated --limit 5
+      issue list --no-assignee --no-milestone
       issue list --format json | jq -r '.[0].number'
       issue list --json number,title --jq '.[] | "\\(.number) \\(.title)"'
     """
+    if no_assignee and assignee is not None:
+        raise click.UsageError("give -a/--assignee or --no-assignee, not both")
+    if no_milestone and milestone is not None:
+        raise click.UsageError("give -m/--milestone or --no-milestone, not both")
     issue_filter = IssueFilter(
         state=states or [IssueState.OPEN, IssueState.IN_PROGRESS],
         labels=[validate_label_name(name) for name in labels],
         assignee=resolve_me(assignee),
+        no_assignee=no_assignee,
         milestone=milestone,
+        no_milestone=no_milestone,
         author=resolve_me(author),
         text=search or None,
         updated_since=since,

@@ -854,14 +854,18 @@ class IssueFilter(_Record):
     states are given as a list or comma-separated (``"open,in_progress"``), see ``states``.
 
     ``labels`` must all be present (AND). ``text`` is a full-text query over titles,
-    descriptions and comments. ``limit=None`` means no limit.
+    descriptions and comments. ``limit=None`` means no limit. ``no_assignee`` keeps only
+    issues nobody is assigned to, ``no_milestone`` only those in no milestone (each excludes
+    naming one: ``assignee`` / ``milestone``).
     """
 
     _FIELDS = (
         "states",
         "labels",
         "assignee",
+        "no_assignee",
         "milestone",
+        "no_milestone",
         "author",
         "text",
         "updated_since",
@@ -886,6 +890,9 @@ class IssueFilter(_Record):
         limit: int | None = None,
         sort: str = "created",
         direction: str = "desc",
+        *,
+        no_assignee: bool = False,
+        no_milestone: bool = False,
     ) -> None:
         self.states = _parse_states(state)
         self.state: IssueState | None = (
@@ -894,8 +901,14 @@ class IssueFilter(_Record):
         if isinstance(labels, str):
             labels = [labels]
         self.labels = _unique([validate_label_name(name) for name in labels or ()])
+        if no_assignee and assignee is not None:
+            raise ValidationError("give assignee or no_assignee, not both")
+        if no_milestone and milestone is not None:
+            raise ValidationError("give milestone or no_milestone, not both")
         self.assignee = assignee
+        self.no_assignee = bool(no_assignee)
         self.milestone = milestone
+        self.no_milestone = bool(no_milestone)
         self.author = author
         self.text = text
         self.updated_since = (
@@ -932,7 +945,11 @@ class IssueFilter(_Record):
             return False
         if self.assignee is not None and self.assignee not in issue.assignees:
             return False
+        if self.no_assignee and issue.assignees:
+            return False
         if self.milestone is not None and issue.milestone != self.milestone:
+            return False
+        if self.no_milestone and issue.milestone is not None:
             return False
         if self.author is not None and issue.author != self.author:
             return False

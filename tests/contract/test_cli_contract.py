@@ -377,6 +377,27 @@ def test_list_by_milestone(seeded):
     assert numbers(seeded, "--milestone", "no-such-milestone") == []
 
 
+def test_list_no_assignee_and_no_milestone(seeded):
+    assert numbers(seeded, "--no-assignee") == [5, 3]
+    assert numbers(seeded, "--no-assignee", "--state", "all") == [5, 4, 3]
+    assert numbers(seeded, "--no-milestone") == [5, 3, 2]
+    assert numbers(seeded, "--no-assignee", "--no-milestone", "--label", "docs") == [3]
+    assert numbers(seeded, "--no-assignee", "--limit", "1") == [5]
+    assert numbers(seeded, "--no-milestone", "--order", "asc", "--limit", "2") == [2, 3]
+    seeded.json("edit", 5, "--assignee", "ann")
+    assert numbers(seeded, "--no-assignee", "--limit", "1") == [3]
+
+
+def test_list_no_assignee_excludes_an_assignee(seeded):
+    for args in (
+        ["--no-assignee", "--assignee", "ann"],
+        ["-a", "@me", "--no-assignee"],
+        ["--no-milestone", "-m", "v1"],
+    ):
+        error = seeded("list", *args, "--format", "json").error()
+        assert error["exit_code"] == 2 and "not both" in error["message"], args
+
+
 def test_list_limit(seeded):
     assert numbers(seeded, "--limit", "2") == [5, 3]
     assert numbers(seeded, "--state", "all", "--limit", "1") == [5]

@@ -802,3 +802,26 @@ def test_a_create_applied_after_the_client_gave_up_is_never_duplicated(
         again = backend.create_issue(Issue(title="Exactly once", description="body"))
     assert [i.number for i in fake.issues()] == [again.number]
     assert len([e for e in fake_gitea.recorder.exchanges if e.method == "POST"]) == 1
+
+
+# --------------------------------------------------------------------------- client-side filters
+
+
+def test_no_assignee_and_no_milestone_read_on_until_the_limit_is_filled(
+    cli: Cli, fake_gitea: RunningGitea
+) -> None:
+    """Gitea cannot filter these: the matches sit behind two full pages of other issues."""
+    fake = fake_gitea.fake
+    milestone = fake.add_milestone("v1")
+    loose = fake.add_issue("Nobody's, no milestone", created=1_700_000_000)
+    for index in range(2 * fake.max_response_items):
+        busy = fake.add_issue(f"assigned {index}", created=1_700_000_100 + index)
+        busy.assignees.append("ann")
+        busy.milestone_id = milestone.id
+    fake_gitea.reset_count()
+    for flag in ("--no-assignee", "--no-milestone"):
+        result = cli.run("list", flag, "--limit", "1", "--json", "number")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == [{"number": loose.number}], flag
+    pages = [e for e in fake_gitea.requests() if e.path.endswith("/issues")]
+    assert len(pages) == 2 * 3  # three pages each: the limit is filled from the last one

@@ -136,3 +136,25 @@ def test_priority_and_due_round_trip_and_are_coerced_on_assignment():
     assert again.mark_loaded().changed_fields() == []
     again.priority = None
     assert again.changed_fields() == ["priority"]
+
+
+def test_filter_no_assignee_and_no_milestone():
+    loose = Issue(title="loose")
+    assigned = Issue(title="assigned", assignees=["ann"])
+    planned = Issue(title="planned", milestone="v1")
+    nobody = IssueFilter(no_assignee=True)
+    assert [i.title for i in (loose, assigned, planned) if nobody.matches(i)] == [
+        "loose",
+        "planned",
+    ]
+    unplanned = IssueFilter(no_milestone=True)
+    assert [i.title for i in (loose, assigned, planned) if unplanned.matches(i)] == [
+        "loose",
+        "assigned",
+    ]
+    assert "no_assignee=True" in repr(nobody)
+    assert IssueFilter(no_assignee=True) != IssueFilter()
+    with pytest.raises(ValidationError, match="not both"):
+        IssueFilter(assignee="ann", no_assignee=True)
+    with pytest.raises(ValidationError, match="not both"):
+        IssueFilter(milestone="v1", no_milestone=True)

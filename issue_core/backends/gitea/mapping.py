@@ -255,6 +255,10 @@ def since_param(value: datetime) -> str:
 def filter_params(query: IssueFilter, *, in_progress_label: str) -> dict[str, Any]:
     """The part of a filter Gitea applies itself; the rest is ``IssueFilter.matches``.
 
+    Gitea 1.27's issue list has no "nobody assigned" or "no milestone" parameter (its Swagger
+    declares none; ``milestones`` ignores ids that do not exist), so ``no_assignee`` and
+    ``no_milestone`` are applied client-side, on every page until the limit is filled.
+
     Gitea drops label names it does not know from the ``labels`` filter (and with none left,
     drops the filter), so the AND of ``IssueFilter.labels`` is re-checked client-side;
     ``open`` on Gitea includes in-progress issues, removed client-side when not wanted.

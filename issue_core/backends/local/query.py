@@ -48,9 +48,13 @@ def build_issue_query(
             "EXISTS (SELECT 1 FROM issue_assignees ia WHERE ia.issue_id = i.id AND ia.username = ?)"
         )
         params.append(flt.assignee)
+    if flt.no_assignee:
+        where.append("NOT EXISTS (SELECT 1 FROM issue_assignees ia WHERE ia.issue_id = i.id)")
     if flt.milestone is not None:
         where.append("m.title_key = ?")
         params.append(flt.milestone.strip().lower())
+    if flt.no_milestone:
+        where.append("i.milestone_id IS NULL")
     if flt.author is not None:
         where.append("i.author = ?")
         params.append(flt.author)
