@@ -15,7 +15,13 @@ import click
 
 from issue_core.cli.groups import Group
 from issue_core.cli.output import Outcome, Records, output_options
-from issue_core.core.errors import BackendUnavailable, IssueCoreError, Unsupported, UsageError
+from issue_core.core.errors import (
+    BackendUnavailable,
+    Conflict,
+    IssueCoreError,
+    Unsupported,
+    UsageError,
+)
 
 OUTBOX_FIELDS = (
     "tracking_id",
@@ -316,52 +322,103 @@ def outbox_list(ctx: click.Context, status: str, limit: int, state_dir: Path | N
 def outbox_retry(ctx: click.Context, tracking_id: str | None, state_dir: Path | None) -> Outcome:
     """Deliver pending or failed tasks now, ignoring their backoff (all, or TRACKING_ID).
 
-    Exit 0 when every task was delivered (a task delivered before is reported as such: a
-    repeated retry is harmless), 6 when a backend is still unavailable.
+    Prints every task it was about with its status after the attempt, and one line:
+    'delivered N of T task(s); M still pending, K failed'. Exit 0 when every task was
+    delivered (a task delivered before is reported as such: a repeated retry is harmless),
+    6 when some are still pending (a backend is unavailable), 4 when some failed
+    permanently or are being delivered by another worker right now.
     """
-    from issue_core.server.delivery import BackendPool, deliver_due
-    from issue_core.server.outbox import ServerLock
+    from issue_core.server.outbox import LeaseHolder, ServerLock
 
     store, setup = _open_state(ctx, state_dir)
-    done = store.get(tracking_id) if tracking_id is not None else None
-    if done is not None and done.status == "delivered":
-        store.close()
-        return Outcome(
-            Records([done.to_public()], OUTBOX_COLUMNS),
-            message=f"task {tracking_id} was already delivered as #{done.issue_number}",
-        )
-    lock = ServerLock(store.path.parent)
     try:
-        if lock.acquire():
-            # No server is running: tasks it left mid-delivery are ours to heal.
-            store.heal_claimed()
-            lock.release()
-        store.requeue(tracking_id)
-        pool = BackendPool(setup.backends, setup.identity)
+        done = store.get(tracking_id) if tracking_id is not None else None
+        if done is not None and done.status == "delivered":
+            return Outcome(
+                Records([done.to_public()], OUTBOX_COLUMNS),
+                message=f"task {tracking_id} was already delivered as #{done.issue_number}",
+            )
+        # Held until the command ends: while it runs, no other process takes our leases, and
+        # if it is killed, the next worker sees at once that they are free.
+        holder = LeaseHolder(store.path.parent)
         try:
-            results = []
-            if tracking_id is not None:
-                results = deliver_due(store, pool, only=tracking_id)
-            else:
-                while True:
-                    batch = deliver_due(store, pool, limit=100)
-                    results.extend(batch)
-                    if not batch or any(r.issue is None for r in batch):
-                        break
+            lock = ServerLock(store.path.parent)
+            server_gone = lock.acquire()
+            try:
+                # Tasks a dead process left mid-delivery go back to the outbox (looked up by
+                # marker before any create); `claimed` ones only when no server runs.
+                store.heal(server_gone=server_gone, me=holder.token)
+            finally:
+                lock.release()
+            scope = [tracking_id] if tracking_id is not None else store.undelivered_ids()
+            store.requeue(tracking_id)
+            _deliver(store, setup, holder.token, tracking_id)
         finally:
-            pool.close()
+            holder.release()
+        rows = [row for row in (store.get(one) for one in scope) if row is not None]
     finally:
-        lock.release()
         store.close()
-    rows = [result.row.to_public() for result in results]
-    delivered = sum(1 for result in results if result.issue is not None)
+    return _retry_outcome(rows, tracking_id)
+
+
+def _deliver(store: Any, setup: Any, owner: str, tracking_id: str | None) -> None:
+    """Every due task once (or the one named): a backend whose attempt fails is skipped for
+    the rest of the run (its circuit opens)."""
+    from issue_core.server.delivery import BackendPool, deliver_due
+
+    pool = BackendPool(setup.backends, setup.identity)
+    try:
+        if tracking_id is not None:
+            deliver_due(store, pool, owner=owner, only=tracking_id)
+            return
+        seen: set[str] = set()
+        while True:
+            batch = deliver_due(store, pool, owner=owner, limit=100)
+            fresh = [result for result in batch if result.row.tracking_id not in seen]
+            seen.update(result.row.tracking_id for result in batch)
+            if not fresh:
+                return
+    finally:
+        pool.close()
+
+
+def _retry_outcome(rows: list[Any], tracking_id: str | None) -> Outcome:
+    """The real counts: every task the run was about, as it is now."""
+    counts = {"delivered": 0, "pending": 0, "failed": 0, "elsewhere": 0}
+    for row in rows:
+        if row.status in ("delivered", "pending", "failed"):
+            counts[row.status] += 1
+        else:  # claimed / delivering: in the hands of a live server or another retry
+            counts["elsewhere"] += 1
+    total = len(rows)
+    message = (
+        f"delivered {counts['delivered']} of {total} task(s); "
+        f"{counts['pending']} still pending, {counts['failed']} failed"
+    )
+    if counts["elsewhere"]:
+        message += f", {counts['elsewhere']} being delivered by another worker"
+    details = {"total": total, **counts}
     failure: IssueCoreError | None = None
-    if tracking_id is not None and not results:
-        failure = UsageError(f"task {tracking_id} is being delivered by another worker right now")
-    elif delivered < len(results):
+    if counts["pending"]:
+        last = next((row.last_error for row in rows if row.status == "pending"), None)
         failure = BackendUnavailable(
-            f"{len(results) - delivered} of {len(results)} task(s) not delivered",
-            hint="see `issue outbox list`",
+            f"{counts['pending']} of {total} task(s) still pending"
+            + (f" (last error: {last})" if last else ""),
+            hint="they are retried with backoff; see `issue outbox list --status pending`",
+            **details,
         )
-    message = f"delivered {delivered} of {len(results)} task(s)"
-    return Outcome(Records(rows, OUTBOX_COLUMNS), message=message, failure=failure)
+    elif counts["failed"]:
+        failure = Conflict(
+            f"{counts['failed']} of {total} task(s) failed permanently",
+            hint="see last_error in `issue outbox list --status failed`; fix the cause, then retry",
+            **details,
+        )
+    elif counts["elsewhere"]:
+        which = f"task {tracking_id} is" if tracking_id else f"{counts['elsewhere']} task(s) are"
+        failure = Conflict(
+            f"{which} being delivered by another worker right now",
+            hint="see `issue outbox list` in a moment",
+            **details,
+        )
+    public = [row.to_public() for row in rows]
+    return Outcome(Records(public, OUTBOX_COLUMNS), message=message, failure=failure)

@@ -35,6 +35,8 @@ RETRY_BASE_SECONDS = 1.0
 RETRY_CAP_SECONDS = 300.0
 # Unexpected errors (bugs, not outages) are retried a bounded number of times, then parked.
 MAX_UNEXPECTED_ATTEMPTS = 10
+# A lease's last resort: a worker that dies is noticed at once by its free lock (LeaseHolder);
+# the expiry only frees rows whose owner cannot be checked (leased by an older version).
 LEASE_SECONDS = 300.0
 
 # The task itself is unacceptable to the backend: retrying the same payload cannot succeed.
@@ -140,7 +142,9 @@ class BackendPool:
 
 
 def create_on_backend(pool: BackendPool, row: TaskRow) -> Issue:
-    """Create ``row``'s issue, first looking for its marker if an attempt may have landed."""
+    """Create ``row``'s issue, first looking for its marker if an attempt may have landed
+    (``row`` as ``StateStore.lease`` returns it: ``maybe_written`` speaks of earlier attempts;
+    the lease itself has already marked this one in the state db)."""
     backend = pool.get(row.backend)
     if row.maybe_written:
         found = find_by_marker(backend, row.marker)
@@ -216,19 +220,28 @@ def record_failure(
 
 
 def deliver_due(
-    store: StateStore, pool: BackendPool, *, limit: int = 20, only: str | None = None
+    store: StateStore,
+    pool: BackendPool,
+    *,
+    owner: str,
+    limit: int = 20,
+    only: str | None = None,
 ) -> list[DeliveryResult]:
     """Deliver outbox rows that are due (or the one named ``only``), skipping backends whose
-    circuit is open. Returns what happened to each row attempted."""
+    circuit is open, under leases held by ``owner`` (a ``LeaseHolder`` token). Returns what
+    happened to each row attempted."""
     now = time.time()
     results: list[DeliveryResult] = []
-    rows = [store.get(only)] if only else store.due(now=now, limit=limit)
+    closed = [name for name, circuit in pool.circuits.items() if circuit.is_open(now)]
+    rows = [store.get(only)] if only else store.due(now=now, limit=limit, skip=closed)
     for candidate in rows:
         if candidate is None:
             continue
         if not only and pool.circuit(candidate.backend).is_open(now):
             continue
-        leased = store.lease(candidate.tracking_id, seconds=LEASE_SECONDS, statuses=("pending",))
+        leased = store.lease(
+            candidate.tracking_id, seconds=LEASE_SECONDS, statuses=("pending",), owner=owner
+        )
         if leased is None:
             continue
         results.append(deliver_outbox_row(store, pool, leased))

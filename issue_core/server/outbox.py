@@ -8,12 +8,20 @@ Statuses::
 
     claimed     being delivered right now by the running server (its first attempt)
     pending     waiting in the outbox for a (re)try at ``next_attempt_at``
-    delivering  leased by a worker (server or ``issue outbox retry``) until ``lease_until``
+    delivering  leased by a worker (server or ``issue outbox retry``) until ``lease_until``;
+                ``lease_owner`` names the worker's ``LeaseHolder``
     delivered   the issue exists on the backend (``issue_number``)
     failed      a permanent error, or too many unexpected errors; ``issue outbox retry`` re-queues
 
-``maybe_written`` is set once an attempt may have reached the backend without us learning the
-result (a crash, a timeout): the next attempt first looks for the task's marker on the backend.
+``maybe_written`` is set, durably, *before* a create is sent (in the claim for the server's first
+attempt, in the lease for an outbox delivery): once set, an attempt may have reached the backend
+without us learning the result (a crash, a timeout), so the next attempt first looks for the
+task's marker on the backend. It is cleared only for a claim that was parked without an attempt.
+
+A crash leaves rows ``claimed`` (the server died: ``ServerLock`` is free) or ``delivering``
+(their ``LeaseHolder``'s lock is free): ``heal`` puts both back in the outbox, due at once, so a
+restart resumes them without waiting for a lease to run out. A live worker's leases are never
+taken: its lock is held for as long as it runs.
 
 The database runs in WAL mode with ``synchronous=FULL``: a commit is on disk before the server
 answers, so a task it acknowledged survives SIGKILL and power loss. Only the standard library is
@@ -24,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -38,7 +47,8 @@ from issue_core.core.models import format_ts
 
 STATE_DB_NAME = "server.db"
 LOCK_NAME = "server.lock"
-SCHEMA_VERSION = 1
+LEASES_DIR = "leases"
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -59,18 +69,22 @@ CREATE TABLE IF NOT EXISTS tasks (
     issue_snapshot  TEXT,
     delivered_at    REAL,
     created_at      REAL NOT NULL,
-    updated_at      REAL NOT NULL
+    updated_at      REAL NOT NULL,
+    lease_owner     TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_due ON tasks(status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created_at);
 """
+# From each version to the next (index 0: version 1 -> 2). A fresh db gets SCHEMA at once.
+MIGRATIONS = ("ALTER TABLE tasks ADD COLUMN lease_owner TEXT",)
 
 OUTBOX_STATUSES = ("claimed", "pending", "delivering", "delivered", "failed")
 COLUMNS = (
     "tracking_id, idempotency_key, backend, status, marker, issue_json, request_id, received_at,"
     " attempts, maybe_written, next_attempt_at, lease_until, last_error, issue_number,"
-    " issue_snapshot, delivered_at, created_at, updated_at"
+    " issue_snapshot, delivered_at, created_at, updated_at, lease_owner"
 )
+COLUMN_COUNT = COLUMNS.count(",") + 1
 
 
 def public_status(status: str) -> str:
@@ -98,6 +112,7 @@ class TaskRow:
     delivered_at: float | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
+    lease_owner: str | None = None
 
     @classmethod
     def from_sql(cls, row: tuple[Any, ...]) -> TaskRow:
@@ -181,6 +196,7 @@ def _values(row: TaskRow) -> tuple[Any, ...]:
         row.delivered_at,
         row.created_at,
         row.updated_at,
+        row.lease_owner,
     )
 
 
@@ -225,8 +241,15 @@ class StateStore:
             )
         if version < SCHEMA_VERSION:
             with self.transaction():
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
+                fresh = not self.conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='tasks'"
+                ).fetchone()
+                if fresh:
+                    for statement in SCHEMA.split(";"):
+                        if statement.strip():
+                            self.conn.execute(statement)
+                else:
+                    for statement in MIGRATIONS[max(version, 1) - 1 :]:
                         self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -264,11 +287,17 @@ class StateStore:
     def claim_many(self, conn: sqlite3.Connection, rows: list[TaskRow]) -> dict[int, TaskRow]:
         """Insert ``rows`` (inside a transaction) in one statement. Returns, by index in
         ``rows``, the row already holding the key of each duplicate (maybe an earlier one of
-        ``rows``); the common case, no duplicate, costs no further query."""
+        ``rows``); the common case, no duplicate, costs no further query.
+
+        A claimed task is created on its backend right after this commit: it is stored
+        ``maybe_written`` already, so that a crash during that create is looked up by marker."""
         inserted = 0
-        for chunk in _chunks(conn, rows, 18):
+        for row in rows:
+            row.maybe_written = True
+        for chunk in _chunks(conn, rows, COLUMN_COUNT):
             cursor = conn.execute(
-                f"INSERT OR IGNORE INTO tasks ({COLUMNS}) VALUES {_marks(len(chunk), 18)}",
+                f"INSERT OR IGNORE INTO tasks ({COLUMNS})"
+                f" VALUES {_marks(len(chunk), COLUMN_COUNT)}",
                 [value for row in chunk for value in _values(row)],
             )
             inserted += cursor.rowcount
@@ -298,8 +327,8 @@ class StateStore:
         for chunk in _chunks(conn, deliveries, 3):
             conn.execute(
                 "UPDATE tasks SET status='delivered', issue_number=v.column2,"
-                " issue_snapshot=v.column3, delivered_at=?, attempts=attempts+1,"
-                " lease_until=NULL, last_error=NULL, next_attempt_at=NULL, updated_at=?"
+                " issue_snapshot=v.column3, delivered_at=?, attempts=attempts+1, lease_until=NULL,"
+                " lease_owner=NULL, last_error=NULL, next_attempt_at=NULL, updated_at=?"
                 f" FROM (VALUES {_marks(len(chunk), 3)}) AS v WHERE tasks.tracking_id=v.column1",
                 [now, now, *(value for delivery in chunk for value in delivery)],
             )
@@ -313,17 +342,23 @@ class StateStore:
         next_attempt_at: float,
         attempted: bool,
     ) -> None:
-        """Back to the outbox. ``attempted``: the backend may have seen this attempt."""
+        """Back to the outbox. ``attempted``: the backend may have seen this attempt.
+
+        A claim parked without an attempt (its backend's circuit was open) never reached the
+        backend: its ``maybe_written`` (set by the claim) is cleared, sparing its delivery a
+        look-up. Any other row keeps the mark it has."""
         conn.execute(
             "UPDATE tasks SET status='pending', last_error=?, next_attempt_at=?, lease_until=NULL,"
-            " attempts=attempts+?, maybe_written=MAX(maybe_written, ?), updated_at=?"
+            " lease_owner=NULL, attempts=attempts+?, updated_at=?,"
+            " maybe_written=CASE WHEN ? THEN 1 WHEN status='claimed' AND attempts=0 THEN 0"
+            " ELSE maybe_written END"
             " WHERE tracking_id=?",
-            (error, next_attempt_at, int(attempted), int(attempted), time.time(), tracking_id),
+            (error, next_attempt_at, int(attempted), time.time(), int(attempted), tracking_id),
         )
 
     def mark_failed(self, conn: sqlite3.Connection, tracking_id: str, error: str) -> None:
         conn.execute(
-            "UPDATE tasks SET status='failed', last_error=?, lease_until=NULL,"
+            "UPDATE tasks SET status='failed', last_error=?, lease_until=NULL, lease_owner=NULL,"
             " next_attempt_at=NULL, attempts=attempts+1, updated_at=? WHERE tracking_id=?",
             (error, time.time(), tracking_id),
         )
@@ -332,36 +367,81 @@ class StateStore:
         """Forget a claim whose task was rejected before anything was acknowledged."""
         conn.execute("DELETE FROM tasks WHERE tracking_id=?", (tracking_id,))
 
-    def lease(self, tracking_id: str, *, seconds: float, statuses: Iterable[str]) -> TaskRow | None:
-        """Take ``tracking_id`` for delivery if it is in one of ``statuses`` (or its lease expired).
+    def lease(
+        self, tracking_id: str, *, seconds: float, statuses: Iterable[str], owner: str
+    ) -> TaskRow | None:
+        """Take ``tracking_id`` for delivery by ``owner`` (a ``LeaseHolder`` token) if it is in
+        one of ``statuses`` (or its lease expired).
 
-        Atomic: of two workers racing for a row, exactly one gets it.
+        Atomic: of two workers racing for a row, exactly one gets it. The lease marks the row
+        ``maybe_written`` in the same durable commit, before the caller sends anything. The row
+        returned says whether *earlier* attempts may have landed (``maybe_written``: look the
+        marker up before creating): so for a row it takes over from an expired lease, always.
         """
         now = time.time()
         wanted = tuple(statuses)
         marks = ", ".join("?" * len(wanted))
         with self.transaction() as conn:
+            before = self.get(tracking_id, conn)
             cursor = conn.execute(
-                f"UPDATE tasks SET status='delivering', lease_until=?, updated_at=?"
+                f"UPDATE tasks SET status='delivering', lease_until=?, lease_owner=?,"
+                f" maybe_written=1, updated_at=?"
                 f" WHERE tracking_id=? AND (status IN ({marks})"
                 f" OR (status='delivering' AND lease_until < ?))",
-                (now + seconds, now, tracking_id, *wanted, now),
+                (now + seconds, owner, now, tracking_id, *wanted, now),
             )
-            if cursor.rowcount != 1:
+            if cursor.rowcount != 1 or before is None:
                 return None
-            return self.get(tracking_id, conn)
+            leased = self.get(tracking_id, conn)
+        assert leased is not None
+        leased.maybe_written = before.maybe_written or before.status == "delivering"
+        return leased
 
-    def heal_claimed(self) -> int:
-        """After a crash: first attempts that were in flight go back to the outbox, flagged
-        ``maybe_written`` so that delivery checks the backend for their marker first."""
+    def heal(self, *, server_gone: bool, me: str | None = None) -> int:
+        """After a crash: put tasks a dead process left mid-delivery back in the outbox, due now
+        and flagged ``maybe_written`` so that their delivery checks the backend for their
+        marker first. Returns how many.
+
+        ``server_gone``: the caller holds ``ServerLock``, so ``claimed`` rows (first attempts of
+        a server) belong to no live process. ``delivering`` rows are healed when their
+        ``lease_owner``'s lock is free (it died; a live worker's leases are left alone). Rows
+        without an owner (leased by an older version) wait for their lease to run out, when
+        ``due`` offers them again. ``me``: the caller's own token, never healed.
+        """
+        owners = [
+            owner
+            for (owner,) in self.conn.execute(
+                "SELECT DISTINCT lease_owner FROM tasks WHERE status='delivering'"
+            ).fetchall()
+            if owner is not None and owner != me
+        ]
+        dead = [owner for owner in owners if not LeaseHolder.is_alive(self.path.parent, owner)]
+        if not dead and not server_gone:
+            return 0
+        now = time.time()
+        healed = 0
         with self.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE tasks SET status='pending', maybe_written=1, next_attempt_at=?,"
-                " last_error=COALESCE(last_error, 'interrupted: the server stopped mid-delivery'),"
-                " updated_at=? WHERE status='claimed'",
-                (time.time(), time.time()),
-            )
-            return cursor.rowcount
+            if server_gone:
+                healed += conn.execute(
+                    "UPDATE tasks SET status='pending', maybe_written=1, next_attempt_at=?,"
+                    " last_error=COALESCE(last_error,"
+                    " 'interrupted: the server stopped mid-delivery'),"
+                    " updated_at=? WHERE status='claimed'",
+                    (now, now),
+                ).rowcount
+            for chunk in _chunks(conn, dead, 1):
+                owned = ", ".join("?" * len(chunk))
+                healed += conn.execute(
+                    "UPDATE tasks SET status='pending', maybe_written=1, next_attempt_at=?,"
+                    " lease_until=NULL, lease_owner=NULL,"
+                    " last_error=COALESCE(last_error, 'interrupted: its worker stopped"
+                    " mid-delivery'), updated_at=?"
+                    f" WHERE status='delivering' AND lease_owner IN ({owned})",
+                    (now, now, *chunk),
+                ).rowcount
+        for owner in dead:
+            LeaseHolder.forget(self.path.parent, owner)
+        return healed
 
     def requeue(self, tracking_id: str | None = None) -> int:
         """Make failed (or waiting) tasks due now. ``None``: every failed and pending task."""
@@ -377,18 +457,23 @@ class StateStore:
             row = self.get(tracking_id, conn)
             if row is None:
                 raise NotFound(f"no ingested task with tracking id {tracking_id!r}")
-            if row.status in ("delivered", "claimed", "delivering"):
-                raise UsageError(
-                    f"task {tracking_id} is {row.status}; only pending or failed tasks are retried"
-                )
-            conn.execute(
+            if row.status == "delivered":
+                raise UsageError(f"task {tracking_id} is delivered; nothing to retry")
+            # A live worker's task (claimed, delivering) is left to it: the caller says so.
+            return conn.execute(
                 "UPDATE tasks SET status='pending', next_attempt_at=?, updated_at=?"
-                " WHERE tracking_id=?",
+                " WHERE tracking_id=? AND status IN ('pending', 'failed')",
                 (now, now, tracking_id),
-            )
-            return 1
+            ).rowcount
 
     # -- reads -------------------------------------------------------------------------
+
+    def undelivered_ids(self) -> list[str]:
+        """Every task not delivered yet (newest first): what ``issue outbox retry`` is about."""
+        rows = self.conn.execute(
+            "SELECT tracking_id FROM tasks WHERE status != 'delivered' ORDER BY created_at DESC"
+        ).fetchall()
+        return [tracking_id for (tracking_id,) in rows]
 
     def get(self, tracking_id: str, conn: sqlite3.Connection | None = None) -> TaskRow | None:
         found = (
@@ -406,13 +491,19 @@ class StateStore:
         )
         return TaskRow.from_sql(found) if found else None
 
-    def due(self, *, now: float | None = None, limit: int = 50) -> list[TaskRow]:
-        """Outbox tasks whose retry time has come, or whose worker's lease ran out."""
+    def due(
+        self, *, now: float | None = None, limit: int = 50, skip: Iterable[str] = ()
+    ) -> list[TaskRow]:
+        """Outbox tasks whose retry time has come, or whose worker's lease ran out; none of
+        the backends named in ``skip`` (their circuit is open)."""
         now = time.time() if now is None else now
+        skipped = list(skip)
+        without = f" AND backend NOT IN ({', '.join('?' * len(skipped))})" if skipped else ""
         rows = self.conn.execute(
-            f"SELECT {COLUMNS} FROM tasks WHERE (status='pending' AND next_attempt_at <= ?)"
-            " OR (status='delivering' AND lease_until < ?) ORDER BY next_attempt_at LIMIT ?",
-            (now, now, limit),
+            f"SELECT {COLUMNS} FROM tasks WHERE ((status='pending' AND next_attempt_at <= ?)"
+            f" OR (status='delivering' AND lease_until < ?)){without}"
+            " ORDER BY next_attempt_at LIMIT ?",
+            (now, now, *skipped, limit),
         ).fetchall()
         return [TaskRow.from_sql(row) for row in rows]
 
@@ -450,7 +541,8 @@ class ServerLock:
     """One ``issue serve`` per state folder: an exclusive ``flock`` held while it runs.
 
     ``issue outbox retry`` uses the same lock to learn whether a server is running: if it can
-    take the lock, tasks left ``claimed`` belong to no live process and may be healed.
+    take the lock, tasks left ``claimed`` belong to no live process and may be healed. (Leased,
+    ``delivering`` tasks have an owner of their own: see ``LeaseHolder``.)
     """
 
     def __init__(self, state_dir: Path) -> None:
@@ -476,3 +568,72 @@ class ServerLock:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+class LeaseHolder:
+    """A worker's identity on the leases it takes, alive exactly as long as its process.
+
+    Each worker (a server's delivery stage, an ``issue outbox retry``) makes a random token and
+    holds an exclusive ``flock`` on ``leases/<token>.lock`` in the state folder while it runs.
+    The kernel drops the lock when the process dies, however it dies (SIGKILL included), so
+    another process learns for certain that a lease's owner is gone (``is_alive``) and may heal
+    its rows at once instead of waiting for ``lease_until``. Tokens are never reused, so a
+    dead owner stays dead (no pid reuse).
+    """
+
+    def __init__(self, state_dir: Path) -> None:
+        import fcntl
+
+        self.state_dir = state_dir
+        self.token = secrets.token_hex(8)
+        path = _lease_lock_path(state_dir, self.token)
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create a lease lock in {path.parent}: {exc.strerror or exc}"
+            ) from exc
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else holds it
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        """At a clean stop (after the last lease was settled): the lock file goes too."""
+        if self._fd is not None:
+            LeaseHolder.forget(self.state_dir, self.token)
+            os.close(self._fd)
+            self._fd = None
+
+    @staticmethod
+    def is_alive(state_dir: Path, token: str) -> bool:
+        """Whether the worker ``token`` still runs: its lock is held. A missing lock file means
+        it is gone (it removes the file only after its last lease; so does a healer)."""
+        import fcntl
+
+        try:
+            fd = os.open(_lease_lock_path(state_dir, token), os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True  # cannot tell: assume alive (its leases still expire)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)  # closing drops a lock we took
+        return False
+
+    @staticmethod
+    def forget(state_dir: Path, token: str) -> None:
+        try:
+            _lease_lock_path(state_dir, token).unlink()
+        except OSError:
+            pass
+
+
+def _lease_lock_path(state_dir: Path, token: str) -> Path:
+    if not token.isalnum():  # a token comes from the db: never let it name another path
+        raise StoreError(f"invalid lease owner {token!r} in the server state db")
+    return state_dir / LEASES_DIR / f"{token}.lock"

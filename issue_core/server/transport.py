@@ -22,7 +22,7 @@ from typing import Any
 from issue_core.core.config import BackendConfig
 from issue_core.core.errors import StoreError
 from issue_core.server.delivery import BackendPool
-from issue_core.server.outbox import StateStore
+from issue_core.server.outbox import LeaseHolder, StateStore
 from issue_core.server.pipeline import Pipeline, pipeline_loop
 from issue_core.server.writer import BackendStage, ErrorInfo
 
@@ -47,13 +47,22 @@ class StageConfig:
         BUILTIN_BACKENDS.update(self.builtin_backends)
         store = StateStore(self.state_path)
         try:
-            healed = store.heal_claimed()
+            holder = LeaseHolder(self.state_path.parent)
         except BaseException:
+            store.close()
+            raise
+        try:
+            # The server holds ServerLock: claims left by an earlier run are nobody's; leases
+            # of workers that died (a killed server's, a killed `outbox retry`'s) are healed.
+            healed = store.heal(server_gone=True, me=holder.token)
+        except BaseException:
+            holder.release()
             store.close()
             raise
         if healed:
             log.warning("requeued %d task(s) interrupted by an earlier stop", healed)
-        return Pipeline(store, BackendStage(store, BackendPool(dict(self.backends), self.identity)))
+        pool = BackendPool(dict(self.backends), self.identity)
+        return Pipeline(store, BackendStage(store, pool, holder))
 
 
 class ThreadTransport:

@@ -25,7 +25,7 @@ from issue_core.server.delivery import (
     retry_delay,
     snapshot_json,
 )
-from issue_core.server.outbox import StateStore, TaskRow
+from issue_core.server.outbox import LeaseHolder, StateStore, TaskRow
 
 log = logging.getLogger("issue_core.server")
 
@@ -91,13 +91,15 @@ def apply_records(store: StateStore, conn: Any, records: list[tuple[Any, ...]]) 
 class BackendStage:
     """Creates issues for jobs; delivers the outbox; answers probes. One thread only."""
 
-    def __init__(self, store: StateStore, pool: BackendPool) -> None:
+    def __init__(self, store: StateStore, pool: BackendPool, holder: LeaseHolder) -> None:
         self.store = store  # the pipeline's: outbox rounds run on the same thread
         self.pool = pool
+        self.holder = holder  # owns this stage's outbox leases
         self.next_outbox_check = 0.0
 
     def close(self) -> None:
         self.pool.close()
+        self.holder.release()  # deliveries are synchronous: no lease is held any more
 
     def probe(self, backend: str) -> tuple[bool, str]:
         info = self.pool.get(backend).test_connection()
@@ -106,7 +108,12 @@ class BackendStage:
 
     def outbox_round(self) -> None:
         try:
-            deliver_due(self.store, self.pool, limit=20)
+            # A worker that died mid-delivery (an `issue outbox retry`, an earlier writer)
+            # left rows leased: resume them now, not when their lease runs out.
+            healed = self.store.heal(server_gone=False, me=self.holder.token)
+            if healed:
+                log.warning("requeued %d task(s) a stopped worker left mid-delivery", healed)
+            deliver_due(self.store, self.pool, owner=self.holder.token, limit=20)
             upcoming = self.store.next_due_at()
         except Exception:
             log.exception("outbox delivery round failed")

@@ -287,6 +287,25 @@ def test_fault_after_processing_keeps_the_write(
     assert [i.title for i in fake_gitea.fake.issues()] == ["written anyway"]
 
 
+def test_hold_applies_the_write_and_answers_it_when_released(
+    fake_gitea: RunningGitea, api: httpx.Client
+) -> None:
+    held = fake_gitea.fake.faults.hold(1, method="POST", path="/issues$")
+    answers: list[httpx.Response] = []
+    caller = threading.Thread(
+        target=lambda: answers.append(api.post(f"{REPO}/issues", json={"title": "held"}))
+    )
+    caller.start()
+    assert held.reached.wait(10)
+    # Gitea has created it; the client has not heard so yet.
+    assert [i.title for i in fake_gitea.fake.issues()] == ["held"] and not answers
+    held.released.set()
+    caller.join(10)
+    [answer] = answers
+    assert answer.status_code == 201 and answer.json()["title"] == "held"  # the real answer
+    assert api.post(f"{REPO}/issues", json={"title": "next"}).status_code == 201  # once only
+
+
 def test_server_stops_cleanly_with_a_request_in_flight(fake_gitea: RunningGitea) -> None:
     fake_gitea.fake.faults.hang(1, seconds=30)
     errors: list[Exception] = []

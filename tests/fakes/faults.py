@@ -3,8 +3,11 @@
 Each rule fires for the next ``times`` requests that match its method and path pattern. Faults
 can strike *before* the request reaches the fake (the server never saw it) or *after* it was
 processed (the write happened but the client never learns so: the ambiguous case that makes
-naive retries duplicate issues). A response produced by a fault is marked in the ASGI scope
-(``scope["fake.fault"]``) so the contract recorder does not hold it to the API description.
+naive retries duplicate issues). ``hold`` is the moment in between a crash test needs: the
+fake has applied the request (Gitea committed the create) and holds its real answer until the
+test releases it (``rule.reached`` tells the test when that point is reached). A response
+produced by a fault is marked in the ASGI scope (``scope["fake.fault"]``) so the contract
+recorder does not hold it to the API description (a held answer is the real one: not marked).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import json
 import re
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Scope = MutableMapping[str, Any]
@@ -25,7 +28,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 FAULT_SCOPE_KEY = "fake.fault"
 JSON_TYPE = "application/json;charset=utf-8"
-KINDS = ("status", "html", "malformed_json", "drop", "hang", "rate_limit", "delay")
+KINDS = ("status", "html", "malformed_json", "drop", "hang", "rate_limit", "delay", "hold")
 
 HTML_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n"
@@ -56,6 +59,10 @@ class FaultRule:
     retry_after: int = 1
     after_processing: bool = False
     fired: int = 0
+    # "hold": set once a request was applied and its answer is held; set ``released`` to
+    # send that answer (to whoever is still listening). ``seconds`` bounds the hold.
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -97,6 +104,10 @@ class Faults:
 
     def rate_limit(self, times: int = 1, retry_after: int = 1, **options: Any) -> FaultRule:
         return self.add("rate_limit", times, retry_after=retry_after, status=429, **options)
+
+    def hold(self, times: int = 1, seconds: float = 60.0, **options: Any) -> FaultRule:
+        """Apply the request, then hold its real answer until ``rule.released`` is set."""
+        return self.add("hold", times, seconds=seconds, after_processing=True, **options)
 
     def clear(self) -> None:
         with self._lock:
@@ -142,7 +153,8 @@ class FaultMiddleware:
         if rule is None:
             await self.app(scope, receive, send)
             return
-        scope[FAULT_SCOPE_KEY] = rule.kind
+        if rule.kind != "hold":  # a held answer is the real one: still checked
+            scope[FAULT_SCOPE_KEY] = rule.kind
         captured: list[Message] = []
         if rule.after_processing:
             # Let the fake do the work, then lose or spoil its answer.
@@ -154,7 +166,15 @@ class FaultMiddleware:
 
     async def _strike(self, rule: FaultRule, captured: list[Message], send: Send) -> None:
         kind = rule.kind
-        if kind == "hang":
+        if kind == "hold":
+            rule.reached.set()
+            waited = 0.0
+            while not rule.released.is_set() and waited < rule.seconds:
+                await asyncio.sleep(0.01)
+                waited += 0.01
+            for message in captured:  # the client may be gone: then nobody reads it
+                await send(message)
+        elif kind == "hang":
             await asyncio.sleep(rule.seconds)
             await _send(send, 504, b"", "text/plain")
         elif kind == "drop":

@@ -172,13 +172,13 @@ class ContractRecorder:
 class LiveServer:
     """uvicorn serving ``app`` on 127.0.0.1:<free port> in a daemon thread."""
 
-    def __init__(self, app: ASGIApp, *, grace_seconds: int = 1) -> None:
+    def __init__(self, app: ASGIApp, *, grace_seconds: int = 1, port: int = 0) -> None:
         self.app = app
         self.grace_seconds = grace_seconds
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
-        self.port = 0
+        self.port = port  # 0: a free one; a port a stopped server used: "it is back up"
 
     @property
     def base_url(self) -> str:
@@ -189,7 +189,7 @@ class LiveServer:
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", self.port))
         self.port = sock.getsockname()[1]
         self._socket = sock
         config = uvicorn.Config(

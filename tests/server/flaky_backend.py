@@ -3,8 +3,10 @@
 Registered for tests as backend type ``flaky`` (``BUILTIN_BACKENDS`` is patched). Config keys:
 ``path`` (the SQLite store) and ``fault_file``: while that file exists, every call raises the
 error it names (``unavailable`` by default, or ``rate_limited``), or with ``slow``
-every call takes half a second. The server opens backends in
-its own worker thread, so a file is the simplest switch every thread sees.
+every call takes half a second. With ``hold-bulk`` a bulk create commits, writes how many
+issues it stored to ``<fault_file>.held`` and then waits while the file still says so: a
+crash test kills the server at that moment (written, not yet answered or recorded). The server
+opens backends in its own worker thread, so a file is the simplest switch every thread sees.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class FlakyBackend(LocalBackend):
         if not self.fault_file.exists():
             return
         kind = self.fault_file.read_text().strip()
+        if kind == "hold-bulk":
+            return
         if kind == "slow":
             time.sleep(0.5)
             return
@@ -45,7 +49,20 @@ class FlakyBackend(LocalBackend):
 
     def bulk_create(self, issues: Any, *, create_labels: bool = False) -> list[Issue]:
         self._check()
-        return super().bulk_create(issues, create_labels=create_labels)
+        stored = super().bulk_create(issues, create_labels=create_labels)
+        if self._mode() == "hold-bulk":
+            held = self.fault_file.with_name(self.fault_file.name + ".held")
+            held.write_text(str(len(stored)))
+            deadline = time.monotonic() + 120
+            while self._mode() == "hold-bulk" and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return stored
+
+    def _mode(self) -> str:
+        try:
+            return self.fault_file.read_text().strip()
+        except FileNotFoundError:
+            return ""
 
     def test_connection(self) -> BackendInfo:
         self._check()

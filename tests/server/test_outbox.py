@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any
 
@@ -273,3 +274,229 @@ def test_the_state_db_and_its_wal_are_private(tmp_path: Any) -> None:
     store.conn.execute("CREATE TABLE IF NOT EXISTS probe (x)")  # forces the WAL into being
     for name in ("server.db", "server.db-wal"):
         assert stat.S_IMODE(os.stat(tmp_path / "state" / name).st_mode) == 0o600
+
+
+# --------------------------------------------------------------------------- crash safety
+
+
+class _Watching:
+    """A local store that, as each create is sent, reads the task's row from the state db
+    through a connection of its own: what a crash at that instant would leave on disk."""
+
+    def __init__(self, project: Project) -> None:
+        from issue_core.backends.local import LocalBackend
+
+        self.project = project
+        self.backend = LocalBackend()
+        self.backend.connect({"path": str(project.store), "identity": "x"})
+        self.seen: list[tuple[str, bool]] = []
+
+    def _look(self, issue: Any) -> None:
+        marker = issue.sync_metadata["marker"]
+        store = StateStore(self.project.state_db)
+        try:
+            rows = [row for row in store.list(limit=None) if row.marker == marker]
+        finally:
+            store.close()
+        self.seen.extend((row.status, row.maybe_written) for row in rows)
+
+    def create_issue(self, issue: Any, *, create_labels: bool = False) -> Any:
+        self._look(issue)
+        return self.backend.create_issue(issue, create_labels=create_labels)
+
+    def bulk_create(self, issues: Any, *, create_labels: bool = False) -> Any:
+        for issue in issues:
+            self._look(issue)
+        return self.backend.bulk_create(issues, create_labels=create_labels)
+
+    def find_issue_by_marker(self, marker: str) -> Any:
+        return self.backend.find_issue_by_marker(marker)
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def _pool_with(backend: Any) -> Any:
+    from issue_core.server.delivery import BackendPool
+
+    pool = BackendPool({}, "x")
+    pool._open["main"] = backend
+    return pool
+
+
+def test_an_outbox_delivery_is_marked_maybe_written_on_disk_before_its_create(
+    project: Project,
+) -> None:
+    from issue_core.server.delivery import deliver_due
+    from issue_core.server.outbox import LeaseHolder
+
+    _claimed_row(project, "d" * 32, "key-d")
+    store = StateStore(project.state_db)
+    holder = LeaseHolder(project.state_dir)
+    try:
+        assert store.heal(server_gone=True, me=holder.token) == 1  # now pending, due
+        with store.transaction() as conn:  # as if it had been parked: nothing was sent yet
+            conn.execute("UPDATE tasks SET maybe_written=0")
+        watching = _Watching(project)
+        [result] = deliver_due(store, _pool_with(watching), owner=holder.token)
+        assert result.issue is not None
+        assert watching.seen == [("delivering", True)]
+    finally:
+        holder.release()
+        store.close()
+
+
+def test_a_claim_is_marked_maybe_written_on_disk_before_its_create(project: Project) -> None:
+    from issue_core.server.outbox import LeaseHolder
+    from issue_core.server.pipeline import Pipeline
+    from issue_core.server.writer import BackendStage
+
+    store = StateStore(project.state_db)
+    watching = _Watching(project)
+    pipeline = Pipeline(
+        store, BackendStage(store, _pool_with(watching), LeaseHolder(project.state_dir))
+    )
+    rows = []
+    for n in range(3):  # one batch: the local store's bulk path
+        _claimed_row(project, f"{n}" * 32, f"key-{n}")
+        rows.append(store.get(f"{n}" * 32))
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM tasks")
+    answers: list[Any] = []
+    pipeline.cycle([(n, row, None) for n, row in enumerate(rows)], answers.append)
+    pipeline.flush(answers.append)
+    assert watching.seen == [("claimed", True)] * 3
+    assert [store.get(row.tracking_id).status for row in rows] == ["delivered"] * 3  # type: ignore[union-attr]
+    pipeline.close()
+
+
+def test_an_expired_lease_is_looked_up_by_marker_before_another_create(
+    project: Project,
+) -> None:
+    """A row an older version left `delivering` (no owner, no mark): taken over once its lease
+    ran out, and found on the backend instead of created twice."""
+    from issue_core.backends.local import LocalBackend
+    from issue_core.core.models import Issue
+    from issue_core.server.delivery import BackendPool, deliver_due
+    from issue_core.server.ingest import marker_for
+    from issue_core.server.outbox import LeaseHolder
+
+    _claimed_row(project, "e" * 32, "key-e")
+    store = StateStore(project.state_db)
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE tasks SET status='delivering', lease_until=?, maybe_written=0",
+            (time.time() - 1,),
+        )
+    backend = LocalBackend()
+    backend.connect({"path": str(project.store), "identity": "x"})
+    backend.create_issue(Issue(title="task key-e", sync_metadata={"marker": marker_for("e" * 32)}))
+    backend.close()
+    from issue_core.server.settings import resolve_backends
+
+    setup = resolve_backends(None, cwd=project.root)
+    holder = LeaseHolder(project.state_dir)
+    pool = BackendPool(setup.backends, setup.identity)
+    try:
+        [result] = deliver_due(store, pool, owner=holder.token)
+    finally:
+        pool.close()
+        holder.release()
+    assert result.issue is not None and result.issue.number == 1
+    assert [i["title"] for i in issues_in(project.store)] == ["task key-e"]
+    store.close()
+
+
+def test_heal_takes_a_dead_workers_leases_and_leaves_a_live_ones(project: Project) -> None:
+    from issue_core.server.outbox import LeaseHolder
+
+    _claimed_row(project, "f" * 32, "key-f")
+    _claimed_row(project, "g" * 32, "key-g")
+    store = StateStore(project.state_db)
+    store.heal(server_gone=True)
+    live, dead = LeaseHolder(project.state_dir), LeaseHolder(project.state_dir)
+    far = 10_000.0  # the leases are far from expiring: only the owner's lock can free them
+    assert store.lease("f" * 32, seconds=far, statuses=("pending",), owner=live.token)
+    assert store.lease("g" * 32, seconds=far, statuses=("pending",), owner=dead.token)
+    dead_token = dead.token
+    assert dead._fd is not None
+    os.close(dead._fd)  # what the kernel does when that process dies: its lock is gone
+    dead._fd = None
+    assert LeaseHolder.is_alive(project.state_dir, live.token)
+    assert not LeaseHolder.is_alive(project.state_dir, dead_token)
+    assert store.heal(server_gone=False, me=None) == 1
+    healed, kept = store.get("g" * 32), store.get("f" * 32)
+    assert healed is not None and kept is not None
+    assert (healed.status, healed.maybe_written, healed.lease_owner) == ("pending", True, None)
+    assert healed.next_attempt_at is not None and healed.next_attempt_at <= time.time()
+    assert (kept.status, kept.lease_owner) == ("delivering", live.token)
+    assert not (project.state_dir / "leases" / f"{dead_token}.lock").exists()
+    # A lease taken over from a live owner is refused until it expires.
+    assert store.lease("f" * 32, seconds=far, statuses=("pending",), owner="other") is None
+    live.release()
+    assert store.heal(server_gone=False) == 1
+    store.close()
+
+
+def test_a_version_1_state_db_is_migrated_in_place(tmp_path: Any) -> None:
+    import sqlite3
+
+    from issue_core.server.outbox import SCHEMA
+
+    path = tmp_path / "server.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA.replace(",\n    lease_owner     TEXT", ""))
+    conn.execute(
+        "INSERT INTO tasks (tracking_id, backend, status, marker, issue_json, received_at,"
+        " created_at, updated_at) VALUES ('t', 'main', 'pending', 'm', '{}', 'now', 0, 0)"
+    )
+    conn.execute("PRAGMA user_version=1")
+    conn.commit()
+    conn.close()
+    store = StateStore(path)
+    row = store.get("t")
+    assert row is not None and row.status == "pending" and row.lease_owner is None
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    store.close()
+
+
+def test_outbox_retry_reports_the_real_counts_while_the_backend_is_down(
+    app_factory: Any, project: Project
+) -> None:
+    set_down(project.fault_file)
+    client = app_factory(backend="flaky")
+    trackings = [
+        client.post("/issues/", json=task(f"t{n}", idempotency_key=f"n-{n}")).json()["tracking_id"]
+        for n in range(3)
+    ]
+    failing = client.post("/issues/", json=task("bad", milestone="missing", idempotency_key="n-x"))
+    client.__exit__(None, None, None)
+
+    down = run_cli("outbox", "retry")
+    assert down.exit_code == 6, down.output
+    assert "delivered 0 of 4 task(s); 4 still pending, 0 failed" in down.output
+    assert "4 of 4 task(s) still pending" in down.output
+
+    as_json = CliRunner().invoke(cli, ["outbox", "retry", "--format", "json"])
+    assert as_json.exit_code == 6
+    rows = json.loads(as_json.stdout)
+    assert sorted(r["tracking_id"] for r in rows) == sorted(
+        [*trackings, failing.json()["tracking_id"]]
+    )
+    assert {r["status"] for r in rows} == {"pending"}
+    error = json.loads(as_json.stderr)["error"]
+    assert error["code"] == "unavailable" and error["exit_code"] == 6
+    assert error["details"] == {
+        "total": 4,
+        "delivered": 0,
+        "pending": 4,
+        "failed": 0,
+        "elsewhere": 0,
+    }
+
+    set_down(project.fault_file, None)
+    back = run_cli("outbox", "retry")
+    assert back.exit_code == 4, back.output  # the one with the missing milestone
+    assert "delivered 3 of 4 task(s); 0 still pending, 1 failed" in back.output
+    assert "1 of 4 task(s) failed permanently" in back.output
+    assert len(issues_in(project.flaky_store)) == 3

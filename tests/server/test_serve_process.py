@@ -43,8 +43,10 @@ class ServerProcess:
 
 
 def start_server(
-    project: Project, log: Path, *extra: str, access_log: bool = False
+    project: Project, log: Path, *extra: str, access_log: bool = False, session: bool = False
 ) -> ServerProcess:
+    """``session``: in a process group of its own, so that ``os.killpg`` kills the server with
+    its writer child, as a machine's crash (or an OOM kill of the service) would."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     handle = log.open("wb")
     quiet = [] if access_log else ["--no-access-log"]
@@ -54,6 +56,7 @@ def start_server(
         env=env,
         stdout=handle,
         stderr=handle,
+        start_new_session=session,
     )
 
     def listening() -> int | None:
