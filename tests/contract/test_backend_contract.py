@@ -175,8 +175,6 @@ def test_update_changes_only_what_changed(backend):
 
 
 def test_concurrent_edits_of_different_fields_merge(backend):
-    if not backend.supports(Capability.OPTIMISTIC_CONCURRENCY):
-        pytest.skip("no optimistic concurrency")
     created = make(backend, "Shared", labels=["a"])
     mine = backend.get_issue_by_number(created.number)
     theirs = backend.get_issue_by_number(created.number)
@@ -192,8 +190,6 @@ def test_concurrent_edits_of_different_fields_merge(backend):
 
 
 def test_concurrent_edits_of_the_same_field_conflict(backend):
-    if not backend.supports(Capability.OPTIMISTIC_CONCURRENCY):
-        pytest.skip("no optimistic concurrency")
     created = make(backend, "Contended")
     mine = backend.get_issue_by_number(created.number)
     theirs = backend.get_issue_by_number(created.number)

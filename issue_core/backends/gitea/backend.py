@@ -36,6 +36,7 @@ from issue_core.core.interfaces import (
     ConfigOption,
     SyncableBackend,
 )
+from issue_core.core.merge import applied_to, merge_issue
 from issue_core.core.models import (
     Comment,
     Issue,
@@ -575,20 +576,30 @@ class GiteaBackend(SyncableBackend):
         number = issue.number
         raw = self._get_raw_issue(number, reuse=True)
         current = self._to_issue(raw)
-        self._check_concurrent_edits(issue, current, changed)
+        # What to write: the caller's change merged onto what the server holds now.
+        merged = merge_issue(issue, changed, current)
+        if merged.conflicts:
+            raise Conflict(
+                f"issue #{number} changed on the server since it was loaded "
+                f"({', '.join(merged.conflicts)})",
+                hint="reload the issue and apply the change again",
+                fields=merged.conflicts,
+            )
+        wanted = applied_to(current, merged.values)
+        changed = list(merged.values)
 
         # 1. Work out and check every write before making any.
         payload: dict[str, Any] = {}
         retry_safe = True
-        if "title" in changed and issue.title != current.title:
-            payload["title"] = issue.title
+        if "title" in changed and wanted.title != current.title:
+            payload["title"] = wanted.title
         body_fields = {"description", "sync_metadata", "priority", "due_at"}
         if body_fields & set(changed):
             body = mapping.issue_body(
-                issue.description if "description" in changed else current.description,
-                issue.sync_metadata if "sync_metadata" in changed else current.sync_metadata,
-                due_at=issue.due_at if "due_at" in changed else current.due_at,
-                priority=issue.priority if "priority" in changed else current.priority,
+                wanted.description,
+                wanted.sync_metadata,
+                due_at=wanted.due_at,
+                priority=wanted.priority,
             )
             if body != raw.get("body"):
                 payload["body"] = body
@@ -597,25 +608,24 @@ class GiteaBackend(SyncableBackend):
                     # Gitea refuses the edit if the body changed since our read (HTTP 400).
                     payload["content_version"] = version
                     retry_safe = False  # a repeat would see its own edit as a conflict
-        if "due_at" in changed and issue.due_at != current.due_at:
-            if issue.due_at is None:
+        if "due_at" in changed and wanted.due_at != current.due_at:
+            if wanted.due_at is None:
                 payload["unset_due_date"] = True
             else:
-                payload["due_date"] = mapping.due_date_param(issue.due_at)
-        if "assignees" in changed and sorted(issue.assignees) != sorted(current.assignees):
-            self._check_assignees(issue.assignees)
-            payload["assignees"] = list(issue.assignees)
-        if "milestone" in changed and issue.milestone != current.milestone:
-            payload["milestone"] = self._milestone_id(issue.milestone) if issue.milestone else 0
-        new_state = issue.state if "state" in changed else current.state
+                payload["due_date"] = mapping.due_date_param(wanted.due_at)
+        if "assignees" in changed and sorted(wanted.assignees) != sorted(current.assignees):
+            self._check_assignees(wanted.assignees)
+            payload["assignees"] = list(wanted.assignees)
+        if "milestone" in changed and wanted.milestone != current.milestone:
+            payload["milestone"] = self._milestone_id(wanted.milestone) if wanted.milestone else 0
+        new_state = wanted.state
         wire_state = "closed" if new_state is IssueState.CLOSED else "open"
         if wire_state != raw.get("state"):
             payload["state"] = wire_state
         label_ids: list[int] | None = None
         if "labels" in changed or "state" in changed:
-            wanted = issue.labels if "labels" in changed else current.labels
             known = mapping.label_ids_by_name(raw)
-            wanted_ids = self._label_ids(wanted, create=create_labels, known=known)
+            wanted_ids = self._label_ids(wanted.labels, create=create_labels, known=known)
             if new_state is IssueState.IN_PROGRESS:
                 wanted_ids.append(self._in_progress_label_id(known=known))
             if set(wanted_ids) != set(known.values()):
@@ -642,7 +652,7 @@ class GiteaBackend(SyncableBackend):
             return issue.refresh_from(current)  # nothing to send: the server already has it
         updated = self._to_issue(raw)
         wanted_fields = [f for f in ("assignees", "milestone", "due_at") if f in changed]
-        dropped = _dropped_fields(issue, updated, wanted_fields)
+        dropped = _dropped_fields(wanted, updated, wanted_fields)
         if dropped:
             done = _changed_names(current, updated)
             raise PermissionDenied(
@@ -692,21 +702,6 @@ class GiteaBackend(SyncableBackend):
             else f"; #{number} was not changed"
         )
         return error
-
-    def _check_concurrent_edits(self, issue: Issue, current: Issue, changed: list[str]) -> None:
-        loaded = issue.loaded_snapshot
-        if loaded is None:
-            return  # never loaded: nothing to compare with, the caller's values win
-        now = current.editable_snapshot()
-        wanted = issue.editable_snapshot()
-        clashes = [f for f in changed if now[f] != loaded[f] and now[f] != wanted[f]]
-        if clashes:
-            raise Conflict(
-                f"issue #{issue.number} changed on the server since it was loaded "
-                f"({', '.join(clashes)})",
-                hint="reload the issue and apply the change again",
-                fields=clashes,
-            )
 
     def delete_issue(self, number: int) -> None:
         self._get_raw_issue(number)  # a clear NotFound, and never delete a pull request

@@ -3,7 +3,7 @@
 Numbers are allocated from a counter row inside the creating transaction, so two processes
 creating at once never share a number. Every change bumps the issue's ``version`` and a global
 ``change_seq`` (the change feed sync reads). Edits are merged field by field with concurrent
-edits (see ``_merge``); only a concurrent change of the same field is a ``Conflict``.
+edits (``core.merge``); only a concurrent change of the same field is a ``Conflict``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from issue_core.core.interfaces import (
     ConfigOption,
     SyncableBackend,
 )
+from issue_core.core.merge import merge_issue
 from issue_core.core.models import (
     Comment,
     Issue,
@@ -1102,51 +1103,18 @@ def _shell_quote(text: str) -> str:
 
 
 def _merge(issue: Issue, changed: list[str], current: Issue) -> dict[str, Any]:
-    """The field values to write: the caller's changes merged onto the stored issue.
-
-    When the stored issue moved on since the caller loaded it, a field the caller changed that
-    was also changed in the store (to something else) is a conflict. Labels and assignees are
-    sets, so concurrent additions and removals merge; sync_metadata merges key by key.
-    """
-    mine = issue.editable_snapshot()
-    base = issue.loaded_snapshot
-    if base is None or issue.version is None or issue.version == current.version:
+    """The field values to write: the caller's changes merged onto the stored issue
+    (``core.merge``); a field both sides changed differently is a ``Conflict``."""
+    if issue.version is None or issue.version == current.version:
+        # Nothing was written since the caller's read: its values are the merge.
+        mine = issue.editable_snapshot()
         return {name: mine[name] for name in changed}
-    theirs = current.editable_snapshot()
-    values: dict[str, Any] = {}
-    clashes: list[str] = []
-    for name in changed:
-        if name in ("labels", "assignees"):
-            added = [v for v in mine[name] if v not in base[name]]
-            removed = set(base[name]) - set(mine[name])
-            stored = getattr(current, name)
-            values[name] = [v for v in stored if v not in removed] + [
-                v for v in added if v not in stored
-            ]
-        elif name == "sync_metadata":
-            merged = dict(theirs[name])
-            for key in set(mine[name]) | set(base[name]):
-                ours, orig = mine[name].get(key, _MISSING), base[name].get(key, _MISSING)
-                if ours == orig:
-                    continue
-                if theirs[name].get(key, _MISSING) not in (orig, ours):
-                    clashes.append(f"sync_metadata.{key}")
-                if ours is _MISSING:
-                    merged.pop(key, None)
-                else:
-                    merged[key] = ours
-            values[name] = merged
-        elif theirs[name] not in (base[name], mine[name]):
-            clashes.append(name)
-        else:
-            values[name] = mine[name]
-    if clashes:
+    merged = merge_issue(issue, changed, current)
+    if merged.conflicts:
         raise Conflict(
             f"issue #{current.number} was changed by someone else since it was read "
-            f"(version {issue.version} -> {current.version}); conflicting: {', '.join(clashes)}",
+            f"(version {issue.version} -> {current.version}); "
+            f"conflicting: {', '.join(merged.conflicts)}",
             hint="re-read the issue and apply the change again",
         )
-    return values
-
-
-_MISSING = object()
+    return merged.values
