@@ -66,7 +66,7 @@ are given). A command's own option of the same name keeps its meaning: `serve --
 | 1 | internal error (a bug; rerun with `--debug` for the traceback) |
 | 2 | usage: bad flag, bad value, empty or over-long title, unknown state ... |
 | 3 | not found: issue, label, milestone, backend |
-| 4 | conflict: concurrent edit of the same field, duplicate name |
+| 4 | conflict: concurrent edit of the same field, duplicate name, outbox task failed or busy |
 | 5 | authentication or permission failure |
 | 6 | backend unavailable (unreachable, timed out, rate-limited, store busy) |
 | 7 | the backend does not support this |

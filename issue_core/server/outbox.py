@@ -417,7 +417,7 @@ class StateStore:
         ]
         dead = [owner for owner in owners if not LeaseHolder.is_alive(self.path.parent, owner)]
         if not dead and not server_gone:
-            return 0
+            return 0  # the common case (every outbox round): one indexed query, no write
         now = time.time()
         healed = 0
         with self.transaction() as conn:
@@ -441,6 +441,8 @@ class StateStore:
                 ).rowcount
         for owner in dead:
             LeaseHolder.forget(self.path.parent, owner)
+        if server_gone:
+            LeaseHolder.sweep(self.path.parent)
         return healed
 
     def requeue(self, tracking_id: str | None = None) -> int:
@@ -587,15 +589,22 @@ class LeaseHolder:
         self.state_dir = state_dir
         self.token = secrets.token_hex(8)
         path = _lease_lock_path(state_dir, self.token)
+        # Locked under a name no checker looks at, then renamed into place (the lock belongs to
+        # the file, not the name): whoever sees ``<token>.lock`` sees it locked while we live.
+        draft = path.with_name(f".{self.token}.new")
+        fd = -1
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(draft, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else holds it
+            os.write(fd, f"{os.getpid()}\n".encode())
+            os.rename(draft, path)
         except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
             raise StoreError(
                 f"cannot create a lease lock in {path.parent}: {exc.strerror or exc}"
             ) from exc
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else holds it
-        os.write(fd, f"{os.getpid()}\n".encode())
         self._fd: int | None = fd
 
     def release(self) -> None:
@@ -624,6 +633,20 @@ class LeaseHolder:
         finally:
             os.close(fd)  # closing drops a lock we took
         return False
+
+    @staticmethod
+    def sweep(state_dir: Path) -> None:
+        """Remove the lock files of dead workers that left no lease behind (a server killed
+        while idle): without this, each crash would leave one file for good."""
+        folder = state_dir / LEASES_DIR
+        try:
+            names = [entry.name for entry in os.scandir(folder) if entry.name.endswith(".lock")]
+        except OSError:
+            return
+        for name in names:
+            token = name.removesuffix(".lock")
+            if token.isalnum() and not LeaseHolder.is_alive(state_dir, token):
+                LeaseHolder.forget(state_dir, token)
 
     @staticmethod
     def forget(state_dir: Path, token: str) -> None:

@@ -435,6 +435,16 @@ def test_heal_takes_a_dead_workers_leases_and_leaves_a_live_ones(project: Projec
     assert store.lease("f" * 32, seconds=far, statuses=("pending",), owner="other") is None
     live.release()
     assert store.heal(server_gone=False) == 1
+    # A worker that died with no lease left still leaves no lock file behind after a start.
+    idle, running = LeaseHolder(project.state_dir), LeaseHolder(project.state_dir)
+    assert idle._fd is not None
+    os.close(idle._fd)
+    idle._fd = None
+    store.heal(server_gone=True, me=running.token)
+    names = sorted(path.name for path in (project.state_dir / "leases").iterdir())
+    assert names == [f"{running.token}.lock"]
+    running.release()
+    assert not list((project.state_dir / "leases").iterdir())
     store.close()
 
 
