@@ -227,30 +227,37 @@ def test_a_killed_outbox_retry_is_resumed_once_and_a_live_one_is_left_alone(
     assert len(forge.running.fake.repo.issues) == 1
 
 
-def test_a_server_resumes_what_a_killed_outbox_retry_left(
+def test_a_running_server_leaves_a_live_retry_alone_and_resumes_it_once_killed(
     project: Project, forge: Forge, tmp_path: Path
 ) -> None:
     tracking = queued_task(project, forge, tmp_path, "retry-crash-2")
     held = forge.hold_next_create()
     forge.up()
     retry = retry_process(project, tmp_path / "retry.log", tracking)
+    server: ServerProcess | None = None
     try:
         wait_for(held.reached.is_set, timeout=60)
+        leased = row_of(project, tracking)
+        assert leased.status == "delivering" and leased.lease_owner
+        # A server starting (it heals before it listens) must not take a live worker's task.
+        server = start_server(project, tmp_path / "server.log", "--backend", "forge", session=True)
+        assert status_of(server, tracking)["phase"] == "delivering"
+        assert row_of(project, tracking).lease_owner == leased.lease_owner
         kill(retry)
-    finally:
-        if retry.poll() is None:
-            os.killpg(retry.pid, signal.SIGKILL)
-            retry.wait(10)
         held.released.set()
-    server = start_server(project, tmp_path / "server.log", "--backend", "forge", session=True)
-    try:
+        # The running server notices the dead worker in its outbox loop: no 5-minute wait.
         done = wait_for(
             lambda: (s := status_of(server, tracking))["status"] == "delivered" and s, timeout=30
         )
         [number] = forge.issues_with(marker_for(tracking))
         assert done["issue_id"] == issue_id_of("forge", number)
     finally:
-        stop(server)
+        if retry.poll() is None:
+            os.killpg(retry.pid, signal.SIGKILL)
+            retry.wait(10)
+        held.released.set()
+        if server is not None:
+            stop(server)
     assert len(forge.running.fake.repo.issues) == 1
 
 
