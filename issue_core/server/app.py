@@ -34,6 +34,8 @@ from issue_core.core.errors import IssueCoreError, UsageError
 from issue_core.server.auth import is_loopback
 from issue_core.server.delivery import public_error
 from issue_core.server.ingest import PreparedTask, RequestContext, prepare_task
+from issue_core.server.json_keys import duplicate_key_in
+from issue_core.server.keys import stored_original_key
 from issue_core.server.logs import flush_access_log
 from issue_core.server.middleware import (
     ASGIApp,
@@ -195,7 +197,10 @@ INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
             }
         },
     },
-    400: {**_ERROR_RESPONSE, "description": "Malformed JSON, not UTF-8, or a bad Content-Length."},
+    400: {
+        **_ERROR_RESPONSE,
+        "description": "Malformed JSON, not UTF-8, a repeated key or a bad Content-Length.",
+    },
     401: UNAUTHORIZED,
     409: {**_ERROR_RESPONSE, "description": "The key's earlier task failed permanently."},
     413: {**_ERROR_RESPONSE, "description": "Body larger than the server's limit."},
@@ -260,7 +265,7 @@ def request_id_of(request: Request) -> str:
 
 def validation_error_response(exc: PydanticValidationError, request_id: str) -> Response:
     """400 for bytes that are not JSON (or not UTF-8), 422 for JSON that is not a TaskSpec."""
-    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    errors = exc.errors(include_url=False, include_input=False)
     if any(error["type"] == "json_invalid" for error in errors):
         message = errors[0]["msg"]
         return error_response(
@@ -272,7 +277,7 @@ def validation_error_response(exc: PydanticValidationError, request_id: str) -> 
         )
     fields = [
         {
-            "field": ".".join(str(part) for part in error["loc"]) or "(body)",
+            "field": _field_path(error),
             "message": _clean(error["msg"]),
             "type": error["type"],
         }
@@ -286,6 +291,16 @@ def validation_error_response(exc: PydanticValidationError, request_id: str) -> 
 
 def _field_error(name: str, message: str, kind: str) -> dict[str, str]:
     return {"field": name, "message": message, "type": kind}
+
+
+def _field_path(error: Any) -> str:
+    """``source.system``; inside free JSON, down to the offending key or item
+    (``metadata.job["a\\nb"]``), which the schema's check puts in the error's context."""
+    field = ".".join(str(part) for part in error["loc"])
+    inner = str((error.get("ctx") or {}).get("path", ""))
+    if inner:
+        field = f"{field}{inner}" if field else inner.lstrip(".")
+    return field or "(body)"
 
 
 def _clean(message: str) -> str:
@@ -408,6 +423,15 @@ def create_app(settings: ServerSettings) -> IngestionApp:
             task = TaskSpec.model_validate_json(body)
         except PydanticValidationError as exc:
             return validation_error_response(exc, request_id)
+        duplicate = duplicate_key_in(body)
+        if duplicate is not None:
+            return error_response(
+                400,
+                "bad_request",
+                f"ambiguous JSON: {duplicate}",
+                request_id,
+                hint="send each key once per object",
+            )
         if task.backend is not None:
             backend = task.backend
             if backend not in settings.backends:
@@ -436,7 +460,11 @@ def create_app(settings: ServerSettings) -> IngestionApp:
             return error_response(
                 422, "invalid", "the Idempotency-Key header is longer than 200", request_id
             )
-        context = RequestContext(request_id, state.get("key_fingerprint"), header_key)
+        # A task keyed by its source may have its original stored under the older key form.
+        stored_key = (
+            None if task.idempotency_key else stored_original_key(app.state.reader, task.source)
+        )
+        context = RequestContext(request_id, state.get("key_fingerprint"), header_key, stored_key)
         try:
             prepared = prepare_task(task, context, backend)
         except IssueCoreError as exc:

@@ -17,6 +17,7 @@ from issue_core import __version__
 from issue_core.core.errors import ValidationError
 from issue_core.core.models import Issue, IssueState, format_ts, parse_priority, utcnow
 from issue_core.server.ids import new_id
+from issue_core.server.keys import source_key
 from issue_core.server.outbox import TaskRow
 from issue_core.server.schema import TaskSpec
 
@@ -28,6 +29,8 @@ class RequestContext:
     request_id: str
     key_fingerprint: str | None
     header_idempotency_key: str | None = None
+    # The older-form key this task's original is stored under (keys.stored_original_key).
+    stored_key: str | None = None
 
 
 @dataclass
@@ -49,7 +52,7 @@ def idempotency_key_for(task: TaskSpec, header_key: str | None) -> str | None:
         return task.idempotency_key
     source = task.source
     if source is not None and source.system and source.event_id:
-        return f"{source.system}:{source.event_id}"
+        return source_key(source.system, source.event_id)
     activity = [getattr(task, name) for name in ACTIVITY_FIELDS]
     if any(part is not None for part in activity):
         # activity-core retries through its workflow engine without a key of its own: these
@@ -64,7 +67,7 @@ def prepare_task(task: TaskSpec, context: RequestContext, backend: str) -> Prepa
     tracking_id = new_id()
     received = utcnow()
     warnings: list[str] = []
-    key = idempotency_key_for(task, context.header_idempotency_key)
+    key = context.stored_key or idempotency_key_for(task, context.header_idempotency_key)
     if key is None:
         warnings.append(
             "no idempotency key: a retry of this request would create a second issue"

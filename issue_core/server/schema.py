@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,7 +20,9 @@ from pydantic import (
     StrictStr,
     StringConstraints,
     field_validator,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from issue_core.core.errors import IssueCoreError
 from issue_core.core.models import (
@@ -30,15 +33,43 @@ from issue_core.core.models import (
     validate_description,
     validate_label_name,
     validate_title,
+    validate_username,
 )
+from issue_core.server.text import control_in, json_control_path
 
 PRIORITY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 MAX_LABELS = 100
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
-ShortText = Annotated[str, StringConstraints(max_length=1000)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+def _one_line(value: str) -> str:
+    """Identifiers and short text (keys, names, ids, urls) carry no control characters: no
+    NUL, line break or ESC can reach a backend's user table, a log line or a terminal."""
+    found = control_in(value)
+    if found is not None:
+        raise ValueError(f"must not contain control characters (found U+{ord(found):04X})")
+    return value
+
+
+ShortText = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_one_line)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_one_line)]
 LabelName = Annotated[str, StringConstraints(min_length=1, max_length=LABEL_NAME_MAX)]
+
+
+def _no_controls_in(value: Any, what: str) -> None:
+    """Refuse a control character anywhere in free JSON (object keys and string values).
+
+    The error's ``path`` (e.g. ``.job["name"]`` or ``[2]``) is appended to the field's location
+    in the answer (see ``app.validation_error_response``), so the client sees exactly where.
+    """
+    found = json_control_path(value)
+    if found is not None:
+        path, char = found
+        raise PydanticCustomError(
+            "control_character",
+            "{what} must not contain control characters (found U+{code})",
+            {"what": what, "code": f"{ord(char):04X}", "path": path},
+        )
 
 
 def _domain(check: Any, value: Any) -> Any:
@@ -68,6 +99,12 @@ class Source(BaseModel):
     url: ShortText | None = Field(default=None, description="Link back to the upstream item.")
     actor: Name | None = Field(default=None, description="Who or what triggered the event.")
     trace_id: Name | None = Field(default=None, description="Distributed-tracing id to correlate.")
+
+    @model_validator(mode="after")
+    def _extras_are_text(self) -> Source:
+        if self.model_extra:
+            _no_controls_in(self.model_extra, "source fields")
+        return self
 
     @field_validator("emitted_at", mode="before")
     @classmethod
@@ -127,7 +164,9 @@ class TaskSpec(BaseModel):
         max_length=MAX_LABELS,
         description="Label names; missing labels are created on the backend.",
     )
-    assignee: Name | None = Field(default=None, description="Username to assign.")
+    assignee: Name | None = Field(
+        default=None, description="Username to assign (no blanks, commas or controls)."
+    )
     priority: StrictStr | StrictInt | None = Field(
         default=None,
         description="Becomes the label `priority:<value>` (lower-cased) and"
@@ -141,13 +180,14 @@ class TaskSpec(BaseModel):
     )
     metadata: dict[str, Any] = Field(
         default_factory=dict,
-        description="Free JSON object, stored as `sync_metadata.metadata`.",
+        description="Free JSON object, stored as `sync_metadata.metadata`. No control"
+        " characters in its keys or strings.",
     )
     source: Source | None = None
     idempotency_key: Name | None = Field(
         default=None,
         description="Repeats with the same key never create a second issue. Default:"
-        " `<source.system>:<source.event_id>` when both are given; else, when any of"
+        ' `source:["<source.system>","<source.event_id>"]` when both are given; else, when any of'
         " `source_type`, `source_id`, `triggering_event_id`, `activity_definition_id` is"
         " given, a key derived from all four; otherwise the `Idempotency-Key` header;"
         " otherwise none (every request creates an issue).",
@@ -185,6 +225,25 @@ class TaskSpec(BaseModel):
     @classmethod
     def _title(cls, value: str) -> str:
         return str(_domain(validate_title, value))
+
+    @field_validator("assignee")
+    @classmethod
+    def _assignee(cls, value: str | None) -> str | None:
+        # The same rule as every front end's (a name, no blanks or controls), checked here so
+        # the answer names the field rather than the backend refusing the user later.
+        return None if value is None else str(_domain(validate_username, value))
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _no_controls_in(value, "metadata keys and strings")
+        return value
+
+    @model_validator(mode="after")
+    def _extras_are_text(self) -> TaskSpec:
+        if self.model_extra:
+            _no_controls_in(self.model_extra, "unknown fields")
+        return self
 
     @field_validator("description")
     @classmethod

@@ -48,7 +48,7 @@ def test_created_issue_carries_full_traceability(client: Any, project: Project) 
     answer = response.json()
     assert answer["status"] == "created"
     assert answer["delivery"] == "delivered"
-    assert answer["idempotency_key"] == "ci:run-4711"
+    assert answer["idempotency_key"] == 'source:["ci","run-4711"]'
     number = answer["issue_number"]
     assert answer["issue"]["number"] == number
 
@@ -74,7 +74,7 @@ def test_created_issue_carries_full_traceability(client: Any, project: Project) 
     ingest = meta["ingest"]
     assert ingest["request_id"] == "req-123"
     assert ingest["tracking_id"] == answer["tracking_id"]
-    assert ingest["idempotency_key"] == "ci:run-4711"
+    assert ingest["idempotency_key"] == 'source:["ci","run-4711"]'
     assert ingest["received_at"].endswith("Z")
     assert ingest["server_version"]
     assert ingest["backend"] == "main"
