@@ -158,7 +158,8 @@ def handle(error: BaseException, args: Sequence[str]) -> int:
     if isinstance(error, click.ClickException):
         return report_click_error(error, as_json=as_json)
     if isinstance(error, click.Abort | KeyboardInterrupt):
-        if isinstance(error.__cause__, EOFError):
+        # Click's prompts raise Abort "from None": the EOFError is then the context only.
+        if isinstance(error.__cause__ or error.__context__, EOFError):
             report(
                 {"code": "aborted", "message": "aborted: end of input", "exit_code": 1},
                 "aborted: end of input",

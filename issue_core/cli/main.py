@@ -25,6 +25,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "view": "issue_core.cli.issue_show:show_cmd",  # gh's name for show
     "create": "issue_core.cli.issue_write:create_cmd",
     "edit": "issue_core.cli.issue_write:edit_cmd",
+    "delete": "issue_core.cli.issue_delete:delete_cmd",
     "close": "issue_core.cli.issue_state:close_cmd",
     "reopen": "issue_core.cli.issue_state:reopen_cmd",
     "comment": "issue_core.cli.issue_state:comment_cmd",

@@ -39,10 +39,13 @@ Every section below is the exact `--help` output of one command (at 80 columns).
   `--json` alone lists the fields; an unknown field is a usage error naming the valid ones.
 - `--jq EXPR`: runs a jq program over the JSON; string results print raw (like `gh --jq`).
 
-Write commands (`create`, `edit`, `close`, `reopen`, `comment`, `label ...`, `milestone ...`)
-print one confirmation line in table mode (`created #12 Fix the bug`) and the resulting object
-in JSON. Issue numbers may be written `12` or `#12`. Label and assignee options may be repeated
-or comma-separated (`--label bug,p1`). States accept `in-progress` for `in_progress`.
+Write commands (`create`, `edit`, `close`, `reopen`, `comment`, `delete`, `label ...`,
+`milestone ...`) print one confirmation line in table mode (`created #12 Fix the bug`) and the
+resulting object in JSON (`delete`: a list of `{"number", "title", "deleted"}`, one per number
+asked for; when a later delete fails, the earlier ones stay deleted, the list says which, and
+the error ends with `(deleted before it: #N)`). Issue numbers may be written `12` or `#12`.
+Label and assignee options may be repeated or comma-separated (`--label bug,p1`). States
+accept `in-progress` for `in_progress`.
 
 **Backend choice.** `--backend NAME` > `$ISSUE_CORE_BACKEND` > the configured default > the
 local store `.issue-core/issues.db` at the top of the git repository (created by the first

@@ -435,6 +435,26 @@ def test_list_search(seeded):
     assert numbers(seeded, "--search", "crash", "--label", "bug", "--state", "all") == [4]
 
 
+# --------------------------------------------------------------------------- delete
+
+
+def test_delete(seeded):
+    if not seeded.supports(Capability.DELETE_ISSUES):
+        pytest.skip("the backend cannot delete issues")
+    refused = seeded("delete", 5, "--format", "json").error()  # no terminal: --yes required
+    assert refused["exit_code"] == 2 and "--yes" in refused["message"]
+    assert seeded.json("delete", 5, "--yes") == [{"number": 5, "title": "Tidy up", "deleted": True}]
+    assert seeded("show", 5, "--format", "json").error()["exit_code"] == 3
+    assert numbers(seeded, "--state", "all") == [4, 3, 2, 1]
+    missing = seeded("delete", 4, 5, "--yes", "--format", "json").error()
+    assert missing["exit_code"] == 3
+    assert numbers(seeded, "--state", "all") == [4, 3, 2, 1]  # one unknown: none deleted
+    line = seeded("delete", 4, 3, "--yes")
+    assert line.exit_code == 0, line
+    assert line.stdout == "deleted #4 Old crash, #3 Write the guide\n"
+    assert numbers(seeded, "--state", "all") == [2, 1]
+
+
 # --------------------------------------------------------------------------- edit
 
 

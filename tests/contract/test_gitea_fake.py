@@ -222,6 +222,37 @@ def test_tokens_and_permissions(fake_gitea: RunningGitea) -> None:
     assert httpx.get(f"{fake_gitea.api_url}/repos/alice/other").status_code == 404
 
 
+def test_deleting_an_issue_needs_a_repository_admin(fake_gitea: RunningGitea) -> None:
+    """Gitea: Delete(reqToken(), reqAdmin(), ...): the owner or an admin collaborator; the
+    check comes before the issue is looked up, so a writer gets 403 even for #999."""
+    fake = fake_gitea.fake
+    fake.add_collaborator("bob", write=True)
+    fake.add_token("bob", "bob-token")
+    fake.add_collaborator("ada", admin=True)
+    fake.add_token("ada", "ada-token")
+    url = fake_gitea.api_url + REPO
+    for number in (1, 2, 3):
+        fake.add_issue(f"issue {number}")
+
+    def delete(token: str, number: int) -> httpx.Response:
+        return httpx.delete(f"{url}/issues/{number}", headers={"Authorization": f"token {token}"})
+
+    for token in ("bob-token", READ_TOKEN):
+        for number in (1, 999):
+            refused = delete(token, number)
+            assert refused.status_code == 403, (token, number)
+    assert delete("bob-token", 1).json()["message"] == (
+        "user should be an owner or a collaborator with admin write of a repository"
+    )
+    assert "required scope" in delete(READ_TOKEN, 1).json()["message"]
+    assert delete("ada-token", 1).status_code == 204
+    assert delete("ada-token", 2).status_code == 204
+    assert delete(WRITE_TOKEN, 3).status_code == 204
+    assert delete(WRITE_TOKEN, 3).status_code == 404
+    repo = httpx.get(url, headers={"Authorization": "token ada-token"}).json()
+    assert repo["permissions"] == {"admin": True, "push": True, "pull": True}
+
+
 @pytest.mark.parametrize("gitea_options", [{"private": False}])
 def test_public_repositories_are_readable_without_a_token(fake_gitea: RunningGitea) -> None:
     assert httpx.get(f"{fake_gitea.api_url}{REPO}/issues").status_code == 200

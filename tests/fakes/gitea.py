@@ -21,7 +21,9 @@ What it copies from Gitea (routers/api/v1 and the recorded traffic in tests/cont
   objects and empty assignee lists; ``Content-Type: application/json;charset=utf-8``;
 * auth: ``Authorization: token X`` or ``Bearer X``; an unknown token is a 401; no token reads
   public repositories only (a private one is a 404) and every write needs one (401); a
-  read-only token gets 403 on writes; a non-collaborator cannot manage labels or milestones.
+  read-only token gets 403 on writes; a non-collaborator cannot manage labels or milestones;
+  deleting an issue needs a repository admin (the owner or an admin collaborator, Gitea's
+  ``reqAdmin``): anyone else gets 403 before the issue is looked up.
 
 Not in Gitea, opt-in for tests: ``etags=True`` adds a strong ``ETag`` to JSON GETs and answers
 ``If-None-Match`` with 304, as a caching proxy in front of Gitea would (Gitea itself sends no
@@ -213,10 +215,13 @@ class FakeGitea:
             self.state.set_closed(issue, closed)
             return issue
 
-    def add_collaborator(self, login: str, *, write: bool = True) -> None:
+    def add_collaborator(self, login: str, *, write: bool = True, admin: bool = False) -> None:
+        """A collaborator with read, write or (``admin``, which implies write) admin rights."""
         with self.state.lock:
             self.state.add_user(login)
-            self.repo.collaborators[login.lower()] = write
+            self.repo.collaborators[login.lower()] = write or admin
+            if admin:
+                self.repo.admins.add(login.lower())
 
     def add_token(self, login: str, token: str, *, write_scope: bool = True) -> None:
         """A token for ``login`` (who must exist or is created); scopes read-only or write."""
@@ -714,11 +719,17 @@ def end_of_day(text: str) -> int:
 
 
 def delete_issue(fake: FakeGitea, ctx: Ctx) -> Reply:
+    # Gitea routes this as Delete(reqToken(), reqAdmin(), ..., repo.DeleteIssue): the token's
+    # scopes, then the repository admin check (owner or admin collaborator; site admins, whom
+    # this fake does not model, too), both before the handler looks the issue up -- so a
+    # non-admin gets 403 even for a missing issue.
     repo = repo_of(fake, ctx)
     user = require_write_scope(ctx)
+    if not repo.can_admin(user):
+        raise HttpError(
+            403, "user should be an owner or a collaborator with admin write of a repository"
+        )
     issue = issue_of(repo, ctx.params["index"])
-    if user != repo.owner:
-        raise HttpError(403, "user should be the owner of the repo")
     del repo.issues[issue.number]
     for cid in [c.id for c in repo.comments.values() if c.issue_number == issue.number]:
         del repo.comments[cid]

@@ -116,6 +116,7 @@ class Repo:
     name: str
     private: bool
     collaborators: dict[str, bool] = field(default_factory=dict)  # login -> can write
+    admins: set[str] = field(default_factory=set)  # collaborators with the admin permission
     issues: dict[int, Issue] = field(default_factory=dict)
     labels: dict[int, Label] = field(default_factory=dict)
     milestones: dict[int, Milestone] = field(default_factory=dict)
@@ -135,6 +136,10 @@ class Repo:
 
     def can_write(self, login: str | None) -> bool:
         return login is not None and (login == self.owner or self.collaborators.get(login, False))
+
+    def can_admin(self, login: str | None) -> bool:
+        """Gitea's ``IsUserRepoAdmin``: the owner or an admin collaborator."""
+        return login is not None and (login == self.owner or login in self.admins)
 
 
 @dataclass
@@ -337,7 +342,7 @@ class Shapes:
         if "permissions" in data:
             writer = repo.can_write(viewer)
             data["permissions"] = {
-                "admin": viewer == repo.owner,
+                "admin": repo.can_admin(viewer),
                 "push": writer,
                 "pull": repo.can_read(viewer),
             }

@@ -825,3 +825,74 @@ def test_no_assignee_and_no_milestone_read_on_until_the_limit_is_filled(
         assert json.loads(result.stdout) == [{"number": loose.number}], flag
     pages = [e for e in fake_gitea.requests() if e.path.endswith("/issues")]
     assert len(pages) == 2 * 3  # three pages each: the limit is filled from the last one
+
+
+# --------------------------------------------------------------------------- delete
+
+BOB_TOKEN = "fake-gitea-bob-token-2222222222222222222"
+ADA_TOKEN = "fake-gitea-ada-token-3333333333333333333"
+
+
+def test_delete_needs_a_repository_admin(cli: Cli, fake_gitea: RunningGitea) -> None:
+    """Gitea's reqAdmin: a collaborator who may write everything else gets 403 (exit 5)."""
+    fake = fake_gitea.fake
+    fake.add_collaborator("bob", write=True)
+    fake.add_token("bob", BOB_TOKEN)
+    issue = fake.add_issue("Not bob's to delete")
+    cli.env[TOKEN_ENV] = BOB_TOKEN
+    result = cli.run("delete", str(issue.number), "--yes")
+    assert result.returncode == 5
+    line = one_line_error(result)
+    assert f"cannot delete #{issue.number} in alice/tracker" in line
+    assert "user should be an owner or a collaborator with admin write of a repository" in line
+    assert "only the repository's owner and admins delete issues" in line
+    assert BOB_TOKEN not in result.stderr
+    assert issue.number in fake.repo.issues
+    closed = cli.run("close", str(issue.number))  # what bob may do instead
+    assert closed.returncode == 0, closed.stderr
+
+
+def test_delete_as_an_admin_collaborator(cli: Cli, fake_gitea: RunningGitea) -> None:
+    fake = fake_gitea.fake
+    fake.add_collaborator("ada", admin=True)
+    fake.add_token("ada", ADA_TOKEN)
+    first, second = fake.add_issue("First"), fake.add_issue("Second")
+    cli.env[TOKEN_ENV] = ADA_TOKEN
+    deleted = cli.json("delete", str(first.number), str(second.number), "--yes")
+    assert [row["deleted"] for row in deleted] == [True, True]
+    assert first.number not in fake.repo.issues and second.number not in fake.repo.issues
+
+
+def test_delete_with_a_read_only_token_is_exit_5(cli: Cli, fake_gitea: RunningGitea) -> None:
+    issue = fake_gitea.fake.add_issue("Stays")
+    cli.env[TOKEN_ENV] = READ_TOKEN
+    result = cli.run("delete", str(issue.number), "--yes", "--format", "json")
+    assert result.returncode == 5
+    error = json.loads(result.stderr)["error"]
+    assert error["code"] == "permission_denied" and "required=[write:issue]" in error["message"]
+    assert issue.number in fake_gitea.fake.repo.issues
+
+
+def test_delete_of_a_pull_request_is_refused(cli: Cli, fake_gitea: RunningGitea) -> None:
+    pull = fake_gitea.fake.add_pull_request("A pull request")
+    result = cli.run("delete", str(pull.number), "--yes")
+    assert result.returncode == 3
+    assert "is a pull request, not an issue" in one_line_error(result)
+    assert pull.number in fake_gitea.fake.repo.issues
+
+
+def test_a_failed_delete_reports_what_was_deleted_before(
+    cli: Cli, fake_gitea: RunningGitea
+) -> None:
+    fake = fake_gitea.fake
+    first, second = fake.add_issue("First"), fake.add_issue("Second")
+    fake.faults.server_errors(times=10, method="DELETE", path=f"/issues/{second.number}$")
+    result = cli.run("delete", str(first.number), str(second.number), "--yes", "--format", "json")
+    assert result.returncode == 6
+    assert json.loads(result.stdout) == [
+        {"number": first.number, "title": "First", "deleted": True},
+        {"number": second.number, "title": "Second", "deleted": False},
+    ]
+    error = json.loads(result.stderr)["error"]
+    assert f"(deleted before it: #{first.number})" in error["message"]
+    assert first.number not in fake.repo.issues and second.number in fake.repo.issues

@@ -705,7 +705,19 @@ class GiteaBackend(SyncableBackend):
 
     def delete_issue(self, number: int) -> None:
         self._get_raw_issue(number)  # a clear NotFound, and never delete a pull request
-        self.client.delete_issue(number)
+        try:
+            self.client.delete_issue(number)
+        except PermissionDenied as exc:
+            # Gitea lets only repository admins delete (its route is guarded by reqAdmin): a
+            # user who may write everything else gets a 403 here, which deserves saying so.
+            raise PermissionDenied(
+                f"cannot delete #{number} in {self._where}: {exc.message}",
+                hint="Gitea lets only the repository's owner and admins delete issues (with a "
+                f"token that has write:issue); closing needs write access only: issue close "
+                f"{number}",
+                number=number,
+            ) from None
+        self._recent.pop(number, None)
 
     # -- labels -----------------------------------------------------------------------------------
 
