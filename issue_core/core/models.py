@@ -895,9 +895,6 @@ class IssueFilter(_Record):
         no_milestone: bool = False,
     ) -> None:
         self.states = _parse_states(state)
-        self.state: IssueState | None = (
-            self.states[0] if self.states and len(self.states) == 1 else None
-        )
         if isinstance(labels, str):
             labels = [labels]
         self.labels = _unique([validate_label_name(name) for name in labels or ()])
@@ -929,16 +926,29 @@ class IssueFilter(_Record):
         self.direction = direction
 
     @property
-    def state_value(self) -> IssueState | None:
-        """The one state asked for, or None when several (see ``states``) or all are."""
-        return self.state
+    def state(self) -> IssueState | None:
+        """The one state asked for, or None when several or all are (``states`` says which)."""
+        return self.states[0] if self.states is not None and len(self.states) == 1 else None
 
     @property
     def excludes_closed(self) -> bool:
         return self.states is not None and IssueState.CLOSED not in self.states
 
     def matches(self, issue: Issue) -> bool:
-        """Reference semantics, used by backends that filter client-side and by tests."""
+        """The filter's meaning, equal to the local store's SQL: used by backends that filter
+        in Python and by tests. ``text`` is searched in the title, the description and the
+        comments (those loaded on ``issue.comments``; ``core.search`` gives the rules)."""
+        if not self.matches_fields(issue):
+            return False
+        if not self.text:
+            return True
+        from issue_core.core.search import text_matches  # only where Python filters
+
+        comments = "\n".join(comment.body for comment in issue.comments or ())
+        return text_matches(self.text, (issue.title, issue.description, comments))
+
+    def matches_fields(self, issue: Issue) -> bool:
+        """Every condition but ``text`` (for a backend whose server searched the text)."""
         if self.states is not None and issue.state not in self.states:
             return False
         if any(label not in issue.labels for label in self.labels):
@@ -947,8 +957,11 @@ class IssueFilter(_Record):
             return False
         if self.no_assignee and issue.assignees:
             return False
-        if self.milestone is not None and issue.milestone != self.milestone:
-            return False
+        if self.milestone is not None and (
+            issue.milestone is None
+            or issue.milestone.strip().lower() != self.milestone.strip().lower()
+        ):
+            return False  # milestone titles are matched without case, as the store keys them
         if self.no_milestone and issue.milestone is not None:
             return False
         if self.author is not None and issue.author != self.author:

@@ -353,7 +353,7 @@ class GiteaBackend(SyncableBackend):
     def _filter_can_match(self, query: IssueFilter) -> bool:
         """Gitea ignores unknown label/milestone names (returning *everything*): check first."""
         labels = set(query.labels)
-        if query.state_value is IssueState.IN_PROGRESS:
+        if query.state is IssueState.IN_PROGRESS:
             labels.add(self.in_progress_label)
         if labels and not labels <= set(self._label_map()):
             return False
@@ -393,7 +393,7 @@ class GiteaBackend(SyncableBackend):
         count = 0
         try:
             for issue in self._issues(params, wanted=query.limit):
-                if query.matches(issue) and self._text_matches(query, issue):
+                if query.matches_fields(issue) and self._text_matches(query, issue):
                     yield issue
                     count += 1
                     if query.limit is not None and count >= query.limit:
@@ -415,7 +415,7 @@ class GiteaBackend(SyncableBackend):
         try:
             wanted = query.limit if server_order else None
             for issue in self._issues(params, wanted=wanted):
-                if not query.matches(issue) or not self._text_matches(query, issue):
+                if not query.matches_fields(issue) or not self._text_matches(query, issue):
                     continue
                 found.append(issue)
                 if server_order and query.limit is not None and len(found) >= query.limit:

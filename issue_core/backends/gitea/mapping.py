@@ -264,7 +264,7 @@ def filter_params(query: IssueFilter, *, in_progress_label: str) -> dict[str, An
     ``open`` on Gitea includes in-progress issues, removed client-side when not wanted.
     """
     params: dict[str, Any] = {"type": "issues"}
-    state = query.state_value
+    state = query.state
     labels = list(query.labels)
     if state is None:
         params["state"] = "open" if query.excludes_closed else "all"

@@ -7,22 +7,22 @@ Label filters are ``EXISTS`` probes on the (issue_id, label_id) primary key, nev
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from issue_core.backends.local.timestamps import stored_ts
 from issue_core.core.models import IssueFilter
+from issue_core.core.search import query_words
 
 _SORT_COLUMNS = {"created": "i.created_at", "updated": "i.updated_at", "number": "i.number"}
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def fts_query(text: str) -> str | None:
     """Quote each word so user text can never be parsed as FTS5 syntax; words are ANDed.
 
-    The last word also matches as a prefix, so ``issue list --search logi`` finds "login".
+    The last word also matches as a prefix, so ``issue list --search logi`` finds "login"
+    (``core.search`` states the same rules for backends that match in Python).
     """
-    words = _WORD.findall(text)
+    words = query_words(text)
     if not words:
         return None
     quoted = [f'"{word}"' for word in words]
