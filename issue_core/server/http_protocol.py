@@ -11,7 +11,12 @@ Here, per connection:
   ``body_timeout`` seconds of the headers (the connection is closed; the handler sees a
   disconnect, logged as 499);
 - above ``max_connections`` open connections a new one is answered 503 and closed at once, so
-  fds stay bounded and the client is told rather than reset.
+  fds stay bounded and the client is told rather than reset;
+- bytes that are no HTTP request, after complete requests on the same connection (pipelined, or
+  in the same packet), are answered 400 only *after* those requests' answers: uvicorn writes the
+  400 and closes at once, so a request it had already started was executed (its issue created,
+  201 in the access log) while the client read only the 400. A request whose own bytes are broken
+  (say its chunked body) never completed, so nothing acted on it: it gets the 400 right away.
 
 The keep-alive idle timeout is uvicorn's own ``timeout_keep_alive``.
 """
@@ -44,6 +49,8 @@ def bounded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
     class BoundedHttpToolsProtocol(HttpToolsProtocol):
         _head_bytes = 0
         _timer: asyncio.TimerHandle | None = None
+        _running: Any = None  # the cycle whose handler runs (uvicorn keeps only the newest)
+        _deferred_400: str | None = None  # a parse error answered once earlier answers are out
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -60,8 +67,43 @@ def bounded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
             super().connection_lost(exc)
 
         def send_400_response(self, msg: str) -> None:
-            if not self.transport.is_closing():  # not after our own 414/431
-                super().send_400_response(msg)
+            if self.transport.is_closing():  # after our own 414/431, or already answered
+                return
+            broken: Any = self.cycle
+            if broken is not None and broken.more_body and not broken.response_complete:
+                # The error is in this request's own bytes: it never completed, and its handler
+                # (waiting for the body) sees the disconnect. One queued behind others is dropped.
+                if any(queued is broken for queued, _ in self.pipeline):
+                    self.pipeline = type(self.pipeline)(
+                        (cycle, app) for cycle, app in self.pipeline if cycle is not broken
+                    )
+            else:
+                broken = None
+            running = self._running
+            owed = bool(self.pipeline) or (
+                running is not None and running is not broken and not running.response_complete
+            )
+            if owed:
+                self._deferred_400 = msg
+                self.flow.pause_reading()
+                return
+            super().send_400_response(msg)
+
+        def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+            self._running = cycle
+            super()._start_asgi_task(cycle, app)
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()  # starts the next pipelined request, if any
+            running = self._running
+            if (
+                self._deferred_400 is not None
+                and not self.pipeline
+                and (running is None or running.response_complete)
+            ):
+                msg, self._deferred_400 = self._deferred_400, None
+                if not self.transport.is_closing():
+                    super().send_400_response(msg)
 
         def on_message_begin(self) -> None:
             super().on_message_begin()

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from issue_core.cli.main import cli
 from issue_core.server.ids import new_id
-from tests.server.conftest import API_KEY, OTHER_KEY, Project, error_of, task, wait_for
+from tests.server.conftest import API_KEY, OTHER_KEY, Project, error_of, issues_in, task, wait_for
 from tests.server.test_serve_process import ServerProcess, start_server
 
 
@@ -178,3 +178,60 @@ def test_ids_are_unguessable() -> None:
     # No shared prefix a client could learn from one id and walk with a counter.
     assert len({i[:16] for i in ids}) == 1000
     assert len({i[16:] for i in ids}) == 1000
+
+
+def post_request(title: str, key: str) -> bytes:
+    body = json.dumps(task(title, idempotency_key=key)).encode()
+    head = (
+        f"POST /issues/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {API_KEY}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    return head + body
+
+
+def statuses(answer: bytes) -> list[int]:
+    """The status of every response in ``answer``, in order."""
+    return [int(part[:3]) for part in answer.split(b"HTTP/1.1 ")[1:]]
+
+
+GARBAGE = [b"GARBAGE\r\n\r\n", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", b"\r\n\x00\x00\x00"]
+
+
+@pytest.mark.parametrize(
+    ("count", "garbage"), [(1, GARBAGE[0]), (1, GARBAGE[1]), (1, GARBAGE[2]), (2, GARBAGE[0])]
+)
+def test_garbage_after_valid_requests_gets_their_answers_first(
+    project: Project, tmp_path: Path, count: int, garbage: bytes
+) -> None:
+    server = start_server(project, tmp_path / "server.log", access_log=True)
+    names = ["first", "second"][:count]
+    try:
+        # One write: the valid request(s), pipelined, then bytes that are no HTTP request.
+        data = b"".join(post_request(name, f"garbage-{name}") for name in names) + garbage
+        answer = exchange(server, data)
+    finally:
+        stop(server)
+    titles = sorted(issue["title"] for issue in issues_in(project.store))
+    # What was created was answered as created, in order; then the garbage got its 400.
+    assert (statuses(answer), titles) == ([201] * count + [400], names), answer
+    logged = [
+        json.loads(line)["status"]
+        for line in server.log.read_text().splitlines()
+        if line.startswith("{") and '"path":"/issues/"' in line
+    ]
+    assert logged == [201] * count
+
+
+def test_a_malformed_body_framing_creates_nothing(project: Project, tmp_path: Path) -> None:
+    server = start_server(project, tmp_path / "server.log")
+    try:
+        head = (
+            f"POST /issues/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {API_KEY}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ).encode()
+        # A first chunk of the body, then a chunk size that is not hex: the request is broken.
+        answer = exchange(server, head + b'5\r\n{"tit\r\nZZ\r\nle": "x"}\r\n0\r\n\r\n')
+    finally:
+        stop(server)
+    assert statuses(answer) == [400], answer
+    assert issues_in(project.store) == []
