@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from issue_core import __version__
+from issue_core._version import __version__
 from issue_core.cli.global_options import enable_debug_logging, root_options
 from issue_core.cli.groups import Group
 

@@ -29,7 +29,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError as PydanticValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from issue_core import __version__
+from issue_core._version import __version__
 from issue_core.core.errors import IssueCoreError, UsageError
 from issue_core.server.auth import is_loopback
 from issue_core.server.delivery import public_error

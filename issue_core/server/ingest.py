@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from issue_core import __version__
+from issue_core._version import __version__
 from issue_core.core.errors import ValidationError
 from issue_core.core.models import Issue, IssueState, format_ts, parse_priority, utcnow
 from issue_core.server.ids import new_id

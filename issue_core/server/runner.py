@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from issue_core import __version__
+from issue_core._version import __version__
 from issue_core.core.errors import Conflict, UsageError
 from issue_core.server.outbox import ServerLock
 from issue_core.server.settings import ServerSettings

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from issue_core import __version__
+from issue_core._version import __version__
 from issue_core.backends._http.cache import ResponseCache
 from issue_core.backends._http.errors import (
     AmbiguousWrite,
