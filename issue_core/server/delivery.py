@@ -35,8 +35,9 @@ RETRY_BASE_SECONDS = 1.0
 RETRY_CAP_SECONDS = 300.0
 # Unexpected errors (bugs, not outages) are retried a bounded number of times, then parked.
 MAX_UNEXPECTED_ATTEMPTS = 10
-# A lease's last resort: a worker that dies is noticed at once by its free lock (LeaseHolder);
-# the expiry only frees rows whose owner cannot be checked (leased by an older version).
+# A lease's last resort: a worker that dies is noticed at once by its free lock (LeaseHolder),
+# and a live one is never robbed; the expiry only frees rows whose owner cannot be checked
+# (leased by an older version, or a lock file this process may not open).
 LEASE_SECONDS = 300.0
 
 # The task itself is unacceptable to the backend: retrying the same payload cannot succeed.

@@ -377,6 +377,8 @@ class StateStore:
         ``maybe_written`` in the same durable commit, before the caller sends anything. The row
         returned says whether *earlier* attempts may have landed (``maybe_written``: look the
         marker up before creating): so for a row it takes over from an expired lease, always.
+        Only leases without an owner (taken by an older version) expire here; an owned lease
+        is freed by ``heal`` once its owner is dead, never while it lives.
         """
         now = time.time()
         wanted = tuple(statuses)
@@ -387,7 +389,7 @@ class StateStore:
                 f"UPDATE tasks SET status='delivering', lease_until=?, lease_owner=?,"
                 f" maybe_written=1, updated_at=?"
                 f" WHERE tracking_id=? AND (status IN ({marks})"
-                f" OR (status='delivering' AND lease_until < ?))",
+                f" OR (status='delivering' AND lease_owner IS NULL AND lease_until < ?))",
                 (now + seconds, owner, now, tracking_id, *wanted, now),
             )
             if cursor.rowcount != 1 or before is None:
@@ -415,8 +417,12 @@ class StateStore:
             ).fetchall()
             if owner is not None and owner != me
         ]
-        dead = [owner for owner in owners if not LeaseHolder.is_alive(self.path.parent, owner)]
-        if not dead and not server_gone:
+        alive = {owner: LeaseHolder.is_alive(self.path.parent, owner) for owner in owners}
+        dead = [owner for owner, state in alive.items() if state is False]
+        # An owner whose lock cannot be checked (permissions) keeps its leases until they run
+        # out, as before owners were recorded.
+        unknown = [owner for owner, state in alive.items() if state is None]
+        if not dead and not unknown and not server_gone:
             return 0  # the common case (every outbox round): one indexed query, no write
         now = time.time()
         healed = 0
@@ -438,6 +444,14 @@ class StateStore:
                     " mid-delivery'), updated_at=?"
                     f" WHERE status='delivering' AND lease_owner IN ({owned})",
                     (now, now, *chunk),
+                ).rowcount
+            for chunk in _chunks(conn, unknown, 1):
+                owned = ", ".join("?" * len(chunk))
+                healed += conn.execute(
+                    "UPDATE tasks SET status='pending', maybe_written=1, next_attempt_at=?,"
+                    " lease_until=NULL, lease_owner=NULL, updated_at=?"
+                    f" WHERE status='delivering' AND lease_until < ? AND lease_owner IN ({owned})",
+                    (now, now, now, *chunk),
                 ).rowcount
         for owner in dead:
             LeaseHolder.forget(self.path.parent, owner)
@@ -496,14 +510,14 @@ class StateStore:
     def due(
         self, *, now: float | None = None, limit: int = 50, skip: Iterable[str] = ()
     ) -> list[TaskRow]:
-        """Outbox tasks whose retry time has come, or whose worker's lease ran out; none of
-        the backends named in ``skip`` (their circuit is open)."""
+        """Outbox tasks whose retry time has come, or whose ownerless lease ran out (see
+        ``lease``); none of the backends named in ``skip`` (their circuit is open)."""
         now = time.time() if now is None else now
         skipped = list(skip)
         without = f" AND backend NOT IN ({', '.join('?' * len(skipped))})" if skipped else ""
         rows = self.conn.execute(
             f"SELECT {COLUMNS} FROM tasks WHERE ((status='pending' AND next_attempt_at <= ?)"
-            f" OR (status='delivering' AND lease_until < ?)){without}"
+            f" OR (status='delivering' AND lease_owner IS NULL AND lease_until < ?)){without}"
             " ORDER BY next_attempt_at LIMIT ?",
             (now, now, *skipped, limit),
         ).fetchall()
@@ -615,9 +629,10 @@ class LeaseHolder:
             self._fd = None
 
     @staticmethod
-    def is_alive(state_dir: Path, token: str) -> bool:
+    def is_alive(state_dir: Path, token: str) -> bool | None:
         """Whether the worker ``token`` still runs: its lock is held. A missing lock file means
-        it is gone (it removes the file only after its last lease; so does a healer)."""
+        it is gone (it removes the file only after its last lease; so does a healer). None:
+        cannot tell (the file cannot be opened)."""
         import fcntl
 
         try:
@@ -625,7 +640,7 @@ class LeaseHolder:
         except FileNotFoundError:
             return False
         except OSError:
-            return True  # cannot tell: assume alive (its leases still expire)
+            return None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -645,7 +660,7 @@ class LeaseHolder:
             return
         for name in names:
             token = name.removesuffix(".lock")
-            if token.isalnum() and not LeaseHolder.is_alive(state_dir, token):
+            if token.isalnum() and LeaseHolder.is_alive(state_dir, token) is False:
                 LeaseHolder.forget(state_dir, token)
 
     @staticmethod

@@ -431,8 +431,14 @@ def test_heal_takes_a_dead_workers_leases_and_leaves_a_live_ones(project: Projec
     assert healed.next_attempt_at is not None and healed.next_attempt_at <= time.time()
     assert (kept.status, kept.lease_owner) == ("delivering", live.token)
     assert not (project.state_dir / "leases" / f"{dead_token}.lock").exists()
-    # A lease taken over from a live owner is refused until it expires.
+    # A live owner's lease is never taken, not even once it ran out (a create that is slow).
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE tasks SET lease_until=? WHERE tracking_id=?", (time.time() - 1, "f" * 32)
+        )
     assert store.lease("f" * 32, seconds=far, statuses=("pending",), owner="other") is None
+    assert [row.tracking_id for row in store.due()] == ["g" * 32]  # the healed one only
+    assert store.heal(server_gone=False) == 0
     live.release()
     assert store.heal(server_gone=False) == 1
     # A worker that died with no lease left still leaves no lock file behind after a start.
