@@ -73,7 +73,7 @@ are given). A command's own option of the same name keeps its meaning: `serve --
 | 5 | authentication or permission failure |
 | 6 | backend unavailable (unreachable, timed out, rate-limited, store busy) |
 | 7 | the backend does not support this |
-| 8 | store error: corrupt, read-only, or written by a newer issue-core |
+| 8 | store: read-only, disk full (nothing written, reads work), corrupt, foreign, newer |
 | 9 | output failed after the work was done: any write was committed, do not repeat it |
 | 130 | interrupted (Ctrl-C) |
 | 141 | stdout was closed early (`issue list \\| head`); nothing is printed |
@@ -87,8 +87,8 @@ JSON object on **stderr**, and stdout stays empty:
 
 `code` is one of `usage`, `invalid`, `config`, `not_found`, `conflict`, `auth`,
 `permission_denied`, `unavailable`, `rate_limited`, `unsupported`, `store`,
-`incompatible_store`, `output_failed`, `internal`, `interrupted`; `hint` and `details` appear
-when known.
+`store_read_only`, `store_full`, `not_a_store`, `incompatible_store`, `output_failed`,
+`internal`, `interrupted`; `hint` and `details` appear when known.
 """
 
 

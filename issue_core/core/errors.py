@@ -106,6 +106,24 @@ class IncompatibleStore(StoreError):
     code = "incompatible_store"
 
 
+class StoreReadOnly(StoreError):
+    """A write to a store on a read-only filesystem or without write permission (reads work)."""
+
+    code = "store_read_only"
+
+
+class StoreFull(StoreError):
+    """The disk (or quota) holding the store is full: the write was rolled back whole."""
+
+    code = "store_full"
+
+
+class NotAStore(StoreError):
+    """The file is an SQLite database of some other program: never adopted or written."""
+
+    code = "not_a_store"
+
+
 class OutputFailed(IssueCoreError):
     """Printing the result failed (stdout closed or full, ``--jq`` failing on a write's result).
 

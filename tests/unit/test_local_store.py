@@ -272,32 +272,39 @@ def test_writes_to_missing_things_do_not_create_the_store(db_path):
     assert not db_path.exists() and backend.created_store_path is None
 
 
-def test_setup_of_a_new_store_waits_out_lock_races(db_path, monkeypatch):
-    """Racing processes setting up a fresh store get "locked" at once from SQLite (no busy
-    handler in deadlock-prone cases); set-up retries instead of failing."""
+def test_setup_of_an_empty_store_file_waits_out_lock_races(db_path, monkeypatch):
+    """Racing processes initialising an empty store file in place (switching it to WAL and
+    migrating it) get "locked" at once from SQLite (no busy handler in deadlock-prone cases);
+    set-up retries instead of failing. (A store that does not exist yet is built aside and
+    linked in whole, so it needs no such set-up.)"""
     from issue_core.backends.local.store import Store
 
+    db_path.parent.mkdir(parents=True)
+    db_path.touch()
     real_migrate = Store._migrate
     attempts = []
 
-    def flaky_migrate(self, conn):
-        attempts.append(1)
+    def flaky_migrate(self, conn, version):
+        attempts.append(version)
         if len(attempts) < 3:
             raise sqlite3.OperationalError("database is locked")
-        return real_migrate(self, conn)
+        return real_migrate(self, conn, version)
 
     monkeypatch.setattr(Store, "_migrate", flaky_migrate)
     backend = open_store(db_path)
     assert backend.create_issue(Issue(title="after two lock races")).number == 1
-    assert len(attempts) == 3
+    assert attempts == [0, 0, 0]
+    assert backend.created_store_path == str(db_path)
 
 
 def test_setup_does_not_retry_other_errors(db_path, monkeypatch):
     from issue_core.backends.local.store import Store
 
-    def broken_migrate(self, conn):
+    def broken_migrate(self, conn, version):
         raise sqlite3.OperationalError("disk I/O error")
 
+    db_path.parent.mkdir(parents=True)
+    db_path.touch()
     monkeypatch.setattr(Store, "_migrate", broken_migrate)
     with pytest.raises(StoreError, match="disk I/O error"):
         open_store(db_path).create_issue(Issue(title="x"))
@@ -343,3 +350,131 @@ def test_a_version_1_store_is_migrated_in_place_keeping_its_issues(db_path):
     assert backend.update_issue(old).priority == 3
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2
+
+
+# ---------------------------------------------------------------- creation, foreign files, full
+
+
+def test_a_new_store_is_marked_as_issue_cores(db_path):
+    from issue_core.backends.local.schema import APPLICATION_ID
+
+    open_store(db_path).create_issue(Issue(title="x"))
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert sorted(p.name for p in db_path.parent.iterdir() if p.suffix == ".tmp") == []
+
+
+def _fail_with_a_full_disk(monkeypatch, pages: int):
+    """Make SQLite itself run out of room while the schema is written: max_page_count is
+    the database's own size limit, so the error is SQLite's real SQLITE_FULL."""
+    from issue_core.backends.local import store as store_module
+
+    real = store_module.apply_migrations
+
+    def tight(conn, version):
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        real(conn, version)
+
+    monkeypatch.setattr(store_module, "apply_migrations", tight)
+
+
+def test_a_creation_that_fails_leaves_nothing_and_the_next_one_creates(db_path, monkeypatch):
+    from issue_core.core.errors import StoreFull
+
+    _fail_with_a_full_disk(monkeypatch, pages=3)
+    backend = open_store(db_path)
+    with pytest.raises(StoreFull, match="nothing was created") as caught:
+        backend.create_issue(Issue(title="x"))
+    assert getattr(caught.value.__cause__, "sqlite_errorname", "") == "SQLITE_FULL"
+    assert not db_path.parent.exists()  # no store, no temporary file, no folder made for them
+    assert backend.created_store_path is None
+    monkeypatch.undo()
+    again = open_store(db_path)
+    assert again.create_issue(Issue(title="x")).number == 1
+    assert again.created_store_path == str(db_path)
+
+
+def test_a_failed_creation_keeps_a_folder_that_was_there(db_path, monkeypatch):
+    from issue_core.core.errors import StoreFull
+
+    db_path.parent.mkdir(parents=True)
+    (db_path.parent / "config.toml").write_text("")
+    _fail_with_a_full_disk(monkeypatch, pages=3)
+    with pytest.raises(StoreFull):
+        open_store(db_path).init_store()
+    assert sorted(p.name for p in db_path.parent.iterdir()) == ["config.toml"]
+
+
+def test_racing_creators_publish_one_store_and_one_says_created(db_path):
+    """link(2) is exclusive: a creator that finds the store already there uses it."""
+    from issue_core.backends.local.creation import create_store
+    from issue_core.backends.local.store import apply_migrations
+
+    first = open_store(db_path)
+    first.create_issue(Issue(title="kept"))
+    assert create_store(str(db_path), lambda conn: apply_migrations(conn, 0)) is False
+    assert [i.title for i in open_store(db_path).list_issues()] == ["kept"]
+    assert [p.name for p in db_path.parent.iterdir() if ".tmp" in p.name] == []
+
+
+def test_a_write_on_a_full_disk_is_rolled_back_whole(db_path):
+    from issue_core.core.errors import StoreFull
+
+    backend = open_store(db_path)
+    backend.create_issue(Issue(title="first"))
+    conn = backend.store._conn
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages + 2}")  # SQLite's own SQLITE_FULL
+    with pytest.raises(StoreFull, match="is full: nothing was written"):
+        backend.bulk_create([Issue(title=f"t{n}", description="x" * 4000) for n in range(20)])
+    assert [i.title for i in backend.list_issues()] == ["first"]  # reads still work
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    assert backend.create_issue(Issue(title="second")).number == 2  # no number was used up
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        ("CREATE TABLE notes (id INTEGER PRIMARY KEY)", "other tables: notes"),
+        ("PRAGMA application_id = 1179602244", "application id is 0x464f4d44"),
+        ("CREATE TABLE t (x); PRAGMA user_version = 2", "without issue-core's tables"),
+    ],
+)
+def test_a_foreign_database_is_refused_and_never_written(db_path, make, why):
+    from issue_core.core.errors import NotAStore
+
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as conn:
+        conn.executescript(make)
+    conn.close()
+    before = db_path.read_bytes()
+    for attempt in (
+        lambda b: b.list_issues(),
+        lambda b: b.create_issue(Issue(title="x")),
+        lambda b: b.init_store(),
+    ):
+        with pytest.raises(NotAStore, match="is not an issue-core store") as caught:
+            attempt(open_store(db_path))
+        assert why in caught.value.message
+    assert db_path.read_bytes() == before
+
+
+def test_a_store_from_before_application_ids_is_still_recognised(db_path):
+    open_store(db_path).create_issue(Issue(title="old"))
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA application_id = 0")
+    conn.close()
+    backend = open_store(db_path)
+    assert [i.title for i in backend.list_issues()] == ["old"]
+    assert backend.create_issue(Issue(title="new")).number == 2
+
+
+def test_an_empty_file_reads_as_an_empty_store_and_is_initialised_by_a_write(db_path):
+    db_path.parent.mkdir(parents=True)
+    db_path.touch()
+    backend = open_store(db_path)
+    assert backend.list_issues() == [] and backend.list_labels() == []
+    assert db_path.stat().st_size == 0
+    assert backend.create_issue(Issue(title="x")).number == 1
+    assert backend.created_store_path == str(db_path)

@@ -1,7 +1,8 @@
 """The local store's schema, as an ordered list of migrations.
 
 ``PRAGMA user_version`` records the schema version. Each migration runs in one transaction, so a
-store is always at exactly one version. A store whose version is newer than ``SCHEMA_VERSION``
+store is always at exactly one version; a new store is built in a temporary file and appears
+whole (creation.py). A store whose version is newer than ``SCHEMA_VERSION``
 was written by a newer issue-core and is refused rather than guessed at.
 
 The SQL is kept portable on purpose (no ``COLLATE NOCASE``, no ``AUTOINCREMENT``, ``name_key``
@@ -13,6 +14,11 @@ own keyed by ``issues.id``; sync mappings key on ``issues.uid`` (stable across r
 """
 
 from __future__ import annotations
+
+# ``PRAGMA application_id`` of every store created or migrated by this code ("Issu"): tells an
+# issue-core store from another program's SQLite file. Stores made before it was set have 0
+# and are recognised by their tables (see store.py).
+APPLICATION_ID = 0x49737375
 
 # Every column holding an instant (migration v3 rewrites them into the fixed-width form).
 _TIMESTAMP_COLUMNS = (
