@@ -122,3 +122,22 @@ def test_nothing_close_gets_no_suggestion(issue):
     result = issue("xyzzy")
     assert result.exit_code == 2
     assert result.stderr == "issue: error: No such command 'xyzzy'. (see 'issue --help')\n"
+
+
+def test_every_group_suggests_and_hands_out_the_global_options():
+    """A group made with plain click.group would miss both: every group must be a Group."""
+    import click
+
+    from issue_core.cli.groups import Group
+    from tests.cli.test_gh_flags import all_commands
+
+    groups = [name for name, command, _ in all_commands() if isinstance(command, click.Group)]
+    assert {"issue", "issue label", "issue milestone", "issue backend", "issue outbox"} <= set(
+        groups
+    )
+    for name, command, ctx in all_commands():
+        if isinstance(command, click.Group):
+            assert isinstance(command, Group), f"{name} is not a cli.groups.Group"
+        if name != "issue":
+            opts = {o for p in command.get_params(ctx) for o in (*p.opts, *p.secondary_opts)}
+            assert "--debug" in opts, f"{name} does not accept --debug after it"
