@@ -5,18 +5,27 @@ store, then drives it from a *separate process* with N concurrent keep-alive con
 fixed time: `wrk` (C, with ``bench/ingest_wrk.lua``) when it is on PATH, else a minimal raw
 asyncio HTTP/1.1 client (``--client`` picks one; the report names the one used).
 
-Three scenarios, each measured in the same run so they compare:
+Four scenarios, each measured in the same run so they compare (the report gives each as a
+ratio to the first, the floor, as well as in absolute figures):
 
 * ``GET /healthz``          framework floor: routing, middleware, JSON answer
 * ``POST /_bench/echo``     + auth + TaskSpec validation + traceability metadata, no storage
                             (a bench-only route, enabled by ISSUE_CORE_SERVER_BENCH=1)
 * ``POST /issues/``         the real thing: claim in server.db, create in the local store,
-                            answer 201 after both commits
+                            answer 201 after both commits; with the current TaskSpec
+                            (``idempotency_key``, ``source``, labels, priority) ...
+* ``POST /issues/``         ... and with activity-core's IssueSink body exactly as it posts
+                            (issue 9 §1), a new ``triggering_event_id`` per task so each is new:
+                            its key is derived from the four activity ids, ``target_repo`` is
+                            routed (``[server.routes] "activity-core" = "local"``), priority on
+                            the one scale
 
-Afterwards every task answered 201 is looked up in the store (count check: each exactly once;
-with wrk, up to one more per connection may exist, created by a request still in flight when
-wrk stopped, whose answer it did not read). Prints a markdown table for docs/performance.md.
-Run with the venv's python:
+Afterwards every task answered 201 is looked up in the store by the idempotency key its answer
+gave (count check: each exactly once; with wrk, up to one more per connection and run may exist,
+created by a request still in flight when wrk stopped, whose answer it did not read). Prints a
+markdown table for docs/performance.md. ``--no-limits`` runs the server with uvicorn's own
+protocol instead of the bounded one (``server/http_protocol.py``: header size, header/body
+timeouts, connection cap), to show what the limits cost. Run with the venv's python:
 
     .venv/bin/python bench/ingest_load.py [--duration 10] [--clients 32] [--json out.json]
 """
@@ -42,6 +51,44 @@ API_KEY = "bench-key-" + "0123456789abcdef" * 2
 REPO = Path(__file__).resolve().parents[1]
 GOAL_RPS = 1500.0
 GOAL_P99_MS = 50.0
+# activity-core's IssueSink body (issue 9 §1); triggering_event_id is set per task.
+ACTIVITY_BODY: dict[str, Any] = {
+    "title": "Run SBOM rescan for activity-core",
+    "description": "",
+    "target_repo": "activity-core",
+    "priority": "medium",
+    "labels": ["sbom", "security", "automated"],
+    "due_in_days": None,
+    "source_type": "rule",
+    "source_id": "flag-stale-sbom",
+    "triggering_event_id": "event-or-schedule-key",
+    "activity_definition_id": "activity-definition-uuid",
+}
+# The server the bench starts with uvicorn's plain httptools protocol (--no-limits).
+NO_LIMITS_SERVER = (
+    "import sys\n"
+    "from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol\n"
+    "import issue_core.server.http_protocol as protocol\n"
+    "protocol.bounded_protocol = lambda limits: HttpToolsProtocol\n"
+    "from issue_core.cli.main import main\n"
+    "sys.argv[0] = 'issue'\n"
+    "main()\n"
+)
+
+
+def task_body(payload: str, key: str, worker: int, n: int) -> bytes:
+    if payload == "activity":
+        return json.dumps({**ACTIVITY_BODY, "triggering_event_id": key}).encode()
+    return json.dumps(
+        {
+            "title": f"Load test task {worker}/{n}",
+            "description": "Created by bench/ingest_load.py",
+            "labels": ["bench"],
+            "priority": "p2",
+            "source": {"system": "bench", "event_id": key, "trace_id": key},
+            "idempotency_key": key,
+        }
+    ).encode()
 
 
 # --------------------------------------------------------------------------- the client
@@ -112,6 +159,7 @@ async def _drive(
     warmup: float,
     tag: str,
     kind: str,
+    payload: str,
 ) -> dict[str, Any]:
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
@@ -133,20 +181,9 @@ async def _drive(
                 return
             n += 1
             key = f"{tag}-{worker}-{n}"
-            body = None
-            if method == "POST":
-                body = json.dumps(
-                    {
-                        "title": f"Load test task {worker}/{n}",
-                        "description": "Created by bench/ingest_load.py",
-                        "labels": ["bench"],
-                        "priority": "p2",
-                        "source": {"system": "bench", "event_id": key, "trace_id": key},
-                        "idempotency_key": key,
-                    }
-                ).encode()
+            body = task_body(payload, key, worker, n) if method == "POST" else None
             try:
-                status, _ = await connection.request(method, path, body)
+                status, answer = await connection.request(method, path, body)
             except (OSError, asyncio.IncompleteReadError, ValueError):
                 errors += 1
                 connection.close()
@@ -157,7 +194,9 @@ async def _drive(
                 continue
             done = time.perf_counter()
             if status == 201 and path == "/issues/":
-                created.append(key)  # every 201 is checked against the store, warm-up included
+                # Every 201 is checked against the store, warm-up included, by the key the
+                # answer names (for activity-core's body, the server derived it).
+                created.append(json.loads(answer)["idempotency_key"])
             if sent >= measure_from:
                 latencies.append(done - sent)
                 statuses[status] += 1
@@ -186,7 +225,7 @@ def _client_process(args: tuple[Any, ...], queue: Any) -> None:
 
 
 def run_client(
-    port: int, path: str, method: str, clients: int, duration: float, kind: str
+    port: int, path: str, method: str, clients: int, duration: float, kind: str, payload: str
 ) -> dict[str, Any]:
     """The client runs in its own process so it does not share a GIL with the server."""
     ctx = multiprocessing.get_context("spawn")
@@ -194,7 +233,7 @@ def run_client(
     tag = f"{path.strip('/').replace('/', '-') or 'root'}-{time.time_ns()}"
     process = ctx.Process(
         target=_client_process,
-        args=((port, path, method, clients, duration, 1.0, tag, kind), queue),
+        args=((port, path, method, clients, duration, 1.0, tag, kind, payload), queue),
     )
     process.start()
     result: dict[str, Any] = queue.get(timeout=duration + 120)
@@ -202,17 +241,19 @@ def run_client(
     return result
 
 
-def run_wrk(port: int, path: str, method: str, clients: int, duration: float) -> dict[str, Any]:
+def run_wrk(
+    port: int, path: str, method: str, clients: int, duration: float, payload: str
+) -> dict[str, Any]:
     """A one-second warm-up run, then the measured run; 201 keys of both are kept."""
-    tag = f"{path.strip('/').replace('/', '-') or 'root'}-{time.time_ns()}"
-    warm_up = _wrk(port, path, method, clients, 1.0, f"{tag}-warm")
-    result = _wrk(port, path, method, clients, duration, tag)
+    tag = f"{path.strip('/').replace('/', '-') or 'root'}-{payload}-{time.time_ns()}"
+    warm_up = _wrk(port, path, method, clients, 1.0, f"{tag}-warm", payload)
+    result = _wrk(port, path, method, clients, duration, tag, payload)
     result["created_keys"] = warm_up["created_keys"] + result["created_keys"]
     return result
 
 
 def _wrk(
-    port: int, path: str, method: str, clients: int, duration: float, tag: str
+    port: int, path: str, method: str, clients: int, duration: float, tag: str, payload: str
 ) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile(prefix="ingest-wrk-", suffix=".out") as output:
         command = [
@@ -233,6 +274,7 @@ def _wrk(
             method,
             path,
             f"Bearer {API_KEY}",
+            payload,
         ]
         env = {**os.environ, "WRK_OUTPUT": output.name}
         subprocess.run(
@@ -248,7 +290,7 @@ def _wrk(
             status, count = rest.split()
             statuses[int(status)] += int(count)
         elif kind == "key":
-            keys.append(rest)
+            keys.append(json.loads(rest))
     return {
         "requests": requests,
         "rps": requests / (duration_us / 1e6),
@@ -261,25 +303,26 @@ def _wrk(
 
 
 def measure(
-    port: int, path: str, method: str, clients: int, duration: float, kind: str
+    port: int, path: str, method: str, clients: int, duration: float, kind: str, payload: str
 ) -> dict[str, Any]:
     if kind == "wrk":
-        return run_wrk(port, path, method, clients, duration)
-    return run_client(port, path, method, clients, duration, kind)
+        return run_wrk(port, path, method, clients, duration, payload)
+    return run_client(port, path, method, clients, duration, kind, payload)
 
 
 # --------------------------------------------------------------------------- the server
 
 
 def start_server(
-    project: Path, env: dict[str, str], writer: str, access_log: bool
+    project: Path, env: dict[str, str], writer: str, access_log: bool, limits: bool
 ) -> tuple[subprocess.Popen[bytes], int]:
     log = project / "server.log"
     command = ["serve", "--port", "0", "--writer", writer]
     if not access_log:
         command.append("--no-access-log")
+    entry = ["-m", "issue_core.cli.main"] if limits else ["-c", NO_LIMITS_SERVER]
     process = subprocess.Popen(
-        [sys.executable, "-m", "issue_core.cli.main", *command],
+        [sys.executable, *entry, *command],
         cwd=project,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -370,18 +413,44 @@ def main() -> int:
         default="auto",
         help="load generator: wrk (auto: when on PATH), raw asyncio HTTP/1.1, httpx.AsyncClient",
     )
+    parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="serve with uvicorn's plain protocol: no header limit, header/body timeouts or"
+        " connection cap (to measure what they cost)",
+    )
+    parser.add_argument(
+        "--activity-first",
+        action="store_true",
+        help="run activity-core's body before the current TaskSpec (the later scenario meets a"
+        " larger store; swapping shows the order's effect)",
+    )
     args = parser.parse_args()
     if args.client == "auto":
         args.client = "wrk" if shutil.which("wrk") else "raw"
     if args.client == "wrk" and not shutil.which("wrk"):
         parser.error("wrk is not on PATH (Debian: apt-get install wrk)")
 
+    scenarios = [
+        ("GET /healthz (framework floor)", "/healthz", "GET", "spec"),
+        ("POST /_bench/echo (auth + validation, no storage)", "/_bench/echo", "POST", "spec"),
+        ("POST /issues/ current TaskSpec (201 after commit)", "/issues/", "POST", "spec"),
+        ("POST /issues/ activity-core's body (201 after commit)", "/issues/", "POST", "activity"),
+    ]
+    if args.activity_first:
+        scenarios[2], scenarios[3] = scenarios[3], scenarios[2]
+    ingest_names = [name for name, path, _, _ in scenarios if path == "/issues/"]
+    load_before = _load()
     with tempfile.TemporaryDirectory(prefix="issue-core-ingest-bench-") as scratch:
         project = Path(scratch) / "project"
         (project / ".git").mkdir(parents=True)
+        config_dir = Path(scratch) / "config"
+        config_dir.mkdir()
+        # Routes configured: activity-core's target_repo is routed, anything else would be a 422.
+        (config_dir / "config.toml").write_text('[server.routes]\n"activity-core" = "local"\n')
         env = {
             **os.environ,
-            "ISSUE_CORE_CONFIG_DIR": str(Path(scratch) / "config"),
+            "ISSUE_CORE_CONFIG_DIR": str(config_dir),
             "ISSUE_CORE_API_KEY": API_KEY,
             "ISSUE_CORE_SERVER_BENCH": "1",
             "ISSUE_CORE_USER": "bench",
@@ -389,39 +458,46 @@ def main() -> int:
         }
         env.pop("ISSUE_CORE_BACKEND", None)
         env.pop("ISSUE_CORE_STATE_DIR", None)
-        server, port = start_server(project, env, args.writer, not args.no_access_log)
+        server, port = start_server(
+            project, env, args.writer, not args.no_access_log, not args.no_limits
+        )
         try:
-            scenarios = [
-                ("GET /healthz (framework floor)", "/healthz", "GET"),
-                ("POST /_bench/echo (auth + validation, no storage)", "/_bench/echo", "POST"),
-                ("POST /issues/ (local store, 201 after commit)", "/issues/", "POST"),
-            ]
             results = [
-                (name, measure(port, path, method, args.clients, args.duration, args.client))
-                for name, path, method in scenarios
+                (
+                    name,
+                    measure(port, path, method, args.clients, args.duration, args.client, payload),
+                )
+                for name, path, method, payload in scenarios
             ]
         finally:
             server.terminate()
             server.wait(60)
             if args.server_log:
                 args.server_log.write_bytes((project / "server.log").read_bytes())
-        ingest = results[-1][1]
         found = stored_keys(project / ".issue-core" / "issues.db")
-        created = ingest.pop("created_keys")
+        created = [
+            key
+            for name, result in results
+            if name in ingest_names
+            for key in result["created_keys"]
+        ]
+        for _, result in results:
+            result.pop("created_keys")
         missing = [key for key in created if found[key] != 1]
         doubled = [key for key, count in found.items() if count > 1]
         extra = sum(found.values()) - len(created)
         # wrk stops with requests in flight and never reads their answers: those tasks may
-        # exist although no 201 was counted for them (one per connection and run at most).
-        in_flight_allowance = 2 * args.clients if args.client == "wrk" else 0
-        for _, result in results[:-1]:
-            result.pop("created_keys")
+        # exist although no 201 was counted for them (one per connection and run at most:
+        # a warm-up run and a measured run per scenario).
+        in_flight_allowance = 2 * args.clients * len(ingest_names) if args.client == "wrk" else 0
 
     floor = results[0][1]["rps"]
     print(
         f"\n{args.clients} concurrent clients ({args.client} load generator, separate process),"
         f" {args.duration:.0f} s per scenario, one server worker, access log"
-        f" {'off' if args.no_access_log else 'on (to a file)'}\n"
+        f" {'off' if args.no_access_log else 'on (to a file)'}, connection limits"
+        f" {'OFF (plain uvicorn protocol)' if args.no_limits else 'on'}; load average"
+        f" {load_before} before, {_load()} after\n"
     )
     print(table(results, floor))
     print(
@@ -430,19 +506,26 @@ def main() -> int:
         f" {extra} more in the store"
         + (f" (in flight when wrk stopped; allowed up to {in_flight_allowance})" if extra else "")
     )
-    goal_met = ingest["rps"] >= GOAL_RPS and (ingest["p99_ms"] or 1e9) <= GOAL_P99_MS
-    print(
-        f"goal (>= {GOAL_RPS:,.0f} tasks/s, p99 <= {GOAL_P99_MS:.0f} ms):"
-        f" {'met' if goal_met else 'NOT met'}"
-    )
+    goals = []
+    for name, result in results:
+        if name in ingest_names:
+            met = result["rps"] >= GOAL_RPS and (result["p99_ms"] or 1e9) <= GOAL_P99_MS
+            goals.append(met)
+            print(
+                f"goal (>= {GOAL_RPS:,.0f} tasks/s, p99 <= {GOAL_P99_MS:.0f} ms), {name}:"
+                f" {'met' if met else 'NOT met'}"
+            )
     if args.json:
         args.json.write_text(
             json.dumps(
                 {
                     "clients": args.clients,
                     "duration": args.duration,
+                    "limits": not args.no_limits,
                     "results": dict(results),
+                    "ratios_to_floor": {name: r["rps"] / floor for name, r in results},
                     "load_generator": args.client,
+                    "goals_met": all(goals),
                     "count_check": {
                         "created": len(created),
                         "missing": len(missing),
@@ -454,6 +537,14 @@ def main() -> int:
             )
         )
     return 0 if not missing and not doubled and 0 <= extra <= in_flight_allowance else 1
+
+
+def _load() -> str:
+    """The machine's load averages (it is shared: figures are read against them)."""
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:  # pragma: no cover - platform specific
+        return "unknown"
 
 
 if __name__ == "__main__":
