@@ -56,6 +56,7 @@ from issue_core.server.schema import (
     Readiness,
     TaskSpec,
     TrackingStatus,
+    describe_free_json,
 )
 from issue_core.server.settings import ServerSettings
 from issue_core.server.worker import IngestWorker, Outcome
@@ -653,6 +654,7 @@ def _openapi(app: FastAPI, settings: ServerSettings, router: Router) -> dict[str
     for name, definition in task_schema.pop("$defs", {}).items():
         schemas.setdefault(name, definition)
     schemas["TaskSpec"] = task_schema
+    describe_free_json(schemas)
     # This server's document says which values it takes: its configured backends and, once
     # routes exist without a default route, its routed repositories (others are a 422).
     _only(task_schema["properties"]["backend"], sorted(settings.backends))

@@ -19,6 +19,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -51,9 +52,85 @@ def _one_line(value: str) -> str:
     return value
 
 
-ShortText = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_one_line)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_one_line)]
-LabelName = Annotated[str, StringConstraints(min_length=1, max_length=LABEL_NAME_MAX)]
+# What the validators accept, as JSON Schema patterns for the OpenAPI document (the validators
+# stay the authority; these describe them, so generated clients and schemathesis see the same
+# rules; tests/server/test_schema_patterns.py holds each to its validator). ECMA-262 syntax with
+# explicit classes: `\s` differs between Python (which `str.strip` follows: \x1c-\x1f and \x85
+# are blanks) and JavaScript.
+_CONTROLS = "\\x00-\\x1f\\x7f-\\x9f"  # what control_in finds: C0, DEL, C1
+_PLAIN_WS = " \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"  # not controls
+_BLANK = f"\\t\\x0b\\x0c\\x1c-\\x1f\\x85{_PLAIN_WS}"
+_WS = f"{_BLANK}\\r\\n"  # what str.strip() removes
+
+
+def _trimmed(forbidden: str) -> str:
+    """Trimmed text that is not empty and holds none of ``forbidden`` (a class body)."""
+    inner = f"[^{forbidden}]"
+    edge = f"[^{_WS}{forbidden}]"
+    return f"^[{_WS}]*{edge}(?:{inner}*{edge})?[{_WS}]*$"
+
+
+# Python's (and so hypothesis' and jsonschema's) "$" also matches before a final newline, which
+# ECMA-262's does not: "(?!\n)$" ends the text in both.
+_END = "(?!\\n)$"
+NO_CONTROLS_SCHEMA_PATTERN = f"^[^{_CONTROLS}]*{_END}"  # _one_line
+TITLE_SCHEMA_PATTERN = _trimmed("\\r\\n\\x00")  # validate_title: one line once trimmed
+LABEL_SCHEMA_PATTERN = _trimmed(",\\r\\n\\x00")  # validate_label_name
+NO_NUL_SCHEMA_PATTERN = "^[^\\x00]*$"  # validate_description
+PRIORITY_SCHEMA_PATTERN = f"^[{_WS}]*[A-Za-z0-9][A-Za-z0-9_.\\-]{{0,39}}[{_WS}]*$"
+# A user name (_one_line, then validate_username): no control anywhere; trimmed, an optional
+# leading "@", then at least one character and no blank or comma.
+_NOT_IN_NAME = f"{_CONTROLS},{_BLANK}"
+_USER = f"(?:@[^{_NOT_IN_NAME}]+|[^{_NOT_IN_NAME}@][^{_NOT_IN_NAME}]*)"
+USERNAME_SCHEMA_PATTERN = f"^[{_PLAIN_WS}]*{_USER}[{_PLAIN_WS}]*{_END}"
+PRIORITY_INT_MAX = 10**40 - 1  # 40 digits, like a word
+# Free JSON without control characters in keys or strings (_no_controls_in), at any depth. A
+# recursive schema: pydantic cannot carry the reference, so ``describe_free_json`` adds it to the
+# document's schemas (app.py) once pydantic has made them.
+CONTROL_FREE_JSON = "ControlFreeJSON"
+_CONTROL_FREE_REF = {"$ref": f"#/components/schemas/{CONTROL_FREE_JSON}"}
+_NO_CONTROLS = {"pattern": NO_CONTROLS_SCHEMA_PATTERN}
+CONTROL_FREE_KEYS_AND_VALUES: dict[str, Any] = {
+    "propertyNames": _NO_CONTROLS,
+    "additionalProperties": _CONTROL_FREE_REF,
+}
+CONTROL_FREE_JSON_SCHEMA: dict[str, Any] = {
+    "description": "Any JSON value without control characters in its object keys or strings.",
+    "anyOf": [
+        {"type": "string", **_NO_CONTROLS},
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": _CONTROL_FREE_REF},
+        {"type": "object", **CONTROL_FREE_KEYS_AND_VALUES},
+    ],
+}
+
+
+def describe_free_json(schemas: dict[str, Any]) -> None:
+    """State in the document's ``schemas`` that metadata and unknown fields (of the TaskSpec
+    and of its source) carry no control characters."""
+    schemas[CONTROL_FREE_JSON] = CONTROL_FREE_JSON_SCHEMA
+    schemas["TaskSpec"]["properties"]["metadata"].update(CONTROL_FREE_KEYS_AND_VALUES)
+    for name in ("TaskSpec", "Source"):
+        schemas[name].update(CONTROL_FREE_KEYS_AND_VALUES)
+
+
+ShortText = Annotated[
+    str,
+    StringConstraints(max_length=1000),
+    AfterValidator(_one_line),
+    Field(json_schema_extra=_NO_CONTROLS),
+]
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_one_line),
+    Field(json_schema_extra=_NO_CONTROLS),
+]
+LabelName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=LABEL_NAME_MAX),
+    Field(json_schema_extra={"pattern": LABEL_SCHEMA_PATTERN}),
+]
 
 
 def _no_controls_in(value: Any, what: str) -> None:
@@ -147,17 +224,21 @@ class TaskSpec(BaseModel):
                         "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
                     },
                 }
-            ]
+            ],
         },
     )
 
     title: str = Field(
-        min_length=1, max_length=TITLE_MAX, description="One line, 1-255 characters."
+        min_length=1,
+        max_length=TITLE_MAX,
+        description="One line, 1-255 characters, not blank (trimmed).",
+        json_schema_extra={"pattern": TITLE_SCHEMA_PATTERN},
     )
     description: str | None = Field(
         default=None,
         max_length=DESCRIPTION_MAX,
-        description=f"Markdown body, at most {DESCRIPTION_MAX} characters.",
+        description=f"Markdown body, at most {DESCRIPTION_MAX} characters, no NUL.",
+        json_schema_extra={"pattern": NO_NUL_SCHEMA_PATTERN},
     )
     labels: list[LabelName] = Field(
         default_factory=list,
@@ -165,9 +246,18 @@ class TaskSpec(BaseModel):
         description="Label names; missing labels are created on the backend.",
     )
     assignee: Name | None = Field(
-        default=None, description="Username to assign (no blanks, commas or controls)."
+        default=None,
+        description="Username to assign (`@bob` is `bob`): no blanks, commas or controls.",
+        json_schema_extra={"pattern": USERNAME_SCHEMA_PATTERN},
     )
-    priority: StrictStr | StrictInt | None = Field(
+    priority: (
+        Annotated[StrictStr, WithJsonSchema({"type": "string", "pattern": PRIORITY_SCHEMA_PATTERN})]
+        | Annotated[
+            StrictInt,
+            WithJsonSchema({"type": "integer", "minimum": 0, "maximum": PRIORITY_INT_MAX}),
+        ]
+        | None
+    ) = Field(
         default=None,
         description="Becomes the label `priority:<value>` (lower-cased) and"
         " `sync_metadata.priority`. Letters, digits, `_ . -`; at most 40 characters."
@@ -255,18 +345,27 @@ class TaskSpec(BaseModel):
     def _labels(cls, value: list[str]) -> list[str]:
         return [str(_domain(validate_label_name, name)) for name in value]
 
+    @field_validator("priority", "due_in_days", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        # JSON Schema's "integer" is any number with a zero fraction: 3.0 is the integer 3.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
     @field_validator("priority")
     @classmethod
     def _priority(cls, value: str | int | None) -> str | None:
         if value is None:
             return None
-        text = str(value).strip().lower()
+        text = str(value).strip()
+        # Checked before lower-casing: "\u212a" (the Kelvin sign) lower-cases to an ASCII "k".
         if not PRIORITY_PATTERN.match(text):
             raise ValueError(
                 "priority must be 1-40 letters, digits, '_', '.' or '-', starting with a"
                 " letter or digit"
             )
-        return text
+        return text.lower()
 
     @field_validator("state", mode="before")
     @classmethod
