@@ -174,7 +174,9 @@ def test_jq_short_flag(seeded):
 def all_commands():
     for path in reference.command_paths(cli):
         command: click.Command = cli
-        ctx = click.Context(cli, info_name="issue")
+        # The root's context settings (-h): Click caches each command's help option from the
+        # first context that asks, so a bare Context would change `--help` for later tests.
+        ctx = click.Context(cli, info_name="issue", **cli.context_settings)
         for name in path:
             assert isinstance(command, click.Group)
             found = command.get_command(ctx, name)
