@@ -48,6 +48,11 @@ json.dump(results, open(spec["out"], "w"))
 """
 
 
+# Root makes a mount namespace directly; anyone else through a user namespace (-r), where the
+# machine allows those.
+UNSHARE = ("unshare", "-m", "--") if os.geteuid() == 0 else ("unshare", "-r", "-m", "--")
+
+
 @functools.cache
 def _namespace_problem() -> str | None:
     """Why mount namespaces with tmpfs and read-only bind mounts cannot be used, or None."""
@@ -60,7 +65,7 @@ def _namespace_problem() -> str | None:
         'mount --bind "$d" "$d" && mount -o remount,bind,ro "$d" "$d" && umount "$d"'
     )
     done = subprocess.run(
-        ["unshare", "-m", "--", "sh", "-c", script, str(probe)],
+        [*UNSHARE, "sh", "-c", script, str(probe)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -106,7 +111,7 @@ def in_namespace(tmp_path: Path, env: dict[str, str], steps: list[tuple]) -> lis
         encoding="utf-8",
     )
     done = subprocess.run(
-        ["unshare", "-m", "--", sys.executable, "-c", DRIVER, str(spec)],
+        [*UNSHARE, sys.executable, "-c", DRIVER, str(spec)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -192,10 +197,13 @@ def test_read_only_filesystem_reads_work_and_writes_exit_8(namespaces, tmp_path,
     steps += [("issue", args, repo) for args in READS]
     steps += [("issue", args, repo) for args in WRITES]
     steps += [("issue", ["create", "New", "--format", "json"], repo)]
+    steps += [("issue", ["backend", "test"], repo)]
     steps += [("sh", "! touch .issue-core/probe 2>/dev/null", repo)]  # really read-only
     results = in_namespace(tmp_path, env, steps)[1:]
 
-    reads, writes, as_json = results[: len(READS)], results[len(READS) : -2], results[-2]
+    reads, writes = results[: len(READS)], results[len(READS) : -3]
+    as_json, backend_test = results[-3], results[-2]
+    assert "writable: read-only filesystem" in backend_test["stdout"]
     assert [assert_ok(r)["stdout"] for r in reads] == expected
     for result in writes:
         assert_store_error(result, "is read-only (read-only filesystem)", "nothing was written")

@@ -478,3 +478,39 @@ def test_an_empty_file_reads_as_an_empty_store_and_is_initialised_by_a_write(db_
     assert db_path.stat().st_size == 0
     assert backend.create_issue(Issue(title="x")).number == 1
     assert backend.created_store_path == str(db_path)
+
+
+def test_a_degraded_open_is_not_kept_once_the_disk_has_room(db_path, monkeypatch):
+    """What a long-running process (the server) meets: the disk fills, then is freed, while the
+    store stays open. Here the failing writable open is simulated at the store's boundary (the
+    I/O error SQLite gives when its WAL index cannot grow, and no free space); the read-only
+    fallback and the recovery are real. tests/cli/test_store_filesystems.py fills a real disk.
+    """
+    from issue_core.backends.local import store as store_module
+    from issue_core.backends.local.store import Store
+    from issue_core.core.errors import StoreFull
+
+    seeded = open_store(db_path)
+    seeded.create_issue(Issue(title="first"))
+    seeded.close()
+    full = [True]
+    real_initialise = Store._initialise
+
+    def initialise(self, conn, *, create):
+        if full[0]:
+            error = sqlite3.OperationalError("disk I/O error")
+            error.sqlite_errorname = "SQLITE_IOERR_SHMSIZE"
+            raise error
+        return real_initialise(self, conn, create=create)
+
+    monkeypatch.setattr(Store, "_initialise", initialise)
+    monkeypatch.setattr(store_module, "_free_bytes", lambda folder: 0 if full[0] else 1 << 30)
+    backend = open_store(db_path)
+    assert [i.title for i in backend.list_issues()] == ["first"]
+    assert backend.store.read_only
+    with pytest.raises(StoreFull, match="is full: nothing was written"):
+        backend.create_issue(Issue(title="second"))
+    full[0] = False  # space was freed
+    assert backend.create_issue(Issue(title="second")).number == 2
+    assert not backend.store.read_only
+    assert [i.title for i in backend.list_issues()] == ["second", "first"]

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from issue_core.backends.local.query import build_issue_query
-from issue_core.backends.local.store import Store
+from issue_core.backends.local.store import Store, read_only_reason
 from issue_core.backends.local.timestamps import stored_ts
 from issue_core.core.errors import Conflict, NotFound, ValidationError
 from issue_core.core.interfaces import (
@@ -163,10 +163,8 @@ class LocalBackend(SyncableBackend):
                 count = conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0]
                 check = conn.execute("PRAGMA quick_check").fetchone()[0]
             info.checks["store"] = (check == "ok", f"{count} issues, integrity {check}")
-            info.checks["writable"] = (
-                os.access(self.path, os.W_OK),
-                "writable" if os.access(self.path, os.W_OK) else "file is read-only",
-            )
+            unwritable = read_only_reason(self.path)
+            info.checks["writable"] = (unwritable is None, unwritable or "writable")
         except Exception as exc:  # test_connection reports, never raises
             info.checks["store"] = (False, getattr(exc, "message", str(exc)))
         return info

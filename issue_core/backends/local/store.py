@@ -92,7 +92,7 @@ def unwritable_error(path: str, exc: BaseException, *, creating: bool = False) -
             f"the disk holding the local store {path} is full: nothing was written",
             hint="free some space and retry; reading still works",
         )
-    reason = _read_only_reason(path, folder)
+    reason = read_only_reason(path, folder)
     refused = name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR"))
     if reason is not None and (refused or errno_ in _READ_ONLY_ERRNOS or "readonly" in str(exc)):
         if creating:
@@ -132,10 +132,12 @@ def _free_bytes(folder: str) -> int:
     return blocks * stats.f_frsize
 
 
-def _read_only_reason(path: str, folder: str) -> str | None:
+def read_only_reason(path: str, folder: str | None = None) -> str | None:
     """Why the store cannot be written, as far as the filesystem says; None if it can.
     (``os.access`` answers for this process: root passes every permission check, but not a
     read-only filesystem.)"""
+    if folder is None:
+        folder = _existing_ancestor(os.path.dirname(os.path.abspath(path)))
     try:
         if os.statvfs(folder).f_flag & os.ST_RDONLY:
             return "read-only filesystem"
@@ -164,6 +166,7 @@ class Store:
         self._conn: sqlite3.Connection | None = None
         # The server shares one backend between threads; serialise use of the connection.
         self._lock = threading.RLock()
+        self._depth = 0  # nested reader()/writer() uses in the thread holding the lock
 
     # -- opening ----------------------------------------------------------------------
 
@@ -235,6 +238,13 @@ class Store:
             self.created_path = self.path
 
     def _open(self, create: bool) -> sqlite3.Connection | None:
+        if self._depth == 1 and (self.read_only or self._unwritable is not None):
+            # A degraded open is not kept past one use: the disk may have been freed or
+            # remounted meanwhile (a long-running server), and an immutable connection would
+            # never see later writes. Only at the outermost use: nested ones share the conn.
+            if self._conn is not None:
+                self._conn.close()
+            self._conn, self.read_only, self._unwritable = None, False, None
         if self._conn is None:
             self._conn = self._open_file(create)
         if create and self._unwritable is not None:
@@ -353,20 +363,29 @@ class Store:
 
     def ensure(self) -> str:
         """Create the store if needed; returns its path."""
-        with self._lock, translated_errors(self.path):
+        with self._using():
             self._open(create=True)
         return self.path
 
     # -- transactions -------------------------------------------------------------------
 
     @contextmanager
-    def reader(self) -> Iterator[sqlite3.Connection | None]:
+    def _using(self) -> Iterator[None]:
         with self._lock, translated_errors(self.path):
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+
+    @contextmanager
+    def reader(self) -> Iterator[sqlite3.Connection | None]:
+        with self._using():
             yield self._open(create=False)
 
     @contextmanager
     def writer(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, translated_errors(self.path):
+        with self._using():
             conn = self._open(create=True)
             assert conn is not None
             conn.execute("BEGIN IMMEDIATE")
