@@ -288,8 +288,11 @@ def users_table(users: Sequence[User], *, color: bool) -> str:
 
 
 def comments_table(comments: Sequence[Comment], *, color: bool) -> str:
-    rows = [(c.author or "-", relative_age(c.created_at), one_line(c.body)) for c in comments]
-    return table(("AUTHOR", "CREATED", "BODY"), rows, color=color, flexible=2)
+    rows = [
+        (one_line(c.id or "-"), c.author or "-", relative_age(c.created_at), one_line(c.body))
+        for c in comments
+    ]
+    return table(("ID", "AUTHOR", "CREATED", "BODY"), rows, color=color, flexible=3)
 
 
 def records_table(records: Records, *, color: bool) -> str:
@@ -349,7 +352,14 @@ def issue_card(issue: Issue, *, color: bool) -> str:
 
 
 def _comment_header(comment: Comment, *, color: bool) -> str:
+    """``ann · 2 hours ago · comment 17 (edited)``: the id is what ``issue comment N --edit ID``
+    and ``--delete ID`` take."""
     header = f"{one_line(comment.author) or '-'} · {relative_age(comment.created_at)}"
+    if comment.id:
+        header += f" · comment {one_line(comment.id)}"
+    created, updated = comment.created_at, comment.updated_at
+    if created is not None and updated is not None and updated > created:
+        header += " (edited)"
     return click.style(header, fg="cyan") if color else header
 
 

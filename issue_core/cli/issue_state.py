@@ -1,15 +1,11 @@
-"""`issue close`, `issue reopen` and `issue comment`."""
+"""`issue close` and `issue reopen` (`issue comment` is in issue_comment.py)."""
 
 from __future__ import annotations
 
 import click
 
-from issue_core.cli.issues import COMMENT_FIELDS
 from issue_core.cli.output import Outcome, output_options
-from issue_core.cli.params import (
-    ISSUE_NUMBER,
-    read_text_source,
-)
+from issue_core.cli.params import ISSUE_NUMBER
 from issue_core.cli.session import get_session
 from issue_core.core.models import (
     ISSUE_FIELDS,
@@ -62,20 +58,3 @@ def reopen_cmd(number: int, comment: str | None) -> Outcome:
       issue reopen 12 --comment "Still happens on Windows"
     """
     return _set_closed(number, comment, closed=False)
-
-
-@click.command("comment")
-@click.argument("number", type=ISSUE_NUMBER)
-@click.argument("body")
-@output_options(COMMENT_FIELDS)
-def comment_cmd(number: int, body: str) -> Outcome:
-    """Add a comment to an issue; BODY '-' reads it from stdin.
-
-    \b
-    Examples:
-      issue comment 12 "Reproduced on main"
-      pytest -x 2>&1 | tail -20 | issue comment 12 -
-    """
-    text = validate_comment(read_text_source("-", "BODY") if body == "-" else body)
-    added = get_session().backend.add_comment(number, text)
-    return Outcome(added, message=f"commented on #{number}")

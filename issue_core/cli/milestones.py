@@ -1,4 +1,4 @@
-"""``issue milestone list|create|edit|close``."""
+"""``issue milestone list|create|edit|close|delete``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from issue_core.cli.confirm import confirm_deletion, require_yes_off_a_terminal, yes_option
 from issue_core.cli.groups import Group
 from issue_core.cli.output import Outcome, output_options
 from issue_core.cli.params import TIMESTAMP, MilestoneStateType
@@ -15,6 +16,7 @@ from issue_core.core.interfaces import IssueBackend
 from issue_core.core.models import Milestone, MilestoneState, parse_ts
 
 MILESTONE_FIELDS = tuple(Milestone(title="x").to_dict())
+DELETED_FIELDS = ("title", "id", "deleted", "issues")
 
 
 @click.group("milestone", cls=Group)
@@ -27,14 +29,25 @@ def milestone_group() -> None:
       issue milestone create v1.0 --due 2026-12-31 --description "First release"
       issue milestone edit v1.0 --title v1.0.0
       issue milestone close v1.0.0
+      issue milestone delete v1.0.0 --yes
     """
 
 
 def _find(backend: IssueBackend, title: str) -> Milestone:
-    for milestone in backend.list_milestones():
-        if milestone.title.lower() == title.strip().lower():
+    """The milestone called ``title`` (in any case), else the one whose id it is: a title
+    wins, since a milestone may be called "3"."""
+    milestones = backend.list_milestones(None)
+    key = title.strip()
+    for milestone in milestones:
+        if milestone.title.lower() == key.lower():
             return milestone
-    raise NotFound(f"milestone {title!r} not found", hint="see: issue milestone list --state all")
+    for milestone in milestones:
+        if milestone.id is not None and milestone.id == key:
+            return milestone
+    raise NotFound(
+        f"milestone {title!r} not found",
+        hint="see: issue milestone list --state all --json title,id",
+    )
 
 
 @milestone_group.command("list")
@@ -64,7 +77,7 @@ def create_milestone(title: str, description: str | None, due: Any) -> Outcome:
 
 
 @milestone_group.command("edit")
-@click.argument("title")
+@click.argument("title", metavar="TITLE|ID")
 @click.option("--title", "new_title", metavar="NEW", help="Rename the milestone.")
 @click.option("--description", metavar="TEXT", help="New description.")
 @click.option("--due", metavar="DATE", help="New due date (ISO 8601; '' clears).")
@@ -83,6 +96,7 @@ def edit_milestone(
     due_on = parse_ts(due) if due else None
     backend = get_session().backend
     current = _find(backend, title)
+    stored_title = current.title  # `title` may be an id, or spelt in another case
     if new_title is not None:
         current.title = new_title
     if description is not None:
@@ -91,17 +105,48 @@ def edit_milestone(
         current.due_on = due_on
     if state is not None:
         current.state = state
-    updated = backend.update_milestone(title, current)
+    updated = backend.update_milestone(stored_title, current)
     return Outcome(updated, message=f"updated milestone {updated.title}")
 
 
 @milestone_group.command("close")
-@click.argument("title")
+@click.argument("title", metavar="TITLE|ID")
 @output_options(MILESTONE_FIELDS)
 def close_milestone(title: str) -> Outcome:
     """Close a milestone (its issues are left as they are)."""
     backend = get_session().backend
     current = _find(backend, title)
+    stored_title = current.title
     current.state = MilestoneState.CLOSED
-    updated = backend.update_milestone(title, current)
+    updated = backend.update_milestone(stored_title, current)
     return Outcome(updated, message=f"closed milestone {updated.title}")
+
+
+@milestone_group.command("delete")
+@click.argument("milestone", metavar="TITLE|ID")
+@yes_option
+@output_options(DELETED_FIELDS)
+def delete_milestone(milestone: str, yes: bool) -> Outcome:
+    """Delete a milestone; its issues are kept, without a milestone.
+
+    TITLE is matched as other milestone commands match it; an ID (`milestone list --json
+    title,id`) is accepted too. Asks first on a terminal (no: nothing is deleted, exit 0);
+    elsewhere --yes is required. JSON: {"title", "id", "deleted", "issues"}.
+
+    \b
+    Examples:
+      issue milestone create v0.9
+      issue milestone delete v0.9 --yes
+      issue milestone delete "$(issue milestone create v0.8 --json id --jq .id)" --yes
+    """
+    require_yes_off_a_terminal(yes)  # before anything is read
+    backend = get_session().backend
+    found = _find(backend, milestone)
+    count = found.open_issues + found.closed_issues
+    lose = f" ({count} issue{'s' if count != 1 else ''} will have no milestone)" if count else ""
+    result = {"title": found.title, "id": found.id, "deleted": False, "issues": count}
+    if not confirm_deletion(f"milestone {found.title!r}{lose}", yes=yes):
+        return Outcome(result, message=f"not deleted: milestone {found.title}", committed=False)
+    backend.delete_milestone(found.title)
+    result["deleted"] = True
+    return Outcome(result, message=f"deleted milestone {found.title}")

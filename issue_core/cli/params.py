@@ -37,6 +37,20 @@ class IssueNumberType(click.ParamType):  # type: ignore[type-arg]  # generic in 
         return number
 
 
+class CommentIdType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Click
+    """A comment's id as ``issue show N --comments`` shows it: a positive whole number."""
+
+    name = "comment id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()) or int(text) < 1:
+            self.fail(f"{value!r} is not a comment id (see: issue show N --comments)", param, ctx)
+        if int(text) > MAX_INT:
+            self.fail(f"{value!r} is too large for a comment id", param, ctx)
+        return str(int(text))
+
+
 class CountType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Click
     """A whole number from 0 to 2^63-1 (a limit); larger ones are refused, not overflowed."""
 
@@ -149,6 +163,7 @@ class TimestampType(click.ParamType):  # type: ignore[type-arg]  # generic in ne
 
 
 ISSUE_NUMBER = IssueNumberType()
+COMMENT_ID = CommentIdType()
 COUNT = CountType()
 TIMESTAMP = TimestampType()
 

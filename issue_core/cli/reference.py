@@ -67,8 +67,8 @@ are given). A command's own option of the same name keeps its meaning: `serve --
 | --- | --- |
 | 0 | success |
 | 1 | internal error (a bug; rerun with `--debug` for the traceback) |
-| 2 | usage: bad flag, bad value, empty or over-long title, unknown state ... |
-| 3 | not found: issue, label, milestone, backend |
+| 2 | usage: bad flag or value, empty title, deleting without --yes off a terminal ... |
+| 3 | not found: issue, label, milestone, comment, backend |
 | 4 | conflict: concurrent edit of the same field, duplicate name, outbox task failed or busy |
 | 5 | authentication or permission failure |
 | 6 | backend unavailable (unreachable, timed out, rate-limited, store busy) |

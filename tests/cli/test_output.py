@@ -26,6 +26,7 @@ from issue_core.core.interfaces import BackendInfo
 from issue_core.core.models import ISSUE_FIELDS, Comment, Issue, Label, Milestone, User
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=5)
 
 
 def make_issue(number: int = 1, title: str = "Fix the bug", **kwargs: object) -> Issue:
@@ -254,7 +255,10 @@ def test_issue_card_shows_every_field_and_comments():
         12,
         description="Steps:\n1. open\n2. crash",
         milestone="v1",
-        comments=[Comment(body="Seen it\ntoo", author="cy", created_at=NOW)],
+        comments=[
+            Comment(body="Seen it\ntoo", author="cy", id="17", created_at=NOW, updated_at=NOW),
+            Comment(body="Fixed", author="dee", id="18", created_at=NOW, updated_at=LATER),
+        ],
     )
     card = human.issue_card(issue, color=False)
     assert card.splitlines()[0] == "#12  Fix the bug"
@@ -266,11 +270,14 @@ def test_issue_card_shows_every_field_and_comments():
         "Author:    bob",
         "Created:   2026-11-23T08:00:00Z",
         "Steps:\n1. open",
-        "Comments (1)",
+        "Comments (2)",
         "cy · ",
         "  Seen it\n  too",
     ):
         assert expected in card
+    # The ids that `issue comment N --edit ID` / `--delete ID` take, and which were edited.
+    headers = [line for line in card.splitlines() if " · " in line]
+    assert headers[0].endswith(" · comment 17") and headers[1].endswith(" · comment 18 (edited)")
     assert "Closed:" not in card
 
 

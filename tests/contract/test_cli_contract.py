@@ -569,6 +569,75 @@ def test_comment_body_from_stdin(seeded):
     assert seeded.json("show", 1, "--comments")["comments"][0]["body"] == text
 
 
+def test_comment_edit_and_delete_by_id(seeded):
+    cli = seeded
+    first = cli.json("comment", 1, "Reproduced on mian")
+    second = cli.json("comment", 1, "-b", "Second thought")
+    shown = cli("show", 1, "--comments")
+    assert f" · comment {first['id']}" in shown.stdout, shown  # where users find the ids
+    cli.let_time_pass()
+    result = cli("comment", 1, "--edit", first["id"], "--body", "Reproduced on main")
+    assert (result.exit_code, result.stdout) == (0, f"edited comment {first['id']} on #1\n")
+    edited = cli.json("comment", 1, "--edit", first["id"], "Reproduced on main, twice")
+    assert_shape(edited, COMMENT_SHAPE)
+    assert (edited["id"], edited["body"]) == (first["id"], "Reproduced on main, twice")
+    assert edited["created_at"] == first["created_at"]
+    assert parse_ts(edited["updated_at"]) > parse_ts(first["created_at"])
+    with nothing_written(cli):
+        fails(cli, 2, "usage", "comment", 1, "--delete", second["id"])  # not a terminal
+    deleted = cli.json("comment", 1, "--delete", second["id"], "--yes")
+    assert deleted == second  # the comment as it was
+    shown = cli.json("show", 1, "--comments")
+    assert shown["comments_count"] == 1 and shown["comments"] == [edited]
+    fails(cli, 3, "not_found", "comment", 1, "--delete", second["id"], "--yes")
+    fails(cli, 3, "not_found", "comment", 1, "--edit", second["id"], "back")
+
+
+def test_a_comment_of_another_issue_is_refused_with_exit_3(seeded):
+    cli = seeded
+    theirs = cli.json("comment", 2, "On the button")
+    with nothing_written(cli):
+        error = fails(cli, 3, "not_found", "comment", 1, "--edit", theirs["id"], "-b", "mine")
+        assert f"comment {theirs['id']} not found on issue #1" in error["message"]
+        fails(cli, 3, "not_found", "comment", 1, "--delete", theirs["id"], "--yes")
+        fails(cli, 3, "not_found", "comment", 99, "--edit", theirs["id"], "x")
+    assert cli.json("show", 2, "--comments")["comments"] == [theirs]
+
+
+def test_comment_edit_last_and_delete_last_as_in_gh(seeded):
+    cli = seeded
+    fails(cli, 3, "not_found", "comment", 5, "--edit-last", "-b", "nothing to edit")
+    older = cli.json("comment", 5, "older")
+    newer = cli.json("comment", 5, "newer")
+    edited = cli.json("comment", 5, "--edit-last", "--body", "newer, edited")
+    assert (edited["id"], edited["body"]) == (newer["id"], "newer, edited")
+    assert cli.json("comment", 5, "--delete-last", "--yes")["id"] == newer["id"]
+    assert [c["id"] for c in cli.json("show", 5, "--comments")["comments"]] == [older["id"]]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("comment", 1),  # no text
+        ("comment", 1, "text", "-b", "text again"),
+        ("comment", 1, "--delete", "1", "with text"),
+        ("comment", 1, "--edit", "1", "--delete", "1"),
+        ("comment", 1, "--edit-last", "--delete-last"),
+        ("comment", 1, "--edit", "abc", "text"),
+        ("comment", 1, "--edit", "0", "text"),
+        ("comment", 1, "--edit", "1", "   "),
+    ],
+)
+def test_bad_comment_edits_are_exit_2_and_write_nothing(seeded, args):
+    cli = seeded
+    cli.json("comment", 1, "keep me")
+    with nothing_written(cli):
+        result = cli(*args, "--format", "json")
+        assert result.exit_code == 2, result
+        assert result.error()["code"] in ("usage", "invalid")
+    assert [c["body"] for c in cli.json("show", 1, "--comments")["comments"]] == ["keep me"]
+
+
 # --------------------------------------------------------------------------- labels
 
 
@@ -646,6 +715,29 @@ def test_milestone_create_list_edit_close(cli_backend):
     assert reopened["state"] == "open" and reopened["closed_at"] is None
     fails(cli, 3, "not_found", "milestone", "close", "v9")
     fails(cli, 3, "not_found", "milestone", "edit", "v9", "--title", "v10")
+
+
+def test_milestone_delete_by_title_or_id_leaves_its_issues(cli_backend):
+    cli = cli_backend
+    v1 = cli.json("milestone", "create", "v1")
+    v2 = cli.json("milestone", "create", "v2")
+    in_v1 = create(cli, "in v1", "--milestone", "v1")["number"]
+    in_v2 = create(cli, "in v2", "--milestone", "v2")["number"]
+    with nothing_written(cli):
+        error = fails(cli, 2, "usage", "milestone", "delete", "v1")  # not a terminal
+        assert "--yes" in (error.get("hint") or "")
+        fails(cli, 3, "not_found", "milestone", "delete", "v9", "--yes")
+    result = cli("milestone", "delete", "v1", "--yes")
+    assert (result.exit_code, result.stdout) == (0, "deleted milestone v1\n"), result
+    assert cli.json("show", in_v1)["milestone"] is None
+    assert cli.json("show", in_v2)["milestone"] == "v2"
+    assert [m["title"] for m in cli.json("milestone", "list", "--state", "all")] == ["v2"]
+    deleted = cli.json("milestone", "delete", v2["id"], "--yes")  # by id, as milestone list shows
+    assert deleted == {"title": "v2", "id": v2["id"], "deleted": True, "issues": 1}
+    assert cli.json("show", in_v2)["milestone"] is None
+    assert cli.json("milestone", "list", "--state", "all") == []
+    fails(cli, 3, "not_found", "milestone", "delete", v1["id"], "--yes")
+    fails(cli, 3, "not_found", "edit", in_v1, "--milestone", "v1")
 
 
 def test_milestone_due_date_is_changed_or_clearly_kept(cli_backend):

@@ -896,3 +896,75 @@ def test_a_failed_delete_reports_what_was_deleted_before(
     error = json.loads(result.stderr)["error"]
     assert f"(deleted before it: #{first.number})" in error["message"]
     assert first.number not in fake.repo.issues and second.number in fake.repo.issues
+
+
+# --------------------------------------------------------------------------- issue 8 §6
+
+
+COMMENTER_TOKEN = "fake-gitea-carl-token-444444444444444444"
+
+
+def test_editing_someone_elses_comment_without_write_access_is_exit_5(
+    cli: Cli, fake_gitea: RunningGitea
+) -> None:
+    """Gitea lets the poster or a writer change a comment; others get a 403, told clearly."""
+    fake = fake_gitea.fake
+    issue = fake.add_issue("Discussed")
+    made = cli.json("comment", str(issue.number), "by alice")
+    fake.add_collaborator("carl", write=False)
+    fake.add_token("carl", COMMENTER_TOKEN)
+    cli.env[TOKEN_ENV] = COMMENTER_TOKEN
+    for args in (["--edit", made["id"], "-b", "by carl"], ["--delete", made["id"], "--yes"]):
+        result = cli.run("comment", str(issue.number), *args)
+        assert result.returncode == 5, result.stderr
+        line = one_line_error(result)
+        assert f"comment {made['id']} on #{issue.number}" in line and "author" in line, line
+    assert [c.body for c in fake.repo.comments.values()] == ["by alice"]
+    own = cli.json("comment", str(issue.number), "by carl")
+    assert (
+        cli.json("comment", str(issue.number), "--edit-last", "-b", "carl, edited")["id"]
+        == (own["id"])
+    )
+    assert [c.body for c in fake.repo.comments.values()] == ["by alice", "carl, edited"]
+
+
+def test_a_pull_request_comment_is_not_a_comment_of_an_issue(
+    cli: Cli, fake_gitea: RunningGitea
+) -> None:
+    fake = fake_gitea.fake
+    issue = fake.add_issue("An issue")
+    pull = fake.add_pull_request("A pull request")
+    on_pull = fake.state.new_comment(fake.repo, pull, "alice", "lgtm")
+    result = cli.run("comment", str(issue.number), "--edit", str(on_pull.id), "-b", "hijack")
+    assert result.returncode == 3
+    assert "pull request" in one_line_error(result)
+    assert fake.repo.comments[on_pull.id].body == "lgtm"
+
+
+def test_milestone_delete_sends_one_delete(cli: Cli, fake_gitea: RunningGitea) -> None:
+    fake = fake_gitea.fake
+    milestone = fake.add_milestone("v1")
+    issue = fake.add_issue("in v1")
+    issue.milestone_id = milestone.id
+    fake_gitea.reset_count()
+    assert cli.json("milestone", "delete", "V1", "--yes")["title"] == "v1"  # any case, as edit
+    writes = [e for e in fake_gitea.requests() if e.method != "GET"]
+    assert [(e.method, e.path) for e in writes] == [
+        ("DELETE", f"/api/v1/repos/alice/tracker/milestones/{milestone.id}")
+    ]
+    assert fake.repo.milestones == {} and fake.issue(issue.number).milestone_id == 0
+
+
+def test_comment_edits_and_deletes_cost_what_docs_say(cli: Cli, fake_gitea: RunningGitea) -> None:
+    """docs/backends/gitea.md, request table: the comment's issue is checked once."""
+    issue = fake_gitea.fake.add_issue("x")
+    made = cli.json("comment", str(issue.number), "one")
+    expected = {
+        ("--edit", made["id"], "-b", "two"): ["GET", "PATCH"],
+        ("--edit-last", "-b", "three"): ["GET", "GET", "GET", "PATCH"],  # me, issue, comments
+        ("--delete", made["id"], "--yes"): ["GET", "GET", "DELETE"],  # issue, comments
+    }
+    for args, methods in expected.items():
+        fake_gitea.reset_count()
+        assert cli.run("comment", str(issue.number), *args).returncode == 0
+        assert [e.method for e in fake_gitea.requests()] == methods, args

@@ -11,7 +11,7 @@ import pytest
 from issue_core.backends.local import LocalBackend
 from issue_core.backends.local.query import fts_query
 from issue_core.backends.local.schema import SCHEMA_VERSION
-from issue_core.core.errors import IncompatibleStore, StoreError, ValidationError
+from issue_core.core.errors import IncompatibleStore, NotFound, StoreError, ValidationError
 from issue_core.core.models import Issue, IssueFilter, Label
 
 
@@ -181,6 +181,50 @@ def test_milestone_delete_is_a_change_to_its_issues(db_path):
     assert [(c.issue.number, c.issue.milestone) for c in changes] == [(mine.number, None)]
     assert backend.get_issue_by_number(mine.number).version == 2
     assert backend.get_issue_by_number(other.number).version == 1
+
+
+def test_comment_and_milestone_ids_are_never_reused(db_path):
+    """Users name them by id: after a delete, the same id must never mean another one."""
+    from issue_core.core.models import Milestone
+
+    backend = open_store(db_path)
+    issue = backend.create_issue(Issue(title="x"))
+    first = backend.add_comment(issue.number, "first")
+    backend.delete_comment(issue.number, first.id)
+    second = backend.add_comment(issue.number, "second")
+    assert int(second.id) > int(first.id)
+    with pytest.raises(NotFound):
+        backend.edit_comment(issue.number, first.id, "meant the first one")
+    old = backend.create_milestone(Milestone(title="v1"))
+    backend.delete_milestone("v1")
+    new = backend.create_milestone(Milestone(title="v2"))
+    assert int(new.id) > int(old.id)  # type: ignore[arg-type]
+
+
+def test_a_version_3_store_keeps_counting_ids_from_its_highest(db_path):
+    from issue_core.backends.local.schema import MIGRATIONS
+    from issue_core.backends.local.store import _statements
+
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as conn:
+        for script in MIGRATIONS[:3]:
+            for statement in _statements(script):
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 3")
+        stamp = "2026-12-02T06:23:13.000000Z"
+        conn.execute(
+            "INSERT INTO issues (id, uid, number, title, change_seq, created_at, updated_at) "
+            "VALUES (1, 'u1', 1, 'old', 1, ?, ?)",
+            (stamp, stamp),
+        )
+        conn.execute(
+            "INSERT INTO comments (id, issue_id, body, created_at, updated_at) "
+            "VALUES (41, 1, 'old comment', ?, ?)",
+            (stamp, stamp),
+        )
+        conn.execute("UPDATE counters SET value = 1")
+    backend = open_store(db_path)
+    assert backend.add_comment(1, "new comment").id == "42"
 
 
 def test_numbers_are_never_reused_after_delete(db_path):

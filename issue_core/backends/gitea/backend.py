@@ -168,6 +168,9 @@ class GiteaBackend(SyncableBackend):
         # Issues read in the last moments: an edit/close/comment right after a read (one CLI
         # command) reuses it instead of reading the same issue again.
         self._recent: dict[int, tuple[float, dict[str, Any]]] = {}
+        # Comment id -> issue number, for comments this backend listed: an edit or delete of
+        # one of them (the CLI lists first for --delete and --edit-last) skips the check's GET.
+        self._comment_issue: dict[str, int] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -914,7 +917,9 @@ class GiteaBackend(SyncableBackend):
         # Gitea answers a missing issue here with a 500, not a 404: look at the issue first.
         self._get_raw_issue(number, reuse=True)
         raws = self.client.list_comments(number)
-        return [mapping.comment_from_wire(raw, issue_number=number) for raw in raws]
+        comments = [mapping.comment_from_wire(raw, issue_number=number) for raw in raws]
+        self._comment_issue.update((c.id or "", number) for c in comments)
+        return comments
 
     def add_comment(self, number: int, body: str) -> Comment:
         text = validate_comment(body)
@@ -942,6 +947,9 @@ class GiteaBackend(SyncableBackend):
             raw = self.client.edit_comment(key, text)
         except PermissionDenied as error:
             raise self._comment_refused(error, "edit", key, number) from None
+        except NotFound:  # deleted since it was listed
+            self._comment_issue.pop(str(key), None)
+            raise self._comment_missing(key, number) from None
         if raw is None:
             raise ValidationError(f"comment {key} on #{number} has no text to edit")
         self._recent.pop(number, None)
@@ -953,6 +961,10 @@ class GiteaBackend(SyncableBackend):
             self.client.delete_comment(key)
         except PermissionDenied as error:
             raise self._comment_refused(error, "delete", key, number) from None
+        except NotFound:  # deleted since it was listed
+            self._comment_issue.pop(str(key), None)
+            raise self._comment_missing(key, number) from None
+        self._comment_issue.pop(str(key), None)
         self._recent.pop(number, None)  # its comment count and updated_at moved
 
     def _comment_of_issue(self, number: int, comment_id: str) -> int:
@@ -964,12 +976,11 @@ class GiteaBackend(SyncableBackend):
         if not isinstance(number, int) or number < 1:
             raise ValidationError(f"invalid issue number {number!r}")
         text = str(comment_id).strip()
-        missing = NotFound(
-            f"comment {text} not found on issue #{number} in {self._where}",
-            hint=f"see the comment ids with: issue show {number} --comments",
-        )
+        missing = self._comment_missing(text, number)
         if not (text.isascii() and text.isdigit()) or len(text) > 18:
             raise missing
+        if self._comment_issue.get(text) == number:
+            return int(text)  # just listed as a comment of this issue (--delete, --edit-last)
         try:
             raw = self.client.get_comment(int(text))
         except NotFound:
@@ -981,13 +992,19 @@ class GiteaBackend(SyncableBackend):
             raise missing
         return int(text)
 
+    def _comment_missing(self, comment_id: object, number: int) -> NotFound:
+        return NotFound(
+            f"comment {comment_id} not found on issue #{number} in {self._where}",
+            hint=f"see the comment ids with: issue show {number} --comments",
+        )
+
     def _comment_refused(
         self, error: PermissionDenied, action: str, comment_id: int, number: int
     ) -> PermissionDenied:
         return PermissionDenied(
             f"cannot {action} comment {comment_id} on #{number} in {self._where}: {error.message}",
-            hint="Gitea lets only the comment's author, or a user with write access to the "
-            "issues, change it (and the token needs the write:issue scope)",
+            hint="Gitea lets only a comment's author or a user with write access change it; "
+            "the token also needs the write:issue scope",
         )
 
     # -- users ------------------------------------------------------------------------------------

@@ -503,10 +503,11 @@ class LocalBackend(SyncableBackend):
             if row is None:
                 raise NotFound(f"issue #{number} not found")
             self._touch_users(conn, [self.identity], now)
-            cursor = conn.execute(
-                "INSERT INTO comments (issue_id, author, body, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (row["id"], self.identity, body, now, now),
+            comment_id = _next(conn, "comment_id")  # never reused (schema v4)
+            conn.execute(
+                "INSERT INTO comments (id, issue_id, author, body, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (comment_id, row["id"], self.identity, body, now, now),
             )
             conn.execute(
                 "UPDATE issues SET comments_count = comments_count + 1, version = version + 1, "
@@ -521,7 +522,7 @@ class LocalBackend(SyncableBackend):
         return Comment(
             body=body,
             author=self.identity,
-            id=str(cursor.lastrowid),
+            id=str(comment_id),
             issue_number=number,
             created_at=ts,
             updated_at=ts,
@@ -753,9 +754,10 @@ class LocalBackend(SyncableBackend):
             if _milestone_row(conn, title) is not None:
                 raise Conflict(f"milestone {title!r} already exists")
             conn.execute(
-                "INSERT INTO milestones (title, title_key, description, state, due_on, "
-                "created_at, updated_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO milestones (id, title, title_key, description, state, due_on, "
+                "created_at, updated_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    _next(conn, "milestone_id"),  # never reused (schema v4)
                     title,
                     title.lower(),
                     milestone.description,

@@ -155,6 +155,15 @@ MIGRATIONS: list[str] = [
         f"WHERE length({column}) = 20;"
         for table, column in _TIMESTAMP_COLUMNS
     ),
+    # ---------------------------------------------------------------- version 4
+    # Comments and milestones can be deleted, and their ids are how users name them
+    # (`issue comment 5 --edit 7`, `issue milestone delete 3`): ids come from counters, so a
+    # deleted one is never reused (SQLite's rowid would hand the highest one out again).
+    """
+    INSERT INTO counters (name, value) SELECT 'comment_id', COALESCE(MAX(id), 0) FROM comments;
+    INSERT INTO counters (name, value)
+        SELECT 'milestone_id', COALESCE(MAX(id), 0) FROM milestones;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
