@@ -26,6 +26,9 @@ MAX_LINES = 256
 MAX_DELAY = 0.2  # seconds a line may wait in the buffer; a SIGKILL loses at most this much
 
 
+_OURS = "_issue_core_json"  # marks the handlers configure_logging installed
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__()
@@ -49,7 +52,9 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             data["exc_type"] = record.exc_info[0].__name__
             data["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(data, separators=(",", ":"), default=str)
+        # ensure_ascii: client text (paths, keys, messages quoting it) is written as \u escapes,
+        # never as raw C0/C1 controls or bidi overrides a terminal reading the log would obey.
+        return json.dumps(data, separators=(",", ":"), default=str, ensure_ascii=True)
 
 
 class BatchingStreamHandler(logging.Handler):
@@ -113,11 +118,18 @@ def configure_logging(level: str = "info", *, access_log: bool = True) -> None:
     """Send issue-core's and uvicorn's logs to stderr as JSON lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    setattr(handler, _OURS, True)
     for name in ("issue_core", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(level.upper())
         logger.propagate = False
+    # Everything else (asyncio's "Task exception was never retrieved", a library's warning)
+    # reaches the root logger; without a handler there, logging's last resort would print the
+    # bare message, client text and terminal escapes included. JSON escapes every control
+    # character and all non-ASCII (ensure_ascii), so no log line can drive a terminal.
+    root = logging.getLogger()
+    root.handlers[:] = [h for h in root.handlers if not getattr(h, _OURS, False)] + [handler]
     access = logging.getLogger(ACCESS_LOGGER)
     access.disabled = not access_log
     for old in access.handlers:
