@@ -1,0 +1,116 @@
+"""The import graph keeps its layers: checked statically over every module's imports, and at
+run time for what ``issue list`` actually loads.
+
+Rules (README "Layout"): ``core/`` is the domain and imports nothing of issue-core outside it;
+backends never import a front end (CLI, server, Python API); the local store and the forge
+side (``_http``, ``gitea``) never import each other; the server never imports the CLI.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "issue_core"
+FORGE = ("issue_core.backends._http", "issue_core.backends.gitea")
+FRONT_ENDS = ("issue_core.cli", "issue_core.server", "issue_core.api")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute issue_core modules ``path`` imports, at module level or inside functions."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name == "issue_core" or name.startswith("issue_core.")}
+
+
+GRAPH = {_module_name(path): _imports(path) for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _under(module: str, *prefixes: str) -> bool:
+    return any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes)
+
+
+def _violations(sources: tuple[str, ...], forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if _under(module, *sources)
+        for target in targets
+        if _under(target, *forbidden)
+    )
+
+
+def test_the_graph_was_read():
+    assert "issue_core.core.models" in GRAPH and "issue_core.cli.main" in GRAPH
+    assert "issue_core.core.models" in GRAPH["issue_core.backends.local.backend"]
+
+
+def test_core_imports_only_core():
+    outside = sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if _under(module, "issue_core.core")
+        for target in targets
+        if not _under(target, "issue_core.core", "issue_core._version")
+    )
+    assert outside == []
+
+
+def test_backends_never_import_a_front_end():
+    assert _violations(("issue_core.backends",), FRONT_ENDS) == []
+
+
+def test_the_local_store_and_the_forges_never_import_each_other():
+    assert _violations(("issue_core.backends.local",), FORGE) == []
+    assert _violations(FORGE, ("issue_core.backends.local",)) == []
+
+
+def test_the_server_never_imports_the_cli():
+    assert _violations(("issue_core.server",), ("issue_core.cli",)) == []
+
+
+@pytest.mark.parametrize("argv", [["list"], ["list", "--format", "json"], ["show", "1"]])
+def test_the_local_read_path_loads_no_http_server_or_validation(tmp_path, argv):
+    """What ``issue list`` (and show) on the local store really imports, in a fresh process."""
+    code = (
+        "import sys\n"
+        "from issue_core.cli.main import cli\n"
+        "try:\n"
+        f"    cli.main({argv!r}, prog_name='issue')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('issue_core.backends._http', 'issue_core.backends.gitea', 'issue_core.server',"
+        " 'httpx', 'pydantic', 'fastapi', 'uvicorn', 'jq', 'jsonschema', 'difflib')\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in heavy or"
+        " any(m == h or m.startswith(h + '.') for h in heavy))\n"
+        "print('LOADED', loaded, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env.pop("ISSUE_CORE_BACKEND", None)
+    subprocess.run(
+        [sys.executable, "-m", "issue_core.cli.main", "create", "one"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    line = next(row for row in out.stderr.splitlines() if row.startswith("LOADED"))
+    assert "one" in out.stdout, out.stderr  # the command really ran
+    assert line == "LOADED []", out.stderr
