@@ -740,6 +740,15 @@ def test_milestone_delete_by_title_or_id_leaves_its_issues(cli_backend):
     fails(cli, 3, "not_found", "edit", in_v1, "--milestone", "v1")
 
 
+def test_milestone_edit_and_close_take_an_id_too(cli_backend):
+    cli = cli_backend
+    made = cli.json("milestone", "create", "v3")
+    assert cli.json("milestone", "edit", made["id"], "--title", "v3.0")["title"] == "v3.0"
+    closed = cli.json("milestone", "close", made["id"])
+    assert (closed["id"], closed["title"], closed["state"]) == (made["id"], "v3.0", "closed")
+    fails(cli, 3, "not_found", "milestone", "close", "999999")
+
+
 def test_milestone_due_date_is_changed_or_clearly_kept(cli_backend):
     cli = cli_backend
     cli.json("milestone", "create", "v1", "--due", "2026-12-31")

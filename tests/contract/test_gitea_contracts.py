@@ -124,6 +124,8 @@ def test_null_passes_for_objects_lists_and_times_only(gitea_contract: GiteaContr
         ("GET", f"{REPO}/issues", 200, "[{", "application/json", "not valid JSON"),
         ("GET", f"{REPO}/issues", 200, "{}", "application/json", "is not of type 'array'"),
         ("GET", "/api/v1/nowhere", 200, "{}", "application/json", "no operation matches"),
+        ("GET", f"{REPO}/issues/1", 404, "", None, "expected a JSON body"),
+        ("POST", f"{REPO}/issues", 403, "", None, "expected a JSON body"),
     ],
 )
 def test_response_violations_are_reported(
@@ -180,3 +182,12 @@ def test_recorder_fails_on_a_drifting_server(gitea_contract: GiteaContract) -> N
         recorder.assert_clean()
     assert "is not of type 'string'" in str(caught.value)
     assert "'x' is not declared" in str(caught.value)
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_a_comment_change_may_be_refused_without_a_body(
+    gitea_contract: GiteaContract, method: str
+) -> None:
+    """Gitea's ctx.Status(403) for a comment of someone else's: no body, as Gitea sends it."""
+    path = f"{REPO}/issues/comments/5"
+    assert gitea_contract.check_response(method, path, 403, b"", None) == []

@@ -462,8 +462,9 @@ def test_comments_are_changed_only_by_their_poster_or_a_writer(
     refused = httpx.patch(
         f"{url}/issues/comments/{alices['id']}", headers=bob, json={"body": "edited by bob"}
     )
-    assert refused.status_code == 403
-    assert httpx.delete(f"{url}/issues/comments/{alices['id']}", headers=bob).status_code == 403
+    assert (refused.status_code, refused.content) == (403, b"")  # ctx.Status: no body
+    gone = httpx.delete(f"{url}/issues/comments/{alices['id']}", headers=bob)
+    assert (gone.status_code, gone.content) == (403, b"")
     own = httpx.patch(f"{url}/issues/comments/{bobs['id']}", headers=bob, json={"body": "mine"})
     assert own.status_code == 200 and own.json()["body"] == "mine"
     # alice writes to the repository: she may change bob's comment too.
@@ -494,3 +495,20 @@ def test_comment_urls_and_issue_times_as_gitea_sets_them(
     assert api.delete(f"{REPO}/issues/comments/{on_issue['id']}").status_code == 204
     after = api.get(f"{REPO}/issues/{issue.number}").json()
     assert after["updated_at"] > before and after["comments"] == 0
+
+
+def test_a_comment_of_another_repository_is_a_bare_404(
+    fake_gitea: RunningGitea, api: httpx.Client
+) -> None:
+    """Comment ids are global: Gitea finds it, sees another repository, ctx.Status(404)."""
+    state = fake_gitea.fake.state
+    other = state.add_repo("alice", "other")
+    theirs = state.new_comment(
+        other, state.new_issue(other, title="x", poster="alice"), "alice", "hi"
+    )
+    url = f"{REPO}/issues/comments/{theirs.id}"
+    for answer in (api.patch(url, json={"body": "mine now"}), api.delete(url)):
+        assert (answer.status_code, answer.content) == (404, b""), answer.request.method
+    assert other.comments[theirs.id].body == "hi"
+    unknown = api.patch(f"{REPO}/issues/comments/999999", json={"body": "x"})
+    assert unknown.status_code == 404 and "comment does not exist" in unknown.json()["errors"][0]

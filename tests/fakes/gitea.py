@@ -17,6 +17,9 @@ What it copies from Gitea (routers/api/v1 and the recorded traffic in tests/cont
   issue-labels endpoints (ids *or* names, never mixed);
 * label names are not unique (Gitea allows two labels called "bug"); milestones are addressed
   by id, or by title when the id does not parse or does not exist;
+* comments are changed (PATCH/DELETE ``/issues/comments/{id}``) by their poster or a writer;
+  anyone else gets Gitea's bare ``ctx.Status(403)`` (no body), and an id of another
+  repository's comment a bare 404; deleting a comment moves its issue's ``updated_at``;
 * errors are ``{"message": ..., "url": ...}`` (404s add ``errors``), ``null`` is sent for absent
   objects and empty assignee lists; ``Content-Type: application/json;charset=utf-8``;
 * auth: ``Authorization: token X`` or ``Bearer X``; an unknown token is a 401; no token reads
@@ -297,7 +300,7 @@ class FakeGitea:
                     "X-RateLimit-Reset": "3600",
                 }
             )
-        if reply.status == 204 or (reply.body is None and reply.status < 400):
+        if reply.body is None:  # 204, or an error sent with ctx.Status (no body at all)
             return reply.status, b"", headers
         payload = encode_json(reply.body)
         headers["Content-Type"] = JSON_TYPE
@@ -858,6 +861,14 @@ def _comment_of(repo: Repo, raw_id: str) -> Any:
     return comment
 
 
+def _of_another_repo(fake: FakeGitea, repo: Repo, raw_id: str) -> bool:
+    """Comment ids are global in Gitea: the edit and delete handlers find a comment of another
+    repository, then refuse it with a bare ``ctx.Status(http.StatusNotFound)``."""
+    if not raw_id.isdigit() or int(raw_id) in repo.comments:
+        return False
+    return any(int(raw_id) in other.comments for other in fake.state.repos.values())
+
+
 def get_comment(fake: FakeGitea, ctx: Ctx) -> Reply:
     repo = repo_of(fake, ctx)
     return Reply(200, fake.shapes.comment(fake.state, repo, _comment_of(repo, ctx.params["id"])))
@@ -866,9 +877,11 @@ def get_comment(fake: FakeGitea, ctx: Ctx) -> Reply:
 def edit_comment(fake: FakeGitea, ctx: Ctx) -> Reply:
     repo = repo_of(fake, ctx)
     user = require_write_scope(ctx)
+    if _of_another_repo(fake, repo, ctx.params["id"]):
+        return Reply(404)
     comment = _comment_of(repo, ctx.params["id"])
     if comment.poster != user and not repo.can_write(user):
-        raise HttpError(403, "user should have a permission to write to a repo")
+        return Reply(403)  # ctx.Status(http.StatusForbidden): Gitea sends no body here
     text = body_string(ctx.json(), "body") or ""
     if not text.strip():
         raise HttpError(422, "[Body]: Required")
@@ -881,9 +894,11 @@ def edit_comment(fake: FakeGitea, ctx: Ctx) -> Reply:
 def delete_comment(fake: FakeGitea, ctx: Ctx) -> Reply:
     repo = repo_of(fake, ctx)
     user = require_write_scope(ctx)
+    if _of_another_repo(fake, repo, ctx.params["id"]):
+        return Reply(404)
     comment = _comment_of(repo, ctx.params["id"])
     if comment.poster != user and not repo.can_write(user):
-        raise HttpError(403, "user should have a permission to write to a repo")
+        return Reply(403)  # ctx.Status(http.StatusForbidden): Gitea sends no body here
     del repo.comments[comment.id]
     # models/issues DeleteComment decrements num_comments with an xorm Update of the issue,
     # which also sets its updated_unix; editing a comment leaves the issue alone.
