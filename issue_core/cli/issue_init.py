@@ -11,6 +11,7 @@ from issue_core.cli.issues import INIT_FIELDS
 from issue_core.cli.output import Outcome, note, output_options
 from issue_core.cli.session import get_session
 from issue_core.core.errors import Unsupported
+from issue_core.core.interfaces import Capability
 
 
 @click.command("init")
@@ -41,11 +42,10 @@ def init_cmd(path: str | None) -> Outcome:
     else:
         chosen = session.resolve()
     backend = session.connect(chosen)
-    init_store = getattr(backend, "init_store", None)
-    if init_store is None:
+    if not backend.supports(Capability.STORE_FILE):
         raise Unsupported(f"the {chosen.type} backend {chosen.name!r} has no local store to create")
-    store_path = str(init_store())
-    created = bool(getattr(backend, "created_store_path", None))
+    store_path = str(backend.init_store())
+    created = bool(backend.created_store_path)
     if path is not None:
         _note_if_unused(session.resolve(), store_path)
     verb = "created local store at" if created else "found existing local store at"

@@ -62,7 +62,7 @@ class Session:
     def close(self) -> None:
         for backend in self._opened:
             try:
-                created = getattr(backend, "created_store_path", None)
+                created = backend.created_store_path
             except IssueCoreError:  # it never connected: the connect error was reported
                 created = None
             try:

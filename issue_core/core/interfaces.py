@@ -11,7 +11,7 @@ clear message from the method concerned (``require()`` does that in one line).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -47,6 +47,8 @@ class Capability(StrEnum):
     DEPENDENCIES = "dependencies"  # later: issue dependencies
     DELETE_ISSUES = "delete_issues"
     EDIT_COMMENTS = "edit_comments"  # edit_comment/delete_comment (an append-only log lacks it)
+    BULK_CREATE = "bulk_create"  # bulk_create writes a batch all or nothing (one transaction)
+    STORE_FILE = "store_file"  # a store in a file of its own: init_store, created_store_path
 
 
 class BackendInfo:
@@ -165,6 +167,19 @@ class IssueBackend(ABC):
         """The identity this backend acts as."""
         raise Unsupported(f"the {self.type_name} backend has no notion of a current user")
 
+    # -- the store file (STORE_FILE) ------------------------------------------------------
+
+    @property
+    def created_store_path(self) -> str | None:
+        """The store file this backend created since it was opened (``None``: it created none,
+        or it keeps no file). The CLI says so once, on stderr, when it closes the backend."""
+        return None
+
+    def init_store(self) -> str:
+        """Create the store file if it does not exist yet; returns its path (``issue init``)."""
+        self.require(Capability.STORE_FILE, "creating a local store")
+        raise NotImplementedError
+
     # -- issues ------------------------------------------------------------------
 
     @abstractmethod
@@ -188,6 +203,26 @@ class IssueBackend(ABC):
         Unknown labels or milestone raise ``NotFound`` unless ``create_labels`` is true (labels
         only). ``issue.number`` is ignored: numbers are allocated by the backend.
         """
+
+    def bulk_create(self, issues: Iterable[Issue], *, create_labels: bool = False) -> list[Issue]:
+        """Create many issues; returns them as stored, in order.
+
+        With ``BULK_CREATE`` the batch is written all or nothing. This default creates them one
+        by one, so a failure part-way leaves the earlier ones created: callers that retry a
+        failed batch item by item (the ingestion server) use it only with ``BULK_CREATE``.
+        """
+        return [self.create_issue(issue, create_labels=create_labels) for issue in issues]
+
+    def find_issue_by_marker(self, marker: str) -> Issue | None:
+        """The issue created with ``sync_metadata["marker"] == marker``, if any (idempotent
+        writes: a retried create looks for what an interrupted attempt made).
+
+        This default scans every issue; backends that can look it up override it.
+        """
+        for issue in self.iter_issues(IssueFilter(state=None, limit=None)):
+            if issue.sync_metadata.get("marker") == marker:
+                return issue
+        return None
 
     @abstractmethod
     def update_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
@@ -320,10 +355,3 @@ class SyncableBackend(IssueBackend):
     @abstractmethod
     def get_issue_by_id(self, issue_id: str) -> Issue:
         """Look an issue up by its stable ``id``. Raises ``NotFound``."""
-
-    def find_issue_by_marker(self, marker: str) -> Issue | None:
-        """Find an issue created with ``sync_metadata["marker"] == marker`` (idempotent writes)."""
-        for issue in self.iter_issues(IssueFilter(state=None, limit=None)):
-            if issue.sync_metadata.get("marker") == marker:
-                return issue
-        return None

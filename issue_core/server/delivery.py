@@ -26,7 +26,7 @@ from issue_core.core.errors import (
     UsageError,
 )
 from issue_core.core.interfaces import IssueBackend
-from issue_core.core.models import Issue, IssueFilter
+from issue_core.core.models import Issue
 from issue_core.server.outbox import StateStore, TaskRow
 
 log = logging.getLogger("issue_core.server")
@@ -64,18 +64,6 @@ def retry_delay(attempts: int, exc: BaseException | None = None) -> float:
         if isinstance(hinted, int | float):
             delay = max(delay, float(hinted))
     return float(delay)
-
-
-def find_by_marker(backend: IssueBackend, marker: str) -> Issue | None:
-    """The issue an earlier, interrupted attempt may have created (``sync_metadata.marker``)."""
-    finder = getattr(backend, "find_issue_by_marker", None)
-    if callable(finder):
-        found = finder(marker)
-        return found if isinstance(found, Issue) else None
-    for issue in backend.iter_issues(IssueFilter(state=None, limit=None)):
-        if issue.sync_metadata.get("marker") == marker:
-            return issue
-    return None
 
 
 @dataclass
@@ -148,7 +136,8 @@ def create_on_backend(pool: BackendPool, row: TaskRow) -> Issue:
     the lease itself has already marked this one in the state db)."""
     backend = pool.get(row.backend)
     if row.maybe_written:
-        found = find_by_marker(backend, row.marker)
+        # The issue an earlier, interrupted attempt may have created (its marker).
+        found = backend.find_issue_by_marker(row.marker)
         if found is not None:
             return found
     return backend.create_issue(Issue.from_dict(row.issue_data), create_labels=True)

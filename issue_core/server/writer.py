@@ -1,7 +1,7 @@
 """The backend side of the ingestion pipeline: where issues are actually created.
 
 ``BackendStage`` creates the issues of tasks already claimed in the state db (in one bulk
-transaction where the backend offers ``bulk_create``) and returns their outcomes plus the
+transaction where the backend declares ``BULK_CREATE``) and returns their outcomes plus the
 bookkeeping to record, as plain picklable data. It also delivers due outbox tasks and answers
 readiness probes. It runs on the pipeline's thread (see ``pipeline.py``), in the server or in
 the writer child process (``transport.py``); backends are not thread-safe, and that one thread
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from issue_core.core.errors import BackendUnavailable, IssueCoreError
+from issue_core.core.interfaces import Capability
 from issue_core.core.models import Issue
 from issue_core.server.delivery import (
     BackendPool,
@@ -150,8 +151,8 @@ class BackendStage:
         records: list[tuple[Any, ...]],
         outcomes: dict[str, OutcomeData],
     ) -> None:
-        """One backend's share: one bulk transaction where the backend offers
-        ``bulk_create`` (the local store does), else one by one."""
+        """One backend's share: one bulk transaction where the backend writes batches all or
+        nothing (``BULK_CREATE``: the local store does), else one by one."""
         circuit = self.pool.circuit(name)
         if circuit.is_open(time.time()):
             for row, _ in items:
@@ -162,10 +163,11 @@ class BackendStage:
         except Exception as exc:
             self._failed([row for row, _ in items], exc, records, outcomes)
             return
-        bulk = getattr(backend, "bulk_create", None)
-        if callable(bulk) and len(items) > 1:
+        if len(items) > 1 and backend.supports(Capability.BULK_CREATE):
             try:
-                stored: list[Issue] | None = bulk([issue for _, issue in items], create_labels=True)
+                stored: list[Issue] | None = backend.bulk_create(
+                    [issue for _, issue in items], create_labels=True
+                )
             except BackendUnavailable as exc:
                 self._failed([row for row, _ in items], exc, records, outcomes)
                 return

@@ -312,6 +312,9 @@ class _Watching:
     def find_issue_by_marker(self, marker: str) -> Any:
         return self.backend.find_issue_by_marker(marker)
 
+    def supports(self, capability: Any) -> bool:
+        return self.backend.supports(capability)
+
     def close(self) -> None:
         self.backend.close()
 

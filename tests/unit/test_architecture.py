@@ -83,6 +83,26 @@ def test_the_server_never_imports_the_cli():
     assert _violations(("issue_core.server",), ("issue_core.cli",)) == []
 
 
+def _probes(path: Path) -> list[str]:
+    """``getattr``/``hasattr`` calls on a backend: capabilities and the interface say what a
+    backend can do, so nothing needs to probe for a method."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "hasattr")
+            and node.args
+            and "backend" in ast.unparse(node.args[0]).lower()
+        ):
+            found.append(f"{_module_name(path)}:{node.lineno} {ast.unparse(node)}")
+    return found
+
+
+def test_nothing_probes_a_backend_with_getattr_or_hasattr():
+    assert [probe for path in sorted(PACKAGE.rglob("*.py")) for probe in _probes(path)] == []
+
+
 @pytest.mark.parametrize("argv", [["list"], ["list", "--format", "json"], ["show", "1"]])
 def test_the_local_read_path_loads_no_http_server_or_validation(tmp_path, argv):
     """What ``issue list`` (and show) on the local store really imports, in a fresh process."""

@@ -96,6 +96,7 @@ def test_optional_methods_raise_unsupported_naming_the_backend(minimal):
         ["user", "list"],
         ["whoami"],
         ["list", "--search", "anything"],
+        ["init"],
     ],
 )
 def test_commands_needing_a_missing_capability_exit_7(minimal, args):
@@ -111,3 +112,36 @@ def test_commands_needing_a_missing_capability_exit_7(minimal, args):
 def test_the_rest_of_the_cli_works_on_the_minimal_backend(minimal):
     runner = CliRunner()
     assert runner.invoke(cli, ["list", "--format", "json"]).stdout.strip() == "[]"
+
+
+def test_the_optional_writes_have_defaults_every_backend_inherits(minimal):
+    """bulk_create, find_issue_by_marker and the store file are on the interface, so callers
+    ask the contract (or a capability) instead of probing with getattr."""
+    from minimal_backend import MinimalBackend
+
+    from issue_core.core.interfaces import Capability
+
+    backend = MinimalBackend()
+    backend.connect({})
+    made = backend.bulk_create(
+        [Issue(title="a"), Issue(title="b", sync_metadata={"marker": "m-2"})], create_labels=True
+    )
+    assert [(i.number, i.title) for i in made] == [(1, "a"), (2, "b")]
+    assert backend.bulk_create([]) == []
+    assert not backend.supports(Capability.BULK_CREATE)  # one by one: not all or nothing
+    assert backend.find_issue_by_marker("m-2").number == 2
+    assert backend.find_issue_by_marker("m-9") is None
+    assert backend.created_store_path is None
+    assert not backend.supports(Capability.STORE_FILE)
+    with pytest.raises(Unsupported, match="minimal backend does not support creating a local"):
+        backend.init_store()
+
+
+def test_which_built_in_backends_declare_bulk_create_and_a_store_file():
+    from issue_core.backends.gitea import GiteaBackend
+    from issue_core.backends.local import LocalBackend
+    from issue_core.core.interfaces import Capability
+
+    both = {Capability.BULK_CREATE, Capability.STORE_FILE}
+    assert both <= LocalBackend.capabilities
+    assert not both & GiteaBackend.capabilities

@@ -93,6 +93,8 @@ class LocalBackend(SyncableBackend):
             Capability.CHANGE_FEED,
             Capability.DELETE_ISSUES,
             Capability.EDIT_COMMENTS,
+            Capability.BULK_CREATE,
+            Capability.STORE_FILE,
         }
     )
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
