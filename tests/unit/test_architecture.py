@@ -2,8 +2,9 @@
 run time for what ``issue list`` actually loads.
 
 Rules (README "Layout"): ``core/`` is the domain and imports nothing of issue-core outside it;
-backends never import a front end (CLI, server, Python API); the local store and the forge
-side (``_http``, ``gitea``) never import each other; the server never imports the CLI.
+``storage/`` (the SQL engine) imports only ``core/``; backends never import a front end (CLI,
+server, Python API); the local store and the forge side (``_http``, ``gitea``) never import each
+other; the server never imports the CLI.
 """
 
 from __future__ import annotations
@@ -68,6 +69,22 @@ def test_core_imports_only_core():
         if not _under(target, "issue_core.core", "issue_core._version")
     )
     assert outside == []
+
+
+def test_storage_imports_only_core():
+    assert "issue_core.storage.sqlite" in GRAPH
+    outside = sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if _under(module, "issue_core.storage")
+        for target in targets
+        if not _under(target, "issue_core.storage", "issue_core.core")
+    )
+    assert outside == []
+
+
+def test_both_databases_run_on_the_one_engine():
+    assert "issue_core.storage.sqlite" in GRAPH["issue_core.backends.local.store"]
 
 
 def test_backends_never_import_a_front_end():

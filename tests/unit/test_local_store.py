@@ -203,7 +203,7 @@ def test_comment_and_milestone_ids_are_never_reused(db_path):
 
 def test_a_version_3_store_keeps_counting_ids_from_its_highest(db_path):
     from issue_core.backends.local.schema import MIGRATIONS
-    from issue_core.backends.local.store import _statements
+    from issue_core.storage.sqlite import statements as _statements
 
     db_path.parent.mkdir(parents=True)
     with sqlite3.connect(db_path) as conn:
@@ -375,7 +375,7 @@ def test_uids_are_unique_and_ordered_by_creation_time(db_path, monkeypatch):
 
 def test_a_version_1_store_is_migrated_in_place_keeping_its_issues(db_path):
     from issue_core.backends.local.schema import MIGRATIONS
-    from issue_core.backends.local.store import _statements
+    from issue_core.storage.sqlite import statements as _statements
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(db_path) as conn:
@@ -530,9 +530,9 @@ def test_a_degraded_open_is_not_kept_once_the_disk_has_room(db_path, monkeypatch
     I/O error SQLite gives when its WAL index cannot grow, and no free space); the read-only
     fallback and the recovery are real. tests/cli/test_store_filesystems.py fills a real disk.
     """
-    from issue_core.backends.local import store as store_module
     from issue_core.backends.local.store import Store
     from issue_core.core.errors import StoreFull
+    from issue_core.storage import sqlite as engine
 
     seeded = open_store(db_path)
     seeded.create_issue(Issue(title="first"))
@@ -548,7 +548,7 @@ def test_a_degraded_open_is_not_kept_once_the_disk_has_room(db_path, monkeypatch
         return real_initialise(self, conn, create=create)
 
     monkeypatch.setattr(Store, "_initialise", initialise)
-    monkeypatch.setattr(store_module, "_free_bytes", lambda folder: 0 if full[0] else 1 << 30)
+    monkeypatch.setattr(engine, "free_bytes", lambda folder: 0 if full[0] else 1 << 30)
     backend = open_store(db_path)
     assert [i.title for i in backend.list_issues()] == ["first"]
     assert backend.store.read_only

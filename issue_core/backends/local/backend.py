@@ -48,6 +48,7 @@ from issue_core.core.models import (
     validate_title,
     validate_username,
 )
+from issue_core.storage.sqlite import insert_rows
 
 DEFAULT_PATH = ".issue-core/issues.db"
 
@@ -328,7 +329,7 @@ class LocalBackend(SyncableBackend):
         for n, row in enumerate(rows):
             row.id, row.number, row.change_seq = first_id + n, first_number + n, first_seq + n
             row.uid = row.uid or fresh_uids[n]
-        _insert_rows(
+        insert_rows(
             conn,
             "issues (id, uid, number, title, description, state, milestone_id, author, "
             "sync_metadata, change_seq, created_at, updated_at, closed_at, due_at, priority)",
@@ -353,17 +354,17 @@ class LocalBackend(SyncableBackend):
                 for row in rows
             ],
         )
-        _insert_rows(
+        insert_rows(
             conn,
             "issue_labels (issue_id, label_id)",
             [(row.id, label_id) for row in rows for label_id, _ in row.labels],
         )
-        _insert_rows(
+        insert_rows(
             conn,
             "issue_assignees (issue_id, username, position)",
             [(row.id, name, pos) for row in rows for pos, name in enumerate(row.assignees)],
         )
-        _insert_rows(
+        insert_rows(
             conn,
             "issues_fts (rowid, title, description, comments)",
             [(row.id, row.title, row.description, "") for row in rows],
@@ -1007,22 +1008,6 @@ class _NewRow:
             due_at=parse_ts(self.due_at),
             priority=self.priority,
         ).mark_loaded()
-
-
-def _insert_rows(conn: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]]) -> None:
-    """``INSERT INTO table VALUES (...), (...)``, in as few statements as SQLite's limit on
-    bound parameters allows."""
-    if not rows:
-        return
-    width = len(rows[0])
-    per_statement = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width - 1)
-    marks = f"({', '.join('?' * width)})"
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        conn.execute(
-            f"INSERT INTO {table} VALUES {', '.join([marks] * len(chunk))}",
-            [value for row in chunk for value in row],
-        )
 
 
 def _take(conn: sqlite3.Connection, counter: str, count: int) -> int:

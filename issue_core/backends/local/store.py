@@ -1,8 +1,9 @@
-"""Opening, migrating and guarding the SQLite file; translating SQLite errors into typed ones.
+"""Opening, migrating and guarding the store file; the store's words for SQLite's errors.
 
-Writes run in ``BEGIN IMMEDIATE`` transactions: the write lock is taken up front, so two
-processes never deadlock upgrading read locks, and the busy timeout queues writers instead of
-surfacing "database is locked". Reads need no transaction (WAL gives each statement a snapshot).
+The engine (connections, ``BEGIN IMMEDIATE`` write transactions, busy handling, migrations and
+the facts behind each error) is ``issue_core.storage.sqlite``, shared with the server's state
+db; this module decides what an issue store is (its application id, its tables, its schema
+version), how it is created and when it is opened read-only, and says each failure in one line.
 
 Reads never write. A store SQLite cannot open for writing (a read-only filesystem or bind
 mount, no write permission on the file or its folder, a full disk where the WAL index cannot be
@@ -16,7 +17,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,10 +29,10 @@ from issue_core.core.errors import (
     StoreFull,
     StoreReadOnly,
 )
+from issue_core.storage import sqlite as engine
+from issue_core.storage.sqlite import BUSY_TIMEOUT_S, Connection, read_only_reason
 
-BUSY_TIMEOUT_S = 30.0
-# Less free space than this when SQLite reports an I/O error on a write: call it a full disk.
-_NEARLY_FULL_BYTES = 1 << 20
+__all__ = ["BUSY_TIMEOUT_S", "Store", "apply_migrations", "read_only_reason", "unwritable_error"]
 # The tables every issue-core store has had since version 1 (to recognise stores made before
 # the application id was set).
 _OWN_TABLES = frozenset({"issues", "counters"})
@@ -53,9 +53,9 @@ def translated_errors(path: str) -> Iterator[None]:
 
 
 def _translate(path: str, exc: sqlite3.OperationalError) -> StoreError | BackendUnavailable:
-    name = getattr(exc, "sqlite_errorname", "") or ""
+    name = engine.error_name(exc)
     text = str(exc)
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+    if engine.is_busy(exc):
         return BackendUnavailable(
             f"the local store {path} stayed busy for {BUSY_TIMEOUT_S:.0f}s",
             hint="another process holds a long write; retry",
@@ -71,18 +71,9 @@ def _translate(path: str, exc: sqlite3.OperationalError) -> StoreError | Backend
 
 
 def unwritable_error(path: str, exc: BaseException, *, creating: bool = False) -> StoreError | None:
-    """The typed error for a write the filesystem refused (read-only, full), or None.
-
-    SQLite reports a full disk as SQLITE_FULL only where it sees ENOSPC itself; growing the WAL
-    index fails as an I/O error, so an I/O error with (almost) no space left counts as full.
-    """
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    errno_ = getattr(exc, "errno", None)
-    folder = _existing_ancestor(os.path.dirname(os.path.abspath(path)))
-    full = name == "SQLITE_FULL" or errno_ in _FULL_ERRNOS
-    if not full and name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")):
-        full = _free_bytes(folder) < _NEARLY_FULL_BYTES
-    if full:
+    """The typed error for a write the filesystem refused (read-only, full), or None."""
+    folder = engine.folder_of(path)
+    if engine.is_full(exc, folder):
         if creating:
             return StoreFull(
                 f"cannot create the local store {path}: the disk is full; nothing was created",
@@ -93,8 +84,7 @@ def unwritable_error(path: str, exc: BaseException, *, creating: bool = False) -
             hint="free some space and retry; reading still works",
         )
     reason = read_only_reason(path, folder)
-    refused = name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR"))
-    if reason is not None and (refused or errno_ in _READ_ONLY_ERRNOS or "readonly" in str(exc)):
+    if reason is not None and engine.refused_write(exc):
         if creating:
             return StoreReadOnly(
                 f"cannot create the local store {path}: {reason}; nothing was created",
@@ -104,49 +94,11 @@ def unwritable_error(path: str, exc: BaseException, *, creating: bool = False) -
             f"the local store {path} is read-only ({reason}): nothing was written",
             hint="reading still works; make it writable to change it",
         )
-    if name.startswith("SQLITE_READONLY") or "readonly" in str(exc):
+    if engine.is_read_only(exc):
         return StoreReadOnly(
             f"the local store {path} is read-only: nothing was written",
             hint="check the file's permissions",
         )
-    return None
-
-
-def _existing_ancestor(folder: str) -> str:
-    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
-        folder = os.path.dirname(folder)
-    return folder
-
-
-_FULL_ERRNOS = frozenset({28, 122})  # ENOSPC, EDQUOT (Linux)
-_READ_ONLY_ERRNOS = frozenset({1, 13, 30})  # EPERM, EACCES, EROFS
-
-
-def _free_bytes(folder: str) -> int:
-    try:
-        stats = os.statvfs(folder)
-    except (OSError, AttributeError):  # no statvfs (Windows): do not guess
-        return _NEARLY_FULL_BYTES
-    # Root may write into the blocks reserved for it, so count those for root.
-    blocks = stats.f_bfree if hasattr(os, "geteuid") and os.geteuid() == 0 else stats.f_bavail
-    return blocks * stats.f_frsize
-
-
-def read_only_reason(path: str, folder: str | None = None) -> str | None:
-    """Why the store cannot be written, as far as the filesystem says; None if it can.
-    (``os.access`` answers for this process: root passes every permission check, but not a
-    read-only filesystem.)"""
-    if folder is None:
-        folder = _existing_ancestor(os.path.dirname(os.path.abspath(path)))
-    try:
-        if os.statvfs(folder).f_flag & os.ST_RDONLY:
-            return "read-only filesystem"
-    except (OSError, AttributeError):
-        pass
-    if os.path.exists(path) and not os.access(path, os.W_OK):
-        return "no write permission on the file"
-    if not os.access(folder, os.W_OK):
-        return "no write permission on its folder"
     return None
 
 
@@ -163,24 +115,15 @@ class Store:
         self.created_path: str | None = None
         self.read_only = False
         self._unwritable: StoreError | None = None
-        self._conn: sqlite3.Connection | None = None
+        self._conn: Connection | None = None
         # The server shares one backend between threads; serialise use of the connection.
         self._lock = threading.RLock()
         self._depth = 0  # nested reader()/writer() uses in the thread holding the lock
 
     # -- opening ----------------------------------------------------------------------
 
-    def _connect(self, target: str, *, uri: bool = False) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            target,
-            timeout=BUSY_TIMEOUT_S,
-            isolation_level=None,
-            check_same_thread=False,
-            uri=uri,
-        )
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA foreign_keys = ON")
-        return conn
+    def _connect(self, target: str, *, uri: bool = False) -> Connection:
+        return engine.connect(target, uri=uri, rows=True)
 
     def _check(self, conn: sqlite3.Connection) -> int:
         """The store's schema version (0: an empty database, which may be initialised).
@@ -223,21 +166,15 @@ class Store:
     def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
         if version == SCHEMA_VERSION:
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with engine.write_transaction(conn):
             # Re-read under the write lock: another process may have migrated meanwhile.
             version = self._check(conn)
             if version < SCHEMA_VERSION:
                 apply_migrations(conn, version)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         if version == 0:  # an empty file (or one a failed creation left) was initialised
             self.created_path = self.path
 
-    def _open(self, create: bool) -> sqlite3.Connection | None:
+    def _open(self, create: bool) -> Connection | None:
         if self._depth == 1 and (self.read_only or self._unwritable is not None):
             # A degraded open is not kept past one use: the disk may have been freed or
             # remounted meanwhile (a long-running server), and an immutable connection would
@@ -251,7 +188,7 @@ class Store:
             raise self._unwritable
         return self._conn
 
-    def _open_file(self, create: bool) -> sqlite3.Connection | None:
+    def _open_file(self, create: bool) -> Connection | None:
         if not os.path.exists(self.path):
             if not create:
                 return None
@@ -285,7 +222,7 @@ class Store:
         if created:
             self.created_path = self.path
 
-    def _initialise(self, conn: sqlite3.Connection, *, create: bool) -> bool:
+    def _initialise(self, conn: Connection, *, create: bool) -> bool:
         """Check the store, then (writable connections) WAL mode and migrations, retried while
         racing processes set up a new store. False: an empty database a reader leaves alone.
 
@@ -293,28 +230,20 @@ class Store:
         processes open a brand-new store at once, SQLite reports the deadlock-prone cases as
         "locked" at once instead of waiting (no busy handler), so wait and retry here.
         """
-        deadline = time.monotonic() + BUSY_TIMEOUT_S
-        while True:
-            try:
-                version = self._check(conn)
-                if version == 0 and not create:
-                    return False
-                conn.execute("PRAGMA synchronous = FULL")
-                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                    conn.execute("PRAGMA journal_mode = WAL")
-                self._migrate(conn, version)
-                return True
-            except sqlite3.OperationalError as exc:
-                busy = "locked" in str(exc) or "busy" in str(exc)
-                if not busy or time.monotonic() > deadline:
-                    raise
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                time.sleep(0.01 + os.urandom(1)[0] / 6400)  # 10-50 ms, jittered
+
+        def attempt() -> bool:
+            version = self._check(conn)
+            if version == 0 and not create:
+                return False
+            engine.use_wal(conn)
+            self._migrate(conn, version)
+            return True
+
+        return engine.retry_while_busy(conn, attempt)
 
     def _open_read_only(
         self, first: sqlite3.OperationalError, unwritable: StoreError
-    ) -> sqlite3.Connection | None:
+    ) -> Connection | None:
         """A read-only connection to a store SQLite could not open for writing.
 
         ``mode=ro`` serves while the WAL index (``-shm``) exists, e.g. with a writer elsewhere.
@@ -379,22 +308,17 @@ class Store:
                 self._depth -= 1
 
     @contextmanager
-    def reader(self) -> Iterator[sqlite3.Connection | None]:
+    def reader(self) -> Iterator[Connection | None]:
         with self._using():
             yield self._open(create=False)
 
     @contextmanager
-    def writer(self) -> Iterator[sqlite3.Connection]:
+    def writer(self) -> Iterator[Connection]:
         with self._using():
             conn = self._open(create=True)
             assert conn is not None
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with engine.write_transaction(conn):
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -405,23 +329,6 @@ class Store:
 
 def apply_migrations(conn: sqlite3.Connection, version: int) -> None:
     """Bring a store at ``version`` to ``SCHEMA_VERSION``, inside the caller's transaction."""
-    for number in range(version, SCHEMA_VERSION):
-        for statement in _statements(MIGRATIONS[number]):
-            conn.execute(statement)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-
-
-def _statements(script: str) -> Iterator[str]:
-    """Split a migration script on ';' at line ends (our scripts have no ';' inside strings)."""
-    buffer: list[str] = []
-    for line in script.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("--"):
-            continue
-        buffer.append(line)
-        if stripped.endswith(";"):
-            yield "\n".join(buffer)
-            buffer = []
-    if buffer:
-        yield "\n".join(buffer)
+    engine.run_migrations(
+        conn, MIGRATIONS[version:], version=SCHEMA_VERSION, application_id=APPLICATION_ID
+    )

@@ -1,0 +1,67 @@
+"""The SQL that differs between database engines, named once so that repositories never spell it.
+
+Only what the repositories use today: bound-parameter marks, "insert unless a unique key already
+holds the row", reading one key of a JSON text column, the full-text match and the limit on bound
+parameters per statement. A PostgreSQL dialect answers the same questions (``%s`` marks,
+``ON CONFLICT DO NOTHING``, ``col::jsonb ->> 'key'``, a ``tsvector`` match); the repositories get
+the dialect from their connection (``conn.dialect``), so they do not change.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import ClassVar
+
+from issue_core.core.search import query_words
+
+
+class SQLiteDialect:
+    """SQLite 3.35+ (``RETURNING``, upsert) with FTS5."""
+
+    name: ClassVar[str] = "sqlite"
+    # Appended to a (multi-row) INSERT: a row whose unique key exists is skipped, not an error.
+    # (Not ``INSERT OR IGNORE``: that also swallows NOT NULL and CHECK failures, and is SQLite's.)
+    ignore_duplicates: ClassVar[str] = " ON CONFLICT DO NOTHING"
+
+    @staticmethod
+    def marks(count: int) -> str:
+        """``?, ?, ?``: the marks of ``count`` bound parameters."""
+        return ", ".join("?" * count)
+
+    @staticmethod
+    def rows(count: int, columns: int) -> str:
+        """``(?, ?), (?, ?)``: the VALUES of a multi-row statement."""
+        row = f"({', '.join('?' * columns)})"
+        return ", ".join([row] * count)
+
+    @staticmethod
+    def json_text(column: str, key: str) -> str:
+        """The text at top-level ``key`` of the JSON object in ``column``."""
+        return f"json_extract({column}, '$.{key}')"
+
+    @staticmethod
+    def max_parameters(conn: sqlite3.Connection) -> int:
+        """How many parameters one statement may bind (SQLite: 32,766 since 3.32)."""
+        return conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+
+    @staticmethod
+    def text_match(index: str) -> str:
+        """A sub-select of the row ids whose full-text ``index`` matches the bound query
+        (from ``text_query``)."""
+        return f"SELECT rowid FROM {index} WHERE {index} MATCH ?"
+
+    @staticmethod
+    def text_query(text: str) -> str | None:
+        """User text as an FTS5 query: each word quoted so that it can never be parsed as
+        FTS5 syntax, words ANDed, and the last one also matching as a prefix, so that
+        ``issue list --search logi`` finds "login" (``core.search`` states the same rules for
+        backends that match in Python). None: no words, nothing can match."""
+        words = query_words(text)
+        if not words:
+            return None
+        quoted = [f'"{word}"' for word in words]
+        quoted[-1] += "*"
+        return " ".join(quoted)
+
+
+SQLITE = SQLiteDialect()
