@@ -241,13 +241,43 @@ def run_client(
     return result
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of the server process and its children so far (Linux /proc).
+
+    Less sensitive to a shared machine's load than throughput: other processes slow the server
+    down, but do not make it spend more CPU per request."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        pids.extend(int(child) for child in children)
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def run_wrk(
-    port: int, path: str, method: str, clients: int, duration: float, payload: str
+    port: int,
+    path: str,
+    method: str,
+    clients: int,
+    duration: float,
+    payload: str,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     """A one-second warm-up run, then the measured run; 201 keys of both are kept."""
     tag = f"{path.strip('/').replace('/', '-') or 'root'}-{payload}-{time.time_ns()}"
     warm_up = _wrk(port, path, method, clients, 1.0, f"{tag}-warm", payload)
+    cpu_before = server_cpu_seconds(server_pid) if server_pid else None
     result = _wrk(port, path, method, clients, duration, tag, payload)
+    if cpu_before is not None and server_pid and result["requests"]:
+        cpu = server_cpu_seconds(server_pid) - cpu_before
+        result["server_cpu_us_per_request"] = cpu / result["requests"] * 1e6
     result["created_keys"] = warm_up["created_keys"] + result["created_keys"]
     return result
 
@@ -303,10 +333,17 @@ def _wrk(
 
 
 def measure(
-    port: int, path: str, method: str, clients: int, duration: float, kind: str, payload: str
+    port: int,
+    path: str,
+    method: str,
+    clients: int,
+    duration: float,
+    kind: str,
+    payload: str,
+    server_pid: int,
 ) -> dict[str, Any]:
     if kind == "wrk":
-        return run_wrk(port, path, method, clients, duration, payload)
+        return run_wrk(port, path, method, clients, duration, payload, server_pid)
     return run_client(port, path, method, clients, duration, kind, payload)
 
 
@@ -377,15 +414,17 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 def table(rows: list[tuple[str, dict[str, Any]]], floor: float) -> str:
     lines = [
-        "| scenario | requests | req/s | vs floor | p50 ms | p99 ms | statuses | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+        "| scenario | requests | req/s | vs floor | p50 ms | p99 ms | server CPU us/req"
+        " | statuses | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
     ]
     for name, result in rows:
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(result["statuses"].items()))
         lines.append(
             f"| {name} | {result['requests']:,} | {_fmt(result['rps'], 0)} |"
             f" {result['rps'] / floor:.2f} | {_fmt(result['p50_ms'])} | {_fmt(result['p99_ms'])} |"
-            f" {statuses} | {result['errors']} |"
+            f" {_fmt(result.get('server_cpu_us_per_request'), 0)} | {statuses} |"
+            f" {result['errors']} |"
         )
     return "\n".join(lines)
 
@@ -465,7 +504,16 @@ def main() -> int:
             results = [
                 (
                     name,
-                    measure(port, path, method, args.clients, args.duration, args.client, payload),
+                    measure(
+                        port,
+                        path,
+                        method,
+                        args.clients,
+                        args.duration,
+                        args.client,
+                        payload,
+                        server.pid,
+                    ),
                 )
                 for name, path, method, payload in scenarios
             ]
