@@ -24,8 +24,10 @@ restart resumes them without waiting for a lease to run out. A live worker's lea
 taken: its lock is held for as long as it runs.
 
 The database runs in WAL mode with ``synchronous=FULL``: a commit is on disk before the server
-answers, so a task it acknowledged survives SIGKILL and power loss. Only the standard library is
-imported here so that ``issue outbox`` stays fast without the ``api`` extra.
+answers, so a task it acknowledged survives SIGKILL and power loss. Connections, transactions,
+migrations and chunked statements are the shared SQL engine's (``issue_core.storage.sqlite``).
+Only the standard library is imported here so that ``issue outbox`` stays fast without the
+``api`` extra.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ from typing import Any
 
 from issue_core.core.errors import NotFound, StoreError, UsageError
 from issue_core.core.models import format_ts
+from issue_core.storage import sqlite as engine
+from issue_core.storage.dialect import SQLITE
+from issue_core.storage.sqlite import chunks
 
 STATE_DB_NAME = "server.db"
 LOCK_NAME = "server.lock"
@@ -160,21 +165,6 @@ def _iso(epoch: float | None) -> str | None:
     return format_ts(datetime.fromtimestamp(round(epoch, 3), UTC))
 
 
-def _chunks(conn: sqlite3.Connection, items: list[Any], columns: int) -> Iterator[list[Any]]:
-    """Batches are written with multi-row statements: one call into SQLite per batch, not per
-    row (each call releases and retakes the GIL; taking it back from a busy event loop waits).
-    Yields slices of ``items`` small enough for SQLite's limit on bound parameters."""
-    size = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // columns - 1)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _marks(rows: int, columns: int) -> str:
-    """``(?, ?), (?, ?)``: the placeholders of a multi-row VALUES clause."""
-    row = f"({', '.join('?' * columns)})"
-    return ", ".join([row] * rows)
-
-
 def _values(row: TaskRow) -> tuple[Any, ...]:
     """``row`` as the parameters of an INSERT of ``COLUMNS``."""
     return (
@@ -209,12 +199,8 @@ class StateStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Private from the first byte (SQLite would create it 0644); WAL files inherit it.
             os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-            self.conn = sqlite3.connect(
-                str(path), timeout=30.0, isolation_level=None, check_same_thread=False
-            )
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
-            self.conn.execute("PRAGMA busy_timeout=30000")
+            self.conn = engine.connect(str(path))  # rows as tuples: TaskRow.from_sql
+            engine.use_wal(self.conn)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the server state db {path}: {exc}") from exc
@@ -244,14 +230,9 @@ class StateStore:
                 fresh = not self.conn.execute(
                     "SELECT 1 FROM sqlite_master WHERE type='table' AND name='tasks'"
                 ).fetchone()
-                if fresh:
-                    for statement in SCHEMA.split(";"):
-                        if statement.strip():
-                            self.conn.execute(statement)
-                else:
-                    for statement in MIGRATIONS[max(version, 1) - 1 :]:
-                        self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                # A db from before versions were recorded (0, with the table) is version 1.
+                scripts = [SCHEMA] if fresh else MIGRATIONS[max(version, 1) - 1 :]
+                engine.run_migrations(self.conn, scripts, version=SCHEMA_VERSION)
 
     def close(self) -> None:
         self.conn.close()
@@ -264,19 +245,8 @@ class StateStore:
         survives a killed process but not a power cut. Only for bookkeeping that can be rebuilt
         (a delivered task whose record is lost is found again by its marker).
         """
-        if not durable:
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
-        finally:
-            if not durable:
-                self.conn.execute("PRAGMA synchronous=FULL")
+        with engine.write_transaction(self.conn, durable=durable):
+            yield self.conn
 
     # -- claims (the server's hot path) -----------------------------------------------
 
@@ -291,16 +261,11 @@ class StateStore:
 
         A claimed task is created on its backend right after this commit: it is stored
         ``maybe_written`` already, so that a crash during that create is looked up by marker."""
-        inserted = 0
         for row in rows:
             row.maybe_written = True
-        for chunk in _chunks(conn, rows, COLUMN_COUNT):
-            cursor = conn.execute(
-                f"INSERT OR IGNORE INTO tasks ({COLUMNS})"
-                f" VALUES {_marks(len(chunk), COLUMN_COUNT)}",
-                [value for row in chunk for value in _values(row)],
-            )
-            inserted += cursor.rowcount
+        inserted = engine.insert_rows(
+            conn, f"tasks ({COLUMNS})", [_values(row) for row in rows], ignore_duplicates=True
+        )
         if inserted == len(rows):
             return {}
         existing: dict[int, TaskRow] = {}
@@ -324,12 +289,13 @@ class StateStore:
     ) -> None:
         """Record deliveries ``(tracking_id, issue number, snapshot JSON)``."""
         now = time.time()
-        for chunk in _chunks(conn, deliveries, 3):
+        for chunk in chunks(conn, deliveries, 3):
             conn.execute(
                 "UPDATE tasks SET status='delivered', issue_number=v.column2,"
                 " issue_snapshot=v.column3, delivered_at=?, attempts=attempts+1, lease_until=NULL,"
                 " lease_owner=NULL, last_error=NULL, next_attempt_at=NULL, updated_at=?"
-                f" FROM (VALUES {_marks(len(chunk), 3)}) AS v WHERE tasks.tracking_id=v.column1",
+                f" FROM (VALUES {SQLITE.rows(len(chunk), 3)}) AS v"
+                " WHERE tasks.tracking_id=v.column1",
                 [now, now, *(value for delivery in chunk for value in delivery)],
             )
 
@@ -435,7 +401,7 @@ class StateStore:
                     " updated_at=? WHERE status='claimed'",
                     (now, now),
                 ).rowcount
-            for chunk in _chunks(conn, dead, 1):
+            for chunk in chunks(conn, dead, 1):
                 owned = ", ".join("?" * len(chunk))
                 healed += conn.execute(
                     "UPDATE tasks SET status='pending', maybe_written=1, next_attempt_at=?,"
@@ -445,7 +411,7 @@ class StateStore:
                     f" WHERE status='delivering' AND lease_owner IN ({owned})",
                     (now, now, *chunk),
                 ).rowcount
-            for chunk in _chunks(conn, unknown, 1):
+            for chunk in chunks(conn, unknown, 1):
                 owned = ", ".join("?" * len(chunk))
                 healed += conn.execute(
                     "UPDATE tasks SET status='pending', maybe_written=1, next_attempt_at=?,"

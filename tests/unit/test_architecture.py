@@ -85,6 +85,7 @@ def test_storage_imports_only_core():
 
 def test_both_databases_run_on_the_one_engine():
     assert "issue_core.storage.sqlite" in GRAPH["issue_core.backends.local.store"]
+    assert "issue_core.storage" in GRAPH["issue_core.server.outbox"]
 
 
 def test_backends_never_import_a_front_end():
