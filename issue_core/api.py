@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from issue_core.backends import BackendFactory
 from issue_core.core.config import Config
 from issue_core.core.interfaces import IssueBackend
+from issue_core.service import runtime
 
 
 def open_backend(
@@ -22,5 +22,4 @@ def open_backend(
     only once the user has trusted it (``issue backend trust NAME``); until then this raises
     ``AuthError``.
     """
-    config = Config.load(cwd)
-    return BackendFactory.open(config.resolve(name), config.identity())
+    return runtime.open(Config.load(cwd), name)

@@ -9,14 +9,11 @@ is not built in, because scanning installed distributions costs start-up time.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from issue_core.core.errors import NotFound
 from issue_core.core.interfaces import IssueBackend
-
-if TYPE_CHECKING:
-    from issue_core.core.config import BackendConfig
 
 ENTRY_POINT_GROUP = "issue_core.backends"
 
@@ -36,7 +33,8 @@ def _load(target: str) -> type[IssueBackend]:
 
 
 class BackendFactory:
-    """Find backend classes by type name and create connected backends."""
+    """Find backend classes by type name. (Configured backends are opened by
+    ``issue_core.service.runtime``, the one place that checks trust and passes the identity.)"""
 
     @staticmethod
     def _entry_points() -> dict[str, Any]:
@@ -79,26 +77,6 @@ class BackendFactory:
     def create(cls, type_name: str, config: Mapping[str, Any]) -> IssueBackend:
         backend = cls.backend_class(type_name)()
         backend.connect(config)
-        return backend
-
-    @classmethod
-    def open(
-        cls,
-        chosen: BackendConfig,
-        identity: str,
-        *,
-        created: Callable[[IssueBackend], None] | None = None,
-    ) -> IssueBackend:
-        """Connect a configured backend. Every front end (CLI, Python API, server) opens
-        configured backends here, so a repository's untrusted backend is refused in one place.
-
-        ``created`` sees the backend before it connects (so a caller can close a half-open one).
-        """
-        chosen.require_trusted()
-        backend = cls.backend_class(chosen.type)()
-        if created is not None:
-            created(backend)
-        backend.connect({**chosen.settings, "name": chosen.name, "identity": identity})
         return backend
 
 

@@ -48,15 +48,20 @@ class Session:
 
     def connect(self, chosen: BackendConfig) -> IssueBackend:
         """A connected backend for ``chosen`` (closed with the session)."""
-        from issue_core.backends import BackendFactory
+        from issue_core.service import runtime
 
-        return BackendFactory.open(chosen, self.config.identity(), created=self._opened.append)
+        identity = runtime.acting_identity(self.config)
+        return runtime.connect(chosen, identity, created=self._opened.append)
 
     @property
     def backend(self) -> IssueBackend:
         """The backend this call uses: --backend > $ISSUE_CORE_BACKEND > default > local."""
         if self._backend is None:
-            self._backend = self.connect(self.resolve())
+            from issue_core.service import runtime
+
+            self._backend = runtime.open(
+                self.config, self.backend_name, created=self._opened.append
+            )
         return self._backend
 
     def close(self) -> None:

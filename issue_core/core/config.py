@@ -279,7 +279,7 @@ def _warn(message: str) -> None:
     warnings.warn(message, ConfigWarning, stacklevel=3)
 
 
-def _checked_identity(value: str, where: str) -> str:
+def checked_identity(value: str, where: str) -> str:
     if value.strip() != value or any(ch.isspace() or not ch.isprintable() for ch in value):
         raise ConfigError(
             f"{where} must be a user name without blanks, newlines or control characters",
@@ -456,14 +456,14 @@ class Config:
         """Who acts on backends without accounts: $ISSUE_CORE_USER, config 'user', login."""
         env = os.environ.get(IDENTITY_ENV)
         if env:
-            return _checked_identity(env, f"${IDENTITY_ENV}")
+            return checked_identity(env, f"${IDENTITY_ENV}")
         for data, path in (
             (self.repo_file, _repo_config_file(self.root_dir)),
             (self.user_file, _user_config_file()),
         ):
             value = data.get("user")
             if isinstance(value, str) and value:
-                return _checked_identity(value, f"'user' in {path}")
+                return checked_identity(value, f"'user' in {path}")
         return login_name()
 
     def labels_create(self) -> str:

@@ -104,12 +104,12 @@ class BackendPool:
     def get(self, name: str) -> IssueBackend:
         backend = self._open.get(name)
         if backend is None:
-            from issue_core.backends import BackendFactory
+            from issue_core.service import runtime
 
             chosen = self.configs.get(name)
             if chosen is None:
                 raise NotFound(f"no backend named {name!r} is configured for this server")
-            backend = BackendFactory.open(chosen, self.identity)
+            backend = runtime.connect(chosen, self.identity)
             self._open[name] = backend
         return backend
 

@@ -4,7 +4,9 @@ run time for what ``issue list`` actually loads.
 Rules (README "Layout"): ``core/`` is the domain and imports nothing of issue-core outside it;
 ``storage/`` (the SQL engine) imports only ``core/``; backends never import a front end (CLI,
 server, Python API); the local store and the forge side (``_http``, ``gitea``) never import each
-other; the server never imports the CLI.
+other; the server never imports the CLI; ``service/`` (the use cases) never imports a front end
+or Click, and opens backends only through ``service.runtime``, which is the only module outside
+``backends/`` that constructs one.
 """
 
 from __future__ import annotations
@@ -38,11 +40,61 @@ def _imports(path: Path) -> set[str]:
     return {name for name in found if name == "issue_core" or name.startswith("issue_core.")}
 
 
-GRAPH = {_module_name(path): _imports(path) for path in sorted(PACKAGE.rglob("*.py"))}
-
-
 def _under(module: str, *prefixes: str) -> bool:
     return any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes)
+
+
+GRAPH = {_module_name(path): _imports(path) for path in sorted(PACKAGE.rglob("*.py"))}
+TREES = {
+    _module_name(path): ast.parse(path.read_text(encoding="utf-8"))
+    for path in PACKAGE.rglob("*.py")
+}
+RUNTIME = "issue_core.service.runtime"
+# Classes defined under backends/ (LocalBackend, GiteaBackend ...): a call constructs a backend.
+BACKEND_CLASSES = {
+    node.name
+    for module, tree in TREES.items()
+    if _under(module, "issue_core.backends")
+    for node in ast.walk(tree)
+    if isinstance(node, ast.ClassDef) and node.name.endswith("Backend")
+}
+
+
+def _top_level_imports(tree: ast.AST) -> set[str]:
+    """Every package a module imports (first dotted part), issue-core's own or third-party."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+    return found
+
+
+def _constructs_a_backend(tree: ast.AST) -> list[str]:
+    """Calls that make a backend object: ``BackendFactory.create/open(...)``,
+    ``X.backend_class(t)()`` and ``LocalBackend()`` / ``GiteaBackend()`` style names."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "BackendFactory"
+            and func.attr in ("create", "open")
+        ):
+            found.append(f"BackendFactory.{func.attr}")
+        elif (
+            isinstance(func, ast.Call)
+            and isinstance(func.func, ast.Attribute)
+            and func.func.attr == "backend_class"
+        ):
+            found.append("backend_class(...)()")
+        elif isinstance(func, ast.Name) and func.id in BACKEND_CLASSES:
+            found.append(f"{func.id}()")
+    return found
 
 
 def _violations(sources: tuple[str, ...], forbidden: tuple[str, ...]) -> list[str]:
@@ -56,6 +108,7 @@ def _violations(sources: tuple[str, ...], forbidden: tuple[str, ...]) -> list[st
 
 
 def test_the_graph_was_read():
+    assert {"LocalBackend", "GiteaBackend"} <= BACKEND_CLASSES
     assert "issue_core.core.models" in GRAPH and "issue_core.cli.main" in GRAPH
     assert "issue_core.core.models" in GRAPH["issue_core.backends.local.backend"]
 
@@ -119,6 +172,39 @@ def _probes(path: Path) -> list[str]:
 
 def test_nothing_probes_a_backend_with_getattr_or_hasattr():
     assert [probe for path in sorted(PACKAGE.rglob("*.py")) for probe in _probes(path)] == []
+
+
+def test_the_service_never_imports_a_front_end_or_click():
+    assert _violations(("issue_core.service",), FRONT_ENDS) == []
+    clicky = sorted(
+        module
+        for module, tree in TREES.items()
+        if _under(module, "issue_core.service") and "click" in _top_level_imports(tree)
+    )
+    assert clicky == []
+
+
+def test_the_service_opens_backends_only_through_runtime():
+    assert RUNTIME in GRAPH
+    opening = sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if _under(module, "issue_core.service") and module != RUNTIME
+        for target in targets
+        if _under(target, "issue_core.backends")
+    )
+    assert opening == []
+
+
+def test_only_runtime_constructs_backends_outside_the_backends_package():
+    constructing = sorted(
+        f"{module}: {call}"
+        for module, tree in TREES.items()
+        if not _under(module, "issue_core.backends") and module != RUNTIME
+        for call in _constructs_a_backend(tree)
+    )
+    assert constructing == []
+    assert _constructs_a_backend(TREES[RUNTIME]) == ["backend_class(...)()"]
 
 
 @pytest.mark.parametrize("argv", [["list"], ["list", "--format", "json"], ["show", "1"]])
