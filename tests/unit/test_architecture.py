@@ -3,10 +3,12 @@ run time for what ``issue list`` actually loads.
 
 Rules (README "Layout"): ``core/`` is the domain and imports nothing of issue-core outside it;
 ``storage/`` (the SQL engine) imports only ``core/``; backends never import a front end (CLI,
-server, Python API); the local store and the forge side (``_http``, ``gitea``) never import each
-other; the server never imports the CLI; ``service/`` (the use cases) never imports a front end
-or Click, and opens backends only through ``service.runtime``, which is the only module outside
-``backends/`` that constructs one.
+server, Python API); the local store and the forge side (``_http``, ``forge``, ``gitea``) never
+import each other; the forge base imports no forge's own modules (Gitea, GitHub and GitLab
+subclass it, never the reverse); the server never imports the CLI; ``service/`` (the use cases)
+never imports a front end or Click, and opens backends only through ``service.runtime``, which
+is the only module outside ``backends/`` that constructs one; nothing probes a backend with
+``getattr``/``hasattr`` (capabilities say what it can do).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "issue_core"
-FORGE = ("issue_core.backends._http", "issue_core.backends.gitea")
+FORGE = ("issue_core.backends._http", "issue_core.backends.forge", "issue_core.backends.gitea")
 FRONT_ENDS = ("issue_core.cli", "issue_core.server", "issue_core.api")
 
 
@@ -150,6 +152,16 @@ def test_the_local_store_and_the_forges_never_import_each_other():
     assert _violations(FORGE, ("issue_core.backends.local",)) == []
 
 
+def test_the_forge_base_imports_no_forge_of_its_own():
+    assert "issue_core.backends.forge.feed" in GRAPH
+    forges = (
+        "issue_core.backends.gitea",
+        "issue_core.backends.github",
+        "issue_core.backends.gitlab",
+    )
+    assert _violations(("issue_core.backends.forge",), forges) == []
+
+
 def test_the_server_never_imports_the_cli():
     assert _violations(("issue_core.server",), ("issue_core.cli",)) == []
 
@@ -217,8 +229,9 @@ def test_the_local_read_path_loads_no_http_server_or_validation(tmp_path, argv):
         f"    cli.main({argv!r}, prog_name='issue')\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('issue_core.backends._http', 'issue_core.backends.gitea', 'issue_core.server',"
-        " 'httpx', 'pydantic', 'fastapi', 'uvicorn', 'jq', 'jsonschema', 'difflib')\n"
+        "heavy = ('issue_core.backends._http', 'issue_core.backends.forge',\n"
+        "    'issue_core.backends.gitea', 'issue_core.server', 'httpx', 'pydantic', 'fastapi',\n"
+        "    'uvicorn', 'jq', 'jsonschema', 'difflib')\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in heavy or"
         " any(m == h or m.startswith(h + '.') for h in heavy))\n"
         "print('LOADED', loaded, file=sys.stderr)\n"

@@ -8,16 +8,16 @@ milestones are addressed by name/title here and by id on the wire; ``version`` i
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from issue_core.backends.forge.feed import FeedPosition, change_order
+from issue_core.backends.forge.settings import bool_setting, number_setting, text_setting
 from issue_core.backends.gitea import mapping
 from issue_core.core.errors import (
     AuthError,
@@ -47,7 +47,6 @@ from issue_core.core.models import (
     MilestoneState,
     User,
     format_ts,
-    parse_ts,
     validate_color,
     validate_comment,
     validate_description,
@@ -60,6 +59,7 @@ if TYPE_CHECKING:
 
     from issue_core.backends.gitea.client import GiteaClient
 
+KIND = "gitea"  # the backend type: names it in setting and cursor errors
 DEFAULT_TOKEN_ENV = "GITEA_API_TOKEN"
 DEFAULT_TIMEOUT = 15.0  # seconds for one request, retries included
 DEFAULT_IN_PROGRESS_LABEL = "status/in-progress"
@@ -77,41 +77,6 @@ REUSE_READ_SECONDS = 5.0
 def _api_base(url: str) -> str:
     base = url.strip().rstrip("/")
     return base if base.endswith("/api/v1") else f"{base}/api/v1"
-
-
-def _text_setting(config: Mapping[str, Any], key: str, default: str | None = None) -> str | None:
-    value = config.get(key, default)
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or default
-
-
-def _number_setting(config: Mapping[str, Any], key: str, default: float) -> float:
-    value = config.get(key)
-    if value is None or value == "":
-        return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"gitea setting {key!r} must be a number, not {value!r}") from None
-    if number < 0:
-        raise ConfigError(f"gitea setting {key!r} must not be negative")
-    return number
-
-
-def _bool_setting(config: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = config.get(key)
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"gitea setting {key!r} must be true or false, not {value!r}")
 
 
 class GiteaBackend(SyncableBackend):
@@ -184,9 +149,9 @@ class GiteaBackend(SyncableBackend):
         )
         from issue_core.backends.gitea.client import GiteaClient
 
-        url = _text_setting(config, "url")
-        owner = _text_setting(config, "owner")
-        repo = _text_setting(config, "repo")
+        url = text_setting(config, "url")
+        owner = text_setting(config, "owner")
+        repo = text_setting(config, "repo")
         missing = [
             key for key, value in (("url", url), ("owner", owner), ("repo", repo)) if not value
         ]
@@ -196,9 +161,9 @@ class GiteaBackend(SyncableBackend):
                 hint="issue backend add NAME gitea --url URL --owner OWNER --repo REPO",
             )
         assert url and owner and repo
-        self.token_env = _text_setting(config, "token_env", DEFAULT_TOKEN_ENV) or DEFAULT_TOKEN_ENV
+        self.token_env = text_setting(config, "token_env", DEFAULT_TOKEN_ENV) or DEFAULT_TOKEN_ENV
         self.in_progress_label = validate_label_name(
-            _text_setting(config, "in_progress_label", DEFAULT_IN_PROGRESS_LABEL)
+            text_setting(config, "in_progress_label", DEFAULT_IN_PROGRESS_LABEL)
             or DEFAULT_IN_PROGRESS_LABEL
         )
         token = os.environ.get(self.token_env, "").strip()
@@ -209,8 +174,8 @@ class GiteaBackend(SyncableBackend):
                 f"{self.token_env}=<token>",
             )
         page_size = config.get("page_size")
-        verify: bool | str = _bool_setting(config, "verify_tls", True)
-        ca_bundle = _text_setting(config, "ca_bundle")
+        verify: bool | str = bool_setting(config, "verify_tls", True, kind=KIND)
+        ca_bundle = text_setting(config, "ca_bundle")
         if ca_bundle and verify:
             verify = os.path.expanduser(ca_bundle)
         http = HttpClient(
@@ -220,18 +185,22 @@ class GiteaBackend(SyncableBackend):
             # ``timeout`` bounds a request with its retries: a hung server costs ~15 s, not
             # attempts x read timeout (91 s before).
             timeouts=Timeouts(
-                connect=_number_setting(config, "connect_timeout", 10.0),
-                read=_number_setting(config, "timeout", DEFAULT_TIMEOUT),
-                total=_number_setting(config, "timeout", DEFAULT_TIMEOUT) or None,
+                connect=number_setting(config, "connect_timeout", 10.0, kind=KIND),
+                read=number_setting(config, "timeout", DEFAULT_TIMEOUT, kind=KIND),
+                total=number_setting(config, "timeout", DEFAULT_TIMEOUT, kind=KIND) or None,
             ),
-            retry=RetryPolicy(attempts=1 + int(_number_setting(config, "max_retries", 2))),
+            retry=RetryPolicy(
+                attempts=1 + int(number_setting(config, "max_retries", 2, kind=KIND))
+            ),
             rate_limit=RateLimitPolicy(
-                max_wait=_number_setting(config, "rate_limit_max_wait", 60.0)
+                max_wait=number_setting(config, "rate_limit_max_wait", 60.0, kind=KIND)
             ),
-            cache=ResponseCache(token=token) if _bool_setting(config, "http_cache", True) else None,
+            cache=ResponseCache(token=token)
+            if bool_setting(config, "http_cache", True, kind=KIND)
+            else None,
             auth_hint=f"check the token in ${self.token_env}",
             verify=verify,
-            page_concurrency=int(_number_setting(config, "page_concurrency", 4)),
+            page_concurrency=int(number_setting(config, "page_concurrency", 4, kind=KIND)),
             transport=self._transport,
             sleep=self._sleep,
             clock=self._clock,
@@ -492,12 +461,12 @@ class GiteaBackend(SyncableBackend):
         # An identical create whose answer was lost earlier may have been applied since: reuse
         # its token and look for it first, so running the command again never duplicates.
         from issue_core.backends._http import AmbiguousWrite
-        from issue_core.backends.gitea import pending
+        from issue_core.backends.forge import pending
 
         same_request = {**payload, "body": mapping.create_token_free(payload["body"])}
         key = pending.request_key(f"{self.client.http.base_url} {self._where}", same_request)
         started = datetime.fromtimestamp(self._clock(), UTC)
-        earlier = pending.load(key)
+        earlier = pending.load(KIND, key)
         if earlier is not None:
             token, stamp = earlier
             started = datetime.fromtimestamp(stamp, UTC)
@@ -514,9 +483,9 @@ class GiteaBackend(SyncableBackend):
                 payload, find_existing=lambda: self._find_created_issue(token, started)
             )
         except AmbiguousWrite:
-            pending.remember(key, token, started.timestamp())
+            pending.remember(KIND, key, token, started.timestamp())
             raise
-        pending.forget(key)
+        pending.forget(KIND, key)
         created = self._to_issue(raw)
         if state is IssueState.CLOSED and created.state is not IssueState.CLOSED:
             # Servers older than the "closed" create option open it: close it now.
@@ -1024,13 +993,13 @@ class GiteaBackend(SyncableBackend):
         moving: the cursor therefore remembers a fingerprint of each issue it reported in that
         second, and reports it again when the fingerprint differs. Deleted issues are not seen.
         """
-        position = _FeedPosition.parse(cursor)
+        position = FeedPosition.parse(cursor, kind=KIND)
         params: dict[str, Any] = {"state": "all", "type": "issues"}
         if position.second is not None:
             # "since" may be exclusive and truncated to seconds: step back one, drop the seen.
             params["since"] = mapping.since_param(position.second - timedelta(seconds=1))
         fresh = sorted(
-            (issue for issue in self._issues(params) if position.is_new(issue)), key=_change_order
+            (issue for issue in self._issues(params) if position.is_new(issue)), key=change_order
         )
         changes: list[Change] = []
         for issue in fresh[:limit]:
@@ -1104,64 +1073,3 @@ def _sort_key(sort: str) -> Callable[[Issue], tuple[Any, ...]]:
     if sort == "number":
         return lambda i: (i.number or 0,)
     return lambda i: (i.created_at or _EPOCH, i.number or 0)
-
-
-def _change_order(issue: Issue) -> tuple[datetime, int]:
-    return (_second_of(issue), int(issue.id or 0))
-
-
-def _second_of(issue: Issue) -> datetime:
-    return (issue.updated_at or _EPOCH).replace(microsecond=0)
-
-
-def _fingerprint(issue: Issue) -> str:
-    data = issue.to_dict()
-    data.pop("comments", None)
-    text = json.dumps(data, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
-@dataclass(frozen=True)
-class _FeedPosition:
-    """Where a change feed stands: the last second reported and what was seen within it.
-
-    Text form: ``<second>|<id>:<fingerprint>,...`` (opaque to callers).
-    """
-
-    second: datetime | None = None
-    seen: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def parse(cls, cursor: str | None) -> _FeedPosition:
-        if not cursor:
-            return cls()
-        stamp, _, rest = cursor.partition("|")
-        try:
-            second = parse_ts(stamp)
-            seen = tuple(
-                (ident, fp)
-                for ident, _, fp in (entry.partition(":") for entry in rest.split(",") if entry)
-            )
-        except ValidationError:
-            raise ValidationError(f"invalid gitea change cursor {cursor!r}") from None
-        return cls(second, seen)
-
-    def is_new(self, issue: Issue) -> bool:
-        if self.second is None:
-            return True
-        second = _second_of(issue)
-        if second != self.second:
-            return second > self.second
-        return (str(issue.id), _fingerprint(issue)) not in self.seen
-
-    def after(self, issue: Issue) -> _FeedPosition:
-        second = _second_of(issue)
-        entry = (str(issue.id), _fingerprint(issue))
-        if second == self.second:
-            kept = tuple(pair for pair in self.seen if pair[0] != entry[0])
-            return _FeedPosition(second, (*kept, entry))
-        return _FeedPosition(second, (entry,))
-
-    def format(self) -> str:
-        seen = ",".join(f"{ident}:{fp}" for ident, fp in self.seen)
-        return f"{format_ts(self.second)}|{seen}"

@@ -15,6 +15,7 @@ Wire = dict[str, Any]
 
 # Gitea's default MAX_RESPONSE_ITEMS: the page size used until /settings/api says otherwise.
 DEFAULT_PAGE_SIZE = 50
+MAX_ITEMS = "max_response_items"  # /settings/api's name for it
 
 
 class GiteaClient:
@@ -40,19 +41,19 @@ class GiteaClient:
         """The largest page the server allows: from /settings/api, remembered a day per server
         in the user cache dir (settings_cache)."""
         if self._max_page_size is None:
-            from issue_core.backends.gitea import settings_cache
+            from issue_core.backends.forge import settings_cache
 
-            remembered = settings_cache.load_max_page_size(self.http.base_url)
+            remembered = settings_cache.load_number("gitea", self.http.base_url, MAX_ITEMS)
             if remembered is not None:
                 self._max_page_size = remembered
                 return remembered
             try:
                 settings = self.http.get_json("/settings/api") or {}
-                value = int(settings.get("max_response_items") or DEFAULT_PAGE_SIZE)
+                value = int(settings.get(MAX_ITEMS) or DEFAULT_PAGE_SIZE)
             except (NotFound, ValueError, TypeError, AttributeError):
                 value = DEFAULT_PAGE_SIZE
             self._max_page_size = max(1, value)
-            settings_cache.store_max_page_size(self.http.base_url, self._max_page_size)
+            settings_cache.store_number("gitea", self.http.base_url, MAX_ITEMS, self._max_page_size)
         return self._max_page_size
 
     def page_size_for(self, wanted: int | None) -> int:

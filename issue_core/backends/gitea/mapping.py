@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from issue_core.backends.gitea.body import (
+from issue_core.backends.forge.body import (
     DUE_KEY,
     PRIORITY_KEY,
     compose_body,

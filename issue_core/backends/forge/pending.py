@@ -5,6 +5,7 @@ client gave up, too late for the look-up made right away. The create token of su
 kept here, under a hash of the server, repository and request: the next identical create reuses
 the token, looks for it first and returns what the first attempt made instead of a second copy.
 Entries hold the token and a time only, expire with the recovery window, and go once resolved.
+``kind`` (the backend type) names the folder: ``<cache>/../<kind>-pending/``.
 """
 
 from __future__ import annotations
@@ -26,16 +27,16 @@ def request_key(where: str, payload: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
-def _path(key: str) -> Path:
+def _path(kind: str, key: str) -> Path:
     from issue_core.backends._http.cache import default_cache_dir
 
-    return default_cache_dir().parent / "gitea-pending" / f"{key}.json"
+    return default_cache_dir().parent / f"{kind}-pending" / f"{key}.json"
 
 
-def load(key: str, *, now: float | None = None) -> tuple[str, float] | None:
+def load(kind: str, key: str, *, now: float | None = None) -> tuple[str, float] | None:
     """``(token, started)`` of an unresolved create with this key, if recent."""
     try:
-        data = json.loads(_path(key).read_text(encoding="utf-8"))
+        data = json.loads(_path(kind, key).read_text(encoding="utf-8"))
         token, started = str(data["token"]), float(data["started"])
     except (OSError, ValueError, TypeError, KeyError):
         return None
@@ -43,12 +44,12 @@ def load(key: str, *, now: float | None = None) -> tuple[str, float] | None:
     return (token, started) if 0 <= age <= PENDING_TTL_SECONDS else None
 
 
-def remember(key: str, token: str, started: float) -> None:
-    path = _path(key)
+def remember(kind: str, key: str, token: str, started: float) -> None:
+    path = _path(kind, key)
     with contextlib.suppress(OSError):  # without the disk, a rerun simply cannot find it
         write_private(path, json.dumps({"token": token, "started": started}))
 
 
-def forget(key: str) -> None:
+def forget(kind: str, key: str) -> None:
     with contextlib.suppress(OSError):
-        _path(key).unlink()
+        _path(kind, key).unlink()
