@@ -15,9 +15,8 @@ from issue_core.cli.issues import COMMENT_FIELDS
 from issue_core.cli.output import Outcome, output_options
 from issue_core.cli.params import COMMENT_ID, ISSUE_NUMBER, read_text_source
 from issue_core.cli.session import get_session
-from issue_core.core.errors import NotFound
-from issue_core.core.interfaces import IssueBackend
-from issue_core.core.models import Comment, validate_comment
+from issue_core.core.models import validate_comment
+from issue_core.service.issues import find_comment, last_comment_of_mine
 
 MODES = ("--edit", "--edit-last", "--delete", "--delete-last")
 
@@ -85,7 +84,7 @@ def comment_cmd(
     text = validate_comment(_text(body, body_text, body_file))
     backend = get_session().backend
     if edit_id is not None or edit_last:
-        target = edit_id if edit_id is not None else _last_of_mine(backend, number).id
+        target = edit_id if edit_id is not None else last_comment_of_mine(backend, number).id
         assert target is not None
         edited = backend.edit_comment(number, target, text)
         return Outcome(edited, message=f"edited comment {edited.id} on #{number}")
@@ -105,9 +104,9 @@ def _delete(number: int, comment_id: str | None, *, yes: bool) -> Outcome:
     require_yes_off_a_terminal(yes)  # before anything is read
     backend = get_session().backend
     if comment_id is None:
-        doomed = _last_of_mine(backend, number)
+        doomed = last_comment_of_mine(backend, number)
     else:
-        doomed = _comment(backend, number, comment_id)
+        doomed = find_comment(backend, number, comment_id)
     excerpt = " ".join(doomed.body.split())
     excerpt = excerpt if len(excerpt) <= 40 else excerpt[:39] + "…"
     what = f"comment {doomed.id} on #{number} by {doomed.author or '-'} ({excerpt!r})"
@@ -117,25 +116,3 @@ def _delete(number: int, comment_id: str | None, *, yes: bool) -> Outcome:
     assert doomed.id is not None
     backend.delete_comment(number, doomed.id)
     return Outcome(doomed, message=f"deleted comment {doomed.id} on #{number}")
-
-
-def _comment(backend: IssueBackend, number: int, comment_id: str) -> Comment:
-    for comment in backend.list_comments(number):
-        if comment.id == comment_id:
-            return comment
-    raise NotFound(
-        f"comment {comment_id} not found on issue #{number}",
-        hint=f"see the comment ids with: issue show {number} --comments",
-    )
-
-
-def _last_of_mine(backend: IssueBackend, number: int) -> Comment:
-    """gh's --edit-last/--delete-last: the newest comment the acting user wrote on the issue."""
-    me = backend.whoami().username.lower()
-    mine = [c for c in backend.list_comments(number) if (c.author or "").lower() == me]
-    if not mine:
-        raise NotFound(
-            f"you ({me}) have no comment on #{number}",
-            hint=f"see the comments with: issue show {number} --comments",
-        )
-    return mine[-1]

@@ -15,12 +15,12 @@ from issue_core.cli.params import (
     split_states,
 )
 from issue_core.cli.session import get_session
-from issue_core.core.interfaces import Capability
 from issue_core.core.models import (
     IssueFilter,
     IssueState,
     validate_label_name,
 )
+from issue_core.service import issues as service
 
 
 @click.command("list")
@@ -120,7 +120,6 @@ def list_cmd(
         sort=sort,
         direction=order,
     )
-    backend = get_session().backend
-    if search:
-        backend.require(Capability.FULL_TEXT_SEARCH, "full-text search (--search)")
-    return Page(backend.list_issues(issue_filter), limit or None, noun="issues")
+    return Page(
+        service.list_issues(get_session().backend, issue_filter), limit or None, noun="issues"
+    )

@@ -7,28 +7,21 @@ import click
 from issue_core.cli.output import Outcome, output_options
 from issue_core.cli.params import ISSUE_NUMBER
 from issue_core.cli.session import get_session
-from issue_core.core.models import (
-    ISSUE_FIELDS,
-    IssueState,
-    validate_comment,
-)
+from issue_core.core.models import ISSUE_FIELDS, validate_comment
 
 
 def _set_closed(number: int, comment: str | None, *, closed: bool) -> Outcome:
-    body = validate_comment(comment) if comment is not None else None
-    backend = get_session().backend
-    issue = backend.get_issue(number)
-    if body is not None:
-        backend.add_comment(number, body)
-    verb = "closed" if closed else "reopened"
-    if issue.is_closed == closed:
+    from issue_core.service.issues import set_closed
+
+    body = validate_comment(comment) if comment is not None else None  # before opening
+    done = set_closed(get_session().backend, number, body, closed=closed)
+    issue = done.issue
+    if not done.changed:
         state = "closed" if closed else "not closed"
         message = f"#{issue.number} was already {state}: {issue.title}"
-        issue = backend.get_issue(number) if body else issue
-        return Outcome(issue, message=message, committed=body is not None)
-    issue.state = IssueState.CLOSED if closed else IssueState.OPEN
-    updated = backend.update_issue(issue)
-    return Outcome(updated, message=f"{verb} #{updated.number} {updated.title}")
+        return Outcome(issue, message=message, committed=done.commented)
+    verb = "closed" if closed else "reopened"
+    return Outcome(issue, message=f"{verb} #{issue.number} {issue.title}")
 
 
 @click.command("close")

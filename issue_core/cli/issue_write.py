@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import click
 
-from issue_core.cli.issues import description_from, resolve_me
-from issue_core.cli.output import Outcome, output_options
+from issue_core.cli.issues import description_from
+from issue_core.cli.output import Outcome, note, output_options
 from issue_core.cli.params import (
     ISSUE_NUMBER,
     DueType,
@@ -18,8 +16,7 @@ from issue_core.cli.params import (
     split_commas,
     split_values,
 )
-from issue_core.cli.session import get_session
-from issue_core.core.interfaces import IssueBackend
+from issue_core.cli.session import backend, get_session
 from issue_core.core.models import (
     ISSUE_FIELDS,
     KEEP,
@@ -28,13 +25,13 @@ from issue_core.core.models import (
     IssueState,
     validate_label_name,
     validate_title,
-    validate_username,
 )
+from issue_core.service import issues as service
 
 
 def usernames(values: object) -> list[str]:
     """``--assignee`` values: comma-separated, ``@me`` is you, ``@bob`` is bob."""
-    return [validate_username(name) for name in map(resolve_me, split_values(values)) if name]
+    return service.usernames(split_values(values), backend)
 
 
 @click.command("create")
@@ -119,9 +116,11 @@ def create_cmd(
         priority=priority,
         due_at=due,
     )
-    backend = get_session().backend
-    with new_labels(backend, issue.labels, forced=create_labels) as create:
-        created = backend.create_issue(issue, create_labels=create)
+    session = get_session()
+    opened = session.backend
+    allowed = service.may_create_labels(session.config, forced=create_labels)
+    written = service.create_issue(opened, issue, create_labels=allowed)
+    created = _noted(written)
     return Outcome(created, message=f"created #{created.number} {created.title}")
 
 
@@ -135,25 +134,11 @@ def one_title(argument: str | None, option: str | None) -> str:
     return title
 
 
-@contextmanager
-def new_labels(backend: IssueBackend, names: list[str], *, forced: bool) -> Iterator[bool]:
-    """Whether the write may create labels; after a write that did, one note names them.
-
-    Labels named on create/edit are created by default (the original tool's walkthrough names
-    labels no one made first); ``labels.create = "never"`` keeps a fixed label set strict.
-    """
-    if not forced and get_session().config.labels_create() == "never":
-        yield False
-        return
-    missing: list[str] = []
-    if names:
-        known = {label.name.lower() for label in backend.list_labels()}
-        missing = list(dict.fromkeys(n for n in names if n.lower() not in known))
-    yield True
-    if missing:
-        from issue_core.cli.output import note
-
-        note(f"issue-core: created label(s) {', '.join(missing)}")  # names made terminal-safe
+def _noted(written: service.Written) -> Issue:
+    """The stored issue, after one note naming the labels the write created."""
+    if written.created_labels:
+        note(f"issue-core: created label(s) {', '.join(written.created_labels)}")  # made safe
+    return written.issue
 
 
 EDIT_FLAGS = (
@@ -281,7 +266,8 @@ def edit_cmd(
     )
     if changes.is_empty():
         raise click.UsageError(f"nothing to change; give at least one of {', '.join(EDIT_FLAGS)}")
-    backend = get_session().backend
-    with new_labels(backend, changes.add_labels, forced=create_labels) as create:
-        updated = backend.edit_issue(number, changes, create_labels=create)
+    session = get_session()
+    opened = session.backend
+    allowed = service.may_create_labels(session.config, forced=create_labels)
+    updated = _noted(service.edit_issue(opened, number, changes, create_labels=allowed))
     return Outcome(updated, message=f"updated #{updated.number} {updated.title}")

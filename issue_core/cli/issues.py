@@ -1,10 +1,10 @@
-"""What the issue commands share: field lists, ``@me``, description sources.
+"""What the issue commands share: field lists, ``@me`` (via service.issues), description sources.
 
 The commands live one module per command (or per small family) and are imported only when
 invoked: building a command's Click options costs start-up time, so `issue show` does not pay
 for `edit`'s twenty options.
-Each command parses its flags, calls the backend, and returns domain objects; printing is the
-output module's job and failures travel to the one error path.
+Each command parses its flags, calls a use case in ``issue_core.service``, and returns domain
+objects; printing is the output module's job and failures travel to the one error path.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from issue_core.cli.params import read_text_source
-from issue_core.cli.session import get_session
+from issue_core.cli.session import backend
 from issue_core.core.models import (
     ISSUE_FIELDS,
     Comment,
@@ -22,15 +22,13 @@ from issue_core.core.models import (
 LIST_FIELDS = tuple(name for name in ISSUE_FIELDS if name != "comments")
 COMMENT_FIELDS = tuple(Comment(body="").to_dict())
 INIT_FIELDS = ("backend", "path", "created")
-ME = "@me"
 
 
 def resolve_me(value: str | None) -> str | None:
-    """``@me`` stands for the identity the backend acts as (``issue whoami``), like in gh:
-    on a forge the token's owner, on the local store the configured identity."""
-    if value == ME:
-        return get_session().backend.whoami().username
-    return value
+    """``@me`` is the acting identity (the backend is opened only if it is used)."""
+    from issue_core.service import issues
+
+    return issues.resolve_me(value, backend)
 
 
 def description_from(text: str | None, source: str | None) -> str | None:

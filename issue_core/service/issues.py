@@ -1,0 +1,147 @@
+"""Issue use cases: list, create, edit, close/reopen with a comment, and comments by id or last.
+
+What every front end does the same way lives here once: ``@me`` is the identity the backend acts
+as, ``--search`` needs ``FULL_TEXT_SEARCH``, labels named on a write are created unless the
+configuration says ``labels.create = "never"`` (and the caller learns which ones were new),
+closing a closed issue changes nothing and still adds its comment, "my last comment" is the
+acting user's newest one. Functions take a connected backend and domain models and return
+results; wording and printing are the front end's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from issue_core.core.errors import NotFound
+from issue_core.core.interfaces import Capability
+from issue_core.core.models import IssueState, validate_comment, validate_username
+
+if TYPE_CHECKING:
+    from issue_core.core.config import Config
+    from issue_core.core.interfaces import IssueBackend
+    from issue_core.core.models import Comment, Issue, IssueChanges, IssueFilter
+
+ME = "@me"
+# A backend, or how to get one: ``@me`` asks for it only when it is used, so a command whose
+# other input is bad fails before anything is opened.
+BackendSource = Callable[[], "IssueBackend"]
+
+
+def resolve_me(value: str | None, backend: BackendSource) -> str | None:
+    """``@me`` stands for the identity the backend acts as (``issue whoami``), like in gh:
+    on a forge the token's owner, on the local store the configured identity."""
+    if value == ME:
+        return backend().whoami().username
+    return value
+
+
+def usernames(values: Iterable[str], backend: BackendSource) -> list[str]:
+    """User names as given (``@me`` is you, ``@bob`` is bob), checked; empty ones dropped."""
+    resolved = (resolve_me(name, backend) for name in values)
+    return [validate_username(name) for name in resolved if name]
+
+
+def list_issues(backend: IssueBackend, issue_filter: IssueFilter) -> list[Issue]:
+    """The issues ``issue_filter`` selects; a text search on a backend without full-text
+    search is refused (``Unsupported``) rather than answered without the text condition."""
+    if issue_filter.text:
+        backend.require(Capability.FULL_TEXT_SEARCH, "full-text search (--search)")
+    return backend.list_issues(issue_filter)
+
+
+# -- writes that may create labels ---------------------------------------------------------
+
+
+class Written:
+    """A stored issue and the labels the write created (in the order they were named)."""
+
+    def __init__(self, issue: Issue, created_labels: list[str]) -> None:
+        self.issue = issue
+        self.created_labels = created_labels
+
+
+def may_create_labels(config: Config, *, forced: bool = False) -> bool:
+    """Labels named on create/edit are created by default (the original tool's walkthrough
+    names labels no one made first); ``labels.create = "never"`` keeps a fixed label set
+    strict, unless the caller insists (``--create-labels``)."""
+    return forced or config.labels_create() != "never"
+
+
+def _missing_labels(backend: IssueBackend, names: list[str], allowed: bool) -> list[str]:
+    if not (allowed and names):
+        return []
+    known = {label.name.lower() for label in backend.list_labels()}
+    return list(dict.fromkeys(n for n in names if n.lower() not in known))
+
+
+def create_issue(backend: IssueBackend, issue: Issue, *, create_labels: bool) -> Written:
+    """Store a new issue; with ``create_labels`` its unknown labels are created too."""
+    missing = _missing_labels(backend, issue.labels, create_labels)
+    created = backend.create_issue(issue, create_labels=create_labels)
+    return Written(created, missing)
+
+
+def edit_issue(
+    backend: IssueBackend, number: int, changes: IssueChanges, *, create_labels: bool
+) -> Written:
+    """Apply ``changes`` to issue ``number`` (other fields merged, labels added and removed
+    keeping their stored spelling); with ``create_labels`` unknown added labels are created."""
+    missing = _missing_labels(backend, changes.add_labels, create_labels)
+    updated = backend.edit_issue(number, changes, create_labels=create_labels)
+    return Written(updated, missing)
+
+
+# -- close and reopen -------------------------------------------------------------------------
+
+
+class StateChange:
+    """What closing or reopening did: the issue as it now is, whether its state changed (no:
+    it already was so) and whether a comment was added."""
+
+    def __init__(self, issue: Issue, changed: bool, commented: bool) -> None:
+        self.issue = issue
+        self.changed = changed
+        self.commented = commented
+
+
+def set_closed(
+    backend: IssueBackend, number: int, comment: str | None, *, closed: bool
+) -> StateChange:
+    """Close (``closed``) or reopen issue ``number``, adding ``comment`` first. Idempotent:
+    an issue already in that state is left as it is (the comment is still added)."""
+    body = validate_comment(comment) if comment is not None else None
+    issue = backend.get_issue(number)
+    if body is not None:
+        backend.add_comment(number, body)
+    if issue.is_closed == closed:
+        issue = backend.get_issue(number) if body else issue
+        return StateChange(issue, changed=False, commented=body is not None)
+    issue.state = IssueState.CLOSED if closed else IssueState.OPEN
+    return StateChange(backend.update_issue(issue), changed=True, commented=body is not None)
+
+
+# -- comments ------------------------------------------------------------------------------
+
+
+def find_comment(backend: IssueBackend, number: int, comment_id: str) -> Comment:
+    """Comment ``comment_id`` of issue ``number`` (``NotFound`` if it is another issue's)."""
+    for comment in backend.list_comments(number):
+        if comment.id == comment_id:
+            return comment
+    raise NotFound(
+        f"comment {comment_id} not found on issue #{number}",
+        hint=f"see the comment ids with: issue show {number} --comments",
+    )
+
+
+def last_comment_of_mine(backend: IssueBackend, number: int) -> Comment:
+    """gh's --edit-last/--delete-last: the newest comment the acting user wrote on the issue."""
+    me = backend.whoami().username.lower()
+    mine = [c for c in backend.list_comments(number) if (c.author or "").lower() == me]
+    if not mine:
+        raise NotFound(
+            f"you ({me}) have no comment on #{number}",
+            hint=f"see the comments with: issue show {number} --comments",
+        )
+    return mine[-1]
