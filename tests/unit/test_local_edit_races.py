@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -28,11 +29,20 @@ def env_for(tmp_path: Path, user: str) -> dict[str, str]:
     return env
 
 
+ROUND = "{round}"  # in an argument: replaced by the round's number (1..ROUNDS)
+
+
+def _loop(args: list[str]) -> str:
+    """A shell loop running ``issue ARGS`` ROUNDS times, ``{round}`` standing for the round."""
+    quoted = [shlex.quote(arg).replace(ROUND, "'\"$i\"'") for arg in [ISSUE, *args]]
+    return f"for i in $(seq {ROUNDS}); do {' '.join(quoted)} || exit $?; done"
+
+
 def run_all(repo: Path, commands: list[tuple[list[str], dict[str, str]]]) -> list[tuple]:
     """Start every command at once; each runs its `issue` arguments ROUNDS times in a row."""
     procs = [
         subprocess.Popen(
-            ["sh", "-c", f'for i in $(seq {ROUNDS}); do "$0" "$@" || exit $?; done', ISSUE, *args],
+            ["sh", "-c", _loop(args)],
             cwd=repo,
             env=env,
             stdout=subprocess.PIPE,
@@ -61,11 +71,13 @@ def test_sixteen_title_edits_at_once_never_conflict(repo, tmp_path):
     env = env_for(tmp_path, "seed")
     for title in ("one", "two"):
         subprocess.run([ISSUE, "create", title], cwd=repo, env=env, check=True)
-    results = run_all(repo, [(["edit", "2", "--title", f"by {n}"], env) for n in range(16)])
+    # Every edit sets a title nobody else sets, so every one of them is a real change.
+    edits = [(["edit", "2", "--title", f"by {n} #{ROUND}"], env) for n in range(16)]
+    results = run_all(repo, edits)
     failures = [(code, err) for code, _, err in results if code != 0]
     assert failures == [], failures[:3]
     stored = show(repo, env, 2)
-    assert stored["title"] in {f"by {n}" for n in range(16)}
+    assert stored["title"] in {f"by {n} #{r}" for n in range(16) for r in range(1, ROUNDS + 1)}
     assert stored["version"] == 1 + 16 * ROUNDS
 
 
