@@ -56,12 +56,10 @@ def edit_label(
     """Rename a label or change its colour or description."""
     if new_name is None and color is None and description is None:
         raise click.UsageError("nothing to change; give --name, --color or --description")
+    from issue_core.service.catalog import edit_label as edit
+
     backend = get_session().backend
-    if new_name is None:
-        # Keep the stored spelling: `label edit API --color f00` must not rename "api" to "API".
-        stored = [lb.name for lb in backend.list_labels() if lb.name.lower() == name.lower()]
-        new_name = name if name in stored or not stored else stored[0]
-    label = backend.update_label(name, Label(new_name, color, description))
+    label = edit(backend, name, new_name=new_name, color=color, description=description)
     return Outcome(label, message=f"updated label {label.name}")
 
 

@@ -11,9 +11,8 @@ from issue_core.cli.groups import Group
 from issue_core.cli.output import Outcome, output_options
 from issue_core.cli.params import TIMESTAMP, MilestoneStateType
 from issue_core.cli.session import get_session
-from issue_core.core.errors import NotFound
-from issue_core.core.interfaces import IssueBackend
-from issue_core.core.models import Milestone, MilestoneState, parse_ts
+from issue_core.core.models import KEEP, Milestone, MilestoneState, parse_ts
+from issue_core.service import catalog
 
 MILESTONE_FIELDS = tuple(Milestone(title="x").to_dict())
 DELETED_FIELDS = ("title", "id", "deleted", "issues")
@@ -31,23 +30,6 @@ def milestone_group() -> None:
       issue milestone close v1.0.0
       issue milestone delete v1.0.0 --yes
     """
-
-
-def _find(backend: IssueBackend, title: str) -> Milestone:
-    """The milestone called ``title`` (in any case), else the one whose id it is: a title
-    wins, since a milestone may be called "3"."""
-    milestones = backend.list_milestones(None)
-    key = title.strip()
-    for milestone in milestones:
-        if milestone.title.lower() == key.lower():
-            return milestone
-    for milestone in milestones:
-        if milestone.id is not None and milestone.id == key:
-            return milestone
-    raise NotFound(
-        f"milestone {title!r} not found",
-        hint="see: issue milestone list --state all --json title,id",
-    )
 
 
 @milestone_group.command("list")
@@ -93,19 +75,15 @@ def edit_milestone(
     """Change a milestone; fields you do not name are left alone."""
     if new_title is None and description is None and due is None and state is None:
         raise click.UsageError("nothing to change; give --title, --description, --due or --state")
-    due_on = parse_ts(due) if due else None
-    backend = get_session().backend
-    current = _find(backend, title)
-    stored_title = current.title  # `title` may be an id, or spelt in another case
-    if new_title is not None:
-        current.title = new_title
-    if description is not None:
-        current.description = description
-    if due is not None:
-        current.due_on = due_on
-    if state is not None:
-        current.state = state
-    updated = backend.update_milestone(stored_title, current)
+    due_on = KEEP if due is None else (parse_ts(due) if due else None)  # '' clears
+    updated = catalog.edit_milestone(
+        get_session().backend,
+        title,
+        new_title=new_title,
+        description=description,
+        due_on=due_on,
+        state=state,
+    )
     return Outcome(updated, message=f"updated milestone {updated.title}")
 
 
@@ -114,11 +92,7 @@ def edit_milestone(
 @output_options(MILESTONE_FIELDS)
 def close_milestone(title: str) -> Outcome:
     """Close a milestone (its issues are left as they are)."""
-    backend = get_session().backend
-    current = _find(backend, title)
-    stored_title = current.title
-    current.state = MilestoneState.CLOSED
-    updated = backend.update_milestone(stored_title, current)
+    updated = catalog.close_milestone(get_session().backend, title)
     return Outcome(updated, message=f"closed milestone {updated.title}")
 
 
@@ -141,12 +115,12 @@ def delete_milestone(milestone: str, yes: bool) -> Outcome:
     """
     require_yes_off_a_terminal(yes)  # before anything is read
     backend = get_session().backend
-    found = _find(backend, milestone)
-    count = found.open_issues + found.closed_issues
+    found = catalog.find_milestone(backend, milestone)
+    count = catalog.milestone_issue_count(found)
     lose = f" ({count} issue{'s' if count != 1 else ''} will have no milestone)" if count else ""
     result = {"title": found.title, "id": found.id, "deleted": False, "issues": count}
     if not confirm_deletion(f"milestone {found.title!r}{lose}", yes=yes):
         return Outcome(result, message=f"not deleted: milestone {found.title}", committed=False)
-    backend.delete_milestone(found.title)
+    catalog.delete_milestone(backend, found)
     result["deleted"] = True
     return Outcome(result, message=f"deleted milestone {found.title}")

@@ -26,7 +26,9 @@ def user_group() -> None:
 @output_options(USER_FIELDS, empty="no users")
 def list_users() -> list[User]:
     """List users (on the local store: everyone who wrote or was assigned, and you)."""
-    return get_session().backend.list_users()
+    from issue_core.service import catalog
+
+    return catalog.list_users(get_session().backend)
 
 
 @click.command("whoami")
@@ -41,5 +43,7 @@ def whoami_cmd() -> Outcome:
       issue whoami
       issue whoami --jq .username
     """
-    user = get_session().backend.whoami()
+    from issue_core.service import catalog
+
+    user = catalog.whoami(get_session().backend)
     return Outcome(user, message=user.username, committed=False)
