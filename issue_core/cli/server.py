@@ -300,15 +300,11 @@ def _open_state(ctx: click.Context, state_dir: Path | None) -> tuple[Any, Any]:
 @click.pass_context
 def outbox_list(ctx: click.Context, status: str, limit: int, state_dir: Path | None) -> Records:
     """List ingested tasks, newest first (pending = not yet on the backend)."""
+    from issue_core.service import outbox
+
     store, _setup = _open_state(ctx, state_dir)
-    wanted = {
-        "all": None,
-        "pending": ("claimed", "pending", "delivering"),
-        "delivered": ("delivered",),
-        "failed": ("failed",),
-    }[status]
     try:
-        rows = store.list(statuses=wanted, limit=limit)
+        rows = outbox.list_tasks(store, status, limit)
     finally:
         store.close()
     return Records([row.to_public() for row in rows], OUTBOX_COLUMNS)
@@ -328,68 +324,33 @@ def outbox_retry(ctx: click.Context, tracking_id: str | None, state_dir: Path | 
     6 when some are still pending (a backend is unavailable), 4 when some failed
     permanently or are being delivered by another worker right now.
     """
+    from functools import partial
+
+    from issue_core.server.delivery import BackendPool, deliver_due
     from issue_core.server.outbox import LeaseHolder, ServerLock
+    from issue_core.service import outbox
 
     store, setup = _open_state(ctx, state_dir)
-    try:
-        done = store.get(tracking_id) if tracking_id is not None else None
-        if done is not None and done.status == "delivered":
-            return Outcome(
-                Records([done.to_public()], OUTBOX_COLUMNS),
-                message=f"task {tracking_id} was already delivered as #{done.issue_number}",
-            )
-        # Held until the command ends: while it runs, no other process takes our leases, and
-        # if it is killed, the next worker sees at once that they are free.
-        holder = LeaseHolder(store.path.parent)
-        try:
-            lock = ServerLock(store.path.parent)
-            server_gone = lock.acquire()
-            try:
-                # Tasks a dead process left mid-delivery go back to the outbox (looked up by
-                # marker before any create); `claimed` ones only when no server runs.
-                store.heal(server_gone=server_gone, me=holder.token)
-            finally:
-                lock.release()
-            scope = [tracking_id] if tracking_id is not None else store.undelivered_ids()
-            store.requeue(tracking_id)
-            _deliver(store, setup, holder.token, tracking_id)
-        finally:
-            holder.release()
-        rows = [row for row in (store.get(one) for one in scope) if row is not None]
-    finally:
-        store.close()
-    return _retry_outcome(rows, tracking_id)
-
-
-def _deliver(store: Any, setup: Any, owner: str, tracking_id: str | None) -> None:
-    """Every due task once (or the one named): a backend whose attempt fails is skipped for
-    the rest of the run (its circuit opens)."""
-    from issue_core.server.delivery import BackendPool, deliver_due
-
     pool = BackendPool(setup.backends, setup.identity)
     try:
-        if tracking_id is not None:
-            deliver_due(store, pool, owner=owner, only=tracking_id)
-            return
-        seen: set[str] = set()
-        while True:
-            batch = deliver_due(store, pool, owner=owner, limit=100)
-            fresh = [result for result in batch if result.row.tracking_id not in seen]
-            seen.update(result.row.tracking_id for result in batch)
-            if not fresh:
-                return
+        deliver = partial(deliver_due, store, pool)
+        result = outbox.retry(
+            store, tracking_id, lock=ServerLock, lease=LeaseHolder, deliver_due=deliver
+        )
     finally:
         pool.close()
+        store.close()
+    if result.already is not None:
+        return Outcome(
+            Records([result.already.to_public()], OUTBOX_COLUMNS),
+            message=f"task {tracking_id} was already delivered as #{result.already.issue_number}",
+        )
+    return _retry_outcome(result, tracking_id)
 
 
-def _retry_outcome(rows: list[Any], tracking_id: str | None) -> Outcome:
+def _retry_outcome(result: Any, tracking_id: str | None) -> Outcome:
     """The real counts: every task the run was about, as it is now."""
-    counts = {"delivered": 0, "pending": 0, "failed": 0, "elsewhere": 0}
-    for row in rows:
-        if row.status in ("delivered", "pending", "failed"):
-            counts[row.status] += 1
-        else:  # claimed / delivering: in the hands of a live server or another retry
-            counts["elsewhere"] += 1
+    rows, counts = result.rows, result.counts()
     total = len(rows)
     message = (
         f"delivered {counts['delivered']} of {total} task(s); "
