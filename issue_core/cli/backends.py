@@ -37,7 +37,6 @@ from issue_core.core.errors import (
     BackendUnavailable,
     Conflict,
     IssueCoreError,
-    NotFound,
     UsageError,
 )
 from issue_core.core.interfaces import BackendInfo, ConfigOption, IssueBackend
@@ -338,14 +337,10 @@ def add_backend(
     check_urls(settings, allow_http)
     if allow_http:
         settings["allow_http"] = True
-    path, data = config.file_for(scope)
+    path, _ = config.file_for(scope)
     entry = {"type": type_name, **settings}
     check_no_secrets(entry, where=str(path))
-    updated = dict(data)
-    updated["backends"] = {**data.get("backends", {}), name: entry}
-    if make_default:
-        updated["default_backend"] = name
-    written = _write(path, updated)
+    written = _write(path, config.with_backend(scope, name, entry, make_default=make_default))
     result = {
         "name": name,
         "type": type_name,
@@ -385,16 +380,6 @@ def _write(path: Path, data: dict[str, Any]) -> Path:
 # --------------------------------------------------------------------------- remove / default
 
 
-def _scope_holding(config: Config, name: str, scope: str | None) -> str:
-    for candidate in [scope] if scope else ["repo", "user"]:
-        _, data = config.file_for(candidate)
-        if name in data.get("backends", {}):
-            return candidate
-    known = ", ".join(sorted(config.backends())) or "none"
-    where = f" in the {scope} config" if scope else ""
-    raise NotFound(f"no backend named {name!r}{where}", hint=f"configured: {known}")
-
-
 @backend_group.command("remove")
 @click.argument("name")
 @scope_options
@@ -405,17 +390,9 @@ def remove_backend(name: str, **kwargs: Any) -> Outcome:
     The backend's data is not touched: a local store file stays where it is.
     """
     config = get_session().config
-    scope = _scope_holding(config, name, explicit_scope(kwargs))
-    path, data = config.file_for(scope)
-    updated = dict(data)
-    remaining = {k: v for k, v in data.get("backends", {}).items() if k != name}
-    if remaining:
-        updated["backends"] = remaining
-    else:
-        updated.pop("backends", None)
-    if updated.get("default_backend") == name:
-        del updated["default_backend"]
-    _write(path, updated)
+    scope = config.scope_holding(name, explicit_scope(kwargs))
+    path, _ = config.file_for(scope)
+    _write(path, config.without_backend(scope, name))
     result = {"name": name, "scope": scope, "file": str(path), "removed": True}
     return Outcome(result, message=f"removed backend {name} from {path}")
 
@@ -428,11 +405,9 @@ def set_default(name: str, **kwargs: Any) -> Outcome:
     """Make NAME the backend commands use when --backend is not given."""
     scope = _scope_from(kwargs)
     config = get_session().config
-    if name not in config.backends() and name != IMPLICIT_BACKEND:
-        known = ", ".join(sorted({*config.backends(), IMPLICIT_BACKEND}))
-        raise NotFound(f"no backend named {name!r}", hint=f"configured: {known}")
-    path, data = config.file_for(scope)
-    written = _write(path, {**data, "default_backend": name})
+    updated = config.with_default(scope, name)
+    path, _ = config.file_for(scope)
+    written = _write(path, updated)
     result = {"name": name, "scope": scope, "file": str(written), "default": True}
     return Outcome(result, message=f"default backend is now {name} ({written})")
 

@@ -577,3 +577,53 @@ class Config:
         path, data = self.file_for(scope)
         write_toml(path, data)
         return path
+
+    # -- editing backend entries ---------------------------------------------------
+    # Each returns the scope's file contents with one change made (not yet saved), so a front
+    # end can check and write it, and `issue config detect` can reuse them.
+
+    def with_backend(
+        self, scope: str, name: str, entry: Mapping[str, Any], *, make_default: bool = False
+    ) -> dict[str, Any]:
+        """The ``scope`` file with backend ``name`` set to ``entry`` (replacing one of that
+        name), and made the default when ``make_default``."""
+        _, data = self.file_for(scope)
+        updated = dict(data)
+        updated["backends"] = {**data.get("backends", {}), name: dict(entry)}
+        if make_default:
+            updated["default_backend"] = name
+        return updated
+
+    def scope_holding(self, name: str, scope: str | None = None) -> str:
+        """The file that configures backend ``name``: ``scope``, else repo before user."""
+        for candidate in [scope] if scope else ["repo", "user"]:
+            _, data = self.file_for(candidate)
+            if name in data.get("backends", {}):
+                return candidate
+        known = ", ".join(sorted(self.backends())) or "none"
+        where = f" in the {scope} config" if scope else ""
+        raise NotFound(f"no backend named {name!r}{where}", hint=f"configured: {known}")
+
+    def without_backend(self, scope: str, name: str) -> dict[str, Any]:
+        """The ``scope`` file without backend ``name`` (nor as the default; an emptied
+        ``backends`` table goes too). Its data, a local store file, is not touched."""
+        _, data = self.file_for(scope)
+        updated = dict(data)
+        remaining = {k: v for k, v in data.get("backends", {}).items() if k != name}
+        if remaining:
+            updated["backends"] = remaining
+        else:
+            updated.pop("backends", None)
+        if updated.get("default_backend") == name:
+            del updated["default_backend"]
+        return updated
+
+    def with_default(self, scope: str, name: str) -> dict[str, Any]:
+        """The ``scope`` file with ``name`` as the default backend; an unknown name (other
+        than the implicit local store) is ``NotFound``."""
+        backends = self.backends()
+        if name not in backends and name != IMPLICIT_BACKEND:
+            known = ", ".join(sorted({*backends, IMPLICIT_BACKEND}))
+            raise NotFound(f"no backend named {name!r}", hint=f"configured: {known}")
+        _, data = self.file_for(scope)
+        return {**data, "default_backend": name}
