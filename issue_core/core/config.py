@@ -72,6 +72,7 @@ TRUST_TRUSTED = "trusted"
 TRUST_UNTRUSTED = "untrusted"
 TRUST_CHANGED = "changed"
 IDENTITY_ENV = "ISSUE_CORE_USER"
+STATE_DIR_ENV = "ISSUE_CORE_STATE_DIR"
 
 
 class UntrustedBackend(AuthError):
@@ -627,3 +628,62 @@ class Config:
             raise NotFound(f"no backend named {name!r}", hint=f"configured: {known}")
         _, data = self.file_for(scope)
         return {**data, "default_backend": name}
+
+
+# --------------------------------------------------------------------------- every backend
+
+
+class BackendSetup:
+    """Every backend a long-running process (``issue serve``, ``issue outbox``) may use: the
+    default's name, each configured backend resolved by name, who acts, the server routes."""
+
+    # A plain class, not a dataclass: this module is on every command's start-up path.
+    def __init__(
+        self,
+        default: str,
+        backends: dict[str, BackendConfig],
+        identity: str,
+        config: Config,
+        routes: dict[str, str] | None = None,
+    ) -> None:
+        self.default = default
+        self.backends = backends
+        self.identity = identity
+        self.config = config
+        self.routes: dict[str, str] = routes if routes is not None else {}
+
+    def __repr__(self) -> str:
+        return f"BackendSetup(default={self.default!r}, backends={sorted(self.backends)!r})"
+
+
+def resolve_backends(
+    default_name: str | None, cwd: str | os.PathLike[str] | None = None
+) -> BackendSetup:
+    """Every configured backend (plus the implicit local store), with paths resolved.
+
+    Only these names may be chosen per task with ``backend``: a request can never make the
+    server open an arbitrary store or URL.
+    """
+    config = Config.load(cwd)
+    default = config.resolve(default_name)
+    names = {*config.backends(), IMPLICIT_BACKEND}
+    backends = {name: config.resolve(name) for name in sorted(names)}
+    backends[default.name] = default
+    return BackendSetup(
+        default.name, backends, config.identity(), config, routes=config.server_routes()
+    )
+
+
+def default_state_dir(setup: BackendSetup) -> Path:
+    """``$ISSUE_CORE_STATE_DIR``, else the folder of the default local store, else
+    ``<project root>/.issue-core``."""
+    from pathlib import Path
+
+    override = os.environ.get(STATE_DIR_ENV)
+    if override:
+        return Path(override).expanduser().resolve()
+    chosen = setup.backends[setup.default]
+    path = chosen.settings.get("path")
+    if chosen.type == "local" and isinstance(path, str):
+        return Path(path).parent
+    return setup.config.root / STORE_DIRNAME

@@ -1,16 +1,24 @@
 """What a server (or ``issue outbox``) runs with, resolved from flags, environment and config.
 
+Which backends a server may use and its default state folder are configuration, resolved by
+``core.config.resolve_backends`` / ``default_state_dir`` (re-exported here).
+
 No web framework is imported here: ``issue outbox`` resolves the same state folder and backends
 without the ``api`` extra.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from issue_core.core.config import IMPLICIT_BACKEND, STORE_DIRNAME, BackendConfig, Config
+from issue_core.core.config import (
+    STATE_DIR_ENV,
+    BackendConfig,
+    BackendSetup,
+    default_state_dir,
+    resolve_backends,
+)
 from issue_core.core.errors import UsageError
 from issue_core.server.auth import ApiKeys
 from issue_core.server.limits import ConnectionLimits
@@ -18,7 +26,6 @@ from issue_core.server.limits import ConnectionLimits
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_BODY_LIMIT = 1024 * 1024
-STATE_DIR_ENV = "ISSUE_CORE_STATE_DIR"
 BENCH_ROUTES_ENV = "ISSUE_CORE_SERVER_BENCH"
 
 
@@ -47,44 +54,6 @@ class ServerSettings:
         return state_db_path(self.state_dir)
 
 
-@dataclass
-class BackendSetup:
-    default: str
-    backends: dict[str, BackendConfig]
-    identity: str
-    config: Config
-    routes: dict[str, str] = field(default_factory=dict)
-
-
-def resolve_backends(default_name: str | None, cwd: Path | None = None) -> BackendSetup:
-    """Every configured backend (plus the implicit local store), with paths resolved.
-
-    Only these names may be chosen per task with ``backend``: a request can never make the
-    server open an arbitrary store or URL.
-    """
-    config = Config.load(cwd)
-    default = config.resolve(default_name)
-    names = {*config.backends(), IMPLICIT_BACKEND}
-    backends = {name: config.resolve(name) for name in sorted(names)}
-    backends[default.name] = default
-    return BackendSetup(
-        default.name, backends, config.identity(), config, routes=config.server_routes()
-    )
-
-
-def default_state_dir(setup: BackendSetup) -> Path:
-    """``$ISSUE_CORE_STATE_DIR``, else the folder of the default local store, else
-    ``<project root>/.issue-core``."""
-    override = os.environ.get(STATE_DIR_ENV)
-    if override:
-        return Path(override).expanduser().resolve()
-    chosen = setup.backends[setup.default]
-    path = chosen.settings.get("path")
-    if chosen.type == "local" and isinstance(path, str):
-        return Path(path).parent
-    return setup.config.root / STORE_DIRNAME
-
-
 def resolve_state_dir(state_dir: str | Path | None, setup: BackendSetup) -> Path:
     if state_dir is not None:
         return Path(state_dir).expanduser().resolve()
@@ -101,3 +70,14 @@ def parse_size(text: str) -> int:
     if not cleaned.isdigit() or int(cleaned) <= 0:
         raise UsageError(f"invalid size {text!r}", hint="use bytes, or a suffix: 512k, 2m")
     return int(cleaned) * factor
+
+
+__all__ = [
+    "STATE_DIR_ENV",
+    "BackendSetup",
+    "ServerSettings",
+    "default_state_dir",
+    "parse_size",
+    "resolve_backends",
+    "resolve_state_dir",
+]
