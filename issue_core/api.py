@@ -10,7 +10,10 @@ from issue_core.service import runtime
 
 
 def open_backend(
-    name: str | None = None, *, cwd: str | os.PathLike[str] | None = None
+    name: str | None = None,
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    agent: str | None = None,
 ) -> IssueBackend:
     """Open a configured backend, connected and ready.
 
@@ -21,5 +24,9 @@ def open_backend(
     A backend named by the repository's own config (other than a store inside it) is opened
     only once the user has trusted it (``issue backend trust NAME``); until then this raises
     ``AuthError``.
+
+    ``agent`` names who acts instead of the configured identity (``$ISSUE_CORE_USER``, config
+    ``user``, login) on backends without accounts, such as the local store; a forge acts as
+    its token's owner.
     """
-    return runtime.open(Config.load(cwd), name)
+    return runtime.open(Config.load(cwd), name, agent=agent)

@@ -73,3 +73,12 @@ def test_created_sees_the_backend_before_it_connects(project, tmp_path):
         assert backend.name == "x"
     finally:
         backend.close()
+
+
+def test_the_python_api_passes_the_agent_through(project):
+    from issue_core import open_backend
+
+    with open_backend(agent="agent-coder") as backend:
+        assert backend.whoami().username == "agent-coder"
+    with open_backend() as backend:
+        assert backend.whoami().username == "tester"
