@@ -16,8 +16,7 @@ import click
 from issue_core.cli.output import Outcome, output_options
 from issue_core.cli.params import ISSUE_NUMBER
 from issue_core.cli.session import get_session
-from issue_core.core.errors import IssueCoreError, UsageError
-from issue_core.core.interfaces import Capability
+from issue_core.core.errors import UsageError
 from issue_core.core.models import Issue
 
 DELETE_FIELDS = ("number", "title", "deleted")
@@ -72,30 +71,23 @@ def delete_cmd(numbers: tuple[int, ...], yes: bool) -> Outcome:
             "--yes required when not running interactively",
             hint="deleting cannot be undone; pass --yes to delete without being asked",
         )
-    backend = get_session().backend
-    backend.require(Capability.DELETE_ISSUES, "deleting issues")
-    issues = [backend.get_issue(number) for number in dict.fromkeys(numbers)]
-    chosen = [issue for issue in issues if not ask or confirmed(issue)]
+    from issue_core.service.issues import delete_issues
+
+    run = delete_issues(get_session().backend, numbers, lambda issue: not ask or confirmed(issue))
     results: list[dict[str, Any]] = [
-        {"number": issue.number, "title": issue.title, "deleted": False} for issue in issues
+        {"number": issue.number, "title": issue.title, "deleted": False} for issue in run.issues
     ]
     by_number = {row["number"]: row for row in results}
-    done: list[Issue] = []
-    for issue in chosen:
-        try:
-            backend.delete_issue(issue.number or 0)
-        except IssueCoreError as exc:
-            if not done:
-                raise  # nothing was deleted: the error alone says it all
-            exc.message = f"{exc.message} (deleted before it: {_numbers(done)})"
-            return Outcome(results, message=_summary(done), failure=exc)
+    for issue in run.deleted:
         by_number[issue.number]["deleted"] = True
-        done.append(issue)
-    deleted = {issue.number for issue in done}
-    kept = [issue for issue in issues if issue.number not in deleted]
-    if not done:
+    if run.failure is not None:
+        exc = run.failure
+        exc.message = f"{exc.message} (deleted before it: {_numbers(run.deleted)})"
+        return Outcome(results, message=_summary(run.deleted), failure=exc)
+    kept = run.kept
+    if not run.deleted:
         return Outcome(results, message=f"not deleted: {_numbers(kept)}", committed=False)
-    message = _summary(done) + (f"; not deleted: {_numbers(kept)}" if kept else "")
+    message = _summary(run.deleted) + (f"; not deleted: {_numbers(kept)}" if kept else "")
     return Outcome(results, message=message)
 
 

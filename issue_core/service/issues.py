@@ -1,11 +1,13 @@
-"""Issue use cases: list, create, edit, close/reopen with a comment, and comments by id or last.
+"""Issue use cases: list, create, edit, close/reopen with a comment, comments by id or last,
+delete.
 
 What every front end does the same way lives here once: ``@me`` is the identity the backend acts
 as, ``--search`` needs ``FULL_TEXT_SEARCH``, labels named on a write are created unless the
 configuration says ``labels.create = "never"`` (and the caller learns which ones were new),
 closing a closed issue changes nothing and still adds its comment, "my last comment" is the
-acting user's newest one. Functions take a connected backend and domain models and return
-results; wording and printing are the front end's.
+acting user's newest one, a delete asks about every issue before the first one goes. Functions
+take a connected backend and domain models and return results; wording and printing are the
+front end's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from issue_core.core.errors import NotFound
+from issue_core.core.errors import IssueCoreError, NotFound
 from issue_core.core.interfaces import Capability
 from issue_core.core.models import IssueState, validate_comment, validate_username
 
@@ -145,3 +147,42 @@ def last_comment_of_mine(backend: IssueBackend, number: int) -> Comment:
             hint=f"see the comments with: issue show {number} --comments",
         )
     return mine[-1]
+
+
+# -- delete ------------------------------------------------------------------------------------
+
+
+class Deletion:
+    """What deleting did: every issue asked for (in the order given, each once), the ones
+    deleted, and the error that stopped the run after some were (``failure``)."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        self.deleted: list[Issue] = []
+        self.failure: IssueCoreError | None = None
+
+    @property
+    def kept(self) -> list[Issue]:
+        gone = {issue.number for issue in self.deleted}
+        return [issue for issue in self.issues if issue.number not in gone]
+
+
+def delete_issues(
+    backend: IssueBackend, numbers: Iterable[int], confirm: Callable[[Issue], bool]
+) -> Deletion:
+    """Delete issues for good. Every number is looked up and every ``confirm`` answer taken
+    before the first delete; an error before anything was deleted is raised as it is, one
+    after is kept in ``failure`` beside what was deleted before it."""
+    backend.require(Capability.DELETE_ISSUES, "deleting issues")
+    run = Deletion([backend.get_issue(number) for number in dict.fromkeys(numbers)])
+    chosen = [issue for issue in run.issues if confirm(issue)]
+    for issue in chosen:
+        try:
+            backend.delete_issue(issue.number or 0)
+        except IssueCoreError as exc:
+            if not run.deleted:
+                raise  # nothing was deleted: the error alone says it all
+            run.failure = exc
+            return run
+        run.deleted.append(issue)
+    return run

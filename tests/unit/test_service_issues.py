@@ -113,3 +113,43 @@ def test_comments_by_id_and_my_last_one(backend, tmp_path):
     with pytest.raises(NotFound, match=r"you \(tester\) have no comment on #2"):
         issues.last_comment_of_mine(backend, 2)
     other.close()
+
+
+def test_delete_asks_about_every_issue_before_the_first_goes(backend):
+    for title in ("a", "b", "c"):
+        backend.create_issue(Issue(title=title))
+    asked: list[int | None] = []
+
+    def confirm(issue: Issue) -> bool:
+        asked.append(issue.number)
+        assert backend.get_issue(1).title == "a"  # nothing deleted while asking
+        return issue.number != 2
+
+    run = issues.delete_issues(backend, [3, 1, 2, 3], confirm)
+    assert asked == [3, 1, 2]  # each number once, in the order given
+    assert [i.number for i in run.deleted] == [3, 1] and [i.number for i in run.kept] == [2]
+    assert run.failure is None
+    assert [i.number for i in backend.list_issues(IssueFilter(state="all"))] == [2]
+
+
+def test_delete_looks_up_every_number_first_and_keeps_a_late_failure(backend, tmp_path):
+    backend.create_issue(Issue(title="a"))
+    with pytest.raises(NotFound):
+        issues.delete_issues(backend, [1, 9], lambda issue: True)
+    assert backend.get_issue(1).title == "a"  # a missing number deletes nothing
+
+    class FailsOnTwo(LocalBackend):
+        def delete_issue(self, number: int) -> None:
+            if number == 2:
+                raise Unsupported("no deleting #2 here")
+            super().delete_issue(number)
+
+    failing = FailsOnTwo()
+    failing.connect({"path": backend.path, "identity": "tester"})
+    failing.create_issue(Issue(title="b"))
+    run = issues.delete_issues(failing, [1, 2], lambda issue: True)
+    assert [i.number for i in run.deleted] == [1]
+    assert isinstance(run.failure, Unsupported) and [i.number for i in run.kept] == [2]
+    with pytest.raises(Unsupported):  # the first delete failing: raised as it is
+        issues.delete_issues(failing, [2], lambda issue: True)
+    failing.close()
