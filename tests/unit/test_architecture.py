@@ -143,6 +143,31 @@ def test_both_databases_run_on_the_one_engine():
     assert "issue_core.storage" in GRAPH["issue_core.server.outbox"]
 
 
+def test_the_local_store_never_imports_the_server():
+    assert _violations(("issue_core.backends.local",), ("issue_core.server",)) == []
+
+
+def test_only_the_feed_records_that_an_issue_changed():
+    """``feed.touch()`` is the one writer of "this issue changed" (version + 1, updated_at,
+    change_seq), and the feed the one taker of the change_seq counter: a new writer elsewhere
+    would bypass the event log that hooks in there."""
+
+    def writes_a_change(node: ast.AST) -> bool:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return "version + 1" in node.value
+        return isinstance(node, ast.Call) and any(
+            isinstance(arg, ast.Constant) and arg.value == "change_seq" for arg in node.args
+        )
+
+    writers = {
+        path.name
+        for path in (PACKAGE / "backends" / "local").glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if writes_a_change(node)
+    }
+    assert writers == {"feed.py"}
+
+
 def test_backends_never_import_a_front_end():
     assert _violations(("issue_core.backends",), FRONT_ENDS) == []
 
@@ -231,7 +256,10 @@ def test_the_local_read_path_loads_no_http_server_or_validation(tmp_path, argv):
         "    pass\n"
         "heavy = ('issue_core.backends._http', 'issue_core.backends.forge',\n"
         "    'issue_core.backends.gitea', 'issue_core.server', 'httpx', 'pydantic', 'fastapi',\n"
-        "    'uvicorn', 'jq', 'jsonschema', 'difflib')\n"
+        "    'uvicorn', 'jq', 'jsonschema', 'difflib',\n"
+        # reading issues needs no label, milestone or comment repository (loaded lazily)
+        "    'issue_core.backends.local.labels', 'issue_core.backends.local.milestones',\n"
+        "    'issue_core.backends.local.comments')\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in heavy or"
         " any(m == h or m.startswith(h + '.') for h in heavy))\n"
         "print('LOADED', loaded, file=sys.stderr)\n"

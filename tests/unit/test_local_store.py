@@ -357,7 +357,7 @@ def test_setup_does_not_retry_other_errors(db_path, monkeypatch):
 def test_uids_are_unique_and_ordered_by_creation_time(db_path, monkeypatch):
     """uids start with the creation time (like UUIDv7), so new ones append to the uid index
     instead of landing on random pages of it; 80 random bits keep them unique."""
-    import issue_core.backends.local.backend as local_backend
+    import issue_core.backends.local.issues as local_backend
 
     clock = iter(range(1_700_000_000_000_000_000, 1_800_000_000_000_000_000, 5_000_000))
     monkeypatch.setattr(local_backend.time, "time_ns", lambda: next(clock))

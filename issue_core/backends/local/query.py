@@ -11,23 +11,13 @@ from typing import Any
 
 from issue_core.backends.local.timestamps import stored_ts
 from issue_core.core.models import IssueFilter
-from issue_core.core.search import query_words
+from issue_core.storage.dialect import SQLITE
 
 _SORT_COLUMNS = {"created": "i.created_at", "updated": "i.updated_at", "number": "i.number"}
 
 
-def fts_query(text: str) -> str | None:
-    """Quote each word so user text can never be parsed as FTS5 syntax; words are ANDed.
-
-    The last word also matches as a prefix, so ``issue list --search logi`` finds "login"
-    (``core.search`` states the same rules for backends that match in Python).
-    """
-    words = query_words(text)
-    if not words:
-        return None
-    quoted = [f'"{word}"' for word in words]
-    quoted[-1] += "*"
-    return " ".join(quoted)
+# The FTS5 form of ``--search`` text: the dialect's (see storage/dialect.py).
+fts_query = SQLITE.text_query
 
 
 def build_issue_query(
@@ -36,7 +26,7 @@ def build_issue_query(
     where: list[str] = []
     params: list[Any] = []
     if flt.states is not None:
-        where.append(f"i.state IN ({', '.join('?' * len(flt.states))})")
+        where.append(f"i.state IN ({SQLITE.marks(len(flt.states))})")
         params.extend(state.value for state in flt.states)
     for label_id in label_ids:
         where.append(
@@ -66,7 +56,7 @@ def build_issue_query(
         if match is None:
             where.append("0")
         else:
-            where.append("i.id IN (SELECT rowid FROM issues_fts WHERE issues_fts MATCH ?)")
+            where.append(f"i.id IN ({SQLITE.text_match('issues_fts')})")
             params.append(match)
     direction = "DESC" if flt.direction == "desc" else "ASC"
     column = _SORT_COLUMNS[flt.sort]

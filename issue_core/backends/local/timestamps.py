@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from issue_core.core.models import utcnow
+
 
 def stored_ts(value: datetime | None) -> str | None:
     if value is None:
@@ -17,3 +19,8 @@ def stored_ts(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now() -> str:
+    """This instant, as stored."""
+    return stored_ts(utcnow()) or ""

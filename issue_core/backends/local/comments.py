@@ -1,0 +1,136 @@
+"""Comment rows, and the copy of an issue's comments the full-text index searches. Ids come from
+a counter (never reused) and are how users name comments (``issue comment 5 --edit 7``); each
+comment added, edited or deleted changes its issue (``feed.touch``). Functions over a connection
+inside the backend's transaction; the backend validates input before it opens one."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from issue_core.backends.local import counters, feed, users
+from issue_core.core.errors import NotFound
+from issue_core.core.models import Comment, parse_ts
+
+
+def issue_row_id(conn: sqlite3.Connection, number: int) -> int:
+    row = conn.execute("SELECT id FROM issues WHERE number = ?", (number,)).fetchone()
+    if row is None:
+        raise NotFound(f"issue #{number} not found")
+    return int(row["id"])
+
+
+def list_for(conn: sqlite3.Connection, issue_id: int, number: int) -> list[Comment]:
+    rows = conn.execute(
+        "SELECT id, author, body, created_at, updated_at FROM comments "
+        "WHERE issue_id = ? ORDER BY id",
+        (issue_id,),
+    ).fetchall()
+    return [
+        Comment(
+            body=r["body"],
+            author=r["author"],
+            id=str(r["id"]),
+            issue_number=number,
+            created_at=parse_ts(r["created_at"]),
+            updated_at=parse_ts(r["updated_at"]),
+        )
+        for r in rows
+    ]
+
+
+def add(conn: sqlite3.Connection, number: int, body: str, author: str, now: str) -> Comment:
+    issue_id = issue_row_id(conn, number)
+    users.record(conn, [author], now)
+    comment_id = counters.next_value(conn, "comment_id")  # never reused (schema v4)
+    conn.execute(
+        "INSERT INTO comments (id, issue_id, author, body, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (comment_id, issue_id, author, body, now, now),
+    )
+    _count(conn, issue_id, +1)
+    feed.touch(conn, [issue_id], now)
+    conn.execute(
+        "UPDATE issues_fts SET comments = comments || ' ' || ? WHERE rowid = ?",
+        (body, issue_id),
+    )
+    ts = parse_ts(now)
+    return Comment(
+        body=body,
+        author=author,
+        id=str(comment_id),
+        issue_number=number,
+        created_at=ts,
+        updated_at=ts,
+    )
+
+
+def edit(conn: sqlite3.Connection, number: int, comment_id: str, body: str, now: str) -> Comment:
+    issue_id, row = _row(conn, number, comment_id)
+    if body != row["body"]:
+        conn.execute(
+            "UPDATE comments SET body = ?, updated_at = ? WHERE id = ?", (body, now, row["id"])
+        )
+        _changed(conn, issue_id, now)
+        updated_at = now
+    else:
+        updated_at = row["updated_at"]  # nothing changed: nothing is written
+    return Comment(
+        body=body,
+        author=row["author"],
+        id=str(row["id"]),
+        issue_number=number,
+        created_at=parse_ts(row["created_at"]),
+        updated_at=parse_ts(updated_at),
+    )
+
+
+def delete(conn: sqlite3.Connection, number: int, comment_id: str, now: str) -> None:
+    issue_id, row = _row(conn, number, comment_id)
+    conn.execute("DELETE FROM comments WHERE id = ?", (row["id"],))
+    _count(conn, issue_id, -1)
+    _changed(conn, issue_id, now)
+
+
+def _row(conn: sqlite3.Connection, number: int, comment_id: str) -> tuple[int, sqlite3.Row]:
+    """The issue's row id and the comment's row; the comment must be *this* issue's."""
+    issue_id = issue_row_id(conn, number)
+    key = _comment_key(comment_id)
+    row: sqlite3.Row | None = None
+    if key is not None:
+        row = conn.execute(
+            "SELECT id, author, body, created_at, updated_at FROM comments "
+            "WHERE id = ? AND issue_id = ?",
+            (key, issue_id),
+        ).fetchone()
+    if row is None:
+        raise NotFound(
+            f"comment {comment_id} not found on issue #{number}",
+            hint=f"see the comment ids with: issue show {number} --comments",
+        )
+    return issue_id, row
+
+
+def _count(conn: sqlite3.Connection, issue_id: int, delta: int) -> None:
+    conn.execute(
+        "UPDATE issues SET comments_count = comments_count + ? WHERE id = ?", (delta, issue_id)
+    )
+
+
+def _changed(conn: sqlite3.Connection, issue_id: int, now: str) -> None:
+    """An edited or deleted comment changes its issue (version, updated_at, change feed),
+    as adding one does, and the search index's copy of the comments is rebuilt."""
+    feed.touch(conn, [issue_id], now)
+    conn.execute(
+        "UPDATE issues_fts SET comments = (SELECT COALESCE(group_concat(body, ' '), '') "
+        "FROM comments WHERE issue_id = ?) WHERE rowid = ?",
+        (issue_id, issue_id),
+    )
+
+
+def _comment_key(comment_id: Any) -> int | None:
+    """A comment id as stored (a row id), or None for text that cannot be one."""
+    text = str(comment_id).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
