@@ -5,9 +5,11 @@ store is always at exactly one version; a new store is built in a temporary file
 whole (creation.py). A store whose version is newer than ``SCHEMA_VERSION``
 was written by a newer issue-core and is refused rather than guessed at.
 
-The SQL is kept portable on purpose (no ``COLLATE NOCASE``, no ``AUTOINCREMENT``, ``name_key``
-columns for case-insensitive uniqueness, a counter table for number allocation), so that a later
-PostgreSQL implementation of the same store can share it. Only the FTS5 table is SQLite-specific.
+The schema is kept portable on purpose (no ``COLLATE NOCASE``, no ``AUTOINCREMENT``,
+``name_key`` columns for case-insensitive uniqueness, a counter table for number allocation), so
+that a later PostgreSQL implementation of the same store can share it. Only the FTS5 table is
+SQLite-specific; the queries' engine-specific spellings (JSON keys, full-text match, skipping
+duplicates) go through ``issue_core.storage.dialect``.
 
 Room is left for later issues: claims/leases, dependencies and an event log get tables of their
 own keyed by ``issues.id``; sync mappings key on ``issues.uid`` (stable across renumbering).
