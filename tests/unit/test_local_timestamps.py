@@ -9,8 +9,8 @@ import pytest
 
 from issue_core.backends.local import LocalBackend
 from issue_core.backends.local.schema import MIGRATIONS, SCHEMA_VERSION
-from issue_core.storage.sqlite import statements as _statements
 from issue_core.core.models import Issue, IssueFilter
+from issue_core.storage.sqlite import statements as _statements
 
 WHOLE = datetime(2026, 12, 2, 6, 23, 13, tzinfo=UTC)
 FRACTION = WHOLE.replace(microsecond=577_000)
