@@ -348,7 +348,7 @@ class StateStore:
         """
         now = time.time()
         wanted = tuple(statuses)
-        marks = ", ".join("?" * len(wanted))
+        marks = SQLITE.marks(len(wanted))
         with self.transaction() as conn:
             before = self.get(tracking_id, conn)
             cursor = conn.execute(
@@ -402,7 +402,7 @@ class StateStore:
                     (now, now),
                 ).rowcount
             for chunk in chunks(conn, dead, 1):
-                owned = ", ".join("?" * len(chunk))
+                owned = SQLITE.marks(len(chunk))
                 healed += conn.execute(
                     "UPDATE tasks SET status='pending', maybe_written=1, next_attempt_at=?,"
                     " lease_until=NULL, lease_owner=NULL,"
@@ -412,7 +412,7 @@ class StateStore:
                     (now, now, *chunk),
                 ).rowcount
             for chunk in chunks(conn, unknown, 1):
-                owned = ", ".join("?" * len(chunk))
+                owned = SQLITE.marks(len(chunk))
                 healed += conn.execute(
                     "UPDATE tasks SET status='pending', maybe_written=1, next_attempt_at=?,"
                     " lease_until=NULL, lease_owner=NULL, updated_at=?"
@@ -480,7 +480,7 @@ class StateStore:
         ``lease``); none of the backends named in ``skip`` (their circuit is open)."""
         now = time.time() if now is None else now
         skipped = list(skip)
-        without = f" AND backend NOT IN ({', '.join('?' * len(skipped))})" if skipped else ""
+        without = f" AND backend NOT IN ({SQLITE.marks(len(skipped))})" if skipped else ""
         rows = self.conn.execute(
             f"SELECT {COLUMNS} FROM tasks WHERE ((status='pending' AND next_attempt_at <= ?)"
             f" OR (status='delivering' AND lease_owner IS NULL AND lease_until < ?)){without}"
@@ -502,7 +502,7 @@ class StateStore:
         params: list[Any] = []
         wanted = list(statuses or [])
         if wanted:
-            query += f" WHERE status IN ({', '.join('?' * len(wanted))})"
+            query += f" WHERE status IN ({SQLITE.marks(len(wanted))})"
             params.extend(wanted)
         query += " ORDER BY created_at DESC"
         if limit is not None:

@@ -1,7 +1,8 @@
 """Issue rows: the batch insert, applying merged changes, deletion, and hydration (rows ->
 ``Issue`` with labels and assignees in two queries). Every change of an existing issue goes
 through ``feed.touch``; numbers and uids are allocated here. Functions over a connection inside
-the backend's transaction; the backend opens it (and checks what must exist first).
+the backend's transaction; the backend opens it (and checks what must exist first). The
+writing functions import the modules only writes need, so reading issues loads just this one.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from issue_core.backends.local import counters, feed, timestamps
-from issue_core.backends.local import users as users_rows
+from issue_core.backends.local import timestamps
 from issue_core.backends.local.timestamps import stored_ts
 from issue_core.core.errors import Conflict, NotFound, ValidationError
 from issue_core.core.merge import merge_issue
@@ -82,8 +82,10 @@ def insert_batch(
     Per batch, not per issue: label ids, milestones and known users are looked up once, numbers
     and change sequence values are taken from the counters in one statement each, and each
     table's rows go in with one multi-row INSERT."""
+    from issue_core.backends.local import counters, feed
     from issue_core.backends.local import labels as label_rows
     from issue_core.backends.local import milestones as milestone_rows
+    from issue_core.backends.local import users as users_rows
 
     now = timestamps.now()
     labels: dict[str, tuple[int, str]] = {}  # name key -> (id, stored name)
@@ -187,8 +189,10 @@ def apply(
     conn: sqlite3.Connection, current: Issue, values: dict[str, Any], *, create_labels: bool
 ) -> None:
     """Write merged field ``values`` onto the stored issue ``current`` (validated here)."""
+    from issue_core.backends.local import feed
     from issue_core.backends.local import labels as label_rows
     from issue_core.backends.local import milestones as milestone_rows
+    from issue_core.backends.local import users as users_rows
 
     row = conn.execute("SELECT id FROM issues WHERE number = ?", (current.number,)).fetchone()
     row_id = row["id"]
@@ -235,6 +239,8 @@ def apply(
 
 def delete(conn: sqlite3.Connection, number: int) -> None:
     """Remove issue ``number``, leaving a tombstone for the change feed."""
+    from issue_core.backends.local import feed
+
     row = conn.execute("SELECT id, uid FROM issues WHERE number = ?", (number,)).fetchone()
     if row is None:
         raise NotFound(f"issue #{number} not found")

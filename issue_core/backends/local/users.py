@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from issue_core.core.models import User
+from issue_core.storage.dialect import SQLITE
 
 
 def find(conn: sqlite3.Connection, username: str) -> User | None:
@@ -24,6 +25,6 @@ def list_all(conn: sqlite3.Connection) -> list[User]:
 def record(conn: sqlite3.Connection, usernames: Iterable[str | None], now: str) -> None:
     """Remember the named users (authors, assignees); those already known are left as they are."""
     conn.executemany(
-        "INSERT INTO users (username, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        f"INSERT INTO users (username, created_at) VALUES (?, ?){SQLITE.ignore_duplicates}",
         [(name, now) for name in dict.fromkeys(usernames) if name],
     )
