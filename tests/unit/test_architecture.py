@@ -233,6 +233,19 @@ def test_the_service_opens_backends_only_through_runtime():
     assert opening == []
 
 
+def test_front_ends_and_the_service_see_backends_only_through_the_registry():
+    """A front end names a backend by its configured type; the classes stay behind the
+    registry (``issue_core.backends``), so a new backend needs no front-end change."""
+    reaching = sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if _under(module, *FRONT_ENDS, "issue_core.service")
+        for target in targets
+        if _under(target, "issue_core.backends") and target != "issue_core.backends"
+    )
+    assert reaching == []
+
+
 def test_only_runtime_constructs_backends_outside_the_backends_package():
     constructing = sorted(
         f"{module}: {call}"
