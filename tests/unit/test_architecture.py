@@ -7,7 +7,8 @@ server, Python API); the local store and the forge side (``_http``, ``forge``, `
 import each other; the forge base imports no forge's own modules (Gitea, GitHub and GitLab
 subclass it, never the reverse); the server never imports the CLI; ``service/`` (the use cases)
 never imports a front end or Click, and opens backends only through ``service.runtime``, which
-is the only module outside ``backends/`` that constructs one; nothing probes a backend with
+is the only module outside ``backends/`` that constructs one; front ends and the service reach
+backends only through the registry (``issue_core.backends``); nothing probes a backend with
 ``getattr``/``hasattr`` (capabilities say what it can do).
 """
 
