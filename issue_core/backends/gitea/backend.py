@@ -1,5 +1,12 @@
 """``GiteaBackend``: issue-core over one Gitea repository (REST ``/api/v1``).
 
+What every forge does (connect, caches, the in-progress label, create-once, the merge on update,
+the change feed, ``test_connection``) is ``forge.base.ForgeBackend``'s; this module holds Gitea's
+wire and its quirks only: ``content_version`` on body edits, labels replaced by id after the
+fields, assignees checked first (Gitea answers an unknown one with a 500 after applying the
+title), comments addressed by id alone, the token-scope probe, a milestone due date that cannot
+be removed, admin-only deletes, and ``q`` also searching the hidden block.
+
 Differences from the local store, all documented in ``docs/backends/gitea.md``: ``in_progress`` is
 ``open`` plus a label; ``sync_metadata`` lives in a hidden block at the end of the body; labels and
 milestones are addressed by name/title here and by id on the wire; ``version`` is ``updated_at``.
@@ -7,17 +14,19 @@ milestones are addressed by name/title here and by id on the wire; ``version`` i
 
 from __future__ import annotations
 
-import copy
 import json
-import os
-import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from issue_core.backends.forge.feed import FeedPosition, change_order
-from issue_core.backends.forge.settings import bool_setting, number_setting, text_setting
+from issue_core.backends.forge.base import (
+    DEFAULT_IN_PROGRESS_LABEL,
+    RECOVERY_WINDOW,
+    ForgeBackend,
+    changed_names,
+    reason_of,
+)
 from issue_core.backends.gitea import mapping
 from issue_core.core.errors import (
     AuthError,
@@ -29,14 +38,7 @@ from issue_core.core.errors import (
     Unsupported,
     ValidationError,
 )
-from issue_core.core.interfaces import (
-    BackendInfo,
-    Capability,
-    Change,
-    ConfigOption,
-    SyncableBackend,
-)
-from issue_core.core.merge import applied_to, merge_issue
+from issue_core.core.interfaces import Capability, ConfigOption
 from issue_core.core.models import (
     Comment,
     Issue,
@@ -44,43 +46,32 @@ from issue_core.core.models import (
     IssueState,
     Label,
     Milestone,
-    MilestoneState,
     User,
-    format_ts,
-    validate_color,
     validate_comment,
     validate_description,
-    validate_label_name,
     validate_title,
 )
 
 if TYPE_CHECKING:
     import httpx
 
+    from issue_core.backends._http import HttpClient
     from issue_core.backends.gitea.client import GiteaClient
 
 KIND = "gitea"  # the backend type: names it in setting and cursor errors
 DEFAULT_TOKEN_ENV = "GITEA_API_TOKEN"
-DEFAULT_TIMEOUT = 15.0  # seconds for one request, retries included
-DEFAULT_IN_PROGRESS_LABEL = "status/in-progress"
-IN_PROGRESS_COLOR = "fbca04"
-# How far back a retried create looks for the copy an ambiguous attempt may have written.
-# Generous, because the server's clock and ours may disagree.
-RECOVERY_WINDOW = timedelta(hours=1)
-# Marker lookups also scan this recent window, in case the search index lags behind.
-MARKER_SCAN_WINDOW = timedelta(minutes=15)
 # An issue read this recently is not read again before a write (edit/close/comment in one
 # command). Gitea guards the body with content_version; other fields are sent only when changed.
 REUSE_READ_SECONDS = 5.0
 
 
-def _api_base(url: str) -> str:
-    base = url.strip().rstrip("/")
-    return base if base.endswith("/api/v1") else f"{base}/api/v1"
+class GiteaBackend(ForgeBackend):
+    """A ``ForgeBackend`` over Gitea's wire: only what Gitea does its own way is here."""
 
-
-class GiteaBackend(SyncableBackend):
-    type_name: ClassVar[str] = "gitea"
+    type_name: ClassVar[str] = KIND
+    forge_name: ClassVar[str] = "Gitea"
+    default_token_env: ClassVar[str] = DEFAULT_TOKEN_ENV
+    token_help: ClassVar[str] = "create a token in Gitea (Settings > Applications)"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.LABELS,
@@ -118,16 +109,8 @@ class GiteaBackend(SyncableBackend):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        # transport/sleep/clock are injection points for tests (httpx.MockTransport, fake time).
-        self._transport = transport
-        self._sleep = sleep
-        self._clock = clock
+        super().__init__(transport=transport, sleep=sleep, clock=clock)
         self._client: GiteaClient | None = None
-        self.in_progress_label = DEFAULT_IN_PROGRESS_LABEL
-        self.token_env = DEFAULT_TOKEN_ENV
-        self._labels: dict[str, Label] | None = None
-        self._milestones: dict[str, Milestone] | None = None
-        self._me: User | None = None
         self._number_by_id: dict[str, int] = {}
         self._assignable: set[str] | None = None
         # Issues read in the last moments: an edit/close/comment right after a read (one CLI
@@ -139,79 +122,20 @@ class GiteaBackend(SyncableBackend):
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    def connect(self, config: Mapping[str, Any]) -> None:
-        from issue_core.backends._http import (
-            HttpClient,
-            RateLimitPolicy,
-            ResponseCache,
-            RetryPolicy,
-            Timeouts,
-        )
+    def _api_base(self, url: str) -> str:
+        base = url.strip().rstrip("/")
+        return base if base.endswith("/api/v1") else f"{base}/api/v1"
+
+    def _open_client(self, http: HttpClient, settings: Mapping[str, str], config: Any) -> None:
         from issue_core.backends.gitea.client import GiteaClient
 
-        url = text_setting(config, "url")
-        owner = text_setting(config, "owner")
-        repo = text_setting(config, "repo")
-        missing = [
-            key for key, value in (("url", url), ("owner", owner), ("repo", repo)) if not value
-        ]
-        if missing:
-            raise ConfigError(
-                f"gitea backend needs {', '.join(missing)}",
-                hint="issue backend add NAME gitea --url URL --owner OWNER --repo REPO",
-            )
-        assert url and owner and repo
-        self.token_env = text_setting(config, "token_env", DEFAULT_TOKEN_ENV) or DEFAULT_TOKEN_ENV
-        self.in_progress_label = validate_label_name(
-            text_setting(config, "in_progress_label", DEFAULT_IN_PROGRESS_LABEL)
-            or DEFAULT_IN_PROGRESS_LABEL
-        )
-        token = os.environ.get(self.token_env, "").strip()
-        if not token:
-            raise AuthError(
-                f"no Gitea token: environment variable {self.token_env} is not set",
-                hint=f"create a token in Gitea (Settings > Applications) and export "
-                f"{self.token_env}=<token>",
-            )
         page_size = config.get("page_size")
-        verify: bool | str = bool_setting(config, "verify_tls", True, kind=KIND)
-        ca_bundle = text_setting(config, "ca_bundle")
-        if ca_bundle and verify:
-            verify = os.path.expanduser(ca_bundle)
-        http = HttpClient(
-            _api_base(url),
-            token=token,
-            auth_scheme="token",
-            # ``timeout`` bounds a request with its retries: a hung server costs ~15 s, not
-            # attempts x read timeout (91 s before).
-            timeouts=Timeouts(
-                connect=number_setting(config, "connect_timeout", 10.0, kind=KIND),
-                read=number_setting(config, "timeout", DEFAULT_TIMEOUT, kind=KIND),
-                total=number_setting(config, "timeout", DEFAULT_TIMEOUT, kind=KIND) or None,
-            ),
-            retry=RetryPolicy(
-                attempts=1 + int(number_setting(config, "max_retries", 2, kind=KIND))
-            ),
-            rate_limit=RateLimitPolicy(
-                max_wait=number_setting(config, "rate_limit_max_wait", 60.0, kind=KIND)
-            ),
-            cache=ResponseCache(token=token)
-            if bool_setting(config, "http_cache", True, kind=KIND)
-            else None,
-            auth_hint=f"check the token in ${self.token_env}",
-            verify=verify,
-            page_concurrency=int(number_setting(config, "page_concurrency", 4, kind=KIND)),
-            transport=self._transport,
-            sleep=self._sleep,
-            clock=self._clock,
-        )
         self._client = GiteaClient(
-            http, owner, repo, page_size=int(page_size) if page_size else None
+            http,
+            settings["owner"],
+            settings["repo"],
+            page_size=int(page_size) if page_size else None,
         )
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.http.close()
 
     @property
     def client(self) -> GiteaClient:
@@ -220,78 +144,23 @@ class GiteaBackend(SyncableBackend):
         return self._client
 
     @property
-    def stats(self) -> Any:
-        """Request counters of the HTTP layer (``stats.requests`` ...)."""
-        return self.client.http.stats
-
-    @property
     def _where(self) -> str:
         return f"{self.client.owner}/{self.client.repo}"
 
     # -- identity and health ---------------------------------------------------------------
 
-    def whoami(self) -> User:
-        if self._me is None:
-            self._me = mapping.user_from_wire(self.client.current_user())
-        return self._me
+    def _fetch_me(self) -> User:
+        return mapping.user_from_wire(self.client.current_user())
 
-    def test_connection(self) -> BackendInfo:
-        client = self.client
-        info = BackendInfo(type=self.type_name, location=f"{client.http.base_url} {self._where}")
-        try:
-            version = str(client.version().get("version") or "unknown")
-            info.server_version = version
-            info.checks["server"] = (True, f"Gitea {version} at {client.http.host}")
-        except AuthError:
-            # Gitea refuses every call, /version included, when the token is invalid:
-            # the server answered, so it is reachable; the auth check explains the rest.
-            info.checks["server"] = (
-                True,
-                f"{client.http.host} answered (version needs a valid token)",
-            )
-        except IssueCoreError as exc:
-            info.checks["server"] = (False, _reason(exc, f"cannot use {client.http.host}"))
-            for name in ("authentication", "repository", "permissions"):
-                info.checks[name] = (False, "skipped: server not reachable")
-            return info
-        try:
-            me = self.whoami()
-            info.user = me.username
-            info.checks["authentication"] = (True, f"authenticated as {me.username}")
-        except IssueCoreError as exc:
-            info.checks["authentication"] = (
-                False,
-                _reason(exc, f"the token in ${self.token_env} was rejected"),
-            )
-        try:
-            repo = client.repository()
-            info.name = str(repo.get("full_name") or self._where)
-            info.checks["repository"] = (True, f"{info.name} is accessible")
-            perms = repo.get("permissions") or {}
-            if perms.get("admin") or perms.get("push"):
-                info.checks["permissions"] = self._token_write_check()
-            else:
-                info.checks["permissions"] = (
-                    False,
-                    "read-only access: editing issues, labels and milestones needs write access",
-                )
-        except NotFound:
-            info.checks["repository"] = (
-                False,
-                f"repository {self._where} not found (or not visible to this token)",
-            )
-            info.checks["permissions"] = (False, "skipped: repository not accessible")
-        except IssueCoreError as exc:
-            info.checks["repository"] = (False, _reason(exc, f"cannot read {self._where}"))
-            info.checks["permissions"] = (False, "skipped: repository not accessible")
-        limiter = client.http.rate_limiter
-        info.rate_limit_remaining = limiter.remaining
-        info.checks["rate_limit"] = (
-            (True, f"{limiter.remaining} requests left")
-            if limiter.remaining is not None
-            else (True, "no rate limit announced")
-        )
-        return info
+    def _server_version(self) -> str:
+        # Gitea refuses /version too when the token is invalid (the base reports it as reached).
+        return str(self.client.version().get("version") or "unknown")
+
+    def _repository(self) -> tuple[str | None, bool]:
+        repo = self.client.repository()
+        perms = repo.get("permissions") or {}
+        name = repo.get("full_name")
+        return (str(name) if name else None), bool(perms.get("admin") or perms.get("push"))
 
     def _token_write_check(self) -> tuple[bool, str]:
         """The user may write; may the token? Gitea sends no scope header, and its scope check
@@ -302,11 +171,11 @@ class GiteaBackend(SyncableBackend):
         except NotFound:
             return True, "write access"
         except AuthError as exc:
-            return False, _reason(exc, "the token is read-only") + (
+            return False, reason_of(exc, "the token is read-only") + (
                 " - the token is read-only: create one with the write:issue scope"
             )
         except IssueCoreError as exc:
-            return False, _reason(exc, "could not check the token's scopes")
+            return False, reason_of(exc, "could not check the token's scopes")
         return False, "could not check the token's scopes (unexpected answer)"
 
     # -- issues: reading -----------------------------------------------------------------------
@@ -316,6 +185,18 @@ class GiteaBackend(SyncableBackend):
         if issue.id is not None and issue.number is not None:
             self._number_by_id[issue.id] = issue.number
         return issue
+
+    def _is_pull_request(self, raw: Mapping[str, Any]) -> bool:
+        return mapping.is_pull_request(raw)
+
+    def _raw_issues_since(self, since: datetime | None) -> Iterator[Mapping[str, Any]]:
+        params: dict[str, Any] = {"state": "all", "type": "issues"}
+        if since is not None:
+            params["since"] = mapping.since_param(since)
+        return self.client.iter_issues(params)
+
+    def _search_marker(self, marker: str) -> Iterator[Issue]:
+        return self._issues({"state": "all", "type": "issues", "q": marker})
 
     def _issues(self, params: Mapping[str, Any], *, wanted: int | None = None) -> Iterator[Issue]:
         for raw in self.client.iter_issues(params, wanted=wanted):
@@ -439,37 +320,9 @@ class GiteaBackend(SyncableBackend):
         label_ids = self._label_ids(issue.labels, create=create_labels)
         if state is IssueState.IN_PROGRESS:
             label_ids.append(self._in_progress_label_id())
-        payload: dict[str, Any] = {"title": title}
-        token = secrets.token_hex(8)
-        payload["body"] = mapping.issue_body(
-            description,
-            issue.sync_metadata,
-            create_token=token,
-            due_at=issue.due_at,
-            priority=issue.priority,
-        )
-        if label_ids:
-            payload["labels"] = label_ids
-        if issue.assignees:
-            payload["assignees"] = list(issue.assignees)
-        if milestone_id is not None:
-            payload["milestone"] = milestone_id
-        if issue.due_at is not None:
-            payload["due_date"] = mapping.due_date_param(issue.due_at)
-        if state is IssueState.CLOSED:
-            payload["closed"] = True
-        # An identical create whose answer was lost earlier may have been applied since: reuse
-        # its token and look for it first, so running the command again never duplicates.
-        from issue_core.backends._http import AmbiguousWrite
-        from issue_core.backends.forge import pending
 
-        same_request = {**payload, "body": mapping.create_token_free(payload["body"])}
-        key = pending.request_key(f"{self.client.http.base_url} {self._where}", same_request)
-        started = datetime.fromtimestamp(self._clock(), UTC)
-        earlier = pending.load(KIND, key)
-        if earlier is not None:
-            token, stamp = earlier
-            started = datetime.fromtimestamp(stamp, UTC)
+        def build(token: str | None) -> dict[str, Any]:
+            payload: dict[str, Any] = {"title": title}
             payload["body"] = mapping.issue_body(
                 description,
                 issue.sync_metadata,
@@ -477,44 +330,35 @@ class GiteaBackend(SyncableBackend):
                 due_at=issue.due_at,
                 priority=issue.priority,
             )
-        try:
-            found = self._find_created_issue(token, started) if earlier else None
-            raw = found or self.client.create_issue(
-                payload, find_existing=lambda: self._find_created_issue(token, started)
-            )
-        except AmbiguousWrite:
-            pending.remember(KIND, key, token, started.timestamp())
-            raise
-        pending.forget(KIND, key)
+            if label_ids:
+                payload["labels"] = label_ids
+            if issue.assignees:
+                payload["assignees"] = list(issue.assignees)
+            if milestone_id is not None:
+                payload["milestone"] = milestone_id
+            if issue.due_at is not None:
+                payload["due_date"] = mapping.due_date_param(issue.due_at)
+            if state is IssueState.CLOSED:
+                payload["closed"] = True
+            return payload
+
+        raw = self._create_once(build)
         created = self._to_issue(raw)
         if state is IssueState.CLOSED and created.state is not IssueState.CLOSED:
             # Servers older than the "closed" create option open it: close it now.
             raw = self.client.edit_issue(created.number or 0, {"state": "closed"}, retry_safe=True)
             created = self._to_issue(raw)
-        dropped = _dropped_fields(issue, created, ["labels", "assignees", "milestone", "due_at"])
-        if state is IssueState.IN_PROGRESS and created.state is not IssueState.IN_PROGRESS:
-            dropped.append(f"state in_progress (label {self.in_progress_label!r})")
-        if dropped:
-            raise PermissionDenied(
-                f"created #{created.number} {created.title!r}, but Gitea dropped "
-                f"{'; '.join(dropped)}: the token's user cannot set them in {self._where} "
-                "(no push access)",
-                hint="ask for write access to the repository, or create without those fields",
-                number=created.number,
-            )
+        self._refuse_dropped_on_create(issue, created, state)
         self._remember(raw)
         return created
 
-    def _find_created_issue(self, token: str, started: datetime) -> dict[str, Any] | None:
-        params = {
-            "state": "all",
-            "type": "issues",
-            "since": mapping.since_param(started - RECOVERY_WINDOW),
-        }
-        for raw in self.client.iter_issues(params):
-            if mapping.create_token_of(raw) == token:
-                return raw
-        return None
+    def _create_token_of(self, raw: Mapping[str, Any]) -> str | None:
+        return mapping.create_token_of(raw)
+
+    def _post_issue(
+        self, payload: dict[str, Any], *, find_existing: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        return self.client.create_issue(payload, find_existing=find_existing)
 
     def _check_assignees(self, names: list[str]) -> None:
         """Gitea answers an unknown or unassignable login on edit with a 500 (after applying
@@ -533,33 +377,20 @@ class GiteaBackend(SyncableBackend):
                 hint="see 'issue user list' for the users who can be assigned",
             )
 
-    def update_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
-        if issue.number is None:
-            raise ValidationError(
-                "cannot update an issue without a number", hint="load it from this backend first"
-            )
-        changed = issue.changed_fields()
-        if not changed:
-            return issue
-        if "title" in changed:
-            issue.title = validate_title(issue.title)
-        if "description" in changed:
-            validate_description(issue.description)
-        number = issue.number
+    def _read_for_update(self, number: int) -> tuple[dict[str, Any], Issue]:
         raw = self._get_raw_issue(number, reuse=True)
-        current = self._to_issue(raw)
-        # What to write: the caller's change merged onto what the server holds now.
-        merged = merge_issue(issue, changed, current)
-        if merged.conflicts:
-            raise Conflict(
-                f"issue #{number} changed on the server since it was loaded "
-                f"({', '.join(merged.conflicts)})",
-                hint="reload the issue and apply the change again",
-                fields=merged.conflicts,
-            )
-        wanted = applied_to(current, merged.values)
-        changed = list(merged.values)
+        return raw, self._to_issue(raw)
 
+    def _write_update(
+        self,
+        number: int,
+        raw: dict[str, Any],
+        current: Issue,
+        wanted: Issue,
+        changed: list[str],
+        *,
+        create_labels: bool,
+    ) -> Issue | None:
         # 1. Work out and check every write before making any.
         payload: dict[str, Any] = {}
         retry_safe = True
@@ -608,7 +439,7 @@ class GiteaBackend(SyncableBackend):
         self._recent.pop(number, None)
         if payload:
             raw = self._patch_issue(number, payload, retry_safe=retry_safe, before=current)
-        applied = _changed_names(current, self._to_issue(raw))
+        applied = changed_names(current, self._to_issue(raw))
         if label_ids is not None:
             try:
                 self.client.replace_issue_labels(number, label_ids)
@@ -621,22 +452,11 @@ class GiteaBackend(SyncableBackend):
                 raise
             raw = self.client.get_issue(number)
         elif not payload:
-            return issue.refresh_from(current)  # nothing to send: the server already has it
+            return None  # nothing to send: the server already has it
         updated = self._to_issue(raw)
-        wanted_fields = [f for f in ("assignees", "milestone", "due_at") if f in changed]
-        dropped = _dropped_fields(wanted, updated, wanted_fields)
-        if dropped:
-            done = _changed_names(current, updated)
-            raise PermissionDenied(
-                f"Gitea dropped {'; '.join(dropped)} on #{number}: the token's user cannot set "
-                f"them in {self._where} (no push access)"
-                + (f"; applied: {', '.join(done)}" if done else "; nothing was changed"),
-                hint="ask for write access to the repository",
-            )
+        self._refuse_dropped_on_update(number, current, wanted, updated, changed)
         self._remember(raw)
-        # The caller's object becomes the stored issue (as the local backend does), so reusing
-        # it for the next update compares against this version instead of a false Conflict.
-        return issue.refresh_from(updated)
+        return updated
 
     def _patch_issue(
         self, number: int, payload: dict[str, Any], *, retry_safe: bool, before: Issue
@@ -667,7 +487,7 @@ class GiteaBackend(SyncableBackend):
         except IssueCoreError:
             error.message += f"; #{number} may have been changed in part (it could not be re-read)"
             return error
-        applied = _changed_names(before, now)
+        applied = changed_names(before, now)
         error.message += (
             f"; of this edit, {', '.join(applied)} had been applied to #{number}"
             if applied
@@ -693,60 +513,22 @@ class GiteaBackend(SyncableBackend):
 
     # -- labels -----------------------------------------------------------------------------------
 
-    def _label_map(self, *, refresh: bool = False) -> dict[str, Label]:
-        if self._labels is None or refresh:
-            labels = [mapping.label_from_wire(raw) for raw in self.client.list_labels()]
-            self._labels = {label.name: label for label in labels}
-        return self._labels
-
-    def _label_id(self, name: str) -> int:
-        label = self._label_map().get(name) or self._label_map(refresh=True).get(name)
-        if label is None or label.id is None:
-            raise NotFound(
-                f"label {name!r} not found in {self._where}",
-                hint="create it with 'issue label create' or pass --create-labels",
-            )
-        return int(label.id)
+    def _fetch_labels(self) -> list[Label]:
+        return [mapping.label_from_wire(raw) for raw in self.client.list_labels()]
 
     def _label_ids(
         self, names: list[str], *, create: bool, known: Mapping[str, int] | None = None
     ) -> list[int]:
-        ids: list[int] = []
-        for raw_name in names:
-            if known and raw_name in known and raw_name != self.in_progress_label:
-                ids.append(known[raw_name])  # already on the issue: the server's own name
-                continue
-            name = validate_label_name(raw_name)
-            if name == self.in_progress_label:
-                raise ValidationError(
-                    f"label {name!r} is the in-progress marker",
-                    hint="set the state to in_progress instead",
-                )
-            try:
-                ids.append(self._label_id(name))
-            except NotFound:
-                if not create:
-                    raise
-                ids.append(int(self._create_label(Label(name=name)).id or 0))
-        return ids
+        """Gitea addresses labels by id on the wire (``known``: the ids on the issue)."""
+        labels = self._resolve_labels(names, create=create, known=_labels_by_name(known))
+        return [int(label.id or 0) for label in labels]
 
     def _in_progress_label_id(self, known: Mapping[str, int] | None = None) -> int:
-        """The state label is created on first use: it is the backend's, not the user's."""
-        if known and self.in_progress_label in known:
-            return known[self.in_progress_label]
-        try:
-            return self._label_id(self.in_progress_label)
-        except NotFound:
-            label = Label(
-                name=self.in_progress_label,
-                color=IN_PROGRESS_COLOR,
-                description="issue-core: work in progress",
-            )
-            return int(self._create_label(label).id or 0)
+        return int(self._in_progress(_labels_by_name(known)).id or 0)
 
-    def _create_label(self, label: Label) -> Label:
+    def _post_label(self, label: Label, *, find_existing: Callable[[], Label | None]) -> Label:
         def find() -> dict[str, Any] | None:
-            found = self._label_map(refresh=True).get(label.name)
+            found = find_existing()
             return (
                 {"id": int(found.id or 0), "name": found.name, "color": found.color}
                 if found
@@ -756,91 +538,25 @@ class GiteaBackend(SyncableBackend):
         raw = self.client.create_label(
             mapping.label_to_wire(label, for_create=True), find_existing=find
         )
-        created = mapping.label_from_wire(raw)
-        self._label_map()[created.name] = created
-        return created
+        return mapping.label_from_wire(raw)
 
-    def list_labels(self) -> list[Label]:
-        labels = self._label_map(refresh=True).values()
-        return sorted(
-            (lab for lab in labels if lab.name != self.in_progress_label),
-            key=lambda lab: lab.name.lower(),
-        )
+    def _patch_label(self, stored: Label, label: Label) -> Label:
+        payload = mapping.label_to_wire(label, for_create=False)
+        return mapping.label_from_wire(self.client.edit_label(int(stored.id or 0), payload))
 
-    def create_label(self, label: Label) -> Label:
-        name = validate_label_name(label.name)
-        if name in self._label_map(refresh=True):
-            raise Conflict(f"label {name!r} already exists in {self._where}")
-        return self._create_label(
-            Label(name=name, color=validate_color(label.color), description=label.description)
-        )
-
-    def update_label(self, name: str, label: Label) -> Label:
-        new_name = validate_label_name(label.name or name)
-        if new_name != name:
-            self._refuse_marker(name, "rename")
-        label_id = self._label_id(name)
-        if new_name != name and new_name in self._label_map():
-            raise Conflict(f"label {new_name!r} already exists in {self._where}")
-        payload = mapping.label_to_wire(
-            Label(name=new_name, color=validate_color(label.color), description=label.description),
-            for_create=False,
-        )
-        updated = mapping.label_from_wire(self.client.edit_label(label_id, payload))
-        labels = self._label_map()
-        labels.pop(name, None)
-        labels[updated.name] = updated
-        return updated
-
-    def _refuse_marker(self, name: str, action: str) -> None:
-        if name == self.in_progress_label:
-            raise ValidationError(
-                f"cannot {action} label {name!r}: it is the in-progress marker (every "
-                "in_progress issue carries it, and without it they would all read as open)",
-                hint="set in_progress_label in the backend's config to use another label",
-            )
-
-    def delete_label(self, name: str) -> None:
-        self._refuse_marker(name, "delete")
-        label_id = self._label_id(name)
-        self.client.delete_label(label_id)
-        self._label_map().pop(name, None)
+    def _remove_label(self, stored: Label) -> None:
+        self.client.delete_label(int(stored.id or 0))
 
     # -- milestones -------------------------------------------------------------------------------
 
-    def _milestone_map(self, *, refresh: bool = False) -> dict[str, Milestone]:
-        if self._milestones is None or refresh:
-            found = [mapping.milestone_from_wire(raw) for raw in self.client.list_milestones("all")]
-            self._milestones = {m.title: m for m in found}
-        return self._milestones
+    def _fetch_milestones(self) -> list[Milestone]:
+        return [mapping.milestone_from_wire(raw) for raw in self.client.list_milestones("all")]
 
     def _milestone_id(self, title: str) -> int:
-        milestone = self._milestone_map().get(title) or self._milestone_map(refresh=True).get(title)
-        if milestone is None or milestone.id is None:
-            raise NotFound(
-                f"milestone {title!r} not found in {self._where}",
-                hint="create it with 'issue milestone create'",
-            )
-        return int(milestone.id)
+        return int(self._stored_milestone(title).id or 0)
 
-    def list_milestones(self, state: MilestoneState | None = None) -> list[Milestone]:
-        # Copies: a caller editing what it got must not change the cache update_milestone reads.
-        milestones = [copy.copy(m) for m in self._milestone_map(refresh=True).values()]
-        if state is not None:
-            wanted = MilestoneState.parse(state)
-            milestones = [m for m in milestones if m.state is wanted]
-        # The documented order on every backend: by due date (none last), then title.
-        return sorted(
-            milestones, key=lambda m: (m.due_on is None, m.due_on or _EPOCH, m.title.lower())
-        )
-
-    def create_milestone(self, milestone: Milestone) -> Milestone:
-        title = (milestone.title or "").strip()
-        if not title:
-            raise ValidationError("milestone title must not be empty")
-        if title in self._milestone_map(refresh=True):
-            raise Conflict(f"milestone {title!r} already exists in {self._where}")
-        milestone.title = title
+    def _post_milestone(self, milestone: Milestone) -> Milestone:
+        title = milestone.title
 
         def find() -> dict[str, Any] | None:
             for raw in self.client.list_milestones("all"):
@@ -849,9 +565,7 @@ class GiteaBackend(SyncableBackend):
             return None
 
         raw = self.client.create_milestone(mapping.milestone_to_wire(milestone), find_existing=find)
-        created = mapping.milestone_from_wire(raw)
-        self._milestone_map()[created.title] = created
-        return created
+        return mapping.milestone_from_wire(raw)
 
     def update_milestone(self, title: str, milestone: Milestone) -> Milestone:
         milestone_id = self._milestone_id(title)
@@ -984,29 +698,6 @@ class GiteaBackend(SyncableBackend):
 
     # -- sync -------------------------------------------------------------------------------------
 
-    def changes_since(self, cursor: str | None, *, limit: int = 500) -> tuple[list[Change], str]:
-        """Issues updated after ``cursor``, oldest first.
-
-        Gitea filters by ``since`` but cannot sort by update time, so the (small) set updated
-        since the cursor is read whole and ordered here. Gitea's timestamps have whole seconds,
-        so an issue can change again within the cursor's second without its ``updated_at``
-        moving: the cursor therefore remembers a fingerprint of each issue it reported in that
-        second, and reports it again when the fingerprint differs. Deleted issues are not seen.
-        """
-        position = FeedPosition.parse(cursor, kind=KIND)
-        params: dict[str, Any] = {"state": "all", "type": "issues"}
-        if position.second is not None:
-            # "since" may be exclusive and truncated to seconds: step back one, drop the seen.
-            params["since"] = mapping.since_param(position.second - timedelta(seconds=1))
-        fresh = sorted(
-            (issue for issue in self._issues(params) if position.is_new(issue)), key=change_order
-        )
-        changes: list[Change] = []
-        for issue in fresh[:limit]:
-            position = position.after(issue)
-            changes.append(Change(issue=issue, cursor=position.format()))
-        return changes, (changes[-1].cursor if changes else (cursor or ""))
-
     def get_issue_by_id(self, issue_id: str) -> Issue:
         """Gitea's API has no lookup by global id: numbers seen so far are remembered, and a
         cold lookup reads the issue list once (which fills the memory for later calls)."""
@@ -1021,50 +712,15 @@ class GiteaBackend(SyncableBackend):
                 return issue
         raise NotFound(f"no issue with id {key!r} in {self._where}")
 
-    def find_issue_by_marker(self, marker: str) -> Issue | None:
-        """Search (``q``) for the marker, then scan recent issues in case the index lags."""
-        for issue in self._issues({"state": "all", "type": "issues", "q": marker}):
-            if issue.sync_metadata.get("marker") == marker:
-                return issue
-        since = datetime.fromtimestamp(self._clock(), UTC) - MARKER_SCAN_WINDOW
-        recent = {"state": "all", "type": "issues", "since": mapping.since_param(since)}
-        for issue in self._issues(recent):
-            if issue.sync_metadata.get("marker") == marker:
-                return issue
-        return None
-
 
 # --------------------------------------------------------------------------- helpers
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _changed_names(before: Issue, after: Issue) -> list[str]:
-    old, new = before.editable_snapshot(), after.editable_snapshot()
-    return [name for name in old if old[name] != new[name]]
-
-
-def _dropped_fields(wanted: Issue, got: Issue, fields: Sequence[str]) -> list[str]:
-    """The fields a request asked for that the server silently left out."""
-    dropped = []
-    for name in fields:
-        asked, kept = getattr(wanted, name), getattr(got, name)
-        if name == "labels":
-            missing = sorted(set(asked) - set(kept))
-            if missing:
-                dropped.append(f"labels {', '.join(missing)}")
-        elif name == "assignees":
-            missing = sorted({a.lower() for a in asked} - {k.lower() for k in kept})
-            if missing:
-                dropped.append(f"assignees {', '.join(missing)}")
-        elif asked is not None and kept is None:
-            shown = format_ts(asked) if isinstance(asked, datetime) else asked
-            dropped.append(f"{name.replace('_', ' ')} {shown}")
-    return dropped
-
-
-def _reason(exc: IssueCoreError, fallback: str) -> str:
-    return exc.one_line() or fallback
+def _labels_by_name(ids: Mapping[str, int] | None) -> dict[str, Label]:
+    """The labels an issue carries, from their ids by name (what Gitea's answer lists)."""
+    return {name: Label(name=name, id=str(ident)) for name, ident in (ids or {}).items()}
 
 
 def _sort_key(sort: str) -> Callable[[Issue], tuple[Any, ...]]:

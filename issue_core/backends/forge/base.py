@@ -1,0 +1,648 @@
+"""``ForgeBackend``: what a backend over one forge repository does whatever the forge's wire.
+
+A forge (Gitea today; GitHub and GitLab next) subclasses it and fills in the template methods
+marked "wire" below with its own requests and mapping; everything else is shared:
+
+- connecting from the config table (url and the repository's address, a token read from the
+  variable ``token_env`` names, timeouts, retries, rate-limit waits, TLS, the HTTP cache);
+- the ``test_connection`` report (server, authentication, repository, permissions, rate limit);
+- label and milestone caches by name/title, and ``in_progress`` as open plus a label the
+  backend creates on first use and never shows;
+- create-once: a one-off token in the hidden body block, so a create whose answer was lost is
+  found again (right away, and by the next identical create through ``pending``);
+- updates as a three-way merge (``core.merge``) onto the issue as the server holds it now;
+- the dropped-field check: forges silently drop what a user without push access may not set;
+- the change feed over ``since`` with a second-granular cursor (``feed``), and marker lookups.
+
+Wire hooks raise ``NotImplementedError`` here; the forge's ``backend.py`` overrides them.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from issue_core.backends.forge.feed import FeedPosition, change_order
+from issue_core.backends.forge.settings import bool_setting, number_setting, text_setting
+from issue_core.core.errors import (
+    AuthError,
+    ConfigError,
+    Conflict,
+    IssueCoreError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from issue_core.core.interfaces import BackendInfo, Change, SyncableBackend
+from issue_core.core.merge import applied_to, merge_issue
+from issue_core.core.models import (
+    Issue,
+    IssueState,
+    Label,
+    Milestone,
+    MilestoneState,
+    User,
+    format_ts,
+    validate_color,
+    validate_description,
+    validate_label_name,
+    validate_title,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from issue_core.backends._http import HttpClient
+
+DEFAULT_TIMEOUT = 15.0  # seconds for one request, retries included
+DEFAULT_IN_PROGRESS_LABEL = "status/in-progress"
+IN_PROGRESS_COLOR = "fbca04"
+# How far back a retried create looks for the copy an ambiguous attempt may have written.
+# Generous, because the server's clock and ours may disagree.
+RECOVERY_WINDOW = timedelta(hours=1)
+# Marker lookups also scan this recent window, in case the search index lags behind.
+MARKER_SCAN_WINDOW = timedelta(minutes=15)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class ForgeBackend(SyncableBackend):
+    #: The forge's name in messages ("Gitea dropped ...", "no Gitea token").
+    forge_name: ClassVar[str] = ""
+    #: Settings ``connect`` requires, in the order the error names them.
+    required_settings: ClassVar[tuple[str, ...]] = ("url", "owner", "repo")
+    default_token_env: ClassVar[str] = ""
+    #: Where to get a token, for the error when the variable is not set.
+    token_help: ClassVar[str] = ""
+    #: How the token is sent (``HttpClient``'s auth schemes).
+    auth_scheme: ClassVar[str] = "token"
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        # transport/sleep/clock are injection points for tests (httpx.MockTransport, fake time).
+        self._transport = transport
+        self._sleep = sleep
+        self._clock = clock
+        self._http: HttpClient | None = None
+        self.in_progress_label = DEFAULT_IN_PROGRESS_LABEL
+        self.token_env = self.default_token_env
+        self._labels: dict[str, Label] | None = None
+        self._milestones: dict[str, Milestone] | None = None
+        self._me: User | None = None
+
+    # -- wire hooks (the forge's backend.py) -----------------------------------------------
+
+    def _api_base(self, url: str) -> str:
+        """The API root for the configured ``url``."""
+        raise NotImplementedError
+
+    def _open_client(self, http: HttpClient, settings: Mapping[str, str], config: Any) -> None:
+        """Build the forge's wire client over ``http`` (``settings``: the required ones)."""
+        raise NotImplementedError
+
+    @property
+    def _where(self) -> str:
+        """The repository as messages name it (``owner/repo``)."""
+        raise NotImplementedError
+
+    def _fetch_me(self) -> User:
+        raise NotImplementedError
+
+    def _server_version(self) -> str:
+        raise NotImplementedError
+
+    def _repository(self) -> tuple[str | None, bool]:
+        """``(full name, whether the user may write)``; ``NotFound`` when not visible."""
+        raise NotImplementedError
+
+    def _token_write_check(self) -> tuple[bool, str]:
+        """The user may write; may the token? (A forge that can tell overrides this.)"""
+        return True, "write access"
+
+    def _to_issue(self, raw: Mapping[str, Any]) -> Issue:
+        raise NotImplementedError
+
+    def _is_pull_request(self, raw: Mapping[str, Any]) -> bool:
+        raise NotImplementedError
+
+    def _raw_issues_since(self, since: datetime | None) -> Iterator[Mapping[str, Any]]:
+        """Every issue (any state) updated at or after ``since`` (``None``: all), as wire."""
+        raise NotImplementedError
+
+    def _search_marker(self, marker: str) -> Iterator[Issue]:
+        """Issues the forge's search finds for ``marker`` (any state)."""
+        raise NotImplementedError
+
+    def _create_token_of(self, raw: Mapping[str, Any]) -> str | None:
+        raise NotImplementedError
+
+    def _post_issue(
+        self, payload: dict[str, Any], *, find_existing: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _read_for_update(self, number: int) -> tuple[dict[str, Any], Issue]:
+        """The issue's wire form and model, as the server holds it now."""
+        raise NotImplementedError
+
+    def _write_update(
+        self,
+        number: int,
+        raw: dict[str, Any],
+        current: Issue,
+        wanted: Issue,
+        changed: list[str],
+        *,
+        create_labels: bool,
+    ) -> Issue | None:
+        """Write ``wanted`` over ``current`` (``changed``: the merged fields); returns the
+        stored issue, or ``None`` when the server already held it."""
+        raise NotImplementedError
+
+    def _fetch_labels(self) -> list[Label]:
+        raise NotImplementedError
+
+    def _post_label(self, label: Label, *, find_existing: Callable[[], Label | None]) -> Label:
+        raise NotImplementedError
+
+    def _patch_label(self, stored: Label, label: Label) -> Label:
+        raise NotImplementedError
+
+    def _remove_label(self, stored: Label) -> None:
+        raise NotImplementedError
+
+    def _fetch_milestones(self) -> list[Milestone]:
+        raise NotImplementedError
+
+    def _post_milestone(self, milestone: Milestone) -> Milestone:
+        """Create it once (an ambiguous failure looks for a milestone of that title)."""
+        raise NotImplementedError
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def connect(self, config: Mapping[str, Any]) -> None:
+        from issue_core.backends._http import (
+            HttpClient,
+            RateLimitPolicy,
+            ResponseCache,
+            RetryPolicy,
+            Timeouts,
+        )
+
+        kind = self.type_name
+        settings = {key: text_setting(config, key) for key in self.required_settings}
+        missing = [key for key, value in settings.items() if not value]
+        if missing:
+            flags = " ".join(f"--{key} {key.upper()}" for key in self.required_settings)
+            raise ConfigError(
+                f"{kind} backend needs {', '.join(missing)}",
+                hint=f"issue backend add NAME {kind} {flags}",
+            )
+        default_env = self.default_token_env
+        self.token_env = text_setting(config, "token_env", default_env) or default_env
+        self.in_progress_label = validate_label_name(
+            text_setting(config, "in_progress_label", DEFAULT_IN_PROGRESS_LABEL)
+            or DEFAULT_IN_PROGRESS_LABEL
+        )
+        token = os.environ.get(self.token_env, "").strip()
+        if not token:
+            raise AuthError(
+                f"no {self.forge_name} token: environment variable {self.token_env} is not set",
+                hint=f"{self.token_help} and export {self.token_env}=<token>",
+            )
+        verify: bool | str = bool_setting(config, "verify_tls", True, kind=kind)
+        ca_bundle = text_setting(config, "ca_bundle")
+        if ca_bundle and verify:
+            verify = os.path.expanduser(ca_bundle)
+        # Read in this order, so that of two bad settings the same one is named every time.
+        connect_timeout = number_setting(config, "connect_timeout", 10.0, kind=kind)
+        timeout = number_setting(config, "timeout", DEFAULT_TIMEOUT, kind=kind)
+        http = HttpClient(
+            self._api_base(text_setting(config, "url") or ""),
+            token=token,
+            auth_scheme=self.auth_scheme,
+            # ``timeout`` bounds a request with its retries: a hung server costs ~15 s, not
+            # attempts x read timeout (91 s before).
+            timeouts=Timeouts(
+                connect=connect_timeout,
+                read=timeout,
+                total=timeout or None,
+            ),
+            retry=RetryPolicy(
+                attempts=1 + int(number_setting(config, "max_retries", 2, kind=kind))
+            ),
+            rate_limit=RateLimitPolicy(
+                max_wait=number_setting(config, "rate_limit_max_wait", 60.0, kind=kind)
+            ),
+            cache=(
+                ResponseCache(token=token)
+                if bool_setting(config, "http_cache", True, kind=kind)
+                else None
+            ),
+            auth_hint=f"check the token in ${self.token_env}",
+            verify=verify,
+            page_concurrency=int(number_setting(config, "page_concurrency", 4, kind=kind)),
+            transport=self._transport,
+            sleep=self._sleep,
+            clock=self._clock,
+        )
+        self._http = http
+        self._open_client(http, {k: str(v) for k, v in settings.items()}, config)
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+
+    @property
+    def http(self) -> HttpClient:
+        if self._http is None:
+            raise ConfigError(
+                f"the {self.type_name} backend is not connected", hint="call connect(config)"
+            )
+        return self._http
+
+    @property
+    def stats(self) -> Any:
+        """Request counters of the HTTP layer (``stats.requests`` ...)."""
+        return self.http.stats
+
+    # -- identity and health ----------------------------------------------------------------
+
+    def whoami(self) -> User:
+        if self._me is None:
+            self._me = self._fetch_me()
+        return self._me
+
+    def test_connection(self) -> BackendInfo:
+        http = self.http
+        info = BackendInfo(type=self.type_name, location=f"{http.base_url} {self._where}")
+        try:
+            version = self._server_version()
+            info.server_version = version
+            info.checks["server"] = (True, f"{self.forge_name} {version} at {http.host}")
+        except AuthError:
+            # A forge may refuse every call, its version included, when the token is invalid:
+            # the server answered, so it is reachable; the auth check explains the rest.
+            info.checks["server"] = (True, f"{http.host} answered (version needs a valid token)")
+        except IssueCoreError as exc:
+            info.checks["server"] = (False, reason_of(exc, f"cannot use {http.host}"))
+            for name in ("authentication", "repository", "permissions"):
+                info.checks[name] = (False, "skipped: server not reachable")
+            return info
+        try:
+            me = self.whoami()
+            info.user = me.username
+            info.checks["authentication"] = (True, f"authenticated as {me.username}")
+        except IssueCoreError as exc:
+            info.checks["authentication"] = (
+                False,
+                reason_of(exc, f"the token in ${self.token_env} was rejected"),
+            )
+        try:
+            full_name, writable = self._repository()
+            info.name = full_name or self._where
+            info.checks["repository"] = (True, f"{info.name} is accessible")
+            if writable:
+                info.checks["permissions"] = self._token_write_check()
+            else:
+                info.checks["permissions"] = (
+                    False,
+                    "read-only access: editing issues, labels and milestones needs write access",
+                )
+        except NotFound:
+            info.checks["repository"] = (
+                False,
+                f"repository {self._where} not found (or not visible to this token)",
+            )
+            info.checks["permissions"] = (False, "skipped: repository not accessible")
+        except IssueCoreError as exc:
+            info.checks["repository"] = (False, reason_of(exc, f"cannot read {self._where}"))
+            info.checks["permissions"] = (False, "skipped: repository not accessible")
+        limiter = http.rate_limiter
+        info.rate_limit_remaining = limiter.remaining
+        info.checks["rate_limit"] = (
+            (True, f"{limiter.remaining} requests left")
+            if limiter.remaining is not None
+            else (True, "no rate limit announced")
+        )
+        return info
+
+    # -- issues -----------------------------------------------------------------------------
+
+    def _issues_since(self, since: datetime | None) -> Iterator[Issue]:
+        for raw in self._raw_issues_since(since):
+            if not self._is_pull_request(raw):
+                yield self._to_issue(raw)
+
+    def _create_once(self, build: Callable[[str | None], dict[str, Any]]) -> dict[str, Any]:
+        """POST the issue ``build(token)`` makes, at most once.
+
+        ``build(None)`` is the request without its one-off token: what identifies "the same
+        create". An identical create whose answer was lost earlier may have been applied since:
+        its token is reused and looked for first, so running the command again never
+        duplicates; a create whose answer is lost now leaves its token for the next one.
+        """
+        from issue_core.backends._http import AmbiguousWrite
+        from issue_core.backends.forge import pending
+
+        token = secrets.token_hex(8)
+        key = pending.request_key(f"{self.http.base_url} {self._where}", build(None))
+        started = datetime.fromtimestamp(self._clock(), UTC)
+        earlier = pending.load(self.type_name, key)
+        if earlier is not None:
+            token, stamp = earlier
+            started = datetime.fromtimestamp(stamp, UTC)
+        payload = build(token)
+        try:
+            found = self._find_created_issue(token, started) if earlier else None
+            raw = found or self._post_issue(
+                payload, find_existing=lambda: self._find_created_issue(token, started)
+            )
+        except AmbiguousWrite:
+            pending.remember(self.type_name, key, token, started.timestamp())
+            raise
+        pending.forget(self.type_name, key)
+        return raw
+
+    def _find_created_issue(self, token: str, started: datetime) -> dict[str, Any] | None:
+        for raw in self._raw_issues_since(started - RECOVERY_WINDOW):
+            if self._create_token_of(raw) == token:
+                return dict(raw)
+        return None
+
+    def _refuse_dropped_on_create(self, issue: Issue, created: Issue, state: IssueState) -> None:
+        """A user without push access may create, but the forge drops labels, assignees,
+        milestone and due date without a word: say so (the issue exists: its number is told)."""
+        dropped = dropped_fields(issue, created, ["labels", "assignees", "milestone", "due_at"])
+        if state is IssueState.IN_PROGRESS and created.state is not IssueState.IN_PROGRESS:
+            dropped.append(f"state in_progress (label {self.in_progress_label!r})")
+        if dropped:
+            raise PermissionDenied(
+                f"created #{created.number} {created.title!r}, but {self.forge_name} dropped "
+                f"{'; '.join(dropped)}: the token's user cannot set them in {self._where} "
+                "(no push access)",
+                hint="ask for write access to the repository, or create without those fields",
+                number=created.number,
+            )
+
+    def _refuse_dropped_on_update(
+        self, number: int, current: Issue, wanted: Issue, updated: Issue, changed: list[str]
+    ) -> None:
+        wanted_fields = [f for f in ("assignees", "milestone", "due_at") if f in changed]
+        dropped = dropped_fields(wanted, updated, wanted_fields)
+        if dropped:
+            done = changed_names(current, updated)
+            raise PermissionDenied(
+                f"{self.forge_name} dropped {'; '.join(dropped)} on #{number}: the token's user "
+                f"cannot set them in {self._where} (no push access)"
+                + (f"; applied: {', '.join(done)}" if done else "; nothing was changed"),
+                hint="ask for write access to the repository",
+            )
+
+    def update_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
+        if issue.number is None:
+            raise ValidationError(
+                "cannot update an issue without a number", hint="load it from this backend first"
+            )
+        changed = issue.changed_fields()
+        if not changed:
+            return issue
+        if "title" in changed:
+            issue.title = validate_title(issue.title)
+        if "description" in changed:
+            validate_description(issue.description)
+        number = issue.number
+        raw, current = self._read_for_update(number)
+        # What to write: the caller's change merged onto what the server holds now.
+        merged = merge_issue(issue, changed, current)
+        if merged.conflicts:
+            raise Conflict(
+                f"issue #{number} changed on the server since it was loaded "
+                f"({', '.join(merged.conflicts)})",
+                hint="reload the issue and apply the change again",
+                fields=merged.conflicts,
+            )
+        wanted = applied_to(current, merged.values)
+        updated = self._write_update(
+            number, raw, current, wanted, list(merged.values), create_labels=create_labels
+        )
+        # The caller's object becomes the stored issue (as the local backend does), so reusing
+        # it for the next update compares against this version instead of a false Conflict.
+        return issue.refresh_from(updated if updated is not None else current)
+
+    # -- labels -----------------------------------------------------------------------------
+
+    def _label_map(self, *, refresh: bool = False) -> dict[str, Label]:
+        if self._labels is None or refresh:
+            self._labels = {label.name: label for label in self._fetch_labels()}
+        return self._labels
+
+    def _stored_label(self, name: str) -> Label:
+        label = self._label_map().get(name) or self._label_map(refresh=True).get(name)
+        if label is None or label.id is None:
+            raise NotFound(
+                f"label {name!r} not found in {self._where}",
+                hint="create it with 'issue label create' or pass --create-labels",
+            )
+        return label
+
+    def _resolve_labels(
+        self, names: list[str], *, create: bool, known: Mapping[str, Label] | None = None
+    ) -> list[Label]:
+        """The stored labels called ``names`` (``known``: those already on the issue, as the
+        server spells them); missing ones are created when ``create``, else ``NotFound``."""
+        found: list[Label] = []
+        for raw_name in names:
+            if known and raw_name in known and raw_name != self.in_progress_label:
+                found.append(known[raw_name])  # already on the issue: the server's own name
+                continue
+            name = validate_label_name(raw_name)
+            if name == self.in_progress_label:
+                raise ValidationError(
+                    f"label {name!r} is the in-progress marker",
+                    hint="set the state to in_progress instead",
+                )
+            try:
+                found.append(self._stored_label(name))
+            except NotFound:
+                if not create:
+                    raise
+                found.append(self._create_label(Label(name=name)))
+        return found
+
+    def _in_progress(self, known: Mapping[str, Label] | None = None) -> Label:
+        """The state label is created on first use: it is the backend's, not the user's."""
+        if known and self.in_progress_label in known:
+            return known[self.in_progress_label]
+        try:
+            return self._stored_label(self.in_progress_label)
+        except NotFound:
+            label = Label(
+                name=self.in_progress_label,
+                color=IN_PROGRESS_COLOR,
+                description="issue-core: work in progress",
+            )
+            return self._create_label(label)
+
+    def _create_label(self, label: Label) -> Label:
+        created = self._post_label(
+            label, find_existing=lambda: self._label_map(refresh=True).get(label.name)
+        )
+        self._label_map()[created.name] = created
+        return created
+
+    def list_labels(self) -> list[Label]:
+        labels = self._label_map(refresh=True).values()
+        return sorted(
+            (lab for lab in labels if lab.name != self.in_progress_label),
+            key=lambda lab: lab.name.lower(),
+        )
+
+    def create_label(self, label: Label) -> Label:
+        name = validate_label_name(label.name)
+        if name in self._label_map(refresh=True):
+            raise Conflict(f"label {name!r} already exists in {self._where}")
+        return self._create_label(
+            Label(name=name, color=validate_color(label.color), description=label.description)
+        )
+
+    def update_label(self, name: str, label: Label) -> Label:
+        new_name = validate_label_name(label.name or name)
+        if new_name != name:
+            self._refuse_marker(name, "rename")
+        stored = self._stored_label(name)
+        if new_name != name and new_name in self._label_map():
+            raise Conflict(f"label {new_name!r} already exists in {self._where}")
+        change = Label(
+            name=new_name, color=validate_color(label.color), description=label.description
+        )
+        updated = self._patch_label(stored, change)
+        labels = self._label_map()
+        labels.pop(name, None)
+        labels[updated.name] = updated
+        return updated
+
+    def _refuse_marker(self, name: str, action: str) -> None:
+        if name == self.in_progress_label:
+            raise ValidationError(
+                f"cannot {action} label {name!r}: it is the in-progress marker (every "
+                "in_progress issue carries it, and without it they would all read as open)",
+                hint="set in_progress_label in the backend's config to use another label",
+            )
+
+    def delete_label(self, name: str) -> None:
+        self._refuse_marker(name, "delete")
+        self._remove_label(self._stored_label(name))
+        self._label_map().pop(name, None)
+
+    # -- milestones -------------------------------------------------------------------------
+
+    def _milestone_map(self, *, refresh: bool = False) -> dict[str, Milestone]:
+        if self._milestones is None or refresh:
+            self._milestones = {m.title: m for m in self._fetch_milestones()}
+        return self._milestones
+
+    def _stored_milestone(self, title: str) -> Milestone:
+        milestone = self._milestone_map().get(title) or self._milestone_map(refresh=True).get(title)
+        if milestone is None or milestone.id is None:
+            raise NotFound(
+                f"milestone {title!r} not found in {self._where}",
+                hint="create it with 'issue milestone create'",
+            )
+        return milestone
+
+    def list_milestones(self, state: MilestoneState | None = None) -> list[Milestone]:
+        # Copies: a caller editing what it got must not change the cache update_milestone reads.
+        milestones = [copy.copy(m) for m in self._milestone_map(refresh=True).values()]
+        if state is not None:
+            wanted = MilestoneState.parse(state)
+            milestones = [m for m in milestones if m.state is wanted]
+        # The documented order on every backend: by due date (none last), then title.
+        return sorted(
+            milestones, key=lambda m: (m.due_on is None, m.due_on or _EPOCH, m.title.lower())
+        )
+
+    def create_milestone(self, milestone: Milestone) -> Milestone:
+        title = (milestone.title or "").strip()
+        if not title:
+            raise ValidationError("milestone title must not be empty")
+        if title in self._milestone_map(refresh=True):
+            raise Conflict(f"milestone {title!r} already exists in {self._where}")
+        milestone.title = title
+        created = self._post_milestone(milestone)
+        self._milestone_map()[created.title] = created
+        return created
+
+    # -- sync -------------------------------------------------------------------------------
+
+    def changes_since(self, cursor: str | None, *, limit: int = 500) -> tuple[list[Change], str]:
+        """Issues updated after ``cursor``, oldest first.
+
+        A forge filters by ``since`` but may not sort by update time, so the (small) set
+        updated since the cursor is read whole and ordered here; the cursor (``feed``) copes
+        with timestamps of whole seconds. Deleted issues are not seen.
+        """
+        position = FeedPosition.parse(cursor, kind=self.type_name)
+        # "since" may be exclusive and truncated to seconds: step back one, drop the seen.
+        since = position.second - timedelta(seconds=1) if position.second is not None else None
+        fresh = sorted(
+            (issue for issue in self._issues_since(since) if position.is_new(issue)),
+            key=change_order,
+        )
+        changes: list[Change] = []
+        for issue in fresh[:limit]:
+            position = position.after(issue)
+            changes.append(Change(issue=issue, cursor=position.format()))
+        return changes, (changes[-1].cursor if changes else (cursor or ""))
+
+    def find_issue_by_marker(self, marker: str) -> Issue | None:
+        """Search for the marker, then scan recent issues in case the index lags."""
+        for issue in self._search_marker(marker):
+            if issue.sync_metadata.get("marker") == marker:
+                return issue
+        since = datetime.fromtimestamp(self._clock(), UTC) - MARKER_SCAN_WINDOW
+        for issue in self._issues_since(since):
+            if issue.sync_metadata.get("marker") == marker:
+                return issue
+        return None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def changed_names(before: Issue, after: Issue) -> list[str]:
+    old, new = before.editable_snapshot(), after.editable_snapshot()
+    return [name for name in old if old[name] != new[name]]
+
+
+def dropped_fields(wanted: Issue, got: Issue, fields: Sequence[str]) -> list[str]:
+    """The fields a request asked for that the server silently left out."""
+    dropped = []
+    for name in fields:
+        asked, kept = getattr(wanted, name), getattr(got, name)
+        if name == "labels":
+            missing = sorted(set(asked) - set(kept))
+            if missing:
+                dropped.append(f"labels {', '.join(missing)}")
+        elif name == "assignees":
+            missing = sorted({a.lower() for a in asked} - {k.lower() for k in kept})
+            if missing:
+                dropped.append(f"assignees {', '.join(missing)}")
+        elif asked is not None and kept is None:
+            shown = format_ts(asked) if isinstance(asked, datetime) else asked
+            dropped.append(f"{name.replace('_', ' ')} {shown}")
+    return dropped
+
+
+def reason_of(exc: IssueCoreError, fallback: str) -> str:
+    return exc.one_line() or fallback
