@@ -16,7 +16,7 @@ from issue_core.backends._http.errors import AmbiguousWrite
 from issue_core.backends.forge.base import ForgeBackend
 from issue_core.backends.forge.body import compose_body, split_body
 from issue_core.core.errors import AuthError, ConfigError, Conflict, NotFound, PermissionDenied
-from issue_core.core.interfaces import Capability
+from issue_core.core.interfaces import Capability, ConfigOption
 from issue_core.core.models import Issue, IssueState, Label, Milestone, User
 
 # Recent: the pending-create tokens expire by the real clock (an hour).
@@ -43,7 +43,13 @@ class Server:
 class MemoryForge(ForgeBackend):
     type_name = "memforge"
     forge_name = "Memforge"
-    default_token_env = "MEMFORGE_TOKEN"
+    config_options = (
+        ConfigOption("url", "Memforge URL"),
+        ConfigOption("owner", "Owner"),
+        ConfigOption("repo", "Repository"),
+        ConfigOption("token_env", "Token variable", default="MEMFORGE_TOKEN"),
+        ConfigOption("in_progress_label", "Label", default="status/in-progress", required=False),
+    )
     token_help = "make a token in Memforge"
     capabilities = frozenset({Capability.LABELS, Capability.MILESTONES, Capability.CHANGE_FEED})
 
@@ -359,3 +365,31 @@ def test_a_marker_is_found_by_search_and_while_the_index_lags(forge, server):
     server.now += timedelta(hours=1)
     assert forge.find_issue_by_marker("run-7:task-3") is None  # too old for the scan
     assert forge.find_issue_by_marker("nope") is None
+
+
+class HostedForge(MemoryForge):
+    """A forge with one well-known host (as github.com): its url has a default."""
+
+    type_name = "hosted"
+    config_options = (
+        ConfigOption("url", "URL", default="http://127.0.0.1:9"),
+        ConfigOption("owner", "Owner"),
+        ConfigOption("repo", "Repository"),
+        ConfigOption("token_env", "Token variable", default="HOSTED_TOKEN"),
+        ConfigOption("in_progress_label", "Label", default="doing", required=False),
+    )
+
+
+def test_what_connect_requires_and_defaults_comes_from_the_config_options(server, monkeypatch):
+    assert MemoryForge.required_settings() == ("url", "owner", "repo")
+    assert HostedForge.required_settings() == ("owner", "repo")
+    with pytest.raises(ConfigError) as caught:
+        HostedForge().connect({"server": server})
+    assert caught.value.hint == "issue backend add NAME hosted --owner OWNER --repo REPO"
+    monkeypatch.setenv("HOSTED_TOKEN", "t")
+    backend = HostedForge()
+    assert backend.token_env == "HOSTED_TOKEN" and backend.in_progress_label == "doing"
+    backend.connect({"owner": "o", "repo": "r", "server": server})
+    assert backend.in_progress_label == "doing"
+    assert backend.create_issue(Issue("x", state="in_progress")).state is IssueState.IN_PROGRESS
+    assert [lab.name for lab in server.labels] == ["doing"]

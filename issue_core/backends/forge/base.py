@@ -3,8 +3,9 @@
 A forge (Gitea today; GitHub and GitLab next) subclasses it and fills in the template methods
 marked "wire" below with its own requests and mapping; everything else is shared:
 
-- connecting from the config table (url and the repository's address, a token read from the
-  variable ``token_env`` names, timeouts, retries, rate-limit waits, TLS, the HTTP cache);
+- connecting from the config table, as ``config_options`` declares it (the options without a
+  default are required; ``token_env`` names the variable holding the token; timeouts, retries,
+  rate-limit waits, TLS, the HTTP cache);
 - the ``test_connection`` report (server, authentication, repository, permissions, rate limit);
 - label and milestone caches by name/title, and ``in_progress`` as open plus a label the
   backend creates on first use and never shows;
@@ -74,9 +75,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 class ForgeBackend(SyncableBackend):
     #: The forge's name in messages ("Gitea dropped ...", "no Gitea token").
     forge_name: ClassVar[str] = ""
-    #: Settings ``connect`` requires, in the order the error names them.
-    required_settings: ClassVar[tuple[str, ...]] = ("url", "owner", "repo")
-    default_token_env: ClassVar[str] = ""
     #: Where to get a token, for the error when the variable is not set.
     token_help: ClassVar[str] = ""
     #: How the token is sent (``HttpClient``'s auth schemes).
@@ -94,11 +92,31 @@ class ForgeBackend(SyncableBackend):
         self._sleep = sleep
         self._clock = clock
         self._http: HttpClient | None = None
-        self.in_progress_label = DEFAULT_IN_PROGRESS_LABEL
-        self.token_env = self.default_token_env
+        self.in_progress_label = self._default_in_progress_label()
+        self.token_env = self._default_token_env()
         self._labels: dict[str, Label] | None = None
         self._milestones: dict[str, Milestone] | None = None
         self._me: User | None = None
+
+    # -- settings, from ``config_options`` (what ``issue backend add`` asks for) -------------
+
+    @classmethod
+    def required_settings(cls) -> tuple[str, ...]:
+        """What ``connect`` cannot do without: the options asked for that have no default
+        (Gitea: url, owner, repo), in the order the error names them."""
+        return tuple(o.key for o in cls.config_options if o.required and o.default is None)
+
+    @classmethod
+    def _option_default(cls, key: str) -> str | None:
+        return next((o.default for o in cls.config_options if o.key == key), None)
+
+    @classmethod
+    def _default_token_env(cls) -> str:
+        return cls._option_default("token_env") or ""
+
+    @classmethod
+    def _default_in_progress_label(cls) -> str:
+        return cls._option_default("in_progress_label") or DEFAULT_IN_PROGRESS_LABEL
 
     # -- wire hooks (the forge's backend.py) -----------------------------------------------
 
@@ -200,19 +218,20 @@ class ForgeBackend(SyncableBackend):
         )
 
         kind = self.type_name
-        settings = {key: text_setting(config, key) for key in self.required_settings}
+        required = self.required_settings()
+        settings = {key: text_setting(config, key) for key in required}
         missing = [key for key, value in settings.items() if not value]
         if missing:
-            flags = " ".join(f"--{key} {key.upper()}" for key in self.required_settings)
+            flags = " ".join(f"--{key} {key.upper()}" for key in required)
             raise ConfigError(
                 f"{kind} backend needs {', '.join(missing)}",
                 hint=f"issue backend add NAME {kind} {flags}",
             )
-        default_env = self.default_token_env
+        default_env = self._default_token_env()
         self.token_env = text_setting(config, "token_env", default_env) or default_env
+        default_label = self._default_in_progress_label()
         self.in_progress_label = validate_label_name(
-            text_setting(config, "in_progress_label", DEFAULT_IN_PROGRESS_LABEL)
-            or DEFAULT_IN_PROGRESS_LABEL
+            text_setting(config, "in_progress_label", default_label) or default_label
         )
         token = os.environ.get(self.token_env, "").strip()
         if not token:
@@ -228,7 +247,7 @@ class ForgeBackend(SyncableBackend):
         connect_timeout = number_setting(config, "connect_timeout", 10.0, kind=kind)
         timeout = number_setting(config, "timeout", DEFAULT_TIMEOUT, kind=kind)
         http = HttpClient(
-            self._api_base(text_setting(config, "url") or ""),
+            self._api_base(text_setting(config, "url", self._option_default("url")) or ""),
             token=token,
             auth_scheme=self.auth_scheme,
             # ``timeout`` bounds a request with its retries: a hung server costs ~15 s, not

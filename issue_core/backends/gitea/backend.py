@@ -70,7 +70,6 @@ class GiteaBackend(ForgeBackend):
 
     type_name: ClassVar[str] = KIND
     forge_name: ClassVar[str] = "Gitea"
-    default_token_env: ClassVar[str] = DEFAULT_TOKEN_ENV
     token_help: ClassVar[str] = "create a token in Gitea (Settings > Applications)"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
