@@ -82,12 +82,23 @@ def insert_batch(
     Per batch, not per issue: label ids, milestones and known users are looked up once, numbers
     and change sequence values are taken from the counters in one statement each, and each
     table's rows go in with one multi-row INSERT."""
-    from issue_core.backends.local import counters, feed
-    from issue_core.backends.local import labels as label_rows
-    from issue_core.backends.local import milestones as milestone_rows
     from issue_core.backends.local import users as users_rows
 
     now = timestamps.now()
+    rows, users = _prepare(conn, issues, identity=identity, create_labels=create_labels, now=now)
+    users_rows.record(conn, users, now)
+    _write(conn, rows)
+    return [row.as_issue() for row in rows]
+
+
+def _prepare(
+    conn: sqlite3.Connection, issues: list[Issue], *, identity: str, create_labels: bool, now: str
+) -> tuple[list[NewRow], dict[str, None]]:
+    """Validate each issue and resolve its labels and milestone (each looked up once per
+    batch): the rows to insert, and the users they name."""
+    from issue_core.backends.local import labels as label_rows
+    from issue_core.backends.local import milestones as milestone_rows
+
     labels: dict[str, tuple[int, str]] = {}  # name key -> (id, stored name)
     milestones: dict[str, tuple[int, str]] = {}  # title key -> (id, stored title)
     users: dict[str, None] = {}
@@ -131,7 +142,14 @@ def insert_batch(
                 priority=issue.priority,
             )
         )
-    users_rows.record(conn, users, now)
+    return rows, users
+
+
+def _write(conn: sqlite3.Connection, rows: list[NewRow]) -> None:
+    """Number the rows (numbers, change sequence values, row ids and uids allocated for the
+    whole batch at once) and insert them with one multi-row INSERT per table."""
+    from issue_core.backends.local import counters, feed
+
     first_number = counters.take(conn, "issue_number", len(rows))
     first_seq = feed.sequence(conn, len(rows))
     # Explicit row ids (what SQLite would pick: max + 1) let the rows go in with
@@ -182,7 +200,6 @@ def insert_batch(
         "issues_fts (rowid, title, description, comments)",
         [(row.id, row.title, row.description, "") for row in rows],
     )
-    return [row.as_issue() for row in rows]
 
 
 def apply(
