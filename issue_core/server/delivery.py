@@ -1,8 +1,12 @@
 """Writing ingested tasks to backends: which errors are worth retrying, when, and how.
 
-Shared by the server's worker thread and by ``issue outbox retry`` (which runs without the
-server), so it imports no web framework. Backends are not thread-safe: a ``BackendPool`` belongs
-to the one thread that created it.
+The one failure policy (``classify``) and the one backoff (``backoff``) of the server: a first
+attempt (``writer.BackendStage``) and an outbox attempt (``deliver_outbox_row``) ask the same
+questions of an error and differ only where they must (a task refused for good on its first
+attempt is answered 422 and its claim released; from the outbox, whose client already had its
+202, it is marked failed). Shared by the server's pipeline thread and by ``issue outbox retry``
+(which runs without the server), so it imports no web framework. Backends are not thread-safe: a
+``BackendPool`` belongs to the one thread that created it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from issue_core.core.config import BackendConfig
@@ -55,15 +60,75 @@ def describe(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}"
 
 
-def retry_delay(attempts: int, exc: BaseException | None = None) -> float:
-    """Exponential backoff with jitter; a rate limit's ``retry_after`` wins when longer."""
-    delay = min(RETRY_BASE_SECONDS * (2 ** max(attempts, 0)), RETRY_CAP_SECONDS)
-    delay *= random.uniform(0.8, 1.2)
+def backoff(
+    step: int,
+    *,
+    base: float,
+    cap: float,
+    spread: tuple[float, float] | None = None,
+    exc: BaseException | None = None,
+) -> float:
+    """Capped exponential backoff: ``base * 2**step`` up to ``cap``, times a random factor in
+    ``spread`` (jitter spreads many retries apart); a rate limit's ``retry_after`` wins when
+    longer. The outbox's retries and the circuit's open time are both this curve."""
+    delay = min(base * (2 ** max(step, 0)), cap)
+    if spread is not None:
+        delay *= random.uniform(*spread)
+    hinted = retry_after(exc)
+    if hinted is not None:
+        delay = max(delay, hinted)
+    return float(delay)
+
+
+def retry_after(exc: BaseException | None) -> float | None:
+    """The wait a rate limit asked for, if ``exc`` is one that said."""
     if isinstance(exc, RateLimited):
         hinted = exc.details.get("retry_after")
         if isinstance(hinted, int | float):
-            delay = max(delay, float(hinted))
-    return float(delay)
+            return float(hinted)
+    return None
+
+
+def retry_delay(attempts: int, exc: BaseException | None = None) -> float:
+    """When an outbox task is tried again: exponential backoff with jitter."""
+    return backoff(
+        attempts, base=RETRY_BASE_SECONDS, cap=RETRY_CAP_SECONDS, spread=(0.8, 1.2), exc=exc
+    )
+
+
+class Verdict(StrEnum):
+    """What to do with a task whose attempt failed."""
+
+    PERMANENT = "permanent"  # the payload cannot succeed: release (first attempt) or fail
+    RETRY = "retry"  # try again at ``Failure.due``
+    PARK = "park"  # an unexpected error, too often: fail it, an operator looks
+
+
+@dataclass(frozen=True)
+class Failure:
+    """``classify``'s answer. ``unavailable``: the backend is down (trip its circuit, drop the
+    connection); ``unexpected``: not a typed error, i.e. a bug (logged with its traceback)."""
+
+    verdict: Verdict
+    unavailable: bool = False
+    unexpected: bool = False
+    due: float | None = None
+
+
+def classify(exc: BaseException, attempts: int, now: float) -> Failure:
+    """The one failure policy. ``attempts``: the task's attempts before this one (0 for a
+    first attempt, which is therefore never parked)."""
+    if is_permanent(exc):
+        return Failure(Verdict.PERMANENT)
+    unexpected = not isinstance(exc, IssueCoreError)
+    if unexpected and attempts + 1 >= MAX_UNEXPECTED_ATTEMPTS:
+        return Failure(Verdict.PARK, unexpected=True)
+    return Failure(
+        Verdict.RETRY,
+        unavailable=isinstance(exc, BackendUnavailable),
+        unexpected=unexpected,
+        due=now + retry_delay(attempts, exc),
+    )
 
 
 @dataclass
@@ -79,12 +144,7 @@ class Circuit:
 
     def trip(self, exc: BaseException, now: float) -> float:
         self.failures += 1
-        delay = min(0.5 * (2 ** (self.failures - 1)), 30.0)
-        if isinstance(exc, RateLimited):
-            hinted = exc.details.get("retry_after")
-            if isinstance(hinted, int | float):
-                delay = max(delay, float(hinted))
-        self.open_until = now + delay
+        self.open_until = now + backoff(self.failures - 1, base=0.5, cap=30.0, exc=exc)
         return self.open_until
 
     def reset(self) -> None:
@@ -115,6 +175,11 @@ class BackendPool:
 
     def circuit(self, name: str) -> Circuit:
         return self.circuits.setdefault(name, Circuit())
+
+    def outage(self, name: str, exc: BaseException, now: float) -> None:
+        """``name`` is down: open its circuit and drop the connection."""
+        self.circuit(name).trip(exc, now)
+        self.discard(name)
 
     def discard(self, name: str) -> None:
         """Drop a backend after an outage so the next use reconnects."""
@@ -187,24 +252,27 @@ def deliver_outbox_row(store: StateStore, pool: BackendPool, row: TaskRow) -> De
 def record_failure(
     store: StateStore, pool: BackendPool, row: TaskRow, exc: BaseException, now: float
 ) -> None:
+    """An outbox attempt failed: its client already has a 202, so a permanent error marks the
+    task failed (it is not released: the key stays answered)."""
+    failure = classify(exc, row.attempts, now)
     with store.transaction() as conn:
-        if is_permanent(exc):
+        if failure.verdict is Verdict.PERMANENT:
             store.mark_failed(conn, row.tracking_id, describe(exc))
             return
-        if isinstance(exc, BackendUnavailable):
-            pool.circuit(row.backend).trip(exc, now)
-            pool.discard(row.backend)
-        elif row.attempts + 1 >= MAX_UNEXPECTED_ATTEMPTS and not isinstance(exc, IssueCoreError):
+        if failure.unavailable:
+            pool.outage(row.backend, exc, now)
+        if failure.verdict is Verdict.PARK:
             log.error("task %s failed %d times; parking it", row.tracking_id, row.attempts + 1)
             store.mark_failed(conn, row.tracking_id, describe(exc))
             return
-        if not isinstance(exc, IssueCoreError):
+        if failure.unexpected:
             log.error("unexpected error delivering %s", row.tracking_id, exc_info=exc)
+        assert failure.due is not None
         store.mark_pending(
             conn,
             row.tracking_id,
             error=describe(exc),
-            next_attempt_at=now + retry_delay(row.attempts, exc),
+            next_attempt_at=failure.due,
             attempted=True,
         )
 

@@ -20,10 +20,10 @@ from issue_core.core.interfaces import Capability
 from issue_core.core.models import Issue
 from issue_core.server.delivery import (
     BackendPool,
+    Verdict,
+    classify,
     deliver_due,
     describe,
-    is_permanent,
-    retry_delay,
     snapshot_json,
 )
 from issue_core.server.outbox import LeaseHolder, StateStore, TaskRow
@@ -221,20 +221,23 @@ class BackendStage:
         records: list[tuple[Any, ...]],
         outcomes: dict[str, OutcomeData],
     ) -> None:
+        """A first attempt failed (``delivery.classify``): refused for good, the claim is
+        released and the client told (422); otherwise the task goes to the outbox (202)."""
         info = ErrorInfo.of(exc)
-        if is_permanent(exc):
+        now = time.time()
+        failure = classify(exc, 0, now)
+        if failure.verdict is Verdict.PERMANENT:
             for row in rows:
                 records.append(("release", row.tracking_id))
                 outcomes[row.tracking_id] = OutcomeData("rejected", row, error=info)
             return
-        now = time.time()
         name = rows[0].backend
-        if isinstance(exc, BackendUnavailable):
-            self.pool.circuit(name).trip(exc, now)
-            self.pool.discard(name)
-        elif not isinstance(exc, IssueCoreError):
+        if failure.unavailable:
+            self.pool.outage(name, exc, now)
+        elif failure.unexpected:
             log.error("unexpected error creating on %s", name, exc_info=exc)
-        due = now + retry_delay(0, exc)
+        assert failure.due is not None  # a first attempt is never parked
+        due = failure.due
         error = describe(exc)
         for row in rows:
             records.append(("pending", row.tracking_id, error, due, True))
