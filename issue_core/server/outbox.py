@@ -47,8 +47,8 @@ from typing import Any
 from issue_core.core.errors import NotFound, StoreError, UsageError
 from issue_core.core.models import format_ts
 from issue_core.storage import sqlite as engine
+from issue_core.storage.batches import chunks, insert_rows
 from issue_core.storage.dialect import SQLITE
-from issue_core.storage.sqlite import chunks
 
 STATE_DB_NAME = "server.db"
 LOCK_NAME = "server.lock"
@@ -263,7 +263,7 @@ class StateStore:
         ``maybe_written`` already, so that a crash during that create is looked up by marker."""
         for row in rows:
             row.maybe_written = True
-        inserted = engine.insert_rows(
+        inserted = insert_rows(
             conn, f"tasks ({COLUMNS})", [_values(row) for row in rows], ignore_duplicates=True
         )
         if inserted == len(rows):

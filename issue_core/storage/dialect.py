@@ -2,9 +2,11 @@
 
 Only what the repositories use today: bound-parameter marks, "insert unless a unique key already
 holds the row", reading one key of a JSON text column, the full-text match and the limit on bound
-parameters per statement. A PostgreSQL dialect answers the same questions (``%s`` marks,
-``ON CONFLICT DO NOTHING``, ``col::jsonb ->> 'key'``, a ``tsvector`` match); the repositories get
-the dialect from their connection (``conn.dialect``), so they do not change.
+parameters per statement. A PostgreSQL dialect answers the same questions (``ON CONFLICT DO
+NOTHING``, ``col::jsonb ->> 'key'``, a ``tsvector`` match); the repositories ask the connection
+for its dialect (``dialect_of(conn)``), never name an engine, so they do not change. (Statements
+are written with ``?`` marks, which a PostgreSQL connection translates; ``marks()`` is for lists
+whose length is known only at run time.)
 """
 
 from __future__ import annotations
@@ -65,3 +67,10 @@ class SQLiteDialect:
 
 
 SQLITE = SQLiteDialect()
+
+
+def dialect_of(conn: object) -> SQLiteDialect:
+    """The dialect of ``conn``: what ``storage.sqlite.connect`` attached; a plain sqlite3
+    connection (a test's, the store's build connection) speaks SQLite."""
+    found: SQLiteDialect = getattr(conn, "dialect", SQLITE)
+    return found

@@ -13,9 +13,8 @@
   (switching a fresh file to WAL while others open it), waited out with jitter.
 - ``run_migrations``: versioned scripts applied in the caller's transaction, the version in
   ``PRAGMA user_version``.
-- ``insert_rows``: multi-row INSERTs chunked to SQLite's limit on bound parameters, so a batch is
-  a few calls into SQLite, not one per row (each call releases and retakes the GIL, and taking it
-  back from a busy event loop waits).
+- Multi-row statements chunked to the limit on bound parameters: ``batches.py`` (it needs only
+  the connection's dialect).
 - The facts error translation is made of (``is_busy``, ``is_full``, ``refused_write``,
   ``read_only_reason``): the database's codes and the filesystem's state. The words of each
   error belong to the store that raises it (backends/local/store.py, server/outbox.py).
@@ -28,9 +27,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from issue_core.storage.dialect import SQLITE, SQLiteDialect
 
@@ -151,42 +150,6 @@ def statements(script: str) -> Iterator[str]:
             buffer = []
     if buffer:
         yield "\n".join(buffer)
-
-
-# -- batches ------------------------------------------------------------------------------
-
-
-def chunks(conn: sqlite3.Connection, items: list[T], columns: int) -> Iterator[list[T]]:
-    """Slices of ``items`` small enough for one statement binding ``columns`` values per item
-    (one spare row's worth left for the statement's other parameters)."""
-    size = max(1, SQLITE.max_parameters(conn) // columns - 1)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def insert_rows(
-    conn: sqlite3.Connection,
-    into: str,
-    rows: Iterable[Sequence[Any]],
-    *,
-    ignore_duplicates: bool = False,
-) -> int:
-    """``INSERT INTO into VALUES (...), (...)`` in as few statements as the parameter limit
-    allows; ``into`` is ``table (column, ...)``. ``ignore_duplicates``: rows whose unique key is
-    taken are skipped. Returns how many rows were inserted."""
-    batch = list(rows)
-    if not batch:
-        return 0
-    width = len(batch[0])
-    tail = SQLITE.ignore_duplicates if ignore_duplicates else ""
-    inserted = 0
-    for chunk in chunks(conn, batch, width):
-        cursor = conn.execute(
-            f"INSERT INTO {into} VALUES {SQLITE.rows(len(chunk), width)}{tail}",
-            [value for row in chunk for value in row],
-        )
-        inserted += cursor.rowcount
-    return inserted
 
 
 # -- the facts error translation is made of ------------------------------------------------

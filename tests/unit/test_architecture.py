@@ -144,6 +144,23 @@ def test_both_databases_run_on_the_one_engine():
     assert "issue_core.storage" in GRAPH["issue_core.server.outbox"]
 
 
+def test_the_store_repositories_never_name_an_engine():
+    """Only store.py (opening the file) knows SQLite; the repositories and the query ask the
+    connection for its dialect, so a PostgreSQL store can reuse them unchanged."""
+    naming = sorted(
+        f"{module}: {target}"
+        for module, targets in GRAPH.items()
+        if _under(module, "issue_core.backends.local")
+        and module != "issue_core.backends.local.store"
+        for target in targets
+        if target == "issue_core.storage.sqlite"
+    )
+    assert naming == []
+    for name in ("issues", "labels", "users", "query", "backend"):
+        source = (PACKAGE / "backends" / "local" / f"{name}.py").read_text(encoding="utf-8")
+        assert "SQLITE" not in source, name
+
+
 def test_the_local_store_never_imports_the_server():
     assert _violations(("issue_core.backends.local",), ("issue_core.server",)) == []
 

@@ -9,10 +9,10 @@ import stat
 import pytest
 
 from issue_core.backends.local import LocalBackend
-from issue_core.backends.local.query import fts_query
 from issue_core.backends.local.schema import SCHEMA_VERSION
 from issue_core.core.errors import IncompatibleStore, NotFound, StoreError, ValidationError
 from issue_core.core.models import Issue, IssueFilter, Label
+from issue_core.storage.dialect import SQLITE
 
 
 def open_store(path) -> LocalBackend:
@@ -111,7 +111,7 @@ def test_labels_are_case_insensitive_but_keep_their_spelling(db_path):
     [("login", '"login"*'), ('a "b" OR c*', '"a" "b" "OR" "c"*'), ("---", None), ("", None)],
 )
 def test_search_text_is_never_parsed_as_fts_syntax(text, expected):
-    assert fts_query(text) == expected
+    assert SQLITE.text_query(text) == expected
 
 
 def test_search_with_syntax_characters_does_not_fail(db_path):

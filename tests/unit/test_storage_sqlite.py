@@ -7,8 +7,9 @@ import threading
 
 import pytest
 
+from issue_core.storage import batches
 from issue_core.storage import sqlite as engine
-from issue_core.storage.dialect import SQLITE
+from issue_core.storage.dialect import SQLITE, dialect_of
 
 
 @pytest.fixture
@@ -24,7 +25,8 @@ def test_connections_are_autocommit_with_foreign_keys_wal_and_their_dialect(conn
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert conn.dialect is SQLITE
+    assert conn.dialect is SQLITE and dialect_of(conn) is SQLITE
+    assert dialect_of(sqlite3.connect(":memory:")) is SQLITE  # a plain connection speaks SQLite
     assert isinstance(conn.execute("SELECT 1 AS one").fetchone(), sqlite3.Row)
 
 
@@ -114,17 +116,17 @@ def test_insert_rows_chunks_to_the_parameter_limit(conn):
     statements = []
     conn.set_trace_callback(statements.append)
     rows = [(n, f"b{n}", f"c{n}") for n in range(7)]
-    assert engine.insert_rows(conn, "r (a, b, c)", rows) == 7
+    assert batches.insert_rows(conn, "r (a, b, c)", rows) == 7
     conn.set_trace_callback(None)
     assert len(statements) == 4
     assert [tuple(r) for r in conn.execute("SELECT * FROM r ORDER BY a")] == rows
-    assert engine.insert_rows(conn, "r (a, b, c)", []) == 0
+    assert batches.insert_rows(conn, "r (a, b, c)", []) == 0
 
 
 def test_insert_rows_can_skip_taken_keys(conn):
     conn.execute("CREATE TABLE k (key TEXT PRIMARY KEY, v TEXT NOT NULL)")
-    engine.insert_rows(conn, "k (key, v)", [("a", "first")])
-    added = engine.insert_rows(
+    batches.insert_rows(conn, "k (key, v)", [("a", "first")])
+    added = batches.insert_rows(
         conn, "k (key, v)", [("a", "again"), ("b", "new")], ignore_duplicates=True
     )
     assert added == 1
@@ -133,13 +135,13 @@ def test_insert_rows_can_skip_taken_keys(conn):
         "b": "new",
     }
     with pytest.raises(sqlite3.IntegrityError):  # only duplicates are skipped
-        engine.insert_rows(conn, "k (key, v)", [("c", None)], ignore_duplicates=True)
+        batches.insert_rows(conn, "k (key, v)", [("c", None)], ignore_duplicates=True)
 
 
 def test_chunks_leave_room_for_other_parameters(conn):
     conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 7)
-    assert [len(c) for c in engine.chunks(conn, list(range(10)), 3)] == [1] * 10
-    assert [len(c) for c in engine.chunks(conn, list(range(10)), 1)] == [6, 4]
+    assert [len(c) for c in batches.chunks(conn, list(range(10)), 3)] == [1] * 10
+    assert [len(c) for c in batches.chunks(conn, list(range(10)), 1)] == [6, 4]
 
 
 def test_dialect_sql(conn):

@@ -43,6 +43,7 @@ from issue_core.core.models import (
     validate_label_name,
     validate_milestone_title,
 )
+from issue_core.storage.dialect import dialect_of
 
 DEFAULT_PATH = ".issue-core/issues.db"
 
@@ -160,7 +161,9 @@ class LocalBackend(SyncableBackend):
                 label_ids = labels.ids(conn, flt.labels)
             if label_ids is None:  # a wanted label does not exist: nothing can match
                 return []
-            sql, params = build_issue_query(issue_rows.ISSUE_COLUMNS, flt, label_ids)
+            sql, params = build_issue_query(
+                issue_rows.ISSUE_COLUMNS, flt, label_ids, dialect_of(conn)
+            )
             return issue_rows.hydrate(conn, conn.execute(sql, params).fetchall())
 
     def get_issue_by_number(self, number: int, *, with_comments: bool = False) -> Issue:

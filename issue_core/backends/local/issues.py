@@ -28,8 +28,8 @@ from issue_core.core.models import (
     validate_title,
     validate_username,
 )
-from issue_core.storage.dialect import SQLITE
-from issue_core.storage.sqlite import insert_rows
+from issue_core.storage.batches import insert_rows
+from issue_core.storage.dialect import dialect_of
 
 ISSUE_COLUMNS = (
     "i.id, i.uid, i.number, i.title, i.description, i.state, i.author, i.sync_metadata, "
@@ -63,7 +63,8 @@ def row_of(conn: sqlite3.Connection, condition: str, value: Any) -> sqlite3.Row 
 
 def by_marker(conn: sqlite3.Connection, marker: str) -> Issue | None:
     """The issue whose ``sync_metadata`` holds ``marker`` (the ingestion server's key)."""
-    row = row_of(conn, f"{SQLITE.json_text('i.sync_metadata', 'marker')} = ?", marker)
+    marker_of = dialect_of(conn).json_text("i.sync_metadata", "marker")
+    row = row_of(conn, f"{marker_of} = ?", marker)
     return hydrate(conn, [row])[0] if row is not None else None
 
 
@@ -306,7 +307,7 @@ def hydrate(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[Issue
     if not rows:
         return []
     ids = [row["id"] for row in rows]
-    marks = SQLITE.marks(len(ids))
+    marks = dialect_of(conn).marks(len(ids))
     labels: dict[int, list[str]] = {}
     for r in conn.execute(
         f"SELECT il.issue_id, l.name FROM issue_labels il JOIN labels l ON l.id = il.label_id "

@@ -11,7 +11,7 @@ from issue_core.backends.local import feed
 from issue_core.backends.local.timestamps import now
 from issue_core.core.errors import Conflict, NotFound
 from issue_core.core.models import Label, validate_color
-from issue_core.storage.dialect import SQLITE
+from issue_core.storage.dialect import dialect_of
 
 
 def list_all(conn: sqlite3.Connection) -> list[Label]:
@@ -86,7 +86,8 @@ def ids(conn: sqlite3.Connection, names: Sequence[str]) -> list[int] | None:
         return []
     keys = [name.lower() for name in names]
     rows = conn.execute(
-        f"SELECT id, name_key FROM labels WHERE name_key IN ({SQLITE.marks(len(keys))})", keys
+        f"SELECT id, name_key FROM labels WHERE name_key IN ({dialect_of(conn).marks(len(keys))})",
+        keys,
     ).fetchall()
     found = {r["name_key"]: r["id"] for r in rows}
     if len(found) != len(set(keys)):
@@ -128,8 +129,9 @@ def require(conn: sqlite3.Connection, names: Sequence[str], *, create: bool) -> 
 def set_on_issue(conn: sqlite3.Connection, issue_id: int, label_ids: Iterable[int]) -> None:
     """Replace the issue's labels (a label named twice is kept once)."""
     conn.execute("DELETE FROM issue_labels WHERE issue_id = ?", (issue_id,))
+    skip = dialect_of(conn).ignore_duplicates
     conn.executemany(
-        f"INSERT INTO issue_labels (issue_id, label_id) VALUES (?, ?){SQLITE.ignore_duplicates}",
+        f"INSERT INTO issue_labels (issue_id, label_id) VALUES (?, ?){skip}",
         [(issue_id, label_id) for label_id in label_ids],
     )
 

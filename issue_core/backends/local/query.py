@@ -11,22 +11,18 @@ from typing import Any
 
 from issue_core.backends.local.timestamps import stored_ts
 from issue_core.core.models import IssueFilter
-from issue_core.storage.dialect import SQLITE
+from issue_core.storage.dialect import SQLiteDialect
 
 _SORT_COLUMNS = {"created": "i.created_at", "updated": "i.updated_at", "number": "i.number"}
 
 
-# The FTS5 form of ``--search`` text: the dialect's (see storage/dialect.py).
-fts_query = SQLITE.text_query
-
-
 def build_issue_query(
-    columns: str, flt: IssueFilter, label_ids: list[int]
+    columns: str, flt: IssueFilter, label_ids: list[int], dialect: SQLiteDialect
 ) -> tuple[str, list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     if flt.states is not None:
-        where.append(f"i.state IN ({SQLITE.marks(len(flt.states))})")
+        where.append(f"i.state IN ({dialect.marks(len(flt.states))})")
         params.extend(state.value for state in flt.states)
     for label_id in label_ids:
         where.append(
@@ -52,11 +48,11 @@ def build_issue_query(
         where.append("i.updated_at >= ?")
         params.append(stored_ts(flt.updated_since))
     if flt.text:
-        match = fts_query(flt.text)
+        match = dialect.text_query(flt.text)
         if match is None:
             where.append("0")
         else:
-            where.append(f"i.id IN ({SQLITE.text_match('issues_fts')})")
+            where.append(f"i.id IN ({dialect.text_match('issues_fts')})")
             params.append(match)
     direction = "DESC" if flt.direction == "desc" else "ASC"
     column = _SORT_COLUMNS[flt.sort]

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from issue_core.core.models import User
-from issue_core.storage.dialect import SQLITE
+from issue_core.storage.dialect import dialect_of
 
 
 def find(conn: sqlite3.Connection, username: str) -> User | None:
@@ -24,7 +24,8 @@ def list_all(conn: sqlite3.Connection) -> list[User]:
 
 def record(conn: sqlite3.Connection, usernames: Iterable[str | None], now: str) -> None:
     """Remember the named users (authors, assignees); those already known are left as they are."""
+    skip = dialect_of(conn).ignore_duplicates
     conn.executemany(
-        f"INSERT INTO users (username, created_at) VALUES (?, ?){SQLITE.ignore_duplicates}",
+        f"INSERT INTO users (username, created_at) VALUES (?, ?){skip}",
         [(name, now) for name in dict.fromkeys(usernames) if name],
     )
