@@ -37,6 +37,7 @@ from issue_core.server.ingest import PreparedTask, RequestContext, prepare_task
 from issue_core.server.json_keys import duplicate_key_in
 from issue_core.server.keys import stored_original_key
 from issue_core.server.logs import flush_access_log
+from issue_core.server.messages import OutcomeKind
 from issue_core.server.middleware import (
     ASGIApp,
     ClientDisconnected,
@@ -308,17 +309,21 @@ def _clean(message: str) -> str:
     return message.removeprefix("Value error, ")
 
 
+# The outcomes answered with the task's record; the others are errors (below).
+ACCEPTED_STATUS = {OutcomeKind.CREATED: 201, OutcomeKind.DUPLICATE: 200, OutcomeKind.QUEUED: 202}
+
+
 def outcome_response(outcome: Outcome, prepared: PreparedTask, request_id: str) -> Response:
     row = outcome.row
-    if outcome.kind in ("created", "duplicate", "queued"):
-        status = {"created": 201, "duplicate": 200, "queued": 202}[outcome.kind]
+    status = ACCEPTED_STATUS.get(outcome.kind)
+    if status is not None:
         warnings = list(prepared.warnings)
-        if outcome.kind == "duplicate":
+        if outcome.kind is OutcomeKind.DUPLICATE:
             warnings.append(
                 f"duplicate of task {row.tracking_id} (idempotency key {row.idempotency_key!r});"
                 " nothing new was created"
             )
-        if outcome.kind == "queued" and outcome.error is not None:
+        if outcome.kind is OutcomeKind.QUEUED and outcome.error is not None:
             warnings.append(
                 f"backend unavailable, will retry: {public_error(outcome.error)['message']}"
             )
@@ -339,12 +344,12 @@ def outcome_response(outcome: Outcome, prepared: PreparedTask, request_id: str) 
         }
         headers = {"Location": status_url} if status == 202 else None
         return json_response(status, body, headers)
-    if outcome.kind == "rejected" and outcome.error is not None:
+    if outcome.kind is OutcomeKind.REJECTED and outcome.error is not None:
         detail = public_error(outcome.error)
         return error_response(
             422, detail["code"], detail["message"], request_id, hint=detail.get("hint")
         )
-    if outcome.kind == "failed_before":
+    if outcome.kind is OutcomeKind.FAILED_BEFORE:
         return error_response(
             409,
             "task_failed",
@@ -472,7 +477,7 @@ def create_app(settings: ServerSettings) -> IngestionApp:
             return error_response(422, exc.code, exc.message, request_id, hint=exc.hint)
         if not store:
             return outcome_response(
-                Outcome("created", prepared.row, issue=prepared.row.issue_data),
+                Outcome(OutcomeKind.CREATED, prepared.row, issue=prepared.row.issue_data),
                 prepared,
                 request_id,
             )

@@ -27,18 +27,26 @@ import logging
 import queue
 import time
 from collections.abc import Callable
-from typing import Any
 
 from issue_core.core.errors import IssueCoreError, StoreError
 from issue_core.core.models import Issue
-from issue_core.server.outbox import StateStore, TaskRow
-from issue_core.server.writer import (
-    OUTBOX_POLL_SECONDS,
-    BackendStage,
+from issue_core.server.messages import (
+    Answers,
+    Claimed,
     ErrorInfo,
+    InMessage,
     OutcomeData,
-    apply_records,
+    OutcomeKind,
+    OutMessage,
+    Probe,
+    ProbeResult,
+    Record,
+    Stop,
+    Task,
+    Tasks,
 )
+from issue_core.server.outbox import StateStore, TaskRow
+from issue_core.server.writer import OUTBOX_POLL_SECONDS, BackendStage, apply_records
 
 log = logging.getLogger("issue_core.server")
 
@@ -47,12 +55,8 @@ log = logging.getLogger("issue_core.server")
 FLUSH_AFTER_SECONDS = 0.003
 MAX_MERGE = 64  # messages drained into one cycle (each may hold many tasks)
 
-# Messages in:  ("tasks", [(task_id, TaskRow, Issue | None)]) | ("probe", probe_id, backend)
-#               | ("stop",)
-# Messages out: ("claimed", [task_id]) | ("answers", [(task_id, OutcomeData)])
-#               | ("probe", probe_id, (ok, detail))
-Task = tuple[int, TaskRow, Issue | None]
-Emit = Callable[[tuple[Any, ...]], None]
+# Messages in: Tasks | Probe | Stop; out: Claimed | Answers | ProbeResult (messages.py).
+Emit = Callable[[OutMessage], None]
 
 
 class Pipeline:
@@ -62,7 +66,7 @@ class Pipeline:
         # idempotency key of a task claimed but not yet recorded -> repeats waiting for it
         self.inflight: dict[str, list[tuple[int, TaskRow]]] = {}
         # outcomes created but not yet recorded: (their records, the tasks with their outcome)
-        self.records: list[tuple[Any, ...]] = []
+        self.records: list[Record] = []
         self.unsettled: list[tuple[TaskRow, OutcomeData]] = []
         self.settling: list[tuple[TaskRow, OutcomeData]] = []  # recorded by the last commit
 
@@ -82,13 +86,14 @@ class Pipeline:
             error = ErrorInfo.of(StoreError(f"the server's state db failed: {exc}"))
             answers = self._settle()
             answers.extend(
-                (task_id, OutcomeData("error", row, error=error)) for task_id, row, _ in tasks
+                (task_id, OutcomeData(OutcomeKind.ERROR, row, error=error))
+                for task_id, row, _ in tasks
             )
-            emit(("answers", answers))
+            emit(Answers(answers))
             return
         claimed = [task for index, task in enumerate(tasks) if index not in existing]
         if claimed:
-            emit(("claimed", [task_id for task_id, _, _ in claimed]))
+            emit(Claimed([task_id for task_id, _, _ in claimed]))
         for _, row, _ in claimed:
             if row.idempotency_key:
                 self.inflight[row.idempotency_key] = []
@@ -99,7 +104,7 @@ class Pipeline:
             self.unsettled.extend(zip([row for _, row, _ in claimed], outcomes, strict=True))
             answers.extend(zip([task_id for task_id, _, _ in claimed], outcomes, strict=True))
         if answers:
-            emit(("answers", answers))
+            emit(Answers(answers))
 
     def flush(self, emit: Emit) -> None:
         """Commit pending bookkeeping on its own (no claim is waiting to ride along)."""
@@ -111,7 +116,7 @@ class Pipeline:
             pass  # logged by _commit
         answers = self._settle()
         if answers:
-            emit(("answers", answers))
+            emit(Answers(answers))
 
     def _commit(self, rows: list[TaskRow]) -> dict[int, TaskRow]:
         """One durable transaction: the pending records, then claims of ``rows``. Returns
@@ -158,22 +163,20 @@ class Pipeline:
                 outcome = (
                     OutcomeData(first.kind, mine, error=first.error or lost)
                     if first
-                    else (OutcomeData("error", mine, error=lost))
+                    else (OutcomeData(OutcomeKind.ERROR, mine, error=lost))
                 )
             elif row.status == "failed":
-                outcome = OutcomeData("failed_before", row)
+                outcome = OutcomeData(OutcomeKind.FAILED_BEFORE, row)
             elif row.status != "delivered":
-                outcome = OutcomeData("duplicate", row)
+                outcome = OutcomeData(OutcomeKind.DUPLICATE, row)
             else:
                 outcome = self.stage.reread(row)
             answers.append((task_id, outcome))
         return answers
 
 
-def pipeline_loop(
-    inbox: queue.SimpleQueue[tuple[Any, ...]], emit: Emit, pipeline: Pipeline
-) -> None:
-    """Run cycles until a ("stop",) message; everything sent before it is finished first."""
+def pipeline_loop(inbox: queue.SimpleQueue[InMessage], emit: Emit, pipeline: Pipeline) -> None:
+    """Run cycles until a ``Stop`` message; everything sent before it is finished first."""
     stage = pipeline.stage
     stopping = False
     while True:
@@ -189,19 +192,21 @@ def pipeline_loop(
             pipeline.flush(emit)
         if stopping and not messages:
             return
-        tasks = [task for message in messages if message[0] == "tasks" for task in message[1]]
+        tasks = [
+            task for message in messages if isinstance(message, Tasks) for task in message.tasks
+        ]
         if tasks:
             pipeline.cycle(tasks, emit)
         for message in messages:
-            if message[0] == "probe":
-                emit(("probe", message[1], _probe(stage, message[2])))
-            elif message[0] == "stop":
+            if isinstance(message, Probe):
+                emit(ProbeResult(message.probe_id, *_probe(stage, message.backend)))
+            elif isinstance(message, Stop):
                 stopping = True
         if not stopping and time.time() >= stage.next_outbox_check:
             stage.outbox_round()
 
 
-def _drain(inbox: queue.SimpleQueue[tuple[Any, ...]], timeout: float) -> list[tuple[Any, ...]]:
+def _drain(inbox: queue.SimpleQueue[InMessage], timeout: float) -> list[InMessage]:
     timeout = min(timeout, OUTBOX_POLL_SECONDS)
     try:
         first = inbox.get(timeout=timeout) if timeout > 0 else inbox.get_nowait()

@@ -22,9 +22,19 @@ from typing import Any
 from issue_core.core.config import BackendConfig
 from issue_core.core.errors import StoreError
 from issue_core.server.delivery import BackendPool
+from issue_core.server.messages import (
+    Died,
+    ErrorInfo,
+    InMessage,
+    OutMessage,
+    Ready,
+    StartFailed,
+    Stop,
+    Stopped,
+)
 from issue_core.server.outbox import LeaseHolder, StateStore
 from issue_core.server.pipeline import Pipeline, pipeline_loop
-from issue_core.server.writer import BackendStage, ErrorInfo
+from issue_core.server.writer import BackendStage
 
 log = logging.getLogger("issue_core.server")
 
@@ -68,10 +78,10 @@ class StageConfig:
 class ThreadTransport:
     """The pipeline on a thread of this process."""
 
-    def __init__(self, config: StageConfig, on_message: Callable[[tuple[Any, ...]], None]):
+    def __init__(self, config: StageConfig, on_message: Callable[[OutMessage], None]):
         self.config = config
         self.on_message = on_message
-        self.inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self.inbox: queue.SimpleQueue[InMessage] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -87,12 +97,12 @@ class ThreadTransport:
         finally:
             pipeline.close()
 
-    def send(self, message: tuple[Any, ...]) -> None:
+    def send(self, message: InMessage) -> None:
         self.inbox.put(message)
 
     def stop(self, timeout: float) -> None:
         if self._thread is not None:
-            self.inbox.put(("stop",))
+            self.inbox.put(Stop())
             self._thread.join(timeout)
             self._thread = None
 
@@ -106,7 +116,7 @@ class ProcessTransport:
     checks markers of interrupted tasks.
     """
 
-    def __init__(self, config: StageConfig, on_message: Callable[[tuple[Any, ...]], None]):
+    def __init__(self, config: StageConfig, on_message: Callable[[OutMessage], None]):
         self.config = config
         self.on_message = on_message
         self._process: Any = None
@@ -126,10 +136,10 @@ class ProcessTransport:
         self._process.start()
         child.close()
         self._conn = parent
-        ready = parent.recv()  # ("ready",) or ("error", ErrorInfo)
-        if ready[0] != "ready":
+        ready = parent.recv()  # Ready or StartFailed
+        if not isinstance(ready, Ready):
             self._process.join(5)
-            raise ready[1].as_error()
+            raise ready.error.as_error()
         self._receiver = threading.Thread(
             target=self._receive, name="issue-core-writer-pipe", daemon=True
         )
@@ -141,13 +151,13 @@ class ProcessTransport:
                 message = self._conn.recv()
             except (EOFError, OSError):
                 if not self.stopping:
-                    self.on_message(("died",))
+                    self.on_message(Died())
                 return
-            if message[0] == "stopped":
+            if isinstance(message, Stopped):
                 return
             self.on_message(message)
 
-    def send(self, message: tuple[Any, ...]) -> None:
+    def send(self, message: InMessage) -> None:
         with self._send_lock:
             self._conn.send(message)
 
@@ -156,7 +166,7 @@ class ProcessTransport:
             return
         self.stopping = True
         try:
-            self.send(("stop",))
+            self.send(Stop())
         except OSError:
             pass
         if self._receiver is not None:
@@ -179,24 +189,24 @@ def _child_main(conn: Any, config: StageConfig) -> None:
         lock_fd = os.open(folder / WRITER_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         error = StoreError(f"cannot create the server state folder {folder}: {exc.strerror}")
-        conn.send(("error", ErrorInfo.of(error)))
+        conn.send(StartFailed(ErrorInfo.of(error)))
         return
     fcntl.flock(lock_fd, fcntl.LOCK_EX)  # wait for a dying predecessor to finish its write
     try:
         pipeline = config.open()
     except Exception as exc:
-        conn.send(("error", ErrorInfo.of(exc)))
+        conn.send(StartFailed(ErrorInfo.of(exc)))
         return
     gc.freeze()  # as the server does after start-up (app.py): shorter full collections
-    conn.send(("ready",))
-    inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+    conn.send(Ready())
+    inbox: queue.SimpleQueue[InMessage] = queue.SimpleQueue()
 
     def pump() -> None:
         while True:
             try:
                 inbox.put(conn.recv())
             except (EOFError, OSError):
-                inbox.put(("stop",))  # the server is gone: finish and exit
+                inbox.put(Stop())  # the server is gone: finish and exit
                 return
 
     threading.Thread(target=pump, daemon=True).start()
@@ -205,13 +215,13 @@ def _child_main(conn: Any, config: StageConfig) -> None:
     finally:
         pipeline.close()
         try:
-            conn.send(("stopped",))
+            conn.send(Stopped())
         except OSError:
             pass
 
 
-def _sender(conn: Any) -> Callable[[tuple[Any, ...]], None]:
-    def emit(message: tuple[Any, ...]) -> None:
+def _sender(conn: Any) -> Callable[[OutMessage], None]:
+    def emit(message: OutMessage) -> None:
         try:
             conn.send(message)
         except OSError:

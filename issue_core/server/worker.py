@@ -20,21 +20,29 @@ from typing import Any
 from issue_core.core.config import BackendConfig
 from issue_core.core.errors import BackendUnavailable, IssueCoreError
 from issue_core.core.models import Issue
+from issue_core.server.messages import (
+    Answers,
+    Claimed,
+    Died,
+    OutcomeData,
+    OutcomeKind,
+    OutMessage,
+    Probe,
+    ProbeResult,
+    Task,
+    Tasks,
+)
 from issue_core.server.outbox import TaskRow
 from issue_core.server.transport import ProcessTransport, StageConfig, ThreadTransport
-from issue_core.server.writer import OutcomeData
 
 log = logging.getLogger("issue_core.server")
 
 
 @dataclass
 class Outcome:
-    """What happened to one submitted task.
+    """What happened to one submitted task (``OutcomeKind``), its error as an exception."""
 
-    ``kind``: created | duplicate | queued | rejected | failed_before | error
-    """
-
-    kind: str
+    kind: OutcomeKind
     row: TaskRow
     issue: dict[str, Any] | None = None
     error: BaseException | None = None
@@ -57,7 +65,7 @@ class IngestWorker:
     max_queue: int = 10_000
     stage: ThreadTransport | ProcessTransport | None = None
     _pending: dict[int, _Pending] = field(default_factory=dict)
-    _unsent: list[tuple[int, TaskRow, Issue | None]] = field(default_factory=list)
+    _unsent: list[Task] = field(default_factory=list)
     _probes: dict[int, tuple[asyncio.Future[Any], asyncio.AbstractEventLoop]] = field(
         default_factory=dict
     )
@@ -112,13 +120,13 @@ class IngestWorker:
             return
         try:
             assert self.stage is not None, "submit() after stop()"
-            self.stage.send(("tasks", tasks))
+            self.stage.send(Tasks(tasks))
         except (OSError, AssertionError) as exc:
             # The writer process just died (its replacement is starting): nothing was claimed.
             error = BackendUnavailable(f"the backend writer is restarting ({exc}); retry")
             self._resolve(
                 [
-                    (item, Outcome("error", item.row, error=error))
+                    (item, Outcome(OutcomeKind.ERROR, item.row, error=error))
                     for task_id, _, _ in tasks
                     if (item := self._pending.pop(task_id, None)) is not None
                 ]
@@ -131,24 +139,23 @@ class IngestWorker:
         probe_id = next(self._ids)
         self._probes[probe_id] = (future, loop)
         assert self.stage is not None
-        self.stage.send(("probe", probe_id, backend))
+        self.stage.send(Probe(probe_id, backend))
         return future
 
     # -- answers (on the pipeline's thread, or the writer pipe's receiver thread) --------
 
-    def _on_message(self, message: tuple[Any, ...]) -> None:
-        kind = message[0]
-        if kind == "answers":
+    def _on_message(self, message: OutMessage) -> None:
+        if isinstance(message, Answers):
             self._resolve(
-                [(self._pending.pop(task_id), _outcome(data)) for task_id, data in message[1]]
+                [(self._pending.pop(task_id), _outcome(data)) for task_id, data in message.answers]
             )
-        elif kind == "claimed":
-            for task_id in message[1]:
+        elif isinstance(message, Claimed):
+            for task_id in message.task_ids:
                 self._pending[task_id].claimed = True
-        elif kind == "probe":
-            future, loop = self._probes.pop(message[1])
-            loop.call_soon_threadsafe(_set_result, future, message[2])
-        elif kind == "died":
+        elif isinstance(message, ProbeResult):
+            future, loop = self._probes.pop(message.probe_id)
+            loop.call_soon_threadsafe(_set_result, future, (message.ok, message.detail))
+        elif isinstance(message, Died):
             self._stage_died()
 
     def _stage_died(self) -> None:
@@ -162,9 +169,9 @@ class IngestWorker:
         for item in pending.values():
             if item.claimed:
                 item.row.status = "pending"
-                answers.append((item, Outcome("queued", item.row, error=error)))
+                answers.append((item, Outcome(OutcomeKind.QUEUED, item.row, error=error)))
             else:
-                answers.append((item, Outcome("error", item.row, error=error)))
+                answers.append((item, Outcome(OutcomeKind.ERROR, item.row, error=error)))
         self._resolve(answers)
         for future, loop in self._probes.values():
             loop.call_soon_threadsafe(_set_result, future, (False, error.message))

@@ -2,20 +2,19 @@
 
 ``BackendStage`` creates the issues of tasks already claimed in the state db (in one bulk
 transaction where the backend declares ``BULK_CREATE``) and returns their outcomes plus the
-bookkeeping to record, as plain picklable data. It also delivers due outbox tasks and answers
-readiness probes. It runs on the pipeline's thread (see ``pipeline.py``), in the server or in
-the writer child process (``transport.py``); backends are not thread-safe, and that one thread
-owns every backend connection.
+bookkeeping to record, as plain picklable data (``messages.py``). It also delivers due outbox
+tasks and answers readiness probes. It runs on the pipeline's thread (see ``pipeline.py``), in
+the server or in the writer child process (``transport.py``); backends are not thread-safe, and
+that one thread owns every backend connection.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from issue_core.core.errors import BackendUnavailable, IssueCoreError
+from issue_core.core.errors import BackendUnavailable
 from issue_core.core.interfaces import Capability
 from issue_core.core.models import Issue
 from issue_core.server.delivery import (
@@ -26,6 +25,15 @@ from issue_core.server.delivery import (
     describe,
     snapshot_json,
 )
+from issue_core.server.messages import (
+    Delivered,
+    ErrorInfo,
+    OutcomeData,
+    OutcomeKind,
+    Pending,
+    Record,
+    Release,
+)
 from issue_core.server.outbox import LeaseHolder, StateStore, TaskRow
 
 log = logging.getLogger("issue_core.server")
@@ -33,55 +41,24 @@ log = logging.getLogger("issue_core.server")
 OUTBOX_POLL_SECONDS = 2.0
 
 
-# --------------------------------------------------------------------------- data
-
-
-@dataclass
-class ErrorInfo:
-    """An error crossing the stage boundary (exceptions do not pickle reliably)."""
-
-    code: str
-    message: str
-    hint: str | None = None
-
-    @classmethod
-    def of(cls, exc: BaseException) -> ErrorInfo:
-        if isinstance(exc, IssueCoreError):
-            return cls(exc.code, exc.message, exc.hint)
-        return cls("internal", "internal error while writing to the backend")
-
-    def as_error(self) -> IssueCoreError:
-        error = IssueCoreError(self.message, hint=self.hint)
-        error.code = self.code
-        return error
-
-
-@dataclass
-class OutcomeData:
-    """``kind``: created | duplicate | queued | rejected | failed_before | error"""
-
-    kind: str
-    row: TaskRow
-    issue: dict[str, Any] | None = None
-    error: ErrorInfo | None = None
-
-
-def apply_records(store: StateStore, conn: Any, records: list[tuple[Any, ...]]) -> None:
+def apply_records(store: StateStore, conn: Any, records: list[Record]) -> None:
     """Record outcomes in the state db (inside a transaction); deliveries in one statement."""
     delivered: list[tuple[str, int | None, str]] = []
-    for kind, tracking_id, *rest in records:
-        if kind == "delivered":
-            number, shot = rest
-            delivered.append((tracking_id, number, shot))
-        elif kind == "pending":
-            error, due, attempted = rest
+    for record in records:
+        if isinstance(record, Delivered):
+            delivered.append((record.tracking_id, record.number, record.snapshot))
+        elif isinstance(record, Pending):
             store.mark_pending(
-                conn, tracking_id, error=error, next_attempt_at=due, attempted=attempted
+                conn,
+                record.tracking_id,
+                error=record.error,
+                next_attempt_at=record.due,
+                attempted=record.attempted,
             )
-        elif kind == "release":
-            store.release(conn, tracking_id)
+        elif isinstance(record, Release):
+            store.release(conn, record.tracking_id)
         else:  # pragma: no cover - a programming error
-            raise ValueError(f"unknown record {kind!r}")
+            raise ValueError(f"unknown record {record!r}")
     if delivered:
         store.mark_delivered_many(conn, delivered)
 
@@ -129,7 +106,7 @@ class BackendStage:
     # -- creating -----------------------------------------------------------------------
 
     def create(
-        self, create: list[tuple[TaskRow, Issue]], records: list[tuple[Any, ...]]
+        self, create: list[tuple[TaskRow, Issue]], records: list[Record]
     ) -> list[OutcomeData]:
         """Create the issues of claimed tasks; appends what to record to ``records``."""
         outcomes: dict[str, OutcomeData] = {}
@@ -148,7 +125,7 @@ class BackendStage:
         self,
         name: str,
         items: list[tuple[TaskRow, Issue]],
-        records: list[tuple[Any, ...]],
+        records: list[Record],
         outcomes: dict[str, OutcomeData],
     ) -> None:
         """One backend's share: one bulk transaction where the backend writes batches all or
@@ -196,29 +173,27 @@ class BackendStage:
         self,
         row: TaskRow,
         issue: Issue,
-        records: list[tuple[Any, ...]],
+        records: list[Record],
         outcomes: dict[str, OutcomeData],
     ) -> None:
         data = issue.to_dict()  # one conversion for the record and the answer
-        records.append(("delivered", row.tracking_id, issue.number, snapshot_json(data)))
+        records.append(Delivered(row.tracking_id, issue.number, snapshot_json(data)))
         row.status, row.issue_number, row.attempts = "delivered", issue.number, 1
-        outcomes[row.tracking_id] = OutcomeData("created", row, issue=data)
+        outcomes[row.tracking_id] = OutcomeData(OutcomeKind.CREATED, row, issue=data)
 
-    def _park(
-        self, row: TaskRow, records: list[tuple[Any, ...]], outcomes: dict[str, OutcomeData]
-    ) -> None:
+    def _park(self, row: TaskRow, records: list[Record], outcomes: dict[str, OutcomeData]) -> None:
         """The backend's circuit is open: straight to the outbox, not attempted."""
         due = self.pool.circuit(row.backend).open_until
-        records.append(("pending", row.tracking_id, None, due, False))
+        records.append(Pending(row.tracking_id, None, due, False))
         row.status, row.next_attempt_at = "pending", due
-        outcomes[row.tracking_id] = OutcomeData("queued", row)
+        outcomes[row.tracking_id] = OutcomeData(OutcomeKind.QUEUED, row)
         self.next_outbox_check = min(self.next_outbox_check, due)
 
     def _failed(
         self,
         rows: list[TaskRow],
         exc: Exception,
-        records: list[tuple[Any, ...]],
+        records: list[Record],
         outcomes: dict[str, OutcomeData],
     ) -> None:
         """A first attempt failed (``delivery.classify``): refused for good, the claim is
@@ -228,8 +203,8 @@ class BackendStage:
         failure = classify(exc, 0, now)
         if failure.verdict is Verdict.PERMANENT:
             for row in rows:
-                records.append(("release", row.tracking_id))
-                outcomes[row.tracking_id] = OutcomeData("rejected", row, error=info)
+                records.append(Release(row.tracking_id))
+                outcomes[row.tracking_id] = OutcomeData(OutcomeKind.REJECTED, row, error=info)
             return
         name = rows[0].backend
         if failure.unavailable:
@@ -240,9 +215,9 @@ class BackendStage:
         due = failure.due
         error = describe(exc)
         for row in rows:
-            records.append(("pending", row.tracking_id, error, due, True))
+            records.append(Pending(row.tracking_id, error, due, True))
             row.status, row.last_error, row.attempts, row.next_attempt_at = "pending", error, 1, due
-            outcomes[row.tracking_id] = OutcomeData("queued", row, error=info)
+            outcomes[row.tracking_id] = OutcomeData(OutcomeKind.QUEUED, row, error=info)
         self.next_outbox_check = min(self.next_outbox_check, due)
 
     def reread(self, row: TaskRow) -> OutcomeData:
@@ -254,4 +229,4 @@ class BackendStage:
                 issue = self.pool.get(row.backend).get_issue_by_number(row.issue_number).to_dict()
             except Exception as exc:
                 log.debug("reading issue #%s failed: %s", row.issue_number, describe(exc))
-        return OutcomeData("duplicate", row, issue=issue)
+        return OutcomeData(OutcomeKind.DUPLICATE, row, issue=issue)
