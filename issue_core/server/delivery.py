@@ -1,134 +1,42 @@
 """Writing ingested tasks to backends: which errors are worth retrying, when, and how.
 
-The one failure policy (``classify``) and the one backoff (``backoff``) of the server: a first
-attempt (``writer.BackendStage``) and an outbox attempt (``deliver_outbox_row``) ask the same
-questions of an error and differ only where they must (a task refused for good on its first
-attempt is answered 422 and its claim released; from the outbox, whose client already had its
-202, it is marked failed). Shared by the server's pipeline thread and by ``issue outbox retry``
+The outbox's attempts apply the one failure policy and backoff (``service/failures.py``, the
+same ``classify`` a first attempt asks) and keep the per-backend circuit and connections
+(``Circuit``, ``BackendPool``). Shared by the server's pipeline thread and by ``issue outbox retry``
 (which runs without the server), so it imports no web framework. Backends are not thread-safe: a
 ``BackendPool`` belongs to the one thread that created it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from issue_core.core.config import BackendConfig
 from issue_core.core.errors import (
-    BackendUnavailable,
-    Conflict,
     IssueCoreError,
     NotFound,
-    RateLimited,
-    Unsupported,
-    UsageError,
 )
 from issue_core.core.interfaces import IssueBackend
 from issue_core.core.models import Issue
 from issue_core.server.outbox import StateStore, TaskRow
+from issue_core.service.failures import (
+    Verdict,
+    backoff,
+    classify,
+    describe,
+)
+from issue_core.service.ingest import snapshot_json
 
 log = logging.getLogger("issue_core.server")
 
-RETRY_BASE_SECONDS = 1.0
-RETRY_CAP_SECONDS = 300.0
-# Unexpected errors (bugs, not outages) are retried a bounded number of times, then parked.
-MAX_UNEXPECTED_ATTEMPTS = 10
 # A lease's last resort: a worker that dies is noticed at once by its free lock (LeaseHolder),
 # and a live one is never robbed; the expiry only frees rows whose owner cannot be checked
 # (leased by an older version, or a lock file this process may not open).
 LEASE_SECONDS = 300.0
-
-# The task itself is unacceptable to the backend: retrying the same payload cannot succeed.
-PERMANENT_ERRORS: tuple[type[IssueCoreError], ...] = (UsageError, NotFound, Conflict, Unsupported)
-
-
-def is_permanent(exc: BaseException) -> bool:
-    return isinstance(exc, PERMANENT_ERRORS)
-
-
-def describe(exc: BaseException) -> str:
-    """One line for ``last_error``: typed errors as their message, bugs as their type only."""
-    if isinstance(exc, IssueCoreError):
-        return f"{exc.code}: {exc.one_line()}"
-    return f"internal error: {type(exc).__name__}"
-
-
-def backoff(
-    step: int,
-    *,
-    base: float,
-    cap: float,
-    spread: tuple[float, float] | None = None,
-    exc: BaseException | None = None,
-) -> float:
-    """Capped exponential backoff: ``base * 2**step`` up to ``cap``, times a random factor in
-    ``spread`` (jitter spreads many retries apart); a rate limit's ``retry_after`` wins when
-    longer. The outbox's retries and the circuit's open time are both this curve."""
-    delay = min(base * (2 ** max(step, 0)), cap)
-    if spread is not None:
-        delay *= random.uniform(*spread)
-    hinted = retry_after(exc)
-    if hinted is not None:
-        delay = max(delay, hinted)
-    return float(delay)
-
-
-def retry_after(exc: BaseException | None) -> float | None:
-    """The wait a rate limit asked for, if ``exc`` is one that said."""
-    if isinstance(exc, RateLimited):
-        hinted = exc.details.get("retry_after")
-        if isinstance(hinted, int | float):
-            return float(hinted)
-    return None
-
-
-def retry_delay(attempts: int, exc: BaseException | None = None) -> float:
-    """When an outbox task is tried again: exponential backoff with jitter."""
-    return backoff(
-        attempts, base=RETRY_BASE_SECONDS, cap=RETRY_CAP_SECONDS, spread=(0.8, 1.2), exc=exc
-    )
-
-
-class Verdict(StrEnum):
-    """What to do with a task whose attempt failed."""
-
-    PERMANENT = "permanent"  # the payload cannot succeed: release (first attempt) or fail
-    RETRY = "retry"  # try again at ``Failure.due``
-    PARK = "park"  # an unexpected error, too often: fail it, an operator looks
-
-
-@dataclass(frozen=True)
-class Failure:
-    """``classify``'s answer. ``unavailable``: the backend is down (trip its circuit, drop the
-    connection); ``unexpected``: not a typed error, i.e. a bug (logged with its traceback)."""
-
-    verdict: Verdict
-    unavailable: bool = False
-    unexpected: bool = False
-    due: float | None = None
-
-
-def classify(exc: BaseException, attempts: int, now: float) -> Failure:
-    """The one failure policy. ``attempts``: the task's attempts before this one (0 for a
-    first attempt, which is therefore never parked)."""
-    if is_permanent(exc):
-        return Failure(Verdict.PERMANENT)
-    unexpected = not isinstance(exc, IssueCoreError)
-    if unexpected and attempts + 1 >= MAX_UNEXPECTED_ATTEMPTS:
-        return Failure(Verdict.PARK, unexpected=True)
-    return Failure(
-        Verdict.RETRY,
-        unavailable=isinstance(exc, BackendUnavailable),
-        unexpected=unexpected,
-        due=now + retry_delay(attempts, exc),
-    )
 
 
 @dataclass
@@ -210,11 +118,6 @@ def create_on_backend(pool: BackendPool, row: TaskRow) -> Issue:
 
 def snapshot(issue: Issue) -> str:
     return snapshot_json(issue.to_dict())
-
-
-def snapshot_json(data: dict[str, Any]) -> str:
-    """The delivery record's copy of an issue (``Issue.to_dict()``), as compact JSON."""
-    return json.dumps(data, separators=(",", ":"))
 
 
 @dataclass

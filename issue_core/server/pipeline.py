@@ -46,7 +46,8 @@ from issue_core.server.messages import (
     Tasks,
 )
 from issue_core.server.outbox import StateStore, TaskRow
-from issue_core.server.writer import OUTBOX_POLL_SECONDS, BackendStage, apply_records
+from issue_core.server.writer import OUTBOX_POLL_SECONDS, BackendStage
+from issue_core.service.ingest import record
 
 log = logging.getLogger("issue_core.server")
 
@@ -125,7 +126,7 @@ class Pipeline:
         self.settling, self.unsettled = self.unsettled, []
         try:
             with self.store.transaction() as conn:
-                apply_records(self.store, conn, records)
+                record(self.store, conn, records)
                 return self.store.claim_many(conn, rows) if rows else {}
         except Exception:
             # Created issues exist regardless; their rows stay 'claimed' and are healed by

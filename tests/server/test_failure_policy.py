@@ -1,4 +1,5 @@
-"""The server's one failure policy (``delivery.classify``) and one backoff (``delivery.backoff``),
+"""Ingestion's one failure policy (``classify``) and one backoff (``backoff``), in
+``service/failures.py``,
 shared by a task's first attempt (``writer.BackendStage``) and its outbox attempts."""
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from issue_core.core.errors import (
     Unsupported,
     UsageError,
 )
-from issue_core.server.delivery import (
+from issue_core.server.delivery import Circuit
+from issue_core.service.failures import (
     MAX_UNEXPECTED_ATTEMPTS,
     RETRY_CAP_SECONDS,
-    Circuit,
     Verdict,
     backoff,
     classify,

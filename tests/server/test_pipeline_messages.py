@@ -31,7 +31,8 @@ from issue_core.server.messages import (
 from issue_core.server.outbox import LeaseHolder, StateStore, TaskRow
 from issue_core.server.pipeline import Pipeline, pipeline_loop
 from issue_core.server.schema import TaskSpec
-from issue_core.server.writer import BackendStage, apply_records
+from issue_core.server.writer import BackendStage
+from issue_core.service.ingest import record
 from tests.server.conftest import Project
 
 
@@ -101,7 +102,7 @@ def test_records_are_applied_in_one_transaction(project: Project) -> None:
         with store.transaction() as conn:
             store.claim_many(conn, rows)
         with store.transaction() as conn:
-            apply_records(
+            record(
                 store,
                 conn,
                 [

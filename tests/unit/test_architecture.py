@@ -310,3 +310,19 @@ def test_the_local_read_path_loads_no_http_server_or_validation(tmp_path, argv):
     line = next(row for row in out.stderr.splitlines() if row.startswith("LOADED"))
     assert "one" in out.stdout, out.stderr  # the command really ran
     assert line == "LOADED []", out.stderr
+
+
+def test_the_server_creates_a_batch_only_through_service_ingest():
+    """The ingestion use case is in one place: no server module calls ``bulk_create`` (the
+    pipeline's stage hands its batch to ``service.ingest.create_batch``), and the failure policy
+    a first attempt and an outbox attempt share is ``service.failures``."""
+    calls = sorted(
+        module
+        for module, tree in TREES.items()
+        if _under(module, "issue_core.server")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "bulk_create"
+    )
+    assert calls == []
+    assert "issue_core.service.ingest" in GRAPH["issue_core.server.writer"]
+    assert "issue_core.service.failures" in GRAPH["issue_core.server.delivery"]
