@@ -17,7 +17,6 @@ engine can merge two backends' versions over a stored base without any backend i
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,12 +29,21 @@ KEYED_FIELDS = frozenset({"sync_metadata"})
 MISSING: Any = object()
 
 
-@dataclass
 class Merged:
-    """The field values to write, and the fields both sides changed differently."""
+    """The field values to write, and the fields both sides changed differently.
 
-    values: dict[str, Any] = field(default_factory=dict)
-    conflicts: list[str] = field(default_factory=list)
+    A plain class, not a dataclass: ``dataclasses`` would cost every CLI write its import."""
+
+    __slots__ = ("conflicts", "values")
+
+    def __init__(
+        self, values: dict[str, Any] | None = None, conflicts: list[str] | None = None
+    ) -> None:
+        self.values: dict[str, Any] = values if values is not None else {}
+        self.conflicts: list[str] = conflicts if conflicts is not None else []
+
+    def __repr__(self) -> str:
+        return f"Merged(values={self.values!r}, conflicts={self.conflicts!r})"
 
 
 def merge_fields(

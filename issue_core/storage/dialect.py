@@ -14,8 +14,6 @@ from __future__ import annotations
 import sqlite3
 from typing import ClassVar
 
-from issue_core.core.search import query_words
-
 
 class SQLiteDialect:
     """SQLite 3.35+ (``RETURNING``, upsert) with FTS5."""
@@ -58,6 +56,8 @@ class SQLiteDialect:
         FTS5 syntax, words ANDed, and the last one also matching as a prefix, so that
         ``issue list --search logi`` finds "login" (``core.search`` states the same rules for
         backends that match in Python). None: no words, nothing can match."""
+        from issue_core.core.search import query_words  # only a search pays for it
+
         words = query_words(text)
         if not words:
             return None

@@ -275,9 +275,33 @@ def test_only_runtime_constructs_backends_outside_the_backends_package():
     assert _constructs_a_backend(TREES[RUNTIME]) == ["backend_class(...)()"]
 
 
-@pytest.mark.parametrize("argv", [["list"], ["list", "--format", "json"], ["show", "1"]])
-def test_the_local_read_path_loads_no_http_server_or_validation(tmp_path, argv):
-    """What ``issue list`` (and show) on the local store really imports, in a fresh process."""
+NEVER_ON_THE_CLI_PATH = (
+    "issue_core.backends._http",
+    "issue_core.backends.forge",
+    "issue_core.backends.gitea",
+    "issue_core.server",
+    "httpx",
+    "pydantic",
+    "fastapi",
+    "uvicorn",
+    "jq",
+    "jsonschema",
+    "difflib",
+    # only a search needs the search rules; no plain command pays for dataclasses
+    "issue_core.core.search",
+    "dataclasses",
+)
+# reading issues needs no label, milestone or comment repository (loaded lazily)
+NOT_FOR_READING = (
+    "issue_core.backends.local.labels",
+    "issue_core.backends.local.milestones",
+    "issue_core.backends.local.comments",
+)
+
+
+def _loaded_by(tmp_path: Path, argv: list[str], unwanted: tuple[str, ...]) -> tuple[str, str]:
+    """Run ``issue ARGV`` in a fresh process on a store holding #1; what of ``unwanted`` it
+    imported (as a line ``LOADED [...]``), and its stdout."""
     code = (
         "import sys\n"
         "from issue_core.cli.main import cli\n"
@@ -285,20 +309,15 @@ def test_the_local_read_path_loads_no_http_server_or_validation(tmp_path, argv):
         f"    cli.main({argv!r}, prog_name='issue')\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('issue_core.backends._http', 'issue_core.backends.forge',\n"
-        "    'issue_core.backends.gitea', 'issue_core.server', 'httpx', 'pydantic', 'fastapi',\n"
-        "    'uvicorn', 'jq', 'jsonschema', 'difflib',\n"
-        # reading issues needs no label, milestone or comment repository (loaded lazily)
-        "    'issue_core.backends.local.labels', 'issue_core.backends.local.milestones',\n"
-        "    'issue_core.backends.local.comments')\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in heavy or"
-        " any(m == h or m.startswith(h + '.') for h in heavy))\n"
+        f"unwanted = {unwanted!r}\n"
+        "loaded = sorted(m for m in sys.modules"
+        " if any(m == u or m.startswith(u + '.') for u in unwanted))\n"
         "print('LOADED', loaded, file=sys.stderr)\n"
     )
     env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     env.pop("ISSUE_CORE_BACKEND", None)
     subprocess.run(
-        [sys.executable, "-m", "issue_core.cli.main", "create", "one"],
+        [sys.executable, "-m", "issue_core.cli.main", "create", "one", "--label", "bug"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -307,9 +326,32 @@ def test_the_local_read_path_loads_no_http_server_or_validation(tmp_path, argv):
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
     )
-    line = next(row for row in out.stderr.splitlines() if row.startswith("LOADED"))
-    assert "one" in out.stdout, out.stderr  # the command really ran
-    assert line == "LOADED []", out.stderr
+    line = next((row for row in out.stderr.splitlines() if row.startswith("LOADED")), "")
+    assert line, out.stderr
+    return line, out.stdout
+
+
+@pytest.mark.parametrize("argv", [["list"], ["list", "--format", "json"], ["show", "1"]])
+def test_the_local_read_path_loads_no_http_server_or_validation(tmp_path, argv):
+    """What ``issue list`` (and show) on the local store really imports, in a fresh process."""
+    line, stdout = _loaded_by(tmp_path, argv, NEVER_ON_THE_CLI_PATH + NOT_FOR_READING)
+    assert "one" in stdout  # the command really ran
+    assert line == "LOADED []"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["create", "two", "--label", "bug", "--label", "new"],
+        ["edit", "1", "--title", "renamed", "--add-label", "bug"],
+        ["close", "1", "--comment", "done"],
+        ["comment", "1", "a note"],
+    ],
+)
+def test_the_local_write_path_loads_no_http_server_or_dataclasses(tmp_path, argv):
+    line, stdout = _loaded_by(tmp_path, argv, NEVER_ON_THE_CLI_PATH)
+    assert stdout  # the command really ran (its confirmation line)
+    assert line == "LOADED []"
 
 
 def test_the_server_creates_a_batch_only_through_service_ingest():

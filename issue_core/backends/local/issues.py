@@ -17,7 +17,6 @@ from typing import Any
 from issue_core.backends.local import timestamps
 from issue_core.backends.local.timestamps import stored_ts
 from issue_core.core.errors import Conflict, NotFound, ValidationError
-from issue_core.core.merge import merge_issue
 from issue_core.core.models import (
     Issue,
     IssueState,
@@ -282,6 +281,8 @@ def merged_values(issue: Issue, changed: list[str], current: Issue) -> dict[str,
         # Nothing was written since the caller's read: its values are the merge.
         mine = issue.editable_snapshot()
         return {name: mine[name] for name in changed}
+    from issue_core.core.merge import merge_issue  # only a stale copy is merged
+
     merged = merge_issue(issue, changed, current)
     if merged.conflicts:
         raise Conflict(
