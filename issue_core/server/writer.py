@@ -1,8 +1,9 @@
 """The backend side of the ingestion pipeline: where issues are actually created.
 
-``BackendStage`` creates the issues of tasks already claimed in the state db (in one bulk
-transaction where the backend declares ``BULK_CREATE``) and returns their outcomes plus the
-bookkeeping to record, as plain picklable data (``messages.py``). It also delivers due outbox
+``BackendStage`` hands the tasks already claimed in the state db to the use case,
+``service.ingest.create_batch`` (one bulk transaction where the backend declares
+``BULK_CREATE``), and returns their outcomes plus the bookkeeping to record, as plain picklable
+data. It also delivers due outbox
 tasks and answers readiness probes. It runs on the pipeline's thread (see ``pipeline.py``), in
 the server or in the writer child process (``transport.py``); backends are not thread-safe, and
 that one thread owns every backend connection.
