@@ -7,49 +7,26 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.terminal import run_on_terminal
 
 GUARD_SECONDS = 60  # against a hang, not a performance check
 
 
 def on_a_terminal(args: list[str], answer: str | None, cwd: Path) -> tuple[int, str]:
     """Run ``issue ARGS`` with stdin/stdout/stderr on a pty; type ``answer`` at the prompt."""
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "issue_core.cli.main", *args],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
+    run = run_on_terminal(
+        args,
+        stdin=True,
+        stderr=True,
+        answer=None if answer is None else (b"[y/N]", answer),
         cwd=cwd,
         env={**os.environ, "NO_COLOR": "1"},
-        close_fds=True,
     )
-    os.close(follower)
-    seen = b""
-    answered = answer is None
-    try:
-        while True:
-            ready, _, _ = select.select([leader], [], [], GUARD_SECONDS)
-            assert ready, f"no output for {GUARD_SECONDS}s; so far: {seen!r}"
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-            if not answered and b"[y/N]" in seen:
-                os.write(leader, answer.encode() + b"\n")  # type: ignore[union-attr]
-                answered = True
-    finally:
-        os.close(leader)
-    return process.wait(timeout=GUARD_SECONDS), seen.decode("utf-8", "replace")
+    return run.code, run.screen
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
 import sys
 from pathlib import Path
+
+from tests.terminal import run_on_terminal
 
 ISSUE = str(Path(sys.executable).with_name("issue"))
 
@@ -79,27 +78,8 @@ def test_numbers_are_checked_before_anything(issue):
 
 def on_a_terminal(args: list[str], typed: str) -> tuple[int, str, str]:
     """Run ``issue ARGS`` with stdin and stdout on a pseudo-terminal, typing ``typed``."""
-    leader, follower = pty.openpty()
-    try:
-        process = subprocess.Popen(
-            [ISSUE, *args], stdin=follower, stdout=follower, stderr=subprocess.PIPE
-        )
-        os.close(follower)
-        os.write(leader, typed.encode())  # the terminal holds it until the prompt reads it
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the process closed its side
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        _, err = process.communicate(timeout=60)
-    finally:
-        os.close(leader)
-    shown = b"".join(chunks).decode().replace("\r\n", "\n")
-    return process.returncode, shown, err.decode()
+    run = run_on_terminal(args, stdin=True, typed=typed)
+    return run.code, run.screen, run.err
 
 
 PROMPT = (

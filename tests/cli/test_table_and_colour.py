@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ import pytest
 from issue_core.cli import human
 from issue_core.cli.output import OutputOptions
 from issue_core.core.models import Issue
+from tests.terminal import run_on_terminal
 
 ISSUE = str(Path(sys.executable).with_name("issue"))
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -116,23 +116,8 @@ def create_issues(env: dict[str, str], count: int) -> None:
 
 def on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[str, str]:
     """Run ``issue ARGS`` with stdout on a pseudo-terminal; (terminal text, stderr)."""
-    leader, follower = pty.openpty()
-    try:
-        process = subprocess.Popen([ISSUE, *args], stdout=follower, stderr=subprocess.PIPE, env=env)
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the process closed its side
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        _, err = process.communicate(timeout=60)
-    finally:
-        os.close(leader)
-    return b"".join(chunks).decode(), err.decode()
+    run = run_on_terminal(args, env=env)
+    return run.screen, run.err
 
 
 def test_cut_list_on_a_terminal_says_so(env):
