@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,19 @@ from click.testing import CliRunner, Result
 
 # Variables that would make a test depend on the machine it runs on.
 _LEAKY_ENV = ("ISSUE_CORE_BACKEND", "ISSUE_CORE_DEBUG", "NO_COLOR", "COLUMNS", "XDG_CONFIG_HOME")
+
+
+def subprocess_env(config_dir: Path, user: str) -> dict[str, str]:
+    """The environment for an ``issue`` subprocess: this machine's, without any ISSUE_CORE_*
+    setting or output preference (NO_COLOR, COLUMNS) of the developer's, with a private config
+    folder and a fixed user."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("ISSUE_CORE_") and k not in ("NO_COLOR", "COLUMNS")
+    }
+    clean.update(ISSUE_CORE_CONFIG_DIR=str(config_dir), ISSUE_CORE_USER=user)
+    return clean
 
 
 def git_init(folder: Path) -> Path:

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import git_init
+from tests.conftest import git_init, subprocess_env
 
 pytestmark = pytest.mark.e2e
 
@@ -84,13 +84,7 @@ def namespaces() -> None:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("ISSUE_CORE_") and k not in ("NO_COLOR", "COLUMNS")
-    }
-    clean.update(ISSUE_CORE_CONFIG_DIR=str(tmp_path / "config"), ISSUE_CORE_USER="tester")
-    return clean
+    return subprocess_env(tmp_path / "config", "tester")
 
 
 def run(*args: str, cwd: Path, env: dict[str, str], prefix: tuple[str, ...] = ()) -> Any:

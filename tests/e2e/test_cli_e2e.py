@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git_init
+from tests.conftest import git_init, subprocess_env
 
 pytestmark = pytest.mark.e2e
 
@@ -22,13 +22,7 @@ STORE_NOTE = "issue-core: created local store at"
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("ISSUE_CORE_") and k not in ("NO_COLOR", "COLUMNS")
-    }
-    clean.update(ISSUE_CORE_CONFIG_DIR=str(tmp_path / "config"), ISSUE_CORE_USER="e2e")
-    return clean
+    return subprocess_env(tmp_path / "config", "e2e")
 
 
 @pytest.fixture
