@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         ValidationError,
     )
     from issue_core.core.models import (
+        CloseReason,
         Comment,
         Issue,
         IssueFilter,
@@ -68,6 +69,7 @@ _LAZY = {
     "Unsupported": "issue_core.core.errors",
     "UsageError": "issue_core.core.errors",
     "ValidationError": "issue_core.core.errors",
+    "CloseReason": "issue_core.core.models",
     "Comment": "issue_core.core.models",
     "Issue": "issue_core.core.models",
     "IssueFilter": "issue_core.core.models",
@@ -80,6 +82,7 @@ _LAZY = {
 __all__ = [
     "AuthError",
     "BackendUnavailable",
+    "CloseReason",
     "Comment",
     "ConfigError",
     "Conflict",

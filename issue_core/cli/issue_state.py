@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from issue_core.cli.output import Outcome, output_options
-from issue_core.cli.params import ISSUE_NUMBER
+from issue_core.cli.params import ISSUE_NUMBER, CloseReasonType
 from issue_core.cli.session import get_session
 from issue_core.core.models import ISSUE_FIELDS, validate_comment
 
 
-def _set_closed(number: int, comment: str | None, *, closed: bool) -> Outcome:
+def _set_closed(number: int, comment: str | None, *, closed: bool, reason: Any = None) -> Outcome:
     from issue_core.service.issues import set_closed
 
     body = validate_comment(comment) if comment is not None else None  # before opening
-    done = set_closed(get_session().backend, number, body, closed=closed)
+    done = set_closed(get_session().backend, number, body, closed=closed, reason=reason)
     issue = done.issue
     if not done.changed:
         state = "closed" if closed else "not closed"
@@ -27,16 +29,24 @@ def _set_closed(number: int, comment: str | None, *, closed: bool) -> Outcome:
 @click.command("close")
 @click.argument("number", type=ISSUE_NUMBER)
 @click.option("-c", "--comment", metavar="TEXT", help="Add this comment before closing.")
+@click.option(
+    "-r",
+    "--reason",
+    type=CloseReasonType(),
+    help="Why it is closed (default completed); shown as close_reason in JSON.",
+)
 @output_options(ISSUE_FIELDS)
-def close_cmd(number: int, comment: str | None) -> Outcome:
-    """Close an issue (closing a closed issue changes nothing and succeeds).
+def close_cmd(number: int, comment: str | None, reason: Any) -> Outcome:
+    """Close an issue (closing a closed issue changes nothing and succeeds, unless --reason
+    names another reason: then the reason changes).
 
     \b
     Examples:
       issue close 12
       issue close 12 --comment "Fixed in a1b2c3d"
+      issue close 12 --reason not_planned
     """
-    return _set_closed(number, comment, closed=True)
+    return _set_closed(number, comment, closed=True, reason=reason)
 
 
 @click.command("reopen")

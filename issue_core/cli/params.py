@@ -131,6 +131,26 @@ class DueType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Cl
             self.fail(exc.one_line(), param, ctx)
 
 
+class CloseReasonType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Click
+    """``completed``, ``not_planned`` (``not-planned``, gh's ``"not planned"``), ``duplicate``."""
+
+    name = "reason"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[completed|not_planned|duplicate]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from issue_core.core.models import CloseReason
+
+        try:
+            reason = CloseReason.parse(str(value))
+        except ValidationError as exc:
+            self.fail(exc.one_line(), param, ctx)
+        if reason is None:
+            self.fail("the reason must not be empty", param, ctx)
+        return reason
+
+
 class MilestoneStateType(click.ParamType):  # type: ignore[type-arg]  # generic in newer Click
     name = "state"
 

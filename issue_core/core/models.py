@@ -60,6 +60,16 @@ def parse_ts(value: str | datetime | None) -> datetime | None:
 # --------------------------------------------------------------------------- enums
 
 
+def _word_key(value: object) -> str:
+    """``In Progress``, ``in-progress`` -> ``in_progress``: how enum values are typed."""
+    return str(value).strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def _unknown(what: str, value: object, choices: type[StrEnum]) -> ValidationError:
+    expected = ", ".join(c.value for c in choices)
+    return ValidationError(f"unknown {what} {value!r}", hint=f"expected one of: {expected}")
+
+
 class IssueState(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
@@ -70,14 +80,40 @@ class IssueState(StrEnum):
         """Accept ``open``, ``in_progress``, ``in-progress``, ``In Progress`` ..."""
         if isinstance(value, IssueState):
             return value
-        key = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+        try:
+            return cls(_word_key(value))
+        except ValueError:
+            raise _unknown("state", value, cls) from None
+
+
+class CloseReason(StrEnum):
+    """Why a closed issue was closed (GitHub's ``state_reason``; kept by every backend)."""
+
+    COMPLETED = "completed"
+    NOT_PLANNED = "not_planned"
+    DUPLICATE = "duplicate"
+
+    @classmethod
+    def parse(cls, value: str | CloseReason | None) -> CloseReason | None:
+        """``completed``, ``not_planned``, ``not-planned``, ``Not planned`` ...; ``None``/``""``
+        -> None."""
+        if value is None or isinstance(value, CloseReason):
+            return value
+        key = _word_key(value)
+        if not key:
+            return None
         try:
             return cls(key)
         except ValueError:
-            choices = ", ".join(s.value for s in cls)
-            raise ValidationError(
-                f"unknown state {value!r}", hint=f"expected one of: {choices}"
-            ) from None
+            raise _unknown("close reason", value, cls) from None
+
+
+def close_reason_for(state: IssueState, reason: CloseReason | str | None) -> CloseReason | None:
+    """The reason a write stores: none unless closed; a close without one is ``completed``
+    (what GitHub records for a plain close), so every backend answers alike."""
+    if state is not IssueState.CLOSED:
+        return None
+    return CloseReason.parse(reason) or CloseReason.COMPLETED
 
 
 class MilestoneState(StrEnum):
@@ -449,6 +485,7 @@ EDITABLE_FIELDS = (
     "due_at",
     "priority",
     "sync_metadata",
+    "close_reason",
 )
 
 
@@ -481,6 +518,8 @@ class Issue(_Record):
         "priority",
         "sync_metadata",
         "comments",
+        "close_reason",
+        "node_id",
     )
 
     def __init__(
@@ -504,6 +543,8 @@ class Issue(_Record):
         comments: list[Comment] | None = None,  # filled only when asked for (show --comments)
         due_at: datetime | None = None,
         priority: int | str | None = None,  # 0 (critical) .. 4 (backlog), see PRIORITY_NAMES
+        close_reason: CloseReason | str | None = None,  # why it was closed (closed issues only)
+        node_id: str | None = None,  # a forge's global node id (GitHub's GraphQL id), if any
     ) -> None:
         self.title = title
         self.description = description
@@ -524,6 +565,8 @@ class Issue(_Record):
         self.comments = comments
         self.due_at = due_at
         self.priority = priority
+        self.close_reason = close_reason
+        self.node_id = node_id
         # What the backend returned when this object was loaded: lets update_issue() send only
         # the fields the caller changed and merge with concurrent edits of other fields.
         self._loaded: dict[str, Any] | None = None
@@ -577,6 +620,15 @@ class Issue(_Record):
         self._priority = parse_priority(value)
 
     @property
+    def close_reason(self) -> CloseReason | None:
+        """Why it was closed; ``"not_planned"`` (or ``"not-planned"``) is accepted."""
+        return self._close_reason
+
+    @close_reason.setter
+    def close_reason(self, value: CloseReason | str | None) -> None:
+        self._close_reason = CloseReason.parse(value)
+
+    @property
     def due_at(self) -> datetime | None:
         return self._due_at
 
@@ -600,6 +652,7 @@ class Issue(_Record):
             "priority": self.priority,
             # A JSON round trip is a deep copy of a JSON object, ~5x faster than copy.deepcopy.
             "sync_metadata": json.loads(json.dumps(self.sync_metadata, default=repr)),
+            "close_reason": self.close_reason.value if self.close_reason else None,
         }
 
     def mark_loaded(self) -> Issue:
@@ -645,6 +698,8 @@ class Issue(_Record):
             "due_at": format_ts(self.due_at),
             "priority": self.priority,
             "priority_name": priority_name(self.priority),
+            "close_reason": self.close_reason.value if self.close_reason else None,
+            "node_id": self.node_id,
         }
         if self.comments is not None:
             data["comments"] = [c.to_dict() for c in self.comments]
@@ -676,6 +731,8 @@ class Issue(_Record):
             comments=[Comment.from_dict(c) for c in comments] if comments is not None else None,
             due_at=parse_ts(data.get("due_at")),
             priority=data.get("priority"),
+            close_reason=data.get("close_reason"),
+            node_id=data.get("node_id"),
         )
 
 
@@ -815,6 +872,8 @@ ISSUE_FIELDS = (
     "due_at",
     "priority",
     "priority_name",
+    "close_reason",
+    "node_id",
     "comments",
 )
 

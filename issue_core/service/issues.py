@@ -15,9 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from issue_core.core.errors import IssueCoreError, NotFound
+from issue_core.core.errors import IssueCoreError, NotFound, ValidationError
 from issue_core.core.interfaces import Capability
-from issue_core.core.models import IssueState, validate_comment, validate_username
+from issue_core.core.models import (
+    CloseReason,
+    IssueState,
+    close_reason_for,
+    validate_comment,
+    validate_username,
+)
 
 if TYPE_CHECKING:
     from issue_core.core.config import Config
@@ -108,18 +114,31 @@ class StateChange:
 
 
 def set_closed(
-    backend: IssueBackend, number: int, comment: str | None, *, closed: bool
+    backend: IssueBackend,
+    number: int,
+    comment: str | None,
+    *,
+    closed: bool,
+    reason: CloseReason | str | None = None,
 ) -> StateChange:
-    """Close (``closed``) or reopen issue ``number``, adding ``comment`` first. Idempotent:
-    an issue already in that state is left as it is (the comment is still added)."""
+    """Close (``closed``, with ``reason``: ``completed`` when not given) or reopen issue
+    ``number``, adding ``comment`` first. Idempotent: an issue already in that state is left as
+    it is (the comment is still added), unless a close names a reason it was not closed for:
+    then the reason changes."""
     body = validate_comment(comment) if comment is not None else None
+    wanted = CloseReason.parse(reason)
+    if wanted is not None and not closed:
+        raise ValidationError("a close reason is only for closing", hint="drop --reason")
     issue = backend.get_issue(number)
     if body is not None:
         backend.add_comment(number, body)
-    if issue.is_closed == closed:
+    state = IssueState.CLOSED if closed else IssueState.OPEN
+    same_reason = wanted is None or issue.close_reason is wanted
+    if issue.is_closed == closed and same_reason:
         issue = backend.get_issue(number) if body else issue
         return StateChange(issue, changed=False, commented=body is not None)
-    issue.state = IssueState.CLOSED if closed else IssueState.OPEN
+    issue.state = state
+    issue.close_reason = close_reason_for(state, wanted)
     return StateChange(backend.update_issue(issue), changed=True, commented=body is not None)
 
 

@@ -7,6 +7,7 @@ import pytest
 from issue_core.core.errors import Conflict, NotFound, ValidationError
 from issue_core.core.interfaces import Capability, IssueBackend
 from issue_core.core.models import (
+    CloseReason,
     Issue,
     IssueChanges,
     IssueFilter,
@@ -162,6 +163,44 @@ def test_close_and_reopen_maintain_closed_at(backend):
     closed.state = IssueState.OPEN
     reopened = backend.update_issue(closed)
     assert reopened.state is IssueState.OPEN and reopened.closed_at is None
+
+
+def test_close_reason_is_stored_kept_and_cleared(backend):
+    issue = make(backend, "Won't do")
+    assert issue.close_reason is None
+    issue.state = IssueState.CLOSED
+    issue.close_reason = "not_planned"
+    closed = backend.update_issue(issue)
+    assert closed.close_reason is CloseReason.NOT_PLANNED
+    fetched = backend.get_issue_by_number(closed.number)
+    assert (fetched.state, fetched.close_reason) == (IssueState.CLOSED, CloseReason.NOT_PLANNED)
+    fetched.title = "Won't do, renamed"
+    assert backend.update_issue(fetched).close_reason is CloseReason.NOT_PLANNED
+    fetched.close_reason = CloseReason.DUPLICATE  # a closed issue's reason alone changes
+    assert backend.update_issue(fetched).close_reason is CloseReason.DUPLICATE
+    fetched.state = IssueState.OPEN
+    assert backend.update_issue(fetched).close_reason is None
+    plain = make(backend, "Done")
+    plain.state = IssueState.CLOSED
+    assert backend.update_issue(plain).close_reason is CloseReason.COMPLETED
+    made_closed = make(
+        backend, "Closed at birth", state=IssueState.CLOSED, close_reason="duplicate"
+    )
+    assert backend.get_issue_by_number(made_closed.number).close_reason is CloseReason.DUPLICATE
+
+
+def test_service_close_takes_a_reason(backend):
+    from issue_core.service.issues import set_closed
+
+    issue = make(backend, "Close via the service")
+    done = set_closed(backend, issue.number, None, closed=True, reason="not_planned")
+    assert done.changed and done.issue.close_reason is CloseReason.NOT_PLANNED
+    again = set_closed(backend, issue.number, None, closed=True, reason="duplicate")
+    assert again.changed and again.issue.close_reason is CloseReason.DUPLICATE
+    same = set_closed(backend, issue.number, None, closed=True)
+    assert not same.changed and same.issue.close_reason is CloseReason.DUPLICATE
+    with pytest.raises(ValidationError, match="only for closing"):
+        set_closed(backend, issue.number, None, closed=False, reason="completed")
 
 
 def test_update_changes_only_what_changed(backend):

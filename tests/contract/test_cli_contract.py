@@ -48,6 +48,8 @@ ISSUE_SHAPE: dict[str, Any] = {
     "due_at": NULLABLE_STR,
     "priority": (int, type(None)),
     "priority_name": NULLABLE_STR,
+    "close_reason": NULLABLE_STR,
+    "node_id": NULLABLE_STR,
 }
 COMMENT_SHAPE: dict[str, Any] = {
     "id": str,
@@ -545,6 +547,39 @@ def test_close_json_is_the_closed_issue(seeded):
     closed = seeded.json("close", 5)
     assert_issue(closed)
     assert closed["state"] == "closed" and closed == seeded.json("show", 5)
+    assert closed["close_reason"] == "completed"  # a plain close
+
+
+def test_close_reason_is_set_changed_and_cleared_on_reopen(seeded):
+    cli = seeded
+    assert cli.json("show", 1)["close_reason"] is None  # open
+    closed = cli.json("close", 1, "--reason", "not_planned")
+    assert (closed["state"], closed["close_reason"]) == ("closed", "not_planned")
+    assert cli.json("show", 1)["close_reason"] == "not_planned"
+    listed = cli.json("list", "--state", "closed", "--json", "number,close_reason")
+    assert sorted(listed, key=lambda i: i["number"]) == [
+        {"number": 1, "close_reason": "not_planned"},
+        {"number": 4, "close_reason": "completed"},
+    ]
+    # Closing again with another reason changes the reason (the same one changes nothing).
+    same = cli("close", 1, "--reason", "not-planned")
+    assert same.exit_code == 0 and "already closed" in same.stdout, same
+    cli.let_time_pass()
+    assert cli.json("close", 1, "-r", "duplicate")["close_reason"] == "duplicate"
+    edited = cli.json("edit", 1, "--title", "Login fails (dup)")
+    assert edited["close_reason"] == "duplicate"  # other edits keep it
+    cli.let_time_pass()
+    reopened = cli.json("reopen", 1)
+    assert (reopened["state"], reopened["close_reason"]) == ("open", None)
+    cli.let_time_pass()
+    assert cli.json("close", 1)["close_reason"] == "completed"
+
+
+def test_a_bad_close_reason_is_exit_2_and_closes_nothing(seeded):
+    with nothing_written(seeded):
+        error = fails(seeded, 2, "usage", "close", 1, "--reason", "wontfix")
+        assert "wontfix" in error["message"]
+    assert seeded.json("show", 1)["state"] == "open"
 
 
 # --------------------------------------------------------------------------- comment

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import stat
+from collections.abc import Iterator
 
 import pytest
 
@@ -19,6 +21,21 @@ def open_store(path) -> LocalBackend:
     backend = LocalBackend()
     backend.connect({"path": str(path), "identity": "tester"})
     return backend
+
+
+@contextlib.contextmanager
+def _store_at_version(db_path, version: int) -> Iterator[sqlite3.Connection]:
+    """A store file as issue-core left it at schema ``version`` (its first migrations)."""
+    from issue_core.backends.local.schema import MIGRATIONS
+    from issue_core.storage.sqlite import statements
+
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as conn:
+        for script in MIGRATIONS[:version]:
+            for statement in statements(script):
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version}")
+        yield conn
 
 
 @pytest.fixture
@@ -202,15 +219,7 @@ def test_comment_and_milestone_ids_are_never_reused(db_path):
 
 
 def test_a_version_3_store_keeps_counting_ids_from_its_highest(db_path):
-    from issue_core.backends.local.schema import MIGRATIONS
-    from issue_core.storage.sqlite import statements as _statements
-
-    db_path.parent.mkdir(parents=True)
-    with sqlite3.connect(db_path) as conn:
-        for script in MIGRATIONS[:3]:
-            for statement in _statements(script):
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = 3")
+    with _store_at_version(db_path, 3) as conn:
         stamp = "2026-12-02T06:23:13.000000Z"
         conn.execute(
             "INSERT INTO issues (id, uid, number, title, change_seq, created_at, updated_at) "
@@ -558,3 +567,19 @@ def test_a_degraded_open_is_not_kept_once_the_disk_has_room(db_path, monkeypatch
     assert backend.create_issue(Issue(title="second")).number == 2
     assert not backend.store.read_only
     assert [i.title for i in backend.list_issues()] == ["second", "first"]
+
+
+def test_a_version_4_store_gets_close_reasons_for_its_closed_issues(db_path):
+    with _store_at_version(db_path, 4) as conn:
+        stamp = "2026-12-02T06:23:13.000000Z"
+        for number, state in ((1, "open"), (2, "closed")):
+            conn.execute(
+                "INSERT INTO issues (id, uid, number, title, state, change_seq, created_at, "
+                "updated_at) VALUES (?, ?, ?, 'old', ?, 1, ?, ?)",
+                (number, f"u{number}", number, state, stamp, stamp),
+            )
+    backend = open_store(db_path)
+    assert backend.get_issue_by_number(1).close_reason is None
+    assert backend.get_issue_by_number(2).close_reason == "completed"
+    with sqlite3.connect(db_path) as conn, pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE issues SET close_reason = 'wontfix' WHERE number = 2")

@@ -127,7 +127,7 @@ def test_priority_and_due_round_trip_and_are_coerced_on_assignment():
         "critical",
         "2026-12-24T00:00:00Z",
     )
-    assert list(data)[-3:] == ["due_at", "priority", "priority_name"]  # appended: order only grows
+    assert list(data)[-5:-2] == ["due_at", "priority", "priority_name"]  # appended: order grows
     again = Issue.from_dict(data)
     assert (again.priority, again.due_at) == (0, issue.due_at)
     again.priority = "low"
@@ -158,3 +158,21 @@ def test_filter_no_assignee_and_no_milestone():
         IssueFilter(assignee="ann", no_assignee=True)
     with pytest.raises(ValidationError, match="not both"):
         IssueFilter(milestone="v1", no_milestone=True)
+
+
+def test_close_reason_parses_gh_spellings_and_refuses_others():
+    from issue_core.core.models import CloseReason, close_reason_for
+
+    assert CloseReason.parse("Not planned") is CloseReason.NOT_PLANNED
+    assert CloseReason.parse("not-planned") is CloseReason.NOT_PLANNED
+    assert CloseReason.parse("") is None and CloseReason.parse(None) is None
+    with pytest.raises(ValidationError, match="wontfix"):
+        CloseReason.parse("wontfix")
+    assert close_reason_for(IssueState.CLOSED, None) is CloseReason.COMPLETED
+    assert close_reason_for(IssueState.OPEN, "duplicate") is None
+    issue = Issue("x", state="closed", close_reason="duplicate", node_id="I_kwDO")
+    data = issue.to_dict()
+    assert (data["close_reason"], data["node_id"]) == ("duplicate", "I_kwDO")
+    assert list(data)[-2:] == ["close_reason", "node_id"]  # appended: the order only grows
+    assert Issue.from_dict(data).close_reason is CloseReason.DUPLICATE
+    assert "close_reason" in issue.editable_snapshot()

@@ -48,6 +48,7 @@ from issue_core.core.models import (
     Milestone,
     MilestoneState,
     User,
+    close_reason_for,
     format_ts,
     validate_color,
     validate_description,
@@ -452,8 +453,14 @@ class ForgeBackend(SyncableBackend):
                 fields=merged.conflicts,
             )
         wanted = applied_to(current, merged.values)
+        fields = list(merged.values)
+        # The reason a close stores (none once open; ``completed`` for a plain close), and a
+        # change of it written like any other field.
+        wanted.close_reason = close_reason_for(wanted.state, wanted.close_reason)
+        if wanted.close_reason is not current.close_reason and "close_reason" not in fields:
+            fields.append("close_reason")
         updated = self._write_update(
-            number, raw, current, wanted, list(merged.values), create_labels=create_labels
+            number, raw, current, wanted, fields, create_labels=create_labels
         )
         # The caller's object becomes the stored issue (as the local backend does), so reusing
         # it for the next update compares against this version instead of a false Conflict.

@@ -14,7 +14,8 @@ JSON does not parse is not a block (it stays part of the description, nothing is
 reserved key ``issue-core:create`` carries a one-off token that lets a retried create find the
 issue an earlier, ambiguous attempt already made; it is not part of ``sync_metadata``. Other
 ``issue-core:`` keys carry fields Gitea has no place for (``issue-core:priority``) or keeps less
-precisely (``issue-core:due``, the exact due instant beside Gitea's day-precision due date);
+precisely (``issue-core:due``, the exact due instant beside Gitea's day-precision due date),
+and ``issue-core:close-reason`` where a forge keeps no reason for a close (Gitea, GitLab);
 ``take_reserved`` separates them from ``sync_metadata``.
 """
 
@@ -24,6 +25,7 @@ import json
 from typing import Any
 
 from issue_core.core.errors import ValidationError
+from issue_core.core.models import CloseReason
 
 BLOCK_START = "<!-- issue-core:sync-metadata "
 BLOCK_END = "-->"
@@ -32,6 +34,7 @@ CREATE_TOKEN_KEY = "issue-core:create"
 RESERVED_PREFIX = "issue-core:"
 PRIORITY_KEY = "issue-core:priority"
 DUE_KEY = "issue-core:due"
+CLOSE_REASON_KEY = "issue-core:close-reason"
 
 
 def take_reserved(metadata: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -39,6 +42,17 @@ def take_reserved(metadata: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     plain = {k: v for k, v in metadata.items() if not k.startswith(RESERVED_PREFIX)}
     reserved = {k: v for k, v in metadata.items() if k.startswith(RESERVED_PREFIX)}
     return plain, reserved
+
+
+def close_reason_of(reserved: dict[str, Any], *, closed: bool) -> CloseReason | None:
+    """The reason kept in the block, for a closed issue; a close made elsewhere (the web UI),
+    or a hand-edited nonsense value, reads as a plain close: ``completed``."""
+    if not closed:
+        return None
+    try:
+        return CloseReason.parse(reserved.get(CLOSE_REASON_KEY)) or CloseReason.COMPLETED
+    except ValidationError:
+        return CloseReason.COMPLETED
 
 
 def compose_body(

@@ -47,6 +47,7 @@ from issue_core.core.models import (
     Label,
     Milestone,
     User,
+    close_reason_for,
     validate_comment,
     validate_description,
     validate_title,
@@ -328,6 +329,7 @@ class GiteaBackend(ForgeBackend):
                 create_token=token,
                 due_at=issue.due_at,
                 priority=issue.priority,
+                close_reason=close_reason_for(state, issue.close_reason),
             )
             if label_ids:
                 payload["labels"] = label_ids
@@ -395,13 +397,14 @@ class GiteaBackend(ForgeBackend):
         retry_safe = True
         if "title" in changed and wanted.title != current.title:
             payload["title"] = wanted.title
-        body_fields = {"description", "sync_metadata", "priority", "due_at"}
+        body_fields = {"description", "sync_metadata", "priority", "due_at", "close_reason"}
         if body_fields & set(changed):
             body = mapping.issue_body(
                 wanted.description,
                 wanted.sync_metadata,
                 due_at=wanted.due_at,
                 priority=wanted.priority,
+                close_reason=wanted.close_reason,
             )
             if body != raw.get("body"):
                 payload["body"] = body

@@ -13,14 +13,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from issue_core.backends.forge.body import (
+    CLOSE_REASON_KEY,
     DUE_KEY,
     PRIORITY_KEY,
+    close_reason_of,
     compose_body,
     split_body,
     take_reserved,
 )
 from issue_core.core.errors import ValidationError
 from issue_core.core.models import (
+    CloseReason,
     Comment,
     Issue,
     IssueFilter,
@@ -110,6 +113,7 @@ def issue_from_wire(raw: Wire, *, in_progress_label: str) -> Issue:
         due_at=due_at_of(raw, reserved),
         priority=_priority_of(reserved),
         sync_metadata=metadata,
+        close_reason=close_reason_of(reserved, closed=state is IssueState.CLOSED),
     )
     return issue.mark_loaded()
 
@@ -139,8 +143,19 @@ def due_date_param(value: datetime) -> str:
     return format_ts(value.astimezone(UTC).replace(microsecond=0)) or ""
 
 
-def reserved_fields(due_at: datetime | None, priority: int | None) -> dict[str, Any]:
-    return {DUE_KEY: format_ts(due_at) if due_at else None, PRIORITY_KEY: priority}
+def reserved_fields(
+    due_at: datetime | None, priority: int | None, close_reason: CloseReason | None = None
+) -> dict[str, Any]:
+    return {
+        DUE_KEY: format_ts(due_at) if due_at else None,
+        PRIORITY_KEY: priority,
+        # A plain close is what a block without a reason reads as: the body stays unchanged.
+        CLOSE_REASON_KEY: (
+            close_reason.value
+            if close_reason and close_reason is not CloseReason.COMPLETED
+            else None
+        ),
+    }
 
 
 def create_token_free(body: str) -> str:
@@ -166,12 +181,13 @@ def issue_body(
     create_token: str | None = None,
     due_at: datetime | None = None,
     priority: int | None = None,
+    close_reason: CloseReason | None = None,
 ) -> str:
     return compose_body(
         description,
         sync_metadata,
         create_token=create_token,
-        reserved=reserved_fields(due_at, priority),
+        reserved=reserved_fields(due_at, priority, close_reason),
     )
 
 

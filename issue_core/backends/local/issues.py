@@ -20,6 +20,7 @@ from issue_core.core.errors import Conflict, NotFound, ValidationError
 from issue_core.core.models import (
     Issue,
     IssueState,
+    close_reason_for,
     parse_priority,
     parse_ts,
     validate_description,
@@ -33,7 +34,7 @@ from issue_core.storage.dialect import dialect_of
 ISSUE_COLUMNS = (
     "i.id, i.uid, i.number, i.title, i.description, i.state, i.author, i.sync_metadata, "
     "i.version, i.comments_count, i.change_seq, i.created_at, i.updated_at, i.closed_at, "
-    "i.due_at, i.priority, m.title AS milestone_title"
+    "i.due_at, i.priority, i.close_reason, m.title AS milestone_title"
 )
 
 
@@ -140,9 +141,15 @@ def _prepare(
                 else None,
                 due_at=stored_ts(issue.due_at),
                 priority=issue.priority,
+                close_reason=_reason_value(state, issue.close_reason),
             )
         )
     return rows, users
+
+
+def _reason_value(state: IssueState, reason: Any) -> str | None:
+    stored = close_reason_for(state, reason)
+    return stored.value if stored is not None else None
 
 
 def _write(conn: sqlite3.Connection, rows: list[NewRow]) -> None:
@@ -163,7 +170,8 @@ def _write(conn: sqlite3.Connection, rows: list[NewRow]) -> None:
     insert_rows(
         conn,
         "issues (id, uid, number, title, description, state, milestone_id, author, "
-        "sync_metadata, change_seq, created_at, updated_at, closed_at, due_at, priority)",
+        "sync_metadata, change_seq, created_at, updated_at, closed_at, due_at, priority, "
+        "close_reason)",
         [
             (
                 row.id,
@@ -181,6 +189,7 @@ def _write(conn: sqlite3.Connection, rows: list[NewRow]) -> None:
                 row.closed_at,
                 row.due_at,
                 row.priority,
+                row.close_reason,
             )
             for row in rows
         ],
@@ -226,6 +235,11 @@ def apply(
             sets["closed_at"] = now
         elif state is not IssueState.CLOSED:
             sets["closed_at"] = None
+    if "state" in values or "close_reason" in values:
+        state = IssueState.parse(values.get("state", current.state))
+        # A change of state alone keeps the reason an issue that stays closed had.
+        kept = current.close_reason if current.state is IssueState.CLOSED else None
+        sets["close_reason"] = _reason_value(state, values.get("close_reason", kept))
     if "milestone" in values:
         sets["milestone_id"] = milestone_rows.id_of(conn, values["milestone"])
     if "sync_metadata" in values:
@@ -342,6 +356,7 @@ def hydrate(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[Issue
             sync_metadata=json.loads(row["sync_metadata"]),
             due_at=parse_ts(row["due_at"]),
             priority=row["priority"],
+            close_reason=row["close_reason"],
         ).mark_loaded()
         for row in rows
     ]
@@ -357,6 +372,7 @@ class NewRow:
         "assignees",
         "author",
         "change_seq",
+        "close_reason",
         "closed_at",
         "created_at",
         "description",
@@ -390,6 +406,7 @@ class NewRow:
         closed_at: str | None,
         due_at: str | None = None,
         priority: int | None = None,
+        close_reason: str | None = None,
     ) -> None:
         self.uid = uid
         self.title = title
@@ -405,6 +422,7 @@ class NewRow:
         self.closed_at = closed_at
         self.due_at = due_at
         self.priority = priority
+        self.close_reason = close_reason
         self.id = 0
         self.number = 0
         self.change_seq = 0
@@ -428,4 +446,5 @@ class NewRow:
             sync_metadata=json.loads(self.metadata),
             due_at=parse_ts(self.due_at),
             priority=self.priority,
+            close_reason=self.close_reason,
         ).mark_loaded()

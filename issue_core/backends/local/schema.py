@@ -166,6 +166,14 @@ MIGRATIONS: list[str] = [
     INSERT INTO counters (name, value)
         SELECT 'milestone_id', COALESCE(MAX(id), 0) FROM milestones;
     """,
+    # ---------------------------------------------------------------- version 5
+    # Why a closed issue was closed (GitHub's state_reason). Issues closed before reasons
+    # existed were closed plainly, which is what "completed" means now.
+    """
+    ALTER TABLE issues ADD COLUMN close_reason TEXT
+        CHECK (close_reason IN ('completed', 'not_planned', 'duplicate'));
+    UPDATE issues SET close_reason = 'completed' WHERE state = 'closed';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
