@@ -62,6 +62,7 @@ TRUST_NEUTRAL_KEYS = frozenset(
         "rate_limit_max_wait",
         "page_size",
         "page_concurrency",
+        "pagination",
         "http_cache",
         "in_progress_label",
     }

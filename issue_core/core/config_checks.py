@@ -55,6 +55,26 @@ BUILTIN_SETTINGS: dict[str, dict[str, Any]] = {
         "page_size": int,
         "page_concurrency": NUMBER,
     },
+    "gitlab": {
+        "type": str,
+        "url": str,
+        "project": (str, int),  # a path (group/sub/repo) or the numeric id
+        "token_env": str,
+        "auth": str,
+        "in_progress_label": str,
+        "pagination": str,
+        "allow_http": BOOL,
+        "verify_tls": BOOL,
+        "ca_bundle": str,
+        "http_cache": BOOL,
+        "timeout": NUMBER,
+        "connect_timeout": NUMBER,
+        "command_timeout": NUMBER,
+        "max_retries": NUMBER,
+        "rate_limit_max_wait": NUMBER,
+        "page_size": int,
+        "page_concurrency": NUMBER,
+    },
 }
 TYPE_NAMES = {str: "a string", dict: "a table", bool: "true or false", int: "an integer"}
 

@@ -1,4 +1,5 @@
-"""Read the real Gitea responses kept in ``tests/contracts/gitea/recorded`` (see its FORMAT.md)."""
+"""Read the real responses kept in ``tests/contracts/gitea/recorded`` (see its FORMAT.md); the
+GitLab recordings (``tests/contracts/gitlab/recorded``) share the format: pass their folder."""
 
 from __future__ import annotations
 
@@ -45,9 +46,9 @@ class RecordedExchange:
         return json.loads(text)
 
 
-def rewrite_live_urls(text: str, base_url: str) -> str:
+def rewrite_live_urls(text: str, base_url: str, live_base_url: str = LIVE_BASE_URL) -> str:
     """Point the recording's absolute URLs at ``base_url``, as Gitea's own replayer does."""
-    return text.replace(LIVE_BASE_URL, base_url.rstrip("/"))
+    return text.replace(live_base_url, base_url.rstrip("/"))
 
 
 def parse_recorded_file(path: Path) -> RecordedExchange:

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from tests.fakes.contracts import GiteaContract
-from tests.fakes.recorded import RecordedExchange, rewrite_live_urls
+from tests.fakes.recorded import LIVE_BASE_URL, RecordedExchange, rewrite_live_urls
 
 JSON_TYPE = "application/json;charset=utf-8"
 # Headers the recording has but that a local server must compute itself.
@@ -39,8 +39,21 @@ class Canned:
 
 
 class ReplayApp:
-    def __init__(self, contract: GiteaContract) -> None:
+    """``contract`` tells which query parameters an operation declares (the others are ignored
+    in matching, as Gitea ignores them); without one (GitLab has no API description here) every
+    parameter is compared except those named in ``ignored``, each a parameter the test states
+    the server ignores or defaults. ``live_base_url`` is the recorded host."""
+
+    def __init__(
+        self,
+        contract: GiteaContract | None,
+        *,
+        live_base_url: str = LIVE_BASE_URL,
+        ignored: Iterable[str] = (),
+    ) -> None:
         self.contract = contract
+        self.live_base_url = live_base_url
+        self.ignored = frozenset(ignored)
         self.base_url = "http://127.0.0.1"
         self.canned: list[Canned] = []
         self.served: list[tuple[str, str, str]] = []  # (method, path, source file)
@@ -84,6 +97,8 @@ class ReplayApp:
     # -- matching --------------------------------------------------------------------------
 
     def _declared_query(self, method: str, path: str) -> set[str] | None:
+        if self.contract is None:
+            return None
         op, _, _ = self.contract.find(method, path)
         return None if op is None else set(op.parameters("query"))
 
@@ -91,7 +106,9 @@ class ReplayApp:
         self, method: str, path: str, pairs: Iterable[tuple[str, str]]
     ) -> list[tuple[str, str]]:
         declared = self._declared_query(method, path)
-        return sorted(p for p in pairs if declared is None or p[0] in declared)
+        return sorted(
+            p for p in pairs if (declared is None or p[0] in declared) and p[0] not in self.ignored
+        )
 
     def find(self, method: str, path: str, query: list[tuple[str, str]]) -> Canned | None:
         wanted = self._comparable(method, path, query)
@@ -110,7 +127,10 @@ class ReplayApp:
         while more:
             message = await receive()
             more = message.get("more_body", False)
-        method, path = scope["method"], scope["path"]
+        # The path as sent: GitLab addresses a project by its URL-encoded path in one segment
+        # (``gitea%2Ftest_repo``), which the decoded ``path`` would hide.
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        method, path = scope["method"], raw_path.decode("latin-1").partition("?")[0]
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         canned = self.find(method, path, query)
         if canned is None:
@@ -126,8 +146,9 @@ class ReplayApp:
             return
         with self._lock:
             self.served.append((method, path, canned.source))
-        body = rewrite_live_urls(canned.body.decode("utf-8"), self.base_url).encode()
-        headers = [(k, rewrite_live_urls(v, self.base_url)) for k, v in canned.headers]
+        live = self.live_base_url
+        body = rewrite_live_urls(canned.body.decode("utf-8"), self.base_url, live).encode()
+        headers = [(k, rewrite_live_urls(v, self.base_url, live)) for k, v in canned.headers]
         await _respond(send, canned.status, headers, body)
 
 

@@ -3,13 +3,13 @@ run time for what ``issue list`` actually loads.
 
 Rules (README "Layout"): ``core/`` is the domain and imports nothing of issue-core outside it;
 ``storage/`` (the SQL engine) imports only ``core/``; backends never import a front end (CLI,
-server, Python API); the local store and the forge side (``_http``, ``forge``, ``gitea``) never
-import each other; the forge base imports no forge's own modules (Gitea, GitHub and GitLab
-subclass it, never the reverse); the server never imports the CLI; ``service/`` (the use cases)
-never imports a front end or Click, and opens backends only through ``service.runtime``, which
-is the only module outside ``backends/`` that constructs one; front ends and the service reach
-backends only through the registry (``issue_core.backends``); nothing probes a backend with
-``getattr``/``hasattr`` (capabilities say what it can do).
+server, Python API); the local store and the forge side (``_http``, ``forge``, ``gitea``,
+``gitlab``) never import each other, nor do two forges; the forge base imports no forge's own
+modules (Gitea, GitHub and GitLab subclass it, never the reverse); the server never imports the
+CLI; ``service/`` (the use cases) never imports a front end or Click, and opens backends only
+through ``service.runtime``, which is the only module outside ``backends/`` that constructs one;
+front ends and the service reach backends only through the registry (``issue_core.backends``);
+nothing probes a backend with ``getattr``/``hasattr`` (capabilities say what it can do).
 """
 
 from __future__ import annotations
@@ -23,7 +23,12 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "issue_core"
-FORGE = ("issue_core.backends._http", "issue_core.backends.forge", "issue_core.backends.gitea")
+FORGE = (
+    "issue_core.backends._http",
+    "issue_core.backends.forge",
+    "issue_core.backends.gitea",
+    "issue_core.backends.gitlab",
+)
 FRONT_ENDS = ("issue_core.cli", "issue_core.server", "issue_core.api")
 
 
@@ -205,6 +210,13 @@ def test_the_forge_base_imports_no_forge_of_its_own():
     assert _violations(("issue_core.backends.forge",), forges) == []
 
 
+def test_the_forges_never_import_each_other():
+    """A forge's quirks stay its own; what two forges share belongs in ``forge``."""
+    assert "issue_core.backends.gitlab.backend" in GRAPH
+    assert _violations(("issue_core.backends.gitlab",), ("issue_core.backends.gitea",)) == []
+    assert _violations(("issue_core.backends.gitea",), ("issue_core.backends.gitlab",)) == []
+
+
 def test_the_server_never_imports_the_cli():
     assert _violations(("issue_core.server",), ("issue_core.cli",)) == []
 
@@ -279,6 +291,7 @@ NEVER_ON_THE_CLI_PATH = (
     "issue_core.backends._http",
     "issue_core.backends.forge",
     "issue_core.backends.gitea",
+    "issue_core.backends.gitlab",
     "issue_core.server",
     "httpx",
     "pydantic",

@@ -145,3 +145,35 @@ def test_malformed_json():
 def test_long_server_messages_are_cut():
     error = fail_with(httpx.Response(422, json={"message": "x" * 5000}))
     assert len(error.one_line()) < 400
+
+
+def test_an_under_scoped_token_names_the_scope_it_lacks():
+    """GitLab's 403 for a read_api token on a write: RFC 6750's insufficient_scope body."""
+    body = {
+        "error": "insufficient_scope",
+        "error_description": "The request requires higher privileges than provided by the "
+        "access token.",
+        "scope": "api",
+    }
+    error = fail_with(httpx.Response(403, json=body))
+    assert isinstance(error, PermissionDenied)
+    assert "lacks the 'api' scope" in error.message and error.exit_code == 5
+    assert "'api' scope" in (error.hint or "")
+
+
+def test_a_scope_named_only_in_www_authenticate_is_named_too():
+    header = 'Bearer realm="", error="insufficient_scope", scope="write_repository"'
+    error = fail_with(httpx.Response(403, json={}, headers={"WWW-Authenticate": header}))
+    assert isinstance(error, PermissionDenied) and "'write_repository' scope" in error.message
+
+
+def test_an_expired_token_says_so():
+    body = {
+        "error": "invalid_token",
+        "error_description": "Token is expired. You can either "
+        "do re-authorization or token refresh.",
+    }
+    error = fail_with(httpx.Response(401, json=body))
+    assert isinstance(error, AuthError) and error.exit_code == 5
+    assert "expired or revoked" in error.message and "Token is expired" in error.message
+    assert "$GITEA_API_TOKEN" in (error.hint or "")

@@ -152,3 +152,47 @@ def test_a_non_list_answer_is_an_error():
     client = make_client(lambda request: httpx.Response(200, json={"not": "a list"}))
     with pytest.raises(BackendUnavailable):
         list(client.paginate("/x", page_size=50))
+
+
+def test_keyset_pages_follow_next_links_one_after_another():
+    """GitLab's keyset pagination: no page numbers, no total; each page names the next."""
+    asked: list[str] = []
+
+    def handler(request):
+        asked.append(str(request.url))
+        cursor = request.url.params.get("cursor", "0")
+        start = int(cursor)
+        headers = {}
+        if start + 3 < 7:
+            headers["Link"] = (
+                f'<{BASE}/x?pagination=keyset&per_page=3&cursor={start + 3}>; rel="next"'
+            )
+        return httpx.Response(
+            200, json=[{"n": n} for n in range(start, min(start + 3, 7))], headers=headers
+        )
+
+    client = make_client(handler)
+    rows = list(client.paginate_links("/x", params={"pagination": "keyset", "per_page": 3}))
+    assert [row["n"] for row in rows] == list(range(7))
+    assert len(asked) == 3 and "page" not in httpx.URL(asked[0]).params  # no offset page
+
+
+def test_gitlab_x_total_is_a_total_count_for_stable_paging():
+    """Stable paging notices a GitLab list that moved (X-Total changed) as it does Gitea's."""
+    from issue_core.backends._http.pagination import total_count
+
+    assert total_count(httpx.Headers({"x-total": "7"})) == 7
+    assert total_count(httpx.Headers({"x-total-count": "5", "x-total": "7"})) == 5
+    assert total_count(httpx.Headers({})) is None
+    rounds: list[int] = []
+
+    def handler(request):
+        page = int(request.url.params["page"])
+        if page == 1:
+            rounds.append(1)
+        total = 4 if len(rounds) == 1 and page == 2 else 3  # an issue appeared meanwhile
+        return httpx.Response(200, json=items(page, 2, 3), headers={"X-Total": str(total)})
+
+    client = make_client(handler, page_concurrency=1)
+    rows = list(client.paginate("/x", page_size=2, style=GITLAB_PAGES, stable_key=lambda r: r["n"]))
+    assert [row["n"] for row in rows] == [0, 1, 2] and len(rounds) == 2  # read again, no dupes

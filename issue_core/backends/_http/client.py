@@ -13,6 +13,7 @@ The public surface (kept stable for the Gitea, GitHub and GitLab backends)::
     client.patch(path, json=..., idempotent=True)  # a PATCH of absolute values may be retried
     client.create_once(path, json=..., find_existing=lambda: ...)  # POST without duplicates
     list(client.paginate("/repos/o/r/issues", params={...}, page_size=50))
+    list(client.paginate_links("/projects/1/issues", params={"pagination": "keyset"}))
     client.stats.requests; client.rate_limiter.remaining; client.close()
 """
 
@@ -43,6 +44,7 @@ from issue_core.backends._http.errors import (
 from issue_core.backends._http.pagination import (
     GITEA_PAGES,
     PageStyle,
+    follow_next_links,
     paginate,
     paginate_stable,
 )
@@ -261,6 +263,12 @@ class HttpClient:
         if stable_key is not None:
             return paginate_stable(self, path, key=stable_key, **options)
         return paginate(self, path, **options)
+
+    def paginate_links(
+        self, path: str, *, params: Mapping[str, Any] | None = None
+    ) -> Iterator[Any]:
+        """Every item of a cursor-paged list (``Link rel="next"`` only, one page after another)."""
+        return follow_next_links(self, path, params=params)
 
     def create_once(
         self,

@@ -89,6 +89,28 @@ def _looks_like_html(response: httpx.Response) -> bool:
     return "html" in ctype or response.text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
 
 
+def bearer_error(response: httpx.Response) -> tuple[str, str]:
+    """``(error, scope)`` of an OAuth 2.0 bearer-token refusal (RFC 6750), from the JSON body
+    GitLab sends (``{"error": "insufficient_scope", "scope": "api"}``) or the
+    ``WWW-Authenticate`` header; empty strings when the answer is not one."""
+    try:
+        data = json.loads(response.text or "null")
+    except ValueError:
+        data = None
+    error = scope = ""
+    if isinstance(data, dict):
+        error = str(data.get("error") or "") if isinstance(data.get("error"), str) else ""
+        scope = str(data.get("scope") or "") if isinstance(data.get("scope"), str) else ""
+    header = response.headers.get("www-authenticate", "")
+    if not error:
+        found = re.search(r'error="([^"]*)"', header)
+        error = found.group(1) if found else ""
+    if not scope:
+        found = re.search(r'scope="([^"]*)"', header)
+        scope = found.group(1) if found else ""
+    return error, scope
+
+
 def content_type(response: httpx.Response) -> str:
     return response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
 
@@ -117,6 +139,19 @@ def error_for_status(
             f"{host_of(str(response.url))} redirected {where} to {target}",
             hint="set the backend URL to where the server redirects (https:// or another path); "
             "redirects are not followed so the token never goes elsewhere",
+        )
+    error, scope = bearer_error(response) if status in (401, 403) else ("", "")
+    if error == "insufficient_scope":
+        # The token is valid but was made without the scope this call needs: name it.
+        needed = f"the {scope!r} scope" if scope else "a scope this call needs"
+        return PermissionDenied(
+            f"the token lacks {needed} (HTTP {status}) for {where}",
+            hint=f"create a token with {needed}" + (f"; {auth_hint}" if auth_hint else ""),
+        )
+    if status == 401 and error == "invalid_token":
+        return AuthError(
+            f"the token was refused as invalid (expired or revoked) for {where}{detail}",
+            hint="create a new token" + (f"; {auth_hint}" if auth_hint else ""),
         )
     if status == 401:
         return AuthError(

@@ -2,7 +2,8 @@
 
 When the first page says how many items or pages there are (``X-Total-Count``, GitLab's
 ``X-Total``/``X-Total-Pages``, a ``Link rel="last"``), the other pages are fetched concurrently
-(bounded) and still yielded in order. Otherwise the ``next`` links are followed one by one.
+(bounded) and still yielded in order. Otherwise the ``next`` links (or GitLab's
+``X-Next-Page``) are followed one by one; ``follow_next_links`` reads a cursor-paged list.
 Items are yielded lazily: a caller that stops early (a ``--limit``) stops the fetching too.
 """
 
@@ -73,6 +74,13 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
         return None
 
 
+def total_count(headers: Mapping[str, str]) -> int | None:
+    """The list's length, if the server says (Gitea ``X-Total-Count``, GitLab ``X-Total``;
+    GitLab leaves it out above 10,000 items)."""
+    total = _int_header(headers, "x-total-count")
+    return total if total is not None else _int_header(headers, "x-total")
+
+
 def total_pages(
     headers: Mapping[str, str], *, page_size: int, first_count: int, style: PageStyle
 ) -> int | None:
@@ -80,9 +88,7 @@ def total_pages(
     pages = _int_header(headers, "x-total-pages")
     if pages is not None:
         return pages
-    total = _int_header(headers, "x-total-count")
-    if total is None:
-        total = _int_header(headers, "x-total")
+    total = total_count(headers)
     if total is not None:
         # A server may cap the page size below what was asked: trust what page 1 held.
         size = first_count if 0 < first_count < min(page_size, total) else page_size
@@ -170,7 +176,7 @@ def paginate_stable(
         totals: set[int | None] = set()
 
         def note(response: ApiResponse, totals: set[int | None] = totals) -> None:
-            totals.add(_int_header(response.headers, "x-total-count"))
+            totals.add(total_count(response.headers))
 
         for item in paginate(client, path, on_page=note, **options):
             ident = key(item)
@@ -180,6 +186,25 @@ def paginate_stable(
             yield item
         if len(totals) <= 1:
             return
+
+
+def follow_next_links(
+    client: HttpClient, path: str, *, params: Mapping[str, Any] | None = None
+) -> Iterator[Any]:
+    """Yield every item of a cursor-paged list (GitLab's keyset pagination): the first page
+    from ``path`` and ``params``, each further one from the ``Link rel="next"`` it names.
+
+    A cursor page cannot be asked for before the one naming it, so this is sequential; in
+    exchange the list cannot shift under the reader (no item twice, none skipped).
+    """
+    response = client.get(path, params={k: v for k, v in (params or {}).items() if v is not None})
+    for _ in range(MAX_PAGES):
+        items = _items(response, path)
+        yield from items
+        next_link = parse_link_header(response.headers.get("link")).get("next")
+        if not items or not next_link:
+            return
+        response = client.get(next_link)
 
 
 def _concurrent_pages(

@@ -125,6 +125,10 @@ class ForgeBackend(SyncableBackend):
         """The API root for the configured ``url``."""
         raise NotImplementedError
 
+    def _auth_scheme(self, config: Mapping[str, Any]) -> str:
+        """How the token is sent; a forge with more than one way reads it from ``config``."""
+        return self.auth_scheme
+
     def _open_client(self, http: HttpClient, settings: Mapping[str, str], config: Any) -> None:
         """Build the forge's wire client over ``http`` (``settings``: the required ones)."""
         raise NotImplementedError
@@ -250,7 +254,7 @@ class ForgeBackend(SyncableBackend):
         http = HttpClient(
             self._api_base(text_setting(config, "url", self._option_default("url")) or ""),
             token=token,
-            auth_scheme=self.auth_scheme,
+            auth_scheme=self._auth_scheme(config),
             # ``timeout`` bounds a request with its retries: a hung server costs ~15 s, not
             # attempts x read timeout (91 s before).
             timeouts=Timeouts(
@@ -668,6 +672,15 @@ def dropped_fields(wanted: Issue, got: Issue, fields: Sequence[str]) -> list[str
             shown = format_ts(asked) if isinstance(asked, datetime) else asked
             dropped.append(f"{name.replace('_', ' ')} {shown}")
     return dropped
+
+
+def issue_sort_key(sort: str) -> Callable[[Issue], tuple[Any, ...]]:
+    """The documented orders of ``issue list --sort`` (ties broken by number)."""
+    if sort == "updated":
+        return lambda i: (i.updated_at or _EPOCH, i.number or 0)
+    if sort == "number":
+        return lambda i: (i.number or 0,)
+    return lambda i: (i.created_at or _EPOCH, i.number or 0)
 
 
 def reason_of(exc: IssueCoreError, fallback: str) -> str:

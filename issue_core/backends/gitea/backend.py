@@ -25,6 +25,7 @@ from issue_core.backends.forge.base import (
     RECOVERY_WINDOW,
     ForgeBackend,
     changed_names,
+    issue_sort_key,
     reason_of,
 )
 from issue_core.backends.gitea import mapping
@@ -277,7 +278,7 @@ class GiteaBackend(ForgeBackend):
             if self._names_unknown_user(query):
                 return []
             raise
-        found.sort(key=_sort_key(query.sort), reverse=query.direction == "desc")
+        found.sort(key=issue_sort_key(query.sort), reverse=query.direction == "desc")
         return found[: query.limit] if query.limit is not None else found
 
     def get_issue_by_number(self, number: int, *, with_comments: bool = False) -> Issue:
@@ -717,17 +718,7 @@ class GiteaBackend(ForgeBackend):
 
 # --------------------------------------------------------------------------- helpers
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
 
 def _labels_by_name(ids: Mapping[str, int] | None) -> dict[str, Label]:
     """The labels an issue carries, from their ids by name (what Gitea's answer lists)."""
     return {name: Label(name=name, id=str(ident)) for name, ident in (ids or {}).items()}
-
-
-def _sort_key(sort: str) -> Callable[[Issue], tuple[Any, ...]]:
-    if sort == "updated":
-        return lambda i: (i.updated_at or _EPOCH, i.number or 0)
-    if sort == "number":
-        return lambda i: (i.number or 0,)
-    return lambda i: (i.created_at or _EPOCH, i.number or 0)

@@ -3,7 +3,9 @@
 State: Gitea knows ``open`` and ``closed``; ``in_progress`` is ``open`` plus the configured
 in-progress label, and that label never shows in ``Issue.labels``.
 Version: Gitea issues have no revision counter, so ``Issue.version`` is ``updated_at`` in epoch
-milliseconds (second precision on Gitea: two edits in one second share a version).
+milliseconds (second precision on Gitea: two edits in one second share a version). The fields
+every forge maps alike (timestamps, priority, the exact due instant, the body) are
+``forge.fields``'.
 """
 
 from __future__ import annotations
@@ -12,18 +14,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from issue_core.backends.forge.body import (
-    CLOSE_REASON_KEY,
-    DUE_KEY,
-    PRIORITY_KEY,
-    close_reason_of,
-    compose_body,
-    split_body,
-    take_reserved,
+from issue_core.backends.forge.body import compose_body, split_body, take_reserved
+from issue_core.backends.forge.fields import create_token_of as _token_in
+from issue_core.backends.forge.fields import (
+    exact_due,
+    issue_body,
+    priority_of,
+    reserved_fields,
+    version_of,
 )
-from issue_core.core.errors import ValidationError
+from issue_core.backends.forge.fields import timestamp as _ts
 from issue_core.core.models import (
-    CloseReason,
     Comment,
     Issue,
     IssueFilter,
@@ -33,26 +34,11 @@ from issue_core.core.models import (
     MilestoneState,
     User,
     format_ts,
-    parse_priority,
-    parse_ts,
 )
 
 Wire = Mapping[str, Any]
 
 DEFAULT_LABEL_COLOR = "ededed"
-
-
-def _ts(value: Any) -> datetime | None:
-    if not value or not isinstance(value, str) or value.startswith("0001-01-01"):
-        return None  # Go's zero time means "never"
-    try:
-        return parse_ts(value)
-    except ValidationError:
-        return None
-
-
-def version_of(updated_at: datetime | None) -> int | None:
-    return int(updated_at.timestamp() * 1000) if updated_at else None
 
 
 def is_pull_request(raw: Wire) -> bool:
@@ -111,51 +97,20 @@ def issue_from_wire(raw: Wire, *, in_progress_label: str) -> Issue:
         closed_at=_ts(raw.get("closed_at")),
         version=version_of(updated_at),
         due_at=due_at_of(raw, reserved),
-        priority=_priority_of(reserved),
+        priority=priority_of(reserved),
         sync_metadata=metadata,
-        close_reason=close_reason_of(reserved, closed=state is IssueState.CLOSED),
     )
     return issue.mark_loaded()
 
 
 def due_at_of(raw: Wire, reserved: Mapping[str, Any]) -> datetime | None:
-    """Gitea's due date is the truth (a person may change it in the web UI); Gitea keeps only
-    the day of an edited one (23:59:59), so the exact instant kept in the hidden block is used
-    while it still falls on Gitea's day."""
-    native = _ts(raw.get("due_date"))
-    exact = _ts(reserved.get(DUE_KEY))
-    if native is None:
-        return None
-    if exact is not None and exact.astimezone(UTC).date() == native.astimezone(UTC).date():
-        return exact
-    return native
-
-
-def _priority_of(reserved: Mapping[str, Any]) -> int | None:
-    value = reserved.get(PRIORITY_KEY)
-    try:
-        return parse_priority(value) if value is not None else None
-    except ValidationError:
-        return None  # a hand-edited block with a nonsense priority: no priority, not a crash
+    """Gitea keeps only the day of an edited due date (23:59:59): the exact instant kept in
+    the hidden block is used while it still falls on Gitea's day."""
+    return exact_due(_ts(raw.get("due_date")), reserved)
 
 
 def due_date_param(value: datetime) -> str:
     return format_ts(value.astimezone(UTC).replace(microsecond=0)) or ""
-
-
-def reserved_fields(
-    due_at: datetime | None, priority: int | None, close_reason: CloseReason | None = None
-) -> dict[str, Any]:
-    return {
-        DUE_KEY: format_ts(due_at) if due_at else None,
-        PRIORITY_KEY: priority,
-        # A plain close is what a block without a reason reads as: the body stays unchanged.
-        CLOSE_REASON_KEY: (
-            close_reason.value
-            if close_reason and close_reason is not CloseReason.COMPLETED
-            else None
-        ),
-    }
 
 
 def create_token_free(body: str) -> str:
@@ -166,29 +121,12 @@ def create_token_free(body: str) -> str:
 
 
 def create_token_of(raw: Wire) -> str | None:
-    return split_body(raw.get("body"))[2]
+    return _token_in(raw.get("body"))
 
 
 def content_version_of(raw: Wire) -> int | None:
     value = raw.get("content_version")
     return int(value) if isinstance(value, int) else None
-
-
-def issue_body(
-    description: str,
-    sync_metadata: dict[str, Any],
-    *,
-    create_token: str | None = None,
-    due_at: datetime | None = None,
-    priority: int | None = None,
-    close_reason: CloseReason | None = None,
-) -> str:
-    return compose_body(
-        description,
-        sync_metadata,
-        create_token=create_token,
-        reserved=reserved_fields(due_at, priority, close_reason),
-    )
 
 
 def label_from_wire(raw: Wire) -> Label:
@@ -303,3 +241,6 @@ def filter_params(query: IssueFilter, *, in_progress_label: str) -> dict[str, An
     if isinstance(query.updated_since, datetime):
         params["since"] = since_param(query.updated_since)
     return params
+
+
+__all__ = ["issue_body", "reserved_fields", "version_of"]

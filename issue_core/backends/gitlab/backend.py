@@ -1,0 +1,690 @@
+"""``GitLabBackend``: issue-core over one GitLab project (REST ``/api/v4``).
+
+What every forge does (connect, caches, the in-progress label, create-once, the merge on update,
+the change feed, ``test_connection``) is ``forge.base.ForgeBackend``'s; this module holds
+GitLab's wire and its quirks only: the ``iid`` as the number, one ``PUT`` per edit (fields,
+``add_labels``/``remove_labels`` and ``state_event`` together, so an edit is applied whole or
+not at all), assignees by user id, project and group milestones, notes without the system
+notes, comment search through the project's note search, milestone counts from
+``issues_statistics``, the token's scopes from ``/personal_access_tokens/self``, and
+``PRIVATE-TOKEN`` or ``Bearer`` auth.
+
+Differences from the local store, all documented in ``docs/backends/gitlab.md``: ``in_progress``
+is ``opened`` plus a label; ``sync_metadata`` lives in a hidden block at the end of the
+description; due dates are days on GitLab (the exact instant rides in the block);
+``version`` is ``updated_at``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from issue_core.backends.forge.base import (
+    DEFAULT_IN_PROGRESS_LABEL,
+    RECOVERY_WINDOW,
+    ForgeBackend,
+    changed_names,
+    issue_sort_key,
+    reason_of,
+)
+from issue_core.backends.forge.fields import create_token_of, issue_body, timestamp
+from issue_core.backends.forge.settings import number_setting
+from issue_core.backends.gitlab import mapping
+from issue_core.core.errors import (
+    AuthError,
+    ConfigError,
+    Conflict,
+    IssueCoreError,
+    NotFound,
+    PermissionDenied,
+    Unsupported,
+    ValidationError,
+)
+from issue_core.core.interfaces import Capability, ConfigOption
+from issue_core.core.models import (
+    Comment,
+    Issue,
+    IssueFilter,
+    IssueState,
+    Label,
+    Milestone,
+    MilestoneState,
+    User,
+    validate_comment,
+    validate_description,
+    validate_title,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from issue_core.backends._http import HttpClient
+    from issue_core.backends.gitlab.client import GitLabClient
+
+KIND = "gitlab"
+DEFAULT_URL = "https://gitlab.com"
+DEFAULT_TOKEN_ENV = "GITLAB_TOKEN"
+AUTH_SCHEMES = {"private-token": "private-token", "bearer": "bearer"}
+# An issue read this recently is not read again before a write (show, then edit or comment).
+REUSE_READ_SECONDS = 5.0
+# Access levels (GitLab's roles): Planner (15) and up may label, assign and close any issue.
+PLANNER = 15
+WRITE_SCOPE = "api"
+
+
+class GitLabBackend(ForgeBackend):
+    """A ``ForgeBackend`` over GitLab's wire: only what GitLab does its own way is here."""
+
+    type_name: ClassVar[str] = KIND
+    forge_name: ClassVar[str] = "GitLab"
+    token_help: ClassVar[str] = (
+        "create a token in GitLab (Preferences > Access tokens) with the api scope"
+    )
+    auth_scheme: ClassVar[str] = "private-token"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.LABELS,
+            Capability.MILESTONES,
+            Capability.COMMENTS,
+            Capability.USERS,
+            Capability.FULL_TEXT_SEARCH,
+            Capability.CHANGE_FEED,
+            Capability.DELETE_ISSUES,
+            Capability.EDIT_COMMENTS,
+        }
+    )
+    config_options: ClassVar[tuple[ConfigOption, ...]] = (
+        ConfigOption(
+            "url", "GitLab URL", default=DEFAULT_URL, help="gitlab.com or a self-hosted GitLab"
+        ),
+        ConfigOption(
+            "project",
+            "Project path or id",
+            help="the full path with its groups (group/sub/repo) or the numeric id",
+        ),
+        ConfigOption(
+            "token_env",
+            "Environment variable holding the access token",
+            default=DEFAULT_TOKEN_ENV,
+            help="the variable's name is stored, never the token",
+        ),
+        ConfigOption(
+            "auth",
+            "How the token is sent (private-token or bearer)",
+            default="private-token",
+            required=False,
+            help="private-token for personal/project/group access tokens, bearer for OAuth",
+        ),
+        ConfigOption(
+            "in_progress_label",
+            "Label that marks in-progress issues",
+            default=DEFAULT_IN_PROGRESS_LABEL,
+            required=False,
+        ),
+    )
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(transport=transport, sleep=sleep, clock=clock)
+        self._client: GitLabClient | None = None
+        self._number_by_id: dict[str, int] = {}
+        self._user_ids: dict[str, int] | None = None
+        self._group_labels: set[str] = set()
+        self._milestone_wire: dict[str, dict[str, Any]] = {}
+        self._recent: dict[int, tuple[float, dict[str, Any]]] = {}
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def _api_base(self, url: str) -> str:
+        base = url.strip().rstrip("/")
+        return base if base.endswith("/api/v4") else f"{base}/api/v4"
+
+    def _auth_scheme(self, config: Mapping[str, Any]) -> str:
+        value = str(config.get("auth") or "private-token").strip().lower()
+        if value not in AUTH_SCHEMES:
+            raise ConfigError(
+                f"gitlab setting 'auth' must be private-token or bearer, not {value!r}",
+                hint="bearer for an OAuth token, private-token for access tokens",
+            )
+        return AUTH_SCHEMES[value]
+
+    def _open_client(self, http: HttpClient, settings: Mapping[str, str], config: Any) -> None:
+        from issue_core.backends.gitlab.client import MAX_PAGE_SIZE, PAGINATION_MODES, GitLabClient
+
+        pagination = str(config.get("pagination") or "auto").strip().lower()
+        if pagination not in PAGINATION_MODES:
+            raise ConfigError(
+                f"gitlab setting 'pagination' must be one of {', '.join(PAGINATION_MODES)}, "
+                f"not {pagination!r}"
+            )
+        project = settings["project"].strip().strip("/")
+        page_size = int(number_setting(config, "page_size", MAX_PAGE_SIZE, kind=KIND))
+        self._client = GitLabClient(http, project, pagination=pagination, page_size=page_size)
+
+    @property
+    def client(self) -> GitLabClient:
+        if self._client is None:
+            raise ConfigError("the gitlab backend is not connected", hint="call connect(config)")
+        return self._client
+
+    @property
+    def _where(self) -> str:
+        project = self.client.project
+        return f"project {project}" if project.isdigit() else project
+
+    # -- identity and health ----------------------------------------------------------------
+
+    def _fetch_me(self) -> User:
+        return mapping.user_from_wire(self.client.current_user())
+
+    def _server_version(self) -> str:
+        return str(self.client.version().get("version") or "unknown")
+
+    def _repository(self) -> tuple[str | None, bool]:
+        try:
+            project = self.client.project_info()
+        except NotFound:
+            raise NotFound(f"project {self.client.project} not found") from None
+        perms = project.get("permissions") or {}
+        levels = [
+            int((perms.get(key) or {}).get("access_level") or 0)
+            for key in ("project_access", "group_access")
+        ]
+        name = project.get("path_with_namespace")
+        return (str(name) if name else None), max(levels) >= PLANNER
+
+    def _token_write_check(self) -> tuple[bool, str]:
+        """The user may write; may the token? GitLab tells an access token its scopes."""
+        try:
+            record = self.client.token_self()
+        except (NotFound, AuthError, PermissionDenied):
+            return True, "write access (the token's scopes cannot be read: an OAuth token?)"
+        except IssueCoreError as exc:
+            return False, reason_of(exc, "could not check the token's scopes")
+        scopes = [str(s) for s in record.get("scopes") or []]
+        if WRITE_SCOPE not in scopes:
+            return False, (
+                f"the token has the scopes {', '.join(scopes) or 'none'}: writing needs the "
+                f"{WRITE_SCOPE!r} scope (create a token with it)"
+            )
+        expires = record.get("expires_at")
+        return True, "write access" + (f" (the token expires on {expires})" if expires else "")
+
+    # -- issues: reading ----------------------------------------------------------------------
+
+    def _to_issue(self, raw: Mapping[str, Any]) -> Issue:
+        issue = mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label)
+        if issue.id is not None and issue.number is not None:
+            self._number_by_id[issue.id] = issue.number
+        return issue
+
+    def _is_pull_request(self, raw: Mapping[str, Any]) -> bool:
+        return False  # merge requests have their own endpoints on GitLab
+
+    def _raw_issues_since(self, since: datetime | None) -> Iterator[Mapping[str, Any]]:
+        params: dict[str, Any] = {"state": "all"}
+        if since is not None:
+            params["updated_after"] = mapping.time_param(since)
+        return self.client.iter_issues(params)
+
+    def _search_marker(self, marker: str) -> Iterator[Issue]:
+        return self._issues({"state": "all", "search": marker})
+
+    def _issues(self, params: Mapping[str, Any], *, wanted: int | None = None) -> Iterator[Issue]:
+        for raw in self.client.iter_issues(params, wanted=wanted):
+            yield self._to_issue(raw)
+
+    def _visible_match(self, query: IssueFilter, issue: Issue) -> bool:
+        """GitLab's search also reads the hidden block of the description: a match whose
+        words are there but not in the title or the visible text is dropped."""
+        if not query.text:
+            return True
+        visible = f"{issue.title}\n{issue.description}".lower()
+        hidden = repr(issue.sync_metadata).lower()
+        return not any(w in hidden and w not in visible for w in query.text.lower().split())
+
+    def _comment_matches(self, query: IssueFilter, seen: set[int]) -> Iterator[Issue]:
+        """Issues whose comments match ``query.text`` (GitLab's issue search reads only the
+        title and description): the project's note search, then each issue it names."""
+        iids: dict[int, None] = {}
+        for note in self.client.search_notes(query.text or ""):
+            iid = mapping.note_issue_iid(note)
+            if iid is not None and iid not in seen and mapping.is_user_note(note):
+                iids[iid] = None
+        for iid in iids:
+            try:
+                issue = self._to_issue(self.client.get_issue(iid))
+            except NotFound:
+                continue  # deleted since the search index saw it
+            if query.matches_fields(issue):
+                yield issue
+
+    def _matching(self, query: IssueFilter, *, wanted: int | None) -> Iterator[Issue]:
+        params = mapping.filter_params(query, in_progress_label=self.in_progress_label)
+        seen: set[int] = set()
+        for issue in self._issues(params, wanted=wanted):
+            if query.matches_fields(issue) and self._visible_match(query, issue):
+                seen.add(issue.number or 0)
+                yield issue
+        if query.text:
+            yield from self._comment_matches(query, seen)
+
+    def iter_issues(self, filter: IssueFilter | None = None) -> Iterator[Issue]:
+        query = filter or IssueFilter()
+        if query.text or query.sort == "number":
+            yield from self.list_issues(query)
+            return
+        for count, issue in enumerate(self._matching(query, wanted=query.limit), start=1):
+            yield issue
+            if query.limit is not None and count >= query.limit:
+                return
+
+    def list_issues(self, filter: IssueFilter | None = None) -> list[Issue]:
+        query = filter or IssueFilter()
+        # GitLab sorts by creation or update time itself: a limit is answered from the first
+        # pages. By number (imports are created out of iid order), or with comment matches
+        # joining in, every match is read before sorting.
+        server_order = query.sort in ("created", "updated") and not query.text
+        found: list[Issue] = []
+        for issue in self._matching(query, wanted=query.limit if server_order else None):
+            found.append(issue)
+            if server_order and query.limit is not None and len(found) >= query.limit:
+                break
+        found.sort(key=issue_sort_key(query.sort), reverse=query.direction == "desc")
+        return found[: query.limit] if query.limit is not None else found
+
+    def get_issue_by_number(self, number: int, *, with_comments: bool = False) -> Issue:
+        issue = self._to_issue(self._get_raw_issue(number))
+        if with_comments:
+            issue.comments = self.list_comments(number)
+        return issue
+
+    def _get_raw_issue(self, number: int, *, reuse: bool = False) -> dict[str, Any]:
+        if not isinstance(number, int) or number < 1:
+            raise ValidationError(f"invalid issue number {number!r}")
+        if reuse:
+            seen = self._recent.get(number)
+            if seen is not None and 0 <= self._clock() - seen[0] <= REUSE_READ_SECONDS:
+                return seen[1]
+        try:
+            raw = self.client.get_issue(number)
+        except NotFound:
+            raise NotFound(f"issue #{number} not found in {self._where}") from None
+        self._recent[number] = (self._clock(), raw)
+        return raw
+
+    def get_issue_by_id(self, issue_id: str) -> Issue:
+        """By GitLab's global id: numbers seen so far are remembered; a cold lookup reads the
+        issue list once (``GET /issues/:id`` is for administrators only)."""
+        key = str(issue_id).strip()
+        number = self._number_by_id.get(key)
+        if number is not None:
+            issue = self.get_issue_by_number(number)
+            if issue.id == key:
+                return issue
+        for issue in self._issues({"state": "all"}):
+            if issue.id == key:
+                return issue
+        raise NotFound(f"no issue with id {key!r} in {self._where}")
+
+    # -- issues: writing ----------------------------------------------------------------------
+
+    def create_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
+        title = validate_title(issue.title)
+        description = validate_description(issue.description)
+        state = IssueState.parse(issue.state)
+        # Everything is checked before anything is written: milestone and assignees first (an
+        # unknown one writes nothing), labels last (they may be created).
+        milestone_id = self._milestone_id(issue.milestone) if issue.milestone else None
+        assignee_ids = self._assignee_ids(issue.assignees)
+        names = [lab.name for lab in self._resolve_labels(issue.labels, create=create_labels)]
+        if state is IssueState.IN_PROGRESS:
+            names.append(self._in_progress().name)
+
+        def build(token: str | None) -> dict[str, Any]:
+            payload: dict[str, Any] = {
+                "title": title,
+                "description": issue_body(
+                    description,
+                    issue.sync_metadata,
+                    create_token=token,
+                    due_at=issue.due_at,
+                    priority=issue.priority,
+                ),
+            }
+            if names:
+                payload["labels"] = ",".join(names)
+            if assignee_ids:
+                payload["assignee_ids"] = assignee_ids
+            if milestone_id is not None:
+                payload["milestone_id"] = milestone_id
+            if issue.due_at is not None:
+                payload["due_date"] = mapping.day_param(issue.due_at)
+            return payload
+
+        raw = self._create_once(build)
+        created = self._to_issue(raw)
+        if state is IssueState.CLOSED:
+            # GitLab creates issues open: close it in a second request.
+            raw = self.client.edit_issue(created.number or 0, {"state_event": "close"})
+            created = self._to_issue(raw)
+        self._refuse_dropped_on_create(issue, created, state)
+        self._recent[created.number or 0] = (self._clock(), raw)
+        return created
+
+    def _create_token_of(self, raw: Mapping[str, Any]) -> str | None:
+        return create_token_of(raw.get("description"))
+
+    def _post_issue(
+        self, payload: dict[str, Any], *, find_existing: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        return self.client.create_issue(payload, find_existing=find_existing)
+
+    def _assignee_ids(self, names: list[str]) -> list[int]:
+        """GitLab assigns by user id: the project's users, read once per backend. An unknown
+        name is refused before anything is written (GitLab would drop it without a word)."""
+        if not names:
+            return []
+        if self._user_ids is None:
+            self._user_ids = {
+                (mapping.username_of(raw) or "").lower(): int(raw["id"])
+                for raw in self.client.list_users()
+                if raw.get("id") is not None
+            }
+        unknown = [name for name in names if name.lower() not in self._user_ids]
+        if unknown:
+            raise ValidationError(
+                f"cannot assign {', '.join(repr(n) for n in unknown)}: not a user who can be "
+                f"assigned in {self._where}",
+                hint="see 'issue user list' for the users who can be assigned",
+            )
+        return [self._user_ids[name.lower()] for name in names]
+
+    def _read_for_update(self, number: int) -> tuple[dict[str, Any], Issue]:
+        raw = self._get_raw_issue(number, reuse=True)
+        return raw, self._to_issue(raw)
+
+    def _write_update(
+        self,
+        number: int,
+        raw: dict[str, Any],
+        current: Issue,
+        wanted: Issue,
+        changed: list[str],
+        *,
+        create_labels: bool,
+    ) -> Issue | None:
+        # Work out and check every change, then send them in one PUT.
+        payload: dict[str, Any] = {}
+        if "title" in changed and wanted.title != current.title:
+            payload["title"] = wanted.title
+        if {"description", "sync_metadata", "priority", "due_at"} & set(changed):
+            body = issue_body(
+                wanted.description,
+                wanted.sync_metadata,
+                due_at=wanted.due_at,
+                priority=wanted.priority,
+            )
+            if body != (raw.get("description") or ""):
+                payload["description"] = body
+        if "due_at" in changed and wanted.due_at != current.due_at:
+            payload["due_date"] = mapping.day_param(wanted.due_at)
+        if "assignees" in changed and sorted(wanted.assignees) != sorted(current.assignees):
+            payload["assignee_ids"] = self._assignee_ids(wanted.assignees)
+        if "milestone" in changed and wanted.milestone != current.milestone:
+            milestone = wanted.milestone
+            payload["milestone_id"] = self._milestone_id(milestone) if milestone else 0
+        if "labels" in changed or "state" in changed:
+            on_issue = set(mapping.label_names(raw))
+            known = {name: Label(name=name) for name in on_issue}
+            names = {
+                lab.name
+                for lab in self._resolve_labels(wanted.labels, create=create_labels, known=known)
+            }
+            if wanted.state is IssueState.IN_PROGRESS:
+                names.add(self._in_progress(known).name)
+            if names - on_issue:
+                payload["add_labels"] = ",".join(sorted(names - on_issue))
+            if on_issue - names:
+                payload["remove_labels"] = ",".join(sorted(on_issue - names))
+        closed = wanted.state is IssueState.CLOSED
+        if closed != (raw.get("state") == "closed"):
+            payload["state_event"] = "close" if closed else "reopen"
+        if not payload:
+            return None  # the server already has it
+        self._recent.pop(number, None)
+        try:
+            raw = self.client.edit_issue(number, payload)
+        except IssueCoreError as error:
+            raise self._with_applied(number, current, error) from None
+        updated = self._to_issue(raw)
+        self._refuse_dropped_on_update(number, current, wanted, updated, changed)
+        self._recent[number] = (self._clock(), raw)
+        return updated
+
+    def _with_applied(self, number: int, before: Issue, error: IssueCoreError) -> IssueCoreError:
+        """After a failed edit, say whether it was applied (GitLab applies one PUT whole)."""
+        if isinstance(error, ValidationError | NotFound | PermissionDenied | AuthError):
+            return error  # refused before anything was written
+        try:
+            now = self._to_issue(self.client.get_issue(number))
+        except IssueCoreError:
+            error.message += f"; #{number} may have been changed (it could not be re-read)"
+            return error
+        applied = changed_names(before, now)
+        error.message += (
+            f"; of this edit, {', '.join(applied)} had been applied to #{number}"
+            if applied
+            else f"; #{number} was not changed"
+        )
+        return error
+
+    def delete_issue(self, number: int) -> None:
+        self._get_raw_issue(number)  # a clear NotFound first
+        try:
+            self.client.delete_issue(number)
+        except PermissionDenied as exc:
+            raise PermissionDenied(
+                f"cannot delete #{number} in {self._where}: {exc.message}",
+                hint="GitLab lets only the project's owners (and administrators) delete issues; "
+                f"closing needs the Planner role or higher: issue close {number}",
+                number=number,
+            ) from None
+        self._recent.pop(number, None)
+
+    # -- labels -------------------------------------------------------------------------------
+
+    def _fetch_labels(self) -> list[Label]:
+        raws = self.client.list_labels()
+        self._group_labels = {str(raw["id"]) for raw in raws if mapping.is_group_label(raw)}
+        return [mapping.label_from_wire(raw) for raw in raws]
+
+    def _post_label(self, label: Label, *, find_existing: Callable[[], Label | None]) -> Label:
+        def find() -> dict[str, Any] | None:
+            found = find_existing()
+            return {"id": int(found.id or 0), "name": found.name} if found else None
+
+        raw = self.client.create_label(
+            mapping.label_to_wire(label, for_create=True), find_existing=find
+        )
+        return mapping.label_from_wire(raw)
+
+    def _project_label_id(self, stored: Label, action: str) -> int:
+        if stored.id in self._group_labels:
+            raise Unsupported(
+                f"cannot {action} label {stored.name!r}: it belongs to a group of {self._where}",
+                hint="change group labels in the group's settings on GitLab",
+            )
+        return int(stored.id or 0)
+
+    def _patch_label(self, stored: Label, label: Label) -> Label:
+        label_id = self._project_label_id(stored, "edit")
+        payload = mapping.label_to_wire(label, for_create=False, rename_from=stored.name)
+        return mapping.label_from_wire(self.client.edit_label(label_id, payload))
+
+    def _remove_label(self, stored: Label) -> None:
+        self.client.delete_label(self._project_label_id(stored, "delete"))
+
+    # -- milestones ---------------------------------------------------------------------------
+
+    def _fetch_milestones(self) -> list[Milestone]:
+        raws = self.client.list_milestones()
+        self._milestone_wire = {str(raw["id"]): dict(raw) for raw in raws}
+        return [mapping.milestone_from_wire(raw) for raw in raws]
+
+    def list_milestones(self, state: MilestoneState | None = None) -> list[Milestone]:
+        """GitLab's milestones carry no issue counts: one ``issues_statistics`` each."""
+        milestones = super().list_milestones(state)
+        for milestone in milestones:
+            counts = self.client.milestone_counts(milestone.title)
+            milestone.open_issues, milestone.closed_issues = counts
+        return milestones
+
+    def _milestone_id(self, title: str) -> int:
+        return int(self._stored_milestone(title).id or 0)
+
+    def _milestone_raw(self, title: str) -> dict[str, Any]:
+        stored = self._stored_milestone(title)
+        return self._milestone_wire.get(stored.id or "") or {"id": int(stored.id or 0)}
+
+    def _post_milestone(self, milestone: Milestone) -> Milestone:
+        title = milestone.title
+
+        def find() -> dict[str, Any] | None:
+            return next((r for r in self.client.list_milestones() if r.get("title") == title), None)
+
+        raw = self.client.create_milestone(
+            mapping.milestone_to_wire(milestone, for_create=True), find_existing=find
+        )
+        if MilestoneState.parse(milestone.state) is MilestoneState.CLOSED:
+            # GitLab creates milestones active: close it in a second request.
+            raw = self.client.edit_milestone(raw, {"state_event": "close"})
+        self._milestone_wire[str(raw["id"])] = dict(raw)
+        return mapping.milestone_from_wire(raw)
+
+    def update_milestone(self, title: str, milestone: Milestone) -> Milestone:
+        raw = self._milestone_raw(title)
+        new_title = (milestone.title or title).strip()
+        if new_title != title and new_title in self._milestone_map():
+            raise Conflict(f"milestone {new_title!r} already exists in {self._where}")
+        milestone.title = new_title
+        updated_raw = self.client.edit_milestone(
+            raw, mapping.milestone_to_wire(milestone, for_create=False)
+        )
+        self._milestone_wire[str(updated_raw["id"])] = dict(updated_raw)
+        updated = mapping.milestone_from_wire(updated_raw)
+        milestones = self._milestone_map()
+        milestones.pop(title, None)
+        milestones[updated.title] = updated
+        self._recent.clear()  # issues read earlier name it by its old title
+        return updated
+
+    def delete_milestone(self, title: str) -> None:
+        # GitLab clears the milestone of its issues itself.
+        self.client.delete_milestone(self._milestone_raw(title))
+        self._milestone_map().pop(title, None)
+        self._recent.clear()
+
+    # -- comments -----------------------------------------------------------------------------
+
+    def list_comments(self, number: int) -> list[Comment]:
+        self._get_raw_issue(number, reuse=True)
+        try:
+            notes = list(self.client.list_notes(number))
+        except NotFound:
+            raise NotFound(f"issue #{number} not found in {self._where}") from None
+        return [
+            mapping.comment_from_wire(raw, issue_number=number)
+            for raw in notes
+            if mapping.is_user_note(raw)
+        ]
+
+    def add_comment(self, number: int, body: str) -> Comment:
+        text = validate_comment(body)
+        self._get_raw_issue(number, reuse=True)  # a clear NotFound
+        started = datetime.fromtimestamp(self._clock(), UTC)
+
+        def find() -> dict[str, Any] | None:
+            me = self.whoami().username
+            since = started - RECOVERY_WINDOW
+            for raw in reversed(list(self.client.list_notes(number))):
+                created = timestamp(raw.get("created_at"))
+                if created is not None and created < since:
+                    break
+                if raw.get("body") == text and mapping.username_of(raw.get("author")) == me:
+                    return dict(raw)
+            return None
+
+        raw = self.client.create_note(number, text, find_existing=find)
+        self._recent.pop(number, None)
+        return mapping.comment_from_wire(raw, issue_number=number)
+
+    def _note_id(self, number: int, comment_id: str) -> int:
+        if not isinstance(number, int) or number < 1:
+            raise ValidationError(f"invalid issue number {number!r}")
+        text = str(comment_id).strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 18:
+            raise self._comment_missing(text, number)
+        return int(text)
+
+    def _user_note(self, number: int, note_id: int) -> None:
+        """Notes are addressed under their issue on GitLab (another issue's note is a 404);
+        a system note is not a comment."""
+        try:
+            raw = self.client.get_note(number, note_id)
+        except NotFound:
+            raise self._comment_missing(note_id, number) from None
+        if not mapping.is_user_note(raw):
+            raise self._comment_missing(note_id, number)
+
+    def edit_comment(self, number: int, comment_id: str, body: str) -> Comment:
+        text = validate_comment(body)
+        note_id = self._note_id(number, comment_id)
+        self._user_note(number, note_id)
+        try:
+            raw = self.client.edit_note(number, note_id, text)
+        except PermissionDenied as error:
+            raise self._comment_refused(error, "edit", note_id, number) from None
+        except NotFound:
+            raise self._comment_missing(note_id, number) from None
+        self._recent.pop(number, None)
+        return mapping.comment_from_wire(raw, issue_number=number)
+
+    def delete_comment(self, number: int, comment_id: str) -> None:
+        note_id = self._note_id(number, comment_id)
+        self._user_note(number, note_id)
+        try:
+            self.client.delete_note(number, note_id)
+        except PermissionDenied as error:
+            raise self._comment_refused(error, "delete", note_id, number) from None
+        except NotFound:
+            raise self._comment_missing(note_id, number) from None
+        self._recent.pop(number, None)
+
+    def _comment_missing(self, comment_id: object, number: int) -> NotFound:
+        return NotFound(
+            f"comment {comment_id} not found on issue #{number} in {self._where}",
+            hint=f"see the comment ids with: issue show {number} --comments",
+        )
+
+    def _comment_refused(
+        self, error: PermissionDenied, action: str, note_id: int, number: int
+    ) -> PermissionDenied:
+        return PermissionDenied(
+            f"cannot {action} comment {note_id} on #{number} in {self._where}: {error.message}",
+            hint="GitLab lets only a comment's author edit it (and maintainers delete it)",
+        )
+
+    # -- users --------------------------------------------------------------------------------
+
+    def list_users(self) -> list[User]:
+        users = [mapping.user_from_wire(raw) for raw in self.client.list_users()]
+        return sorted((u for u in users if u.username), key=lambda u: u.username)

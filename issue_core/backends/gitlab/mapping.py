@@ -1,0 +1,253 @@
+"""GitLab wire JSON <-> issue-core domain models. No GitLab dict leaves this module.
+
+Number: an issue's number is its project-scoped ``iid`` (what GitLab shows as ``#12``), never
+the global ``id`` (kept as ``Issue.id``). State: GitLab says ``opened`` and ``closed``;
+``in_progress`` is ``opened`` plus the configured label, which never shows in ``Issue.labels``.
+Comments are the issue's notes without the system notes GitLab writes for every change. Dates:
+GitLab keeps an issue's and a milestone's due date by the day; the exact instant rides in the
+hidden block while it falls on that day (``forge.fields``), a milestone's in its description.
+A milestone has no ``closed_at`` on GitLab: a closed one reports its ``updated_at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from issue_core.backends.forge.body import compose_body, split_body, take_reserved
+from issue_core.backends.forge.fields import (
+    exact_due,
+    priority_of,
+    reserved_fields,
+    timestamp,
+    version_of,
+)
+from issue_core.core.models import (
+    Comment,
+    Issue,
+    IssueFilter,
+    IssueState,
+    Label,
+    Milestone,
+    MilestoneState,
+    User,
+    format_ts,
+)
+
+Wire = Mapping[str, Any]
+
+DEFAULT_LABEL_COLOR = "ededed"
+# Words GitLab's milestone filter reads as a keyword, not as a title.
+MILESTONE_KEYWORDS = frozenset({"none", "any", "upcoming", "started"})
+
+
+def username_of(user: Any) -> str | None:
+    if isinstance(user, Mapping):
+        name = user.get("username")
+        return str(name) if name else None
+    return None
+
+
+def label_names(raw: Wire) -> list[str]:
+    """GitLab lists an issue's labels by name (objects with ``with_labels_details``)."""
+    names = []
+    for label in raw.get("labels") or []:
+        if isinstance(label, Mapping):
+            label = label.get("name")
+        if isinstance(label, str) and label:
+            names.append(label)
+    return names
+
+
+def issue_from_wire(raw: Wire, *, in_progress_label: str) -> Issue:
+    names = label_names(raw)
+    description, block, _ = split_body(raw.get("description"))
+    metadata, reserved = take_reserved(block)
+    if raw.get("state") == "closed":
+        state = IssueState.CLOSED
+    elif in_progress_label in names:
+        state = IssueState.IN_PROGRESS
+    else:
+        state = IssueState.OPEN
+    assignees = [name for name in map(username_of, raw.get("assignees") or []) if name]
+    if not assignees and username_of(raw.get("assignee")):
+        assignees = [username_of(raw.get("assignee")) or ""]
+    milestone = raw.get("milestone")
+    updated_at = timestamp(raw.get("updated_at"))
+    issue = Issue(
+        number=int(raw["iid"]),
+        id=str(raw["id"]),
+        title=str(raw.get("title") or ""),
+        description=description,
+        state=state,
+        labels=sorted((name for name in names if name != in_progress_label), key=str.lower),
+        assignees=assignees,
+        milestone=str(milestone["title"]) if isinstance(milestone, Mapping) else None,
+        author=username_of(raw.get("author")),
+        comments_count=int(raw.get("user_notes_count") or 0),
+        url=raw.get("web_url") or None,
+        created_at=timestamp(raw.get("created_at")),
+        updated_at=updated_at,
+        closed_at=timestamp(raw.get("closed_at")) if state is IssueState.CLOSED else None,
+        version=version_of(updated_at),
+        due_at=exact_due(timestamp(raw.get("due_date")), reserved),
+        priority=priority_of(reserved),
+        sync_metadata=metadata,
+    )
+    return issue.mark_loaded()
+
+
+def create_token_free(body: str) -> str:
+    """The description without its one-off create token: what identifies "the same create"."""
+    description, block, _ = split_body(body)
+    metadata, reserved = take_reserved(block)
+    return compose_body(description, metadata, reserved=reserved)
+
+
+def day_param(value: datetime | None) -> str | None:
+    """GitLab's dates are days (``2026-12-24``), taken in UTC; ``None`` clears one."""
+    return value.astimezone(UTC).date().isoformat() if value is not None else None
+
+
+def label_from_wire(raw: Wire) -> Label:
+    color = str(raw.get("color") or "").lstrip("#").lower() or None
+    return Label(
+        name=str(raw["name"]),
+        color=color,
+        description=raw.get("description") or None,
+        id=str(raw["id"]) if raw.get("id") is not None else None,
+    )
+
+
+def is_group_label(raw: Wire) -> bool:
+    """A label inherited from a group: the project cannot change or delete it."""
+    return raw.get("is_project_label") is False
+
+
+def label_to_wire(
+    label: Label, *, for_create: bool, rename_from: str | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if for_create:
+        body["name"] = label.name
+    elif rename_from is not None and label.name != rename_from:
+        body["new_name"] = label.name
+    if label.color or for_create:
+        body["color"] = "#" + (label.color or DEFAULT_LABEL_COLOR)
+    if label.description is not None:
+        body["description"] = label.description
+    return body
+
+
+def milestone_from_wire(raw: Wire) -> Milestone:
+    description, block, _ = split_body(raw.get("description"))
+    _, reserved = take_reserved(block)
+    closed = raw.get("state") == "closed"
+    updated_at = timestamp(raw.get("updated_at"))
+    return Milestone(
+        title=str(raw["title"]),
+        description=description or None,
+        state=MilestoneState.CLOSED if closed else MilestoneState.OPEN,
+        due_on=exact_due(timestamp(raw.get("due_date")), reserved),
+        id=str(raw["id"]) if raw.get("id") is not None else None,
+        created_at=timestamp(raw.get("created_at")),
+        updated_at=updated_at,
+        closed_at=updated_at if closed else None,
+    )
+
+
+def milestone_to_wire(milestone: Milestone, *, for_create: bool) -> dict[str, Any]:
+    """Title, description (with the exact due instant in the hidden block), due day and, on
+    an edit, the state as a ``state_event``. A missing due date clears it on an edit."""
+    reserved = reserved_fields(milestone.due_on, None)
+    body: dict[str, Any] = {
+        "title": milestone.title,
+        "description": compose_body(milestone.description or "", {}, reserved=reserved),
+    }
+    due = day_param(milestone.due_on)
+    if due is not None or not for_create:
+        body["due_date"] = due
+    if not for_create:
+        closed = MilestoneState.parse(milestone.state) is MilestoneState.CLOSED
+        body["state_event"] = "close" if closed else "activate"
+    return body
+
+
+def comment_from_wire(raw: Wire, *, issue_number: int) -> Comment:
+    return Comment(
+        id=str(raw["id"]),
+        issue_number=issue_number,
+        author=username_of(raw.get("author")),
+        body=str(raw.get("body") or ""),
+        created_at=timestamp(raw.get("created_at")),
+        updated_at=timestamp(raw.get("updated_at")),
+    )
+
+
+def is_user_note(raw: Wire) -> bool:
+    """A comment someone wrote, not a system note ("changed milestone to %2", "closed")."""
+    return not raw.get("system")
+
+
+def note_issue_iid(raw: Wire) -> int | None:
+    """The issue a note found by search is on (``None`` for merge requests and commits)."""
+    if raw.get("noteable_type") != "Issue":
+        return None
+    iid = raw.get("noteable_iid")
+    return int(iid) if isinstance(iid, int) else None
+
+
+def user_from_wire(raw: Wire) -> User:
+    return User(
+        username=username_of(raw) or "",
+        name=raw.get("name") or None,
+        email=raw.get("public_email") or raw.get("email") or None,
+    )
+
+
+def time_param(value: datetime) -> str:
+    """ISO 8601 in UTC (GitLab keeps milliseconds; ``updated_after`` is inclusive)."""
+    return format_ts(value.astimezone(UTC)) or ""
+
+
+def filter_params(query: IssueFilter, *, in_progress_label: str) -> dict[str, Any]:
+    """The part of a filter GitLab applies itself; the rest is ``IssueFilter.matches``.
+
+    GitLab ANDs ``labels``, matches ``milestone`` by title (project and group milestones alike)
+    and has keywords for "nobody assigned" (``assignee_id=None``) and "no milestone"
+    (``milestone=None``). ``opened`` includes in-progress issues: they are removed client-side
+    when not wanted. A milestone titled like one of the keywords is matched client-side only.
+    """
+    params: dict[str, Any] = {}
+    state = query.state
+    labels = list(query.labels)
+    if state is None:
+        params["state"] = "opened" if query.excludes_closed else "all"
+    elif state is IssueState.CLOSED:
+        params["state"] = "closed"
+    else:
+        params["state"] = "opened"
+        if state is IssueState.IN_PROGRESS:
+            labels.append(in_progress_label)
+    if labels:
+        params["labels"] = ",".join(dict.fromkeys(labels))
+    if query.milestone and query.milestone.strip().lower() not in MILESTONE_KEYWORDS:
+        params["milestone"] = query.milestone
+    elif query.no_milestone:
+        params["milestone"] = "None"
+    if query.assignee:
+        params["assignee_username"] = query.assignee
+    elif query.no_assignee:
+        params["assignee_id"] = "None"
+    if query.author:
+        params["author_username"] = query.author
+    if query.text:
+        params["search"] = query.text
+    if isinstance(query.updated_since, datetime):
+        params["updated_after"] = time_param(query.updated_since)
+    if query.sort == "updated":
+        params["order_by"] = "updated_at"  # created_at is GitLab's default order
+    if query.sort in ("created", "updated"):
+        params["sort"] = "asc" if query.direction == "asc" else "desc"
+    return params

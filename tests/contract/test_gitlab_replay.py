@@ -1,0 +1,186 @@
+"""Replay real gitlab.com traffic (tests/contracts/gitlab/recorded) against ``GitLabBackend``.
+
+The recordings are served by a local handler; the backend must send exactly the requests the
+recordings answer (method, the raw path with the project's URL-encoded path, and every query
+parameter, except those a test names as ignored by GitLab) and turn the real bodies into the
+right domain objects. Responses built from the recordings ("derived") only re-cut recorded
+data: one issue of the recorded list, the notes of the recorded discussions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from tests.fakes.contracts import contracts_dir
+from tests.fakes.recorded import load_recorded
+from tests.fakes.replay import ReplayApp
+from tests.fakes.server import LiveServer
+
+gitlab_backend = pytest.importorskip("issue_core.backends.gitlab")
+
+LIVE = "https://gitlab.com"
+PROJECT = "/api/v4/projects/15578026"
+ISSUES_PAGE = "/issues?page=1&per_page=2&sort=asc&state=all"
+
+
+def _recorded() -> tuple[Any, ...]:
+    return load_recorded(str(contracts_dir() / "gitlab" / "recorded"))
+
+
+def _find(suffix: str) -> Any:
+    matches = [ex for ex in _recorded() if ex.target.endswith(suffix)]
+    assert len(matches) == 1, suffix
+    return matches[0]
+
+
+def _ts(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@pytest.fixture
+def replay(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ReplayApp, Any]]:
+    def start(*ignored: str) -> tuple[ReplayApp, LiveServer]:
+        app = ReplayApp(None, live_base_url=LIVE, ignored=ignored)
+        app.add_recorded(_recorded())
+        server = LiveServer(app).start()
+        app.base_url = server.base_url
+        servers.append(server)
+        return app, server
+
+    servers: list[LiveServer] = []
+    monkeypatch.setenv("GITLAB_TOKEN", "replay-token-not-a-secret")
+    monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path / "cache"))
+    try:
+        yield start  # type: ignore[misc]
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def _backend(server: LiveServer, project: str = "15578026", **extra: Any) -> Any:
+    backend = gitlab_backend.GitLabBackend()
+    backend.connect(
+        {
+            "url": server.base_url,
+            "project": project,
+            "token_env": "GITLAB_TOKEN",
+            "http_cache": False,
+            **extra,
+        }
+    )
+    return backend
+
+
+def _issues() -> list[dict[str, Any]]:
+    return list(_find(ISSUES_PAGE).json())
+
+
+def _served(app: ReplayApp) -> set[str]:
+    return {source for _, _, source in app.served}
+
+
+def test_list_sends_the_recorded_request_and_parses_real_issues(replay: Any) -> None:
+    from issue_core.core.models import IssueFilter
+
+    app, server = replay()
+    query = IssueFilter(state="all", sort="created", direction="asc", limit=2)
+    with _backend(server, page_size=2) as backend:
+        issues = backend.list_issues(query)
+    assert app.unmatched == []
+    assert _find(ISSUES_PAGE).file_name in _served(app)
+    raw = _issues()
+    assert [i.number for i in issues] == [r["iid"] for r in raw] == [1, 2]
+    assert [i.id for i in issues] == [str(r["id"]) for r in raw]  # the global id, kept apart
+    first = issues[0]
+    assert first.title == "Please add an animated gif icon to the merge button"
+    assert first.state.value == "closed" and first.closed_at == _ts(raw[0]["closed_at"])
+    assert first.labels == ["bug", "discussion"] and first.milestone == "1.0.0"
+    assert first.author == "lafriks" and first.assignees == []
+    assert first.comments_count == raw[0]["user_notes_count"]
+    assert first.url == f"{server.base_url}/gitea/test_repo/-/work_items/1"
+    assert first.created_at == _ts(raw[0]["created_at"])
+    assert first.version == int(_ts(raw[0]["updated_at"]).timestamp() * 1000)  # type: ignore[union-attr]
+
+
+def test_labels_and_milestones_parse_from_real_bodies(replay: Any) -> None:
+    # The recording asked for milestones with state=all (not a GitLab state: GitLab answers
+    # every milestone, as without it); include_ancestors adds a parent group's milestones,
+    # of which the recorded group has none.
+    app, server = replay("state", "include_ancestors")
+    with _backend(server) as backend:
+        labels = backend.list_labels()
+        milestones = backend.client.list_milestones()
+    assert app.unmatched == []
+    assert [(lab.name, lab.color) for lab in labels][:3] == [
+        ("bug", "d9534f"),
+        ("confirmed", "d9534f"),
+        ("critical", "d9534f"),
+    ]
+    assert len(labels) == 9 and all(lab.description is None for lab in labels)
+    from issue_core.backends.gitlab import mapping
+
+    by_title = {m.title: m for m in map(mapping.milestone_from_wire, milestones)}
+    assert set(by_title) == {"1.0.0", "1.1.0"}
+    assert by_title["1.0.0"].state.value == "closed"
+    assert by_title["1.0.0"].closed_at == _ts("2019-11-28T15:57:52.401Z")  # its updated_at
+    assert by_title["1.1.0"].state.value == "open" and by_title["1.1.0"].closed_at is None
+    assert by_title["1.1.0"].due_on is None and by_title["1.1.0"].description is None
+
+
+def test_show_with_comments_leaves_out_system_notes(replay: Any) -> None:
+    app, server = replay("sort", "order_by")
+    raw = {r["iid"]: r for r in _issues()}
+    app.add_derived("GET", f"{PROJECT}/issues/2", raw[2], source=f"issue 2 of {ISSUES_PAGE}")
+    discussions = _find("/issues/2/discussions?page=1&per_page=100").json()
+    notes = [note for thread in discussions for note in thread["notes"]]
+    app.add_derived(
+        "GET",
+        f"{PROJECT}/issues/2/notes?page=1&per_page=100",
+        notes,
+        headers=[("X-Total", str(len(notes))), ("X-Total-Pages", "1")],
+        source="the notes of the recorded discussions of issue 2",
+    )
+    with _backend(server) as backend:
+        issue = backend.get_issue_by_number(2, with_comments=True)
+    assert app.unmatched == []
+    assert [n["system"] for n in notes] == [False, True, True, False]
+    assert [(c.body, c.author) for c in issue.comments] == [
+        ("This is a comment", "lafriks"),
+        ("A second comment", "lafriks"),
+    ]
+    assert issue.comments[0].id == str(notes[0]["id"])
+    assert issue.comments_count == raw[2]["user_notes_count"]
+
+
+def test_connection_check_reads_the_project_by_its_encoded_path(replay: Any) -> None:
+    app, server = replay()
+    author = _issues()[0]["author"]
+    app.add_derived("GET", "/api/v4/user", author, source=f"author of {ISSUES_PAGE}")
+    with _backend(server, project="gitea/test_repo") as backend:
+        info = backend.test_connection()
+    assert app.unmatched == []
+    served = _served(app)
+    assert _find("/api/v4/projects/gitea%2Ftest_repo").file_name in served
+    assert info.server_version == "19.0.0-pre"
+    assert info.user == "lafriks" and info.name == "gitea/test_repo"
+    assert info.checks["repository"][0] is True
+    # The recorded token's user is no member of the project: GitLab says so (null access).
+    assert info.checks["permissions"][0] is False
+    # RateLimit-* headers of the recordings are read (2000 an hour on gitlab.com).
+    assert info.rate_limit_remaining is not None and info.rate_limit_remaining > 0
+
+
+def test_the_version_enables_keyset_pagination_and_is_remembered(replay: Any) -> None:
+    app, server = replay()
+    with _backend(server) as backend:
+        assert backend.client.server_version() == (19, 0)
+        assert backend.client.uses_keyset({"state": "all"})
+        assert not backend.client.uses_keyset({"order_by": "priority"})
+    with _backend(server) as again:  # a second process the same day: no /version request
+        assert again.client.server_version() == (19, 0)
+    versions = [path for _, path, _ in app.served if path.endswith("/version")]
+    assert versions == ["/api/v4/version"]
