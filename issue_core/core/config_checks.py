@@ -33,48 +33,30 @@ SERVER_KEYS = {"routes": dict}
 LABELS_CREATE_VALUES = ("auto", "never")
 BOOL = bool
 NUMBER = (int, float)
+# What every forge backend reads (``forge.base.ForgeBackend.connect``).
+FORGE_SETTINGS: dict[str, Any] = {
+    "type": str,
+    "url": str,
+    "token_env": str,
+    "in_progress_label": str,
+    "allow_http": BOOL,
+    "verify_tls": BOOL,
+    "ca_bundle": str,
+    "http_cache": BOOL,
+    "timeout": NUMBER,
+    "connect_timeout": NUMBER,
+    "command_timeout": NUMBER,
+    "max_retries": NUMBER,
+    "rate_limit_max_wait": NUMBER,
+    "page_size": int,
+    "page_concurrency": NUMBER,
+}
 # Settings each built-in type reads (plug-in types are not checked: their keys are theirs).
 BUILTIN_SETTINGS: dict[str, dict[str, Any]] = {
     "local": {"type": str, "path": str},
-    "gitea": {
-        "type": str,
-        "url": str,
-        "owner": str,
-        "repo": str,
-        "token_env": str,
-        "in_progress_label": str,
-        "allow_http": BOOL,
-        "verify_tls": BOOL,
-        "ca_bundle": str,
-        "http_cache": BOOL,
-        "timeout": NUMBER,
-        "connect_timeout": NUMBER,
-        "command_timeout": NUMBER,
-        "max_retries": NUMBER,
-        "rate_limit_max_wait": NUMBER,
-        "page_size": int,
-        "page_concurrency": NUMBER,
-    },
-    "gitlab": {
-        "type": str,
-        "url": str,
-        "project": (str, int),  # a path (group/sub/repo) or the numeric id
-        "token_env": str,
-        "auth": str,
-        "in_progress_label": str,
-        "pagination": str,
-        "allow_http": BOOL,
-        "verify_tls": BOOL,
-        "ca_bundle": str,
-        "http_cache": BOOL,
-        "timeout": NUMBER,
-        "connect_timeout": NUMBER,
-        "command_timeout": NUMBER,
-        "max_retries": NUMBER,
-        "rate_limit_max_wait": NUMBER,
-        "page_size": int,
-        "page_concurrency": NUMBER,
-    },
+    "gitea": {**FORGE_SETTINGS, "owner": str, "repo": str},
+    # project: a path (group/sub/repo) or the numeric id
+    "gitlab": {**FORGE_SETTINGS, "project": (str, int), "auth": str, "pagination": str},
 }
 TYPE_NAMES = {str: "a string", dict: "a table", bool: "true or false", int: "an integer"}
 

@@ -39,7 +39,13 @@ from issue_core.core.errors import (
     PermissionDenied,
     ValidationError,
 )
-from issue_core.core.interfaces import BackendInfo, Change, SyncableBackend
+from issue_core.core.interfaces import (
+    BackendInfo,
+    Capability,
+    Change,
+    ConfigOption,
+    SyncableBackend,
+)
 from issue_core.core.merge import applied_to, merge_issue
 from issue_core.core.models import (
     Issue,
@@ -70,7 +76,43 @@ RECOVERY_WINDOW = timedelta(hours=1)
 # Marker lookups also scan this recent window, in case the search index lags behind.
 MARKER_SCAN_WINDOW = timedelta(minutes=15)
 
+# An issue read this recently is not read again before a write (show, then edit, close or
+# comment in one command): the merge and the forge's own checks guard what changed meanwhile.
+REUSE_READ_SECONDS = 5.0
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: What a forge backend does beyond the basics (a forge without one of these removes it).
+FORGE_CAPABILITIES = frozenset(
+    {
+        Capability.LABELS,
+        Capability.MILESTONES,
+        Capability.COMMENTS,
+        Capability.USERS,
+        Capability.FULL_TEXT_SEARCH,
+        Capability.CHANGE_FEED,
+        Capability.DELETE_ISSUES,
+        Capability.EDIT_COMMENTS,
+    }
+)
+
+
+def token_env_option(default: str) -> ConfigOption:
+    """The ``token_env`` setting of a forge whose usual variable is ``default``."""
+    return ConfigOption(
+        "token_env",
+        "Environment variable holding the access token",
+        default=default,
+        help="the variable's name is stored, never the token",
+    )
+
+
+IN_PROGRESS_OPTION = ConfigOption(
+    "in_progress_label",
+    "Label that marks in-progress issues",
+    default=DEFAULT_IN_PROGRESS_LABEL,
+    required=False,
+)
 
 
 class ForgeBackend(SyncableBackend):
@@ -98,6 +140,14 @@ class ForgeBackend(SyncableBackend):
         self._labels: dict[str, Label] | None = None
         self._milestones: dict[str, Milestone] | None = None
         self._me: User | None = None
+        # Global id -> number for issues seen (no forge looks an issue up by global id).
+        self._number_by_id: dict[str, int] = {}
+        # Issues read in the last moments: number -> (when, wire form).
+        self._recent: dict[int, tuple[float, dict[str, Any]]] = {}
+        self._init_state()
+
+    def _init_state(self) -> None:
+        """The forge's own per-connection state (its wire client, its caches)."""
 
     # -- settings, from ``config_options`` (what ``issue backend add`` asks for) -------------
 
@@ -174,9 +224,34 @@ class ForgeBackend(SyncableBackend):
     ) -> dict[str, Any]:
         raise NotImplementedError
 
-    def _read_for_update(self, number: int) -> tuple[dict[str, Any], Issue]:
-        """The issue's wire form and model, as the server holds it now."""
+    def _fetch_raw_issue(self, number: int) -> dict[str, Any]:
+        """GET the issue ``number`` (``NotFound`` when there is none)."""
         raise NotImplementedError
+
+    def _refuse_raw(self, number: int, raw: Mapping[str, Any]) -> None:
+        """Raise when what the number names is no issue (a forge's pull request)."""
+
+    def _send_delete_issue(self, number: int) -> None:
+        raise NotImplementedError
+
+    def _delete_refused_hint(self, number: int) -> str:
+        """Who may delete issues on this forge, for a refused delete."""
+        return f"closing needs less: issue close {number}"
+
+    def _patch_milestone(self, stored: Milestone, milestone: Milestone) -> Milestone:
+        """Write ``milestone`` (its title already checked) over ``stored``."""
+        raise NotImplementedError
+
+    def _remove_milestone(self, stored: Milestone) -> None:
+        raise NotImplementedError
+
+    def _fetch_users(self) -> list[User]:
+        raise NotImplementedError
+
+    def _read_for_update(self, number: int) -> tuple[dict[str, Any], Issue]:
+        """The issue's wire form and model, as the server holds it now (or moments ago)."""
+        raw = self._get_raw_issue(number, reuse=True)
+        return raw, self._to_issue(raw)
 
     def _write_update(
         self,
@@ -367,6 +442,84 @@ class ForgeBackend(SyncableBackend):
         for raw in self._raw_issues_since(since):
             if not self._is_pull_request(raw):
                 yield self._to_issue(raw)
+
+    def _get_raw_issue(self, number: int, *, reuse: bool = False) -> dict[str, Any]:
+        """The issue's wire JSON; ``reuse`` accepts a copy read moments ago by this backend."""
+        if not isinstance(number, int) or number < 1:
+            raise ValidationError(f"invalid issue number {number!r}")
+        if reuse:
+            seen = self._recent.get(number)
+            if seen is not None and 0 <= self._clock() - seen[0] <= REUSE_READ_SECONDS:
+                return seen[1]
+        try:
+            raw = self._fetch_raw_issue(number)
+        except NotFound:
+            raise NotFound(f"issue #{number} not found in {self._where}") from None
+        self._refuse_raw(number, raw)
+        self._remember(number, raw)
+        return raw
+
+    def _remember(self, number: int, raw: dict[str, Any]) -> None:
+        self._recent[number] = (self._clock(), raw)
+
+    def get_issue_by_number(self, number: int, *, with_comments: bool = False) -> Issue:
+        issue = self._to_issue(self._get_raw_issue(number))
+        if with_comments:
+            issue.comments = self.list_comments(number)
+        return issue
+
+    def get_issue_by_id(self, issue_id: str) -> Issue:
+        """No forge's API looks an issue up by its global id for everyone: numbers seen so far
+        are remembered (``_to_issue`` notes them), and a cold lookup reads the list once."""
+        key = str(issue_id).strip()
+        number = self._number_by_id.get(key)
+        if number is not None:
+            issue = self.get_issue_by_number(number)
+            if issue.id == key:
+                return issue
+        for issue in self._issues_since(None):
+            if issue.id == key:
+                return issue
+        raise NotFound(f"no issue with id {key!r} in {self._where}")
+
+    def _note_number(self, issue: Issue) -> Issue:
+        """Remember the number of an issue just mapped (for ``get_issue_by_id``)."""
+        if issue.id is not None and issue.number is not None:
+            self._number_by_id[issue.id] = issue.number
+        return issue
+
+    def delete_issue(self, number: int) -> None:
+        self._get_raw_issue(number)  # a clear NotFound (and never a pull request)
+        try:
+            self._send_delete_issue(number)
+        except PermissionDenied as exc:
+            raise PermissionDenied(
+                f"cannot delete #{number} in {self._where}: {exc.message}",
+                hint=self._delete_refused_hint(number),
+                number=number,
+            ) from None
+        self._recent.pop(number, None)
+
+    def _with_applied(self, number: int, before: Issue, error: IssueCoreError) -> IssueCoreError:
+        """After a failed write, say what of it the issue shows now (re-read once)."""
+        try:
+            now = self._to_issue(self._fetch_raw_issue(number))
+        except IssueCoreError:
+            error.message += f"; #{number} may have been changed in part (it could not be re-read)"
+            return error
+        applied = changed_names(before, now)
+        error.message += (
+            f"; of this edit, {', '.join(applied)} had been applied to #{number}"
+            if applied
+            else f"; #{number} was not changed"
+        )
+        return error
+
+    def _comment_missing(self, comment_id: object, number: int) -> NotFound:
+        return NotFound(
+            f"comment {comment_id} not found on issue #{number} in {self._where}",
+            hint=f"see the comment ids with: issue show {number} --comments",
+        )
 
     def _create_once(self, build: Callable[[str | None], dict[str, Any]]) -> dict[str, Any]:
         """POST the issue ``build(token)`` makes, at most once.
@@ -612,6 +765,30 @@ class ForgeBackend(SyncableBackend):
         created = self._post_milestone(milestone)
         self._milestone_map()[created.title] = created
         return created
+
+    def update_milestone(self, title: str, milestone: Milestone) -> Milestone:
+        stored = self._stored_milestone(title)
+        new_title = (milestone.title or title).strip()
+        if new_title != title and new_title in self._milestone_map():
+            raise Conflict(f"milestone {new_title!r} already exists in {self._where}")
+        milestone.title = new_title
+        updated = self._patch_milestone(stored, milestone)
+        milestones = self._milestone_map()
+        milestones.pop(title, None)
+        milestones[updated.title] = updated
+        self._recent.clear()  # issues read earlier name it by its old title
+        return updated
+
+    def delete_milestone(self, title: str) -> None:
+        # Forges clear the milestone of its issues themselves.
+        self._remove_milestone(self._stored_milestone(title))
+        self._milestone_map().pop(title, None)
+        self._recent.clear()  # issues read earlier may have named it
+
+    # -- users ------------------------------------------------------------------------------
+
+    def list_users(self) -> list[User]:
+        return sorted((u for u in self._fetch_users() if u.username), key=lambda u: u.username)
 
     # -- sync -------------------------------------------------------------------------------
 

@@ -1,21 +1,107 @@
 """Issue fields every forge maps the same way, whatever its JSON calls them.
 
-Timestamps as forges send them (a Go zero time, an empty string or garbage mean "none"), the
-``version`` of an issue (its ``updated_at`` in epoch milliseconds: forges keep no revision
-counter), and the fields a forge has no place for, carried in the hidden body block (``body``):
-the priority, the exact instant of a due date the forge keeps only by the day, and the one-off
-create token.
+``issue_from_wire`` reads the issue JSON Gitea, GitLab and GitHub share in shape (title, body,
+state, labels, assignees, milestone, author, timestamps), told the forge's key names
+(``WireNames``). Timestamps as forges send them (a Go zero time, an empty string or garbage mean
+"none"), the ``version`` of an issue (its ``updated_at`` in epoch milliseconds: forges keep no
+revision counter), and the fields a forge has no place for, carried in the hidden body block
+(``body``): the priority, the exact instant of a due date the forge keeps only by the day, and the
+one-off create token.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from issue_core.backends.forge.body import DUE_KEY, PRIORITY_KEY, compose_body, split_body
+from issue_core.backends.forge.body import (
+    DUE_KEY,
+    PRIORITY_KEY,
+    compose_body,
+    split_body,
+    take_reserved,
+)
 from issue_core.core.errors import ValidationError
-from issue_core.core.models import format_ts, parse_priority, parse_ts
+from issue_core.core.models import (
+    Comment,
+    Issue,
+    IssueState,
+    Label,
+    format_ts,
+    parse_priority,
+    parse_ts,
+)
+
+
+class WireNames(NamedTuple):
+    """What a forge's issue JSON calls the fields whose names differ between forges."""
+
+    number: str  # Gitea/GitHub "number", GitLab "iid" (never the global "id")
+    body: str  # "body", GitLab "description"
+    author: str  # "user", GitLab "author"
+    comments: str  # "comments", GitLab "user_notes_count"
+    url: str  # "html_url", GitLab "web_url"
+
+
+def user_name(user: Any) -> str | None:
+    """A user object's login (``login`` on Gitea/GitHub, ``username`` on Gitea/GitLab)."""
+    if isinstance(user, Mapping):
+        login = user.get("login") or user.get("username")
+        return str(login) if login else None
+    return None
+
+
+def label_names(raw: Mapping[str, Any]) -> list[str]:
+    """An issue's label names (label objects, or GitLab's plain names)."""
+    names = []
+    for label in raw.get("labels") or []:
+        name = label.get("name") if isinstance(label, Mapping) else label
+        if isinstance(name, str) and name:
+            names.append(name)
+    return names
+
+
+def issue_from_wire(raw: Mapping[str, Any], names: WireNames, *, in_progress_label: str) -> Issue:
+    """The issue a forge's JSON describes: ``in_progress`` is open plus ``in_progress_label``
+    (never listed among the labels); the hidden body block gives ``sync_metadata`` and the
+    fields the forge has no place for."""
+    labels = label_names(raw)
+    description, block, _ = split_body(raw.get(names.body))
+    metadata, reserved = take_reserved(block)
+    if raw.get("state") == "closed":
+        state = IssueState.CLOSED
+    elif in_progress_label in labels:
+        state = IssueState.IN_PROGRESS
+    else:
+        state = IssueState.OPEN
+    assignees = [login for login in map(user_name, raw.get("assignees") or []) if login]
+    if not assignees and user_name(raw.get("assignee")):
+        assignees = [user_name(raw.get("assignee")) or ""]
+    milestone = raw.get("milestone")
+    updated_at = timestamp(raw.get("updated_at"))
+    issue = Issue(
+        number=int(raw[names.number]),
+        id=str(raw["id"]),
+        title=str(raw.get("title") or ""),
+        description=description,
+        state=state,
+        # Sorted by name, case-insensitively, as on every backend (forges send them by id).
+        labels=sorted((name for name in labels if name != in_progress_label), key=str.lower),
+        assignees=assignees,
+        milestone=str(milestone["title"]) if isinstance(milestone, Mapping) else None,
+        author=user_name(raw.get(names.author)),
+        comments_count=int(raw.get(names.comments) or 0),
+        url=raw.get(names.url) or None,
+        created_at=timestamp(raw.get("created_at")),
+        updated_at=updated_at,
+        closed_at=timestamp(raw.get("closed_at")),
+        version=version_of(updated_at),
+        due_at=exact_due(timestamp(raw.get("due_date")), reserved),
+        priority=priority_of(reserved),
+        sync_metadata=metadata,
+    )
+    return issue.mark_loaded()
 
 
 def timestamp(value: Any) -> datetime | None:
@@ -74,3 +160,25 @@ def issue_body(
 
 def create_token_of(body: Any) -> str | None:
     return split_body(body if isinstance(body, str) else None)[2]
+
+
+def label_from_wire(raw: Mapping[str, Any]) -> Label:
+    """A label as Gitea, GitLab and GitHub send it (colour with or without ``#``)."""
+    color = str(raw.get("color") or "").lstrip("#").lower() or None
+    return Label(
+        name=str(raw["name"]),
+        color=color,
+        description=raw.get("description") or None,
+        id=str(raw["id"]) if raw.get("id") is not None else None,
+    )
+
+
+def comment_from_wire(raw: Mapping[str, Any], *, issue_number: int, author_key: str) -> Comment:
+    return Comment(
+        id=str(raw["id"]),
+        issue_number=issue_number,
+        author=user_name(raw.get(author_key)),
+        body=str(raw.get("body") or ""),
+        created_at=timestamp(raw.get("created_at")),
+        updated_at=timestamp(raw.get("updated_at")),
+    )

@@ -15,18 +15,19 @@ milestones are addressed by name/title here and by id on the wire; ``version`` i
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from issue_core.backends.forge.base import (
-    DEFAULT_IN_PROGRESS_LABEL,
+    FORGE_CAPABILITIES,
+    IN_PROGRESS_OPTION,
     RECOVERY_WINDOW,
     ForgeBackend,
     changed_names,
     issue_sort_key,
     reason_of,
+    token_env_option,
 )
 from issue_core.backends.gitea import mapping
 from issue_core.core.errors import (
@@ -55,16 +56,11 @@ from issue_core.core.models import (
 )
 
 if TYPE_CHECKING:
-    import httpx
-
     from issue_core.backends._http import HttpClient
     from issue_core.backends.gitea.client import GiteaClient
 
 KIND = "gitea"  # the backend type: names it in setting and cursor errors
 DEFAULT_TOKEN_ENV = "GITEA_API_TOKEN"
-# An issue read this recently is not read again before a write (edit/close/comment in one
-# command). Gitea guards the body with content_version; other fields are sent only when changed.
-REUSE_READ_SECONDS = 5.0
 
 
 class GiteaBackend(ForgeBackend):
@@ -73,50 +69,18 @@ class GiteaBackend(ForgeBackend):
     type_name: ClassVar[str] = KIND
     forge_name: ClassVar[str] = "Gitea"
     token_help: ClassVar[str] = "create a token in Gitea (Settings > Applications)"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.LABELS,
-            Capability.MILESTONES,
-            Capability.COMMENTS,
-            Capability.USERS,
-            Capability.FULL_TEXT_SEARCH,
-            Capability.CHANGE_FEED,
-            Capability.DELETE_ISSUES,
-            Capability.EDIT_COMMENTS,
-        }
-    )
+    capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
         ConfigOption("url", "Gitea URL", help="e.g. https://gitea.example.com"),
         ConfigOption("owner", "Repository owner", help="user or organisation owning the repo"),
         ConfigOption("repo", "Repository name"),
-        ConfigOption(
-            "token_env",
-            "Environment variable holding the access token",
-            default=DEFAULT_TOKEN_ENV,
-            help="the variable's name is stored, never the token",
-        ),
-        ConfigOption(
-            "in_progress_label",
-            "Label that marks in-progress issues",
-            default=DEFAULT_IN_PROGRESS_LABEL,
-            required=False,
-        ),
+        token_env_option(DEFAULT_TOKEN_ENV),
+        IN_PROGRESS_OPTION,
     )
 
-    def __init__(
-        self,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(transport=transport, sleep=sleep, clock=clock)
+    def _init_state(self) -> None:
         self._client: GiteaClient | None = None
-        self._number_by_id: dict[str, int] = {}
         self._assignable: set[str] | None = None
-        # Issues read in the last moments: an edit/close/comment right after a read (one CLI
-        # command) reuses it instead of reading the same issue again.
-        self._recent: dict[int, tuple[float, dict[str, Any]]] = {}
         # Comment id -> issue number, for comments this backend listed: an edit or delete of
         # one of them (the CLI lists first for --delete and --edit-last) skips the check's GET.
         self._comment_issue: dict[str, int] = {}
@@ -182,10 +146,9 @@ class GiteaBackend(ForgeBackend):
     # -- issues: reading -----------------------------------------------------------------------
 
     def _to_issue(self, raw: Mapping[str, Any]) -> Issue:
-        issue = mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label)
-        if issue.id is not None and issue.number is not None:
-            self._number_by_id[issue.id] = issue.number
-        return issue
+        return self._note_number(
+            mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label)
+        )
 
     def _is_pull_request(self, raw: Mapping[str, Any]) -> bool:
         return mapping.is_pull_request(raw)
@@ -281,32 +244,12 @@ class GiteaBackend(ForgeBackend):
         found.sort(key=issue_sort_key(query.sort), reverse=query.direction == "desc")
         return found[: query.limit] if query.limit is not None else found
 
-    def get_issue_by_number(self, number: int, *, with_comments: bool = False) -> Issue:
-        raw = self._get_raw_issue(number)
-        issue = self._to_issue(raw)
-        if with_comments:
-            issue.comments = self.list_comments(number)
-        return issue
+    def _fetch_raw_issue(self, number: int) -> dict[str, Any]:
+        return self.client.get_issue(number)
 
-    def _get_raw_issue(self, number: int, *, reuse: bool = False) -> dict[str, Any]:
-        """The issue's wire JSON; ``reuse`` accepts a copy read moments ago by this backend."""
-        if not isinstance(number, int) or number < 1:
-            raise ValidationError(f"invalid issue number {number!r}")
-        if reuse:
-            seen = self._recent.get(number)
-            if seen is not None and 0 <= self._clock() - seen[0] <= REUSE_READ_SECONDS:
-                return seen[1]
-        try:
-            raw = self.client.get_issue(number)
-        except NotFound:
-            raise NotFound(f"issue #{number} not found in {self._where}") from None
+    def _refuse_raw(self, number: int, raw: Mapping[str, Any]) -> None:
         if mapping.is_pull_request(raw):
             raise NotFound(f"#{number} in {self._where} is a pull request, not an issue")
-        self._remember(raw)
-        return raw
-
-    def _remember(self, raw: dict[str, Any]) -> None:
-        self._recent[int(raw["number"])] = (self._clock(), raw)
 
     # -- issues: writing -------------------------------------------------------------------------
 
@@ -351,7 +294,7 @@ class GiteaBackend(ForgeBackend):
             raw = self.client.edit_issue(created.number or 0, {"state": "closed"}, retry_safe=True)
             created = self._to_issue(raw)
         self._refuse_dropped_on_create(issue, created, state)
-        self._remember(raw)
+        self._remember(int(raw["number"]), raw)
         return created
 
     def _create_token_of(self, raw: Mapping[str, Any]) -> str | None:
@@ -378,10 +321,6 @@ class GiteaBackend(ForgeBackend):
                 f"assigned in {self._where}",
                 hint="see 'issue user list' for the users who can be assigned",
             )
-
-    def _read_for_update(self, number: int) -> tuple[dict[str, Any], Issue]:
-        raw = self._get_raw_issue(number, reuse=True)
-        return raw, self._to_issue(raw)
 
     def _write_update(
         self,
@@ -458,7 +397,7 @@ class GiteaBackend(ForgeBackend):
             return None  # nothing to send: the server already has it
         updated = self._to_issue(raw)
         self._refuse_dropped_on_update(number, current, wanted, updated, changed)
-        self._remember(raw)
+        self._remember(int(raw["number"]), raw)
         return updated
 
     def _patch_issue(
@@ -484,35 +423,16 @@ class GiteaBackend(ForgeBackend):
         except IssueCoreError as error:
             raise self._with_applied(number, before, error) from None
 
-    def _with_applied(self, number: int, before: Issue, error: IssueCoreError) -> IssueCoreError:
-        try:
-            now = self._to_issue(self.client.get_issue(number))
-        except IssueCoreError:
-            error.message += f"; #{number} may have been changed in part (it could not be re-read)"
-            return error
-        applied = changed_names(before, now)
-        error.message += (
-            f"; of this edit, {', '.join(applied)} had been applied to #{number}"
-            if applied
-            else f"; #{number} was not changed"
-        )
-        return error
+    def _send_delete_issue(self, number: int) -> None:
+        self.client.delete_issue(number)
 
-    def delete_issue(self, number: int) -> None:
-        self._get_raw_issue(number)  # a clear NotFound, and never delete a pull request
-        try:
-            self.client.delete_issue(number)
-        except PermissionDenied as exc:
-            # Gitea lets only repository admins delete (its route is guarded by reqAdmin): a
-            # user who may write everything else gets a 403 here, which deserves saying so.
-            raise PermissionDenied(
-                f"cannot delete #{number} in {self._where}: {exc.message}",
-                hint="Gitea lets only the repository's owner and admins delete issues (with a "
-                f"token that has write:issue); closing needs write access only: issue close "
-                f"{number}",
-                number=number,
-            ) from None
-        self._recent.pop(number, None)
+    def _delete_refused_hint(self, number: int) -> str:
+        # Gitea lets only repository admins delete (its route is guarded by reqAdmin): a user
+        # who may write everything else gets a 403 here, which deserves saying so.
+        return (
+            "Gitea lets only the repository's owner and admins delete issues (with a token "
+            f"that has write:issue); closing needs write access only: issue close {number}"
+        )
 
     # -- labels -----------------------------------------------------------------------------------
 
@@ -570,32 +490,19 @@ class GiteaBackend(ForgeBackend):
         raw = self.client.create_milestone(mapping.milestone_to_wire(milestone), find_existing=find)
         return mapping.milestone_from_wire(raw)
 
-    def update_milestone(self, title: str, milestone: Milestone) -> Milestone:
-        milestone_id = self._milestone_id(title)
-        new_title = (milestone.title or title).strip()
-        if new_title != title and new_title in self._milestone_map():
-            raise Conflict(f"milestone {new_title!r} already exists in {self._where}")
-        current = self._milestone_map().get(title)
-        if milestone.due_on is None and current is not None and current.due_on is not None:
+    def _patch_milestone(self, stored: Milestone, milestone: Milestone) -> Milestone:
+        if milestone.due_on is None and stored.due_on is not None:
             # Gitea ignores an empty due date on edit: refuse rather than silently keep it.
             raise Unsupported(
                 "Gitea cannot remove a milestone's due date",
                 hint="set another date with --due instead",
             )
-        milestone.title = new_title
-        raw = self.client.edit_milestone(milestone_id, mapping.milestone_to_wire(milestone))
-        updated = mapping.milestone_from_wire(raw)
-        milestones = self._milestone_map()
-        milestones.pop(title, None)
-        milestones[updated.title] = updated
-        return updated
+        payload = mapping.milestone_to_wire(milestone)
+        return mapping.milestone_from_wire(self.client.edit_milestone(int(stored.id or 0), payload))
 
-    def delete_milestone(self, title: str) -> None:
+    def _remove_milestone(self, stored: Milestone) -> None:
         # Gitea clears the milestone of its issues itself (without touching their updated_at).
-        milestone_id = self._milestone_id(title)
-        self.client.delete_milestone(milestone_id)
-        self._milestone_map().pop(title, None)
-        self._recent.clear()  # issues read earlier may have named it
+        self.client.delete_milestone(int(stored.id or 0))
 
     # -- comments ---------------------------------------------------------------------------------
 
@@ -678,12 +585,6 @@ class GiteaBackend(ForgeBackend):
             raise missing
         return int(text)
 
-    def _comment_missing(self, comment_id: object, number: int) -> NotFound:
-        return NotFound(
-            f"comment {comment_id} not found on issue #{number} in {self._where}",
-            hint=f"see the comment ids with: issue show {number} --comments",
-        )
-
     def _comment_refused(
         self, error: PermissionDenied, action: str, comment_id: int, number: int
     ) -> PermissionDenied:
@@ -695,25 +596,8 @@ class GiteaBackend(ForgeBackend):
 
     # -- users ------------------------------------------------------------------------------------
 
-    def list_users(self) -> list[User]:
-        users = [mapping.user_from_wire(raw) for raw in self.client.list_assignees()]
-        return sorted((u for u in users if u.username), key=lambda u: u.username)
-
-    # -- sync -------------------------------------------------------------------------------------
-
-    def get_issue_by_id(self, issue_id: str) -> Issue:
-        """Gitea's API has no lookup by global id: numbers seen so far are remembered, and a
-        cold lookup reads the issue list once (which fills the memory for later calls)."""
-        key = str(issue_id).strip()
-        number = self._number_by_id.get(key)
-        if number is not None:
-            issue = self.get_issue_by_number(number)
-            if issue.id == key:
-                return issue
-        for issue in self._issues({"state": "all", "type": "issues"}):
-            if issue.id == key:
-                return issue
-        raise NotFound(f"no issue with id {key!r} in {self._where}")
+    def _fetch_users(self) -> list[User]:
+        return [mapping.user_from_wire(raw) for raw in self.client.list_assignees()]
 
 
 # --------------------------------------------------------------------------- helpers

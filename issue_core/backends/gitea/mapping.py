@@ -15,14 +15,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from issue_core.backends.forge.body import compose_body, split_body, take_reserved
-from issue_core.backends.forge.fields import create_token_of as _token_in
 from issue_core.backends.forge.fields import (
-    exact_due,
+    WireNames,
     issue_body,
-    priority_of,
+    label_from_wire,
     reserved_fields,
+    user_name,
     version_of,
 )
+from issue_core.backends.forge.fields import comment_from_wire as forge_comment
+from issue_core.backends.forge.fields import create_token_of as _token_in
+from issue_core.backends.forge.fields import issue_from_wire as forge_issue
 from issue_core.backends.forge.fields import timestamp as _ts
 from issue_core.core.models import (
     Comment,
@@ -45,15 +48,10 @@ def is_pull_request(raw: Wire) -> bool:
     return bool(raw.get("pull_request"))
 
 
-def login_of(user: Any) -> str | None:
-    if isinstance(user, Mapping):
-        login = user.get("login") or user.get("username")
-        return str(login) if login else None
-    return None
-
-
-def label_names(raw: Wire) -> list[str]:
-    return [str(lab["name"]) for lab in (raw.get("labels") or []) if isinstance(lab, Mapping)]
+login_of = user_name
+GITEA_NAMES = WireNames(
+    number="number", body="body", author="user", comments="comments", url="html_url"
+)
 
 
 def label_ids_by_name(raw: Wire) -> dict[str, int]:
@@ -65,48 +63,9 @@ def label_ids_by_name(raw: Wire) -> dict[str, int]:
 
 
 def issue_from_wire(raw: Wire, *, in_progress_label: str) -> Issue:
-    names = label_names(raw)
-    description, block, _ = split_body(raw.get("body"))
-    metadata, reserved = take_reserved(block)
-    if raw.get("state") == "closed":
-        state = IssueState.CLOSED
-    elif in_progress_label in names:
-        state = IssueState.IN_PROGRESS
-    else:
-        state = IssueState.OPEN
-    assignees = [login for login in map(login_of, raw.get("assignees") or []) if login]
-    if not assignees and login_of(raw.get("assignee")):
-        assignees = [login_of(raw.get("assignee")) or ""]
-    milestone = raw.get("milestone")
-    updated_at = _ts(raw.get("updated_at"))
-    issue = Issue(
-        number=int(raw["number"]),
-        id=str(raw["id"]),
-        title=str(raw.get("title") or ""),
-        description=description,
-        state=state,
-        # Sorted by name, case-insensitively, as on every backend (Gitea sends them by id).
-        labels=sorted((name for name in names if name != in_progress_label), key=str.lower),
-        assignees=assignees,
-        milestone=str(milestone["title"]) if isinstance(milestone, Mapping) else None,
-        author=login_of(raw.get("user")),
-        comments_count=int(raw.get("comments") or 0),
-        url=raw.get("html_url") or None,
-        created_at=_ts(raw.get("created_at")),
-        updated_at=updated_at,
-        closed_at=_ts(raw.get("closed_at")),
-        version=version_of(updated_at),
-        due_at=due_at_of(raw, reserved),
-        priority=priority_of(reserved),
-        sync_metadata=metadata,
-    )
-    return issue.mark_loaded()
-
-
-def due_at_of(raw: Wire, reserved: Mapping[str, Any]) -> datetime | None:
     """Gitea keeps only the day of an edited due date (23:59:59): the exact instant kept in
     the hidden block is used while it still falls on Gitea's day."""
-    return exact_due(_ts(raw.get("due_date")), reserved)
+    return forge_issue(raw, GITEA_NAMES, in_progress_label=in_progress_label)
 
 
 def due_date_param(value: datetime) -> str:
@@ -127,16 +86,6 @@ def create_token_of(raw: Wire) -> str | None:
 def content_version_of(raw: Wire) -> int | None:
     value = raw.get("content_version")
     return int(value) if isinstance(value, int) else None
-
-
-def label_from_wire(raw: Wire) -> Label:
-    color = str(raw.get("color") or "").lstrip("#").lower() or None
-    return Label(
-        name=str(raw["name"]),
-        color=color,
-        description=raw.get("description") or None,
-        id=str(raw["id"]) if raw.get("id") is not None else None,
-    )
 
 
 def label_to_wire(label: Label, *, for_create: bool) -> dict[str, Any]:
@@ -173,14 +122,7 @@ def milestone_to_wire(milestone: Milestone) -> dict[str, Any]:
 
 
 def comment_from_wire(raw: Wire, *, issue_number: int) -> Comment:
-    return Comment(
-        id=str(raw["id"]),
-        issue_number=issue_number,
-        author=login_of(raw.get("user")),
-        body=str(raw.get("body") or ""),
-        created_at=_ts(raw.get("created_at")),
-        updated_at=_ts(raw.get("updated_at")),
-    )
+    return forge_comment(raw, issue_number=issue_number, author_key="user")
 
 
 def comment_issue_number(raw: Wire) -> int | None:
@@ -243,4 +185,4 @@ def filter_params(query: IssueFilter, *, in_progress_label: str) -> dict[str, An
     return params
 
 
-__all__ = ["issue_body", "reserved_fields", "version_of"]
+__all__ = ["issue_body", "label_from_wire", "reserved_fields", "version_of"]

@@ -17,18 +17,18 @@ description; due dates are days on GitLab (the exact instant rides in the block)
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from issue_core.backends.forge.base import (
-    DEFAULT_IN_PROGRESS_LABEL,
+    FORGE_CAPABILITIES,
+    IN_PROGRESS_OPTION,
     RECOVERY_WINDOW,
     ForgeBackend,
-    changed_names,
     issue_sort_key,
     reason_of,
+    token_env_option,
 )
 from issue_core.backends.forge.fields import create_token_of, issue_body, timestamp
 from issue_core.backends.forge.settings import number_setting
@@ -36,7 +36,6 @@ from issue_core.backends.gitlab import mapping
 from issue_core.core.errors import (
     AuthError,
     ConfigError,
-    Conflict,
     IssueCoreError,
     NotFound,
     PermissionDenied,
@@ -59,8 +58,6 @@ from issue_core.core.models import (
 )
 
 if TYPE_CHECKING:
-    import httpx
-
     from issue_core.backends._http import HttpClient
     from issue_core.backends.gitlab.client import GitLabClient
 
@@ -68,8 +65,6 @@ KIND = "gitlab"
 DEFAULT_URL = "https://gitlab.com"
 DEFAULT_TOKEN_ENV = "GITLAB_TOKEN"
 AUTH_SCHEMES = {"private-token": "private-token", "bearer": "bearer"}
-# An issue read this recently is not read again before a write (show, then edit or comment).
-REUSE_READ_SECONDS = 5.0
 # Access levels (GitLab's roles): Planner (15) and up may label, assign and close any issue.
 PLANNER = 15
 WRITE_SCOPE = "api"
@@ -84,18 +79,7 @@ class GitLabBackend(ForgeBackend):
         "create a token in GitLab (Preferences > Access tokens) with the api scope"
     )
     auth_scheme: ClassVar[str] = "private-token"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.LABELS,
-            Capability.MILESTONES,
-            Capability.COMMENTS,
-            Capability.USERS,
-            Capability.FULL_TEXT_SEARCH,
-            Capability.CHANGE_FEED,
-            Capability.DELETE_ISSUES,
-            Capability.EDIT_COMMENTS,
-        }
-    )
+    capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
         ConfigOption(
             "url", "GitLab URL", default=DEFAULT_URL, help="gitlab.com or a self-hosted GitLab"
@@ -105,12 +89,7 @@ class GitLabBackend(ForgeBackend):
             "Project path or id",
             help="the full path with its groups (group/sub/repo) or the numeric id",
         ),
-        ConfigOption(
-            "token_env",
-            "Environment variable holding the access token",
-            default=DEFAULT_TOKEN_ENV,
-            help="the variable's name is stored, never the token",
-        ),
+        token_env_option(DEFAULT_TOKEN_ENV),
         ConfigOption(
             "auth",
             "How the token is sent (private-token or bearer)",
@@ -118,28 +97,14 @@ class GitLabBackend(ForgeBackend):
             required=False,
             help="private-token for personal/project/group access tokens, bearer for OAuth",
         ),
-        ConfigOption(
-            "in_progress_label",
-            "Label that marks in-progress issues",
-            default=DEFAULT_IN_PROGRESS_LABEL,
-            required=False,
-        ),
+        IN_PROGRESS_OPTION,
     )
 
-    def __init__(
-        self,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(transport=transport, sleep=sleep, clock=clock)
+    def _init_state(self) -> None:
         self._client: GitLabClient | None = None
-        self._number_by_id: dict[str, int] = {}
         self._user_ids: dict[str, int] | None = None
         self._group_labels: set[str] = set()
         self._milestone_wire: dict[str, dict[str, Any]] = {}
-        self._recent: dict[int, tuple[float, dict[str, Any]]] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -221,10 +186,9 @@ class GitLabBackend(ForgeBackend):
     # -- issues: reading ----------------------------------------------------------------------
 
     def _to_issue(self, raw: Mapping[str, Any]) -> Issue:
-        issue = mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label)
-        if issue.id is not None and issue.number is not None:
-            self._number_by_id[issue.id] = issue.number
-        return issue
+        return self._note_number(
+            mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label)
+        )
 
     def _is_pull_request(self, raw: Mapping[str, Any]) -> bool:
         return False  # merge requests have their own endpoints on GitLab
@@ -301,39 +265,8 @@ class GitLabBackend(ForgeBackend):
         found.sort(key=issue_sort_key(query.sort), reverse=query.direction == "desc")
         return found[: query.limit] if query.limit is not None else found
 
-    def get_issue_by_number(self, number: int, *, with_comments: bool = False) -> Issue:
-        issue = self._to_issue(self._get_raw_issue(number))
-        if with_comments:
-            issue.comments = self.list_comments(number)
-        return issue
-
-    def _get_raw_issue(self, number: int, *, reuse: bool = False) -> dict[str, Any]:
-        if not isinstance(number, int) or number < 1:
-            raise ValidationError(f"invalid issue number {number!r}")
-        if reuse:
-            seen = self._recent.get(number)
-            if seen is not None and 0 <= self._clock() - seen[0] <= REUSE_READ_SECONDS:
-                return seen[1]
-        try:
-            raw = self.client.get_issue(number)
-        except NotFound:
-            raise NotFound(f"issue #{number} not found in {self._where}") from None
-        self._recent[number] = (self._clock(), raw)
-        return raw
-
-    def get_issue_by_id(self, issue_id: str) -> Issue:
-        """By GitLab's global id: numbers seen so far are remembered; a cold lookup reads the
-        issue list once (``GET /issues/:id`` is for administrators only)."""
-        key = str(issue_id).strip()
-        number = self._number_by_id.get(key)
-        if number is not None:
-            issue = self.get_issue_by_number(number)
-            if issue.id == key:
-                return issue
-        for issue in self._issues({"state": "all"}):
-            if issue.id == key:
-                return issue
-        raise NotFound(f"no issue with id {key!r} in {self._where}")
+    def _fetch_raw_issue(self, number: int) -> dict[str, Any]:
+        return self.client.get_issue(number)
 
     # -- issues: writing ----------------------------------------------------------------------
 
@@ -377,7 +310,7 @@ class GitLabBackend(ForgeBackend):
             raw = self.client.edit_issue(created.number or 0, {"state_event": "close"})
             created = self._to_issue(raw)
         self._refuse_dropped_on_create(issue, created, state)
-        self._recent[created.number or 0] = (self._clock(), raw)
+        self._remember(created.number or 0, raw)
         return created
 
     def _create_token_of(self, raw: Mapping[str, Any]) -> str | None:
@@ -407,10 +340,6 @@ class GitLabBackend(ForgeBackend):
                 hint="see 'issue user list' for the users who can be assigned",
             )
         return [self._user_ids[name.lower()] for name in names]
-
-    def _read_for_update(self, number: int) -> tuple[dict[str, Any], Issue]:
-        raw = self._get_raw_issue(number, reuse=True)
-        return raw, self._to_issue(raw)
 
     def _write_update(
         self,
@@ -463,42 +392,24 @@ class GitLabBackend(ForgeBackend):
         self._recent.pop(number, None)
         try:
             raw = self.client.edit_issue(number, payload)
+        except (ValidationError, NotFound, PermissionDenied, AuthError):
+            raise  # refused before anything was written
         except IssueCoreError as error:
+            # GitLab applies one PUT whole or not at all: say which it was.
             raise self._with_applied(number, current, error) from None
         updated = self._to_issue(raw)
         self._refuse_dropped_on_update(number, current, wanted, updated, changed)
-        self._recent[number] = (self._clock(), raw)
+        self._remember(number, raw)
         return updated
 
-    def _with_applied(self, number: int, before: Issue, error: IssueCoreError) -> IssueCoreError:
-        """After a failed edit, say whether it was applied (GitLab applies one PUT whole)."""
-        if isinstance(error, ValidationError | NotFound | PermissionDenied | AuthError):
-            return error  # refused before anything was written
-        try:
-            now = self._to_issue(self.client.get_issue(number))
-        except IssueCoreError:
-            error.message += f"; #{number} may have been changed (it could not be re-read)"
-            return error
-        applied = changed_names(before, now)
-        error.message += (
-            f"; of this edit, {', '.join(applied)} had been applied to #{number}"
-            if applied
-            else f"; #{number} was not changed"
-        )
-        return error
+    def _send_delete_issue(self, number: int) -> None:
+        self.client.delete_issue(number)
 
-    def delete_issue(self, number: int) -> None:
-        self._get_raw_issue(number)  # a clear NotFound first
-        try:
-            self.client.delete_issue(number)
-        except PermissionDenied as exc:
-            raise PermissionDenied(
-                f"cannot delete #{number} in {self._where}: {exc.message}",
-                hint="GitLab lets only the project's owners (and administrators) delete issues; "
-                f"closing needs the Planner role or higher: issue close {number}",
-                number=number,
-            ) from None
-        self._recent.pop(number, None)
+    def _delete_refused_hint(self, number: int) -> str:
+        return (
+            "GitLab lets only the project's owners (and administrators) delete issues; closing "
+            f"needs the Planner role or higher: issue close {number}"
+        )
 
     # -- labels -------------------------------------------------------------------------------
 
@@ -551,8 +462,8 @@ class GitLabBackend(ForgeBackend):
     def _milestone_id(self, title: str) -> int:
         return int(self._stored_milestone(title).id or 0)
 
-    def _milestone_raw(self, title: str) -> dict[str, Any]:
-        stored = self._stored_milestone(title)
+    def _milestone_raw(self, stored: Milestone) -> dict[str, Any]:
+        """The wire form (project or group milestone) of a milestone listed before."""
         return self._milestone_wire.get(stored.id or "") or {"id": int(stored.id or 0)}
 
     def _post_milestone(self, milestone: Milestone) -> Milestone:
@@ -570,28 +481,15 @@ class GitLabBackend(ForgeBackend):
         self._milestone_wire[str(raw["id"])] = dict(raw)
         return mapping.milestone_from_wire(raw)
 
-    def update_milestone(self, title: str, milestone: Milestone) -> Milestone:
-        raw = self._milestone_raw(title)
-        new_title = (milestone.title or title).strip()
-        if new_title != title and new_title in self._milestone_map():
-            raise Conflict(f"milestone {new_title!r} already exists in {self._where}")
-        milestone.title = new_title
-        updated_raw = self.client.edit_milestone(
-            raw, mapping.milestone_to_wire(milestone, for_create=False)
+    def _patch_milestone(self, stored: Milestone, milestone: Milestone) -> Milestone:
+        raw = self.client.edit_milestone(
+            self._milestone_raw(stored), mapping.milestone_to_wire(milestone, for_create=False)
         )
-        self._milestone_wire[str(updated_raw["id"])] = dict(updated_raw)
-        updated = mapping.milestone_from_wire(updated_raw)
-        milestones = self._milestone_map()
-        milestones.pop(title, None)
-        milestones[updated.title] = updated
-        self._recent.clear()  # issues read earlier name it by its old title
-        return updated
+        self._milestone_wire[str(raw["id"])] = dict(raw)
+        return mapping.milestone_from_wire(raw)
 
-    def delete_milestone(self, title: str) -> None:
-        # GitLab clears the milestone of its issues itself.
-        self.client.delete_milestone(self._milestone_raw(title))
-        self._milestone_map().pop(title, None)
-        self._recent.clear()
+    def _remove_milestone(self, stored: Milestone) -> None:
+        self.client.delete_milestone(self._milestone_raw(stored))
 
     # -- comments -----------------------------------------------------------------------------
 
@@ -669,12 +567,6 @@ class GitLabBackend(ForgeBackend):
             raise self._comment_missing(note_id, number) from None
         self._recent.pop(number, None)
 
-    def _comment_missing(self, comment_id: object, number: int) -> NotFound:
-        return NotFound(
-            f"comment {comment_id} not found on issue #{number} in {self._where}",
-            hint=f"see the comment ids with: issue show {number} --comments",
-        )
-
     def _comment_refused(
         self, error: PermissionDenied, action: str, note_id: int, number: int
     ) -> PermissionDenied:
@@ -685,6 +577,5 @@ class GitLabBackend(ForgeBackend):
 
     # -- users --------------------------------------------------------------------------------
 
-    def list_users(self) -> list[User]:
-        users = [mapping.user_from_wire(raw) for raw in self.client.list_users()]
-        return sorted((u for u in users if u.username), key=lambda u: u.username)
+    def _fetch_users(self) -> list[User]:
+        return [mapping.user_from_wire(raw) for raw in self.client.list_users()]

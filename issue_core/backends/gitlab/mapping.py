@@ -17,12 +17,16 @@ from typing import Any
 
 from issue_core.backends.forge.body import compose_body, split_body, take_reserved
 from issue_core.backends.forge.fields import (
+    WireNames,
     exact_due,
-    priority_of,
+    label_from_wire,
+    label_names,
     reserved_fields,
     timestamp,
-    version_of,
+    user_name,
 )
+from issue_core.backends.forge.fields import comment_from_wire as forge_comment
+from issue_core.backends.forge.fields import issue_from_wire as forge_issue
 from issue_core.core.models import (
     Comment,
     Issue,
@@ -42,60 +46,14 @@ DEFAULT_LABEL_COLOR = "ededed"
 MILESTONE_KEYWORDS = frozenset({"none", "any", "upcoming", "started"})
 
 
-def username_of(user: Any) -> str | None:
-    if isinstance(user, Mapping):
-        name = user.get("username")
-        return str(name) if name else None
-    return None
-
-
-def label_names(raw: Wire) -> list[str]:
-    """GitLab lists an issue's labels by name (objects with ``with_labels_details``)."""
-    names = []
-    for label in raw.get("labels") or []:
-        if isinstance(label, Mapping):
-            label = label.get("name")
-        if isinstance(label, str) and label:
-            names.append(label)
-    return names
+GITLAB_NAMES = WireNames(
+    number="iid", body="description", author="author", comments="user_notes_count", url="web_url"
+)
+username_of = user_name
 
 
 def issue_from_wire(raw: Wire, *, in_progress_label: str) -> Issue:
-    names = label_names(raw)
-    description, block, _ = split_body(raw.get("description"))
-    metadata, reserved = take_reserved(block)
-    if raw.get("state") == "closed":
-        state = IssueState.CLOSED
-    elif in_progress_label in names:
-        state = IssueState.IN_PROGRESS
-    else:
-        state = IssueState.OPEN
-    assignees = [name for name in map(username_of, raw.get("assignees") or []) if name]
-    if not assignees and username_of(raw.get("assignee")):
-        assignees = [username_of(raw.get("assignee")) or ""]
-    milestone = raw.get("milestone")
-    updated_at = timestamp(raw.get("updated_at"))
-    issue = Issue(
-        number=int(raw["iid"]),
-        id=str(raw["id"]),
-        title=str(raw.get("title") or ""),
-        description=description,
-        state=state,
-        labels=sorted((name for name in names if name != in_progress_label), key=str.lower),
-        assignees=assignees,
-        milestone=str(milestone["title"]) if isinstance(milestone, Mapping) else None,
-        author=username_of(raw.get("author")),
-        comments_count=int(raw.get("user_notes_count") or 0),
-        url=raw.get("web_url") or None,
-        created_at=timestamp(raw.get("created_at")),
-        updated_at=updated_at,
-        closed_at=timestamp(raw.get("closed_at")) if state is IssueState.CLOSED else None,
-        version=version_of(updated_at),
-        due_at=exact_due(timestamp(raw.get("due_date")), reserved),
-        priority=priority_of(reserved),
-        sync_metadata=metadata,
-    )
-    return issue.mark_loaded()
+    return forge_issue(raw, GITLAB_NAMES, in_progress_label=in_progress_label)
 
 
 def create_token_free(body: str) -> str:
@@ -108,16 +66,6 @@ def create_token_free(body: str) -> str:
 def day_param(value: datetime | None) -> str | None:
     """GitLab's dates are days (``2026-12-24``), taken in UTC; ``None`` clears one."""
     return value.astimezone(UTC).date().isoformat() if value is not None else None
-
-
-def label_from_wire(raw: Wire) -> Label:
-    color = str(raw.get("color") or "").lstrip("#").lower() or None
-    return Label(
-        name=str(raw["name"]),
-        color=color,
-        description=raw.get("description") or None,
-        id=str(raw["id"]) if raw.get("id") is not None else None,
-    )
 
 
 def is_group_label(raw: Wire) -> bool:
@@ -175,14 +123,7 @@ def milestone_to_wire(milestone: Milestone, *, for_create: bool) -> dict[str, An
 
 
 def comment_from_wire(raw: Wire, *, issue_number: int) -> Comment:
-    return Comment(
-        id=str(raw["id"]),
-        issue_number=issue_number,
-        author=username_of(raw.get("author")),
-        body=str(raw.get("body") or ""),
-        created_at=timestamp(raw.get("created_at")),
-        updated_at=timestamp(raw.get("updated_at")),
-    )
+    return forge_comment(raw, issue_number=issue_number, author_key="author")
 
 
 def is_user_note(raw: Wire) -> bool:
@@ -251,3 +192,6 @@ def filter_params(query: IssueFilter, *, in_progress_label: str) -> dict[str, An
     if query.sort in ("created", "updated"):
         params["sort"] = "asc" if query.direction == "asc" else "desc"
     return params
+
+
+__all__ = ["label_from_wire", "label_names", "username_of"]
