@@ -123,3 +123,19 @@ def test_filter_params():
     # A milestone called like one of GitLab's keywords is matched client-side only.
     keyword = mapping.filter_params(IssueFilter(milestone="Any"), in_progress_label=LABEL)
     assert "milestone" not in keyword
+
+
+def test_a_close_reason_gitlab_has_no_field_for_rides_in_the_hidden_block():
+    from issue_core.core.models import CloseReason
+
+    body = issue_body("text", {}, close_reason=CloseReason.NOT_PLANNED)
+    closed = mapping.issue_from_wire(
+        wire(state="closed", description=body), in_progress_label=LABEL
+    )
+    assert closed.close_reason is CloseReason.NOT_PLANNED and closed.description == "text"
+    # Closed in GitLab's web UI (no block): a plain close; reopened: no reason at all.
+    plain = mapping.issue_from_wire(wire(state="closed"), in_progress_label=LABEL)
+    assert plain.close_reason is CloseReason.COMPLETED
+    reopened = mapping.issue_from_wire(wire(description=body), in_progress_label=LABEL)
+    assert reopened.close_reason is None
+    assert issue_body("text", {}, close_reason=CloseReason.COMPLETED) == "text"

@@ -5,8 +5,8 @@ state, labels, assignees, milestone, author, timestamps), told the forge's key n
 (``WireNames``). Timestamps as forges send them (a Go zero time, an empty string or garbage mean
 "none"), the ``version`` of an issue (its ``updated_at`` in epoch milliseconds: forges keep no
 revision counter), and the fields a forge has no place for, carried in the hidden body block
-(``body``): the priority, the exact instant of a due date the forge keeps only by the day, and the
-one-off create token.
+(``body``): the priority, the exact instant of a due date the forge keeps only by the day, the
+reason of a close where the forge keeps none, and the one-off create token.
 """
 
 from __future__ import annotations
@@ -16,14 +16,17 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from issue_core.backends.forge.body import (
+    CLOSE_REASON_KEY,
     DUE_KEY,
     PRIORITY_KEY,
+    close_reason_of,
     compose_body,
     split_body,
     take_reserved,
 )
 from issue_core.core.errors import ValidationError
 from issue_core.core.models import (
+    CloseReason,
     Comment,
     Issue,
     IssueState,
@@ -100,6 +103,7 @@ def issue_from_wire(raw: Mapping[str, Any], names: WireNames, *, in_progress_lab
         due_at=exact_due(timestamp(raw.get("due_date")), reserved),
         priority=priority_of(reserved),
         sync_metadata=metadata,
+        close_reason=close_reason_of(reserved, closed=state is IssueState.CLOSED),
     )
     return issue.mark_loaded()
 
@@ -138,8 +142,19 @@ def exact_due(native: datetime | None, reserved: Mapping[str, Any]) -> datetime 
     return native
 
 
-def reserved_fields(due_at: datetime | None, priority: int | None) -> dict[str, Any]:
-    return {DUE_KEY: format_ts(due_at) if due_at else None, PRIORITY_KEY: priority}
+def reserved_fields(
+    due_at: datetime | None, priority: int | None, close_reason: CloseReason | None = None
+) -> dict[str, Any]:
+    return {
+        DUE_KEY: format_ts(due_at) if due_at else None,
+        PRIORITY_KEY: priority,
+        # A plain close is what a block without a reason reads as: the body stays unchanged.
+        CLOSE_REASON_KEY: (
+            close_reason.value
+            if close_reason and close_reason is not CloseReason.COMPLETED
+            else None
+        ),
+    }
 
 
 def issue_body(
@@ -149,12 +164,13 @@ def issue_body(
     create_token: str | None = None,
     due_at: datetime | None = None,
     priority: int | None = None,
+    close_reason: CloseReason | None = None,
 ) -> str:
     return compose_body(
         description,
         sync_metadata,
         create_token=create_token,
-        reserved=reserved_fields(due_at, priority),
+        reserved=reserved_fields(due_at, priority, close_reason),
     )
 
 

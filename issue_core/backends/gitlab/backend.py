@@ -52,6 +52,7 @@ from issue_core.core.models import (
     Milestone,
     MilestoneState,
     User,
+    close_reason_for,
     validate_comment,
     validate_description,
     validate_title,
@@ -291,6 +292,7 @@ class GitLabBackend(ForgeBackend):
                     create_token=token,
                     due_at=issue.due_at,
                     priority=issue.priority,
+                    close_reason=close_reason_for(state, issue.close_reason),
                 ),
             }
             if names:
@@ -355,12 +357,14 @@ class GitLabBackend(ForgeBackend):
         payload: dict[str, Any] = {}
         if "title" in changed and wanted.title != current.title:
             payload["title"] = wanted.title
-        if {"description", "sync_metadata", "priority", "due_at"} & set(changed):
+        if {"description", "sync_metadata", "priority", "due_at", "close_reason"} & set(changed):
+            # GitLab keeps no reason for a close: not_planned and duplicate ride in the block.
             body = issue_body(
                 wanted.description,
                 wanted.sync_metadata,
                 due_at=wanted.due_at,
                 priority=wanted.priority,
+                close_reason=wanted.close_reason,
             )
             if body != (raw.get("description") or ""):
                 payload["description"] = body

@@ -5,7 +5,8 @@ the global ``id`` (kept as ``Issue.id``). State: GitLab says ``opened`` and ``cl
 ``in_progress`` is ``opened`` plus the configured label, which never shows in ``Issue.labels``.
 Comments are the issue's notes without the system notes GitLab writes for every change. Dates:
 GitLab keeps an issue's and a milestone's due date by the day; the exact instant rides in the
-hidden block while it falls on that day (``forge.fields``), a milestone's in its description.
+hidden block while it falls on that day (``forge.fields``), a milestone's in its description;
+so does the reason of a close (``not_planned``, ``duplicate``), for which GitLab has no field.
 A milestone has no ``closed_at`` on GitLab: a closed one reports its ``updated_at``.
 """
 
