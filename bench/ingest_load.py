@@ -464,6 +464,17 @@ def main() -> int:
         help="run activity-core's body before the current TaskSpec (the later scenario meets a"
         " larger store; swapping shows the order's effect)",
     )
+    parser.add_argument(
+        "--timings",
+        type=Path,
+        help="record the server's per-stage timings in this folder (ISSUE_CORE_SERVER_TIMINGS;"
+        " read them with bench/ingest_timings.py)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["spec", "activity"],
+        help="run only this POST /issues/ scenario (after the floor and echo)",
+    )
     args = parser.parse_args()
     if args.client == "auto":
         args.client = "wrk" if shutil.which("wrk") else "raw"
@@ -478,6 +489,8 @@ def main() -> int:
     ]
     if args.activity_first:
         scenarios[2], scenarios[3] = scenarios[3], scenarios[2]
+    if args.only:
+        scenarios = [s for s in scenarios if s[1] != "/issues/" or s[3] == args.only]
     ingest_names = [name for name, path, _, _ in scenarios if path == "/issues/"]
     load_before = _load()
     with tempfile.TemporaryDirectory(prefix="issue-core-ingest-bench-") as scratch:
@@ -497,6 +510,8 @@ def main() -> int:
         }
         env.pop("ISSUE_CORE_BACKEND", None)
         env.pop("ISSUE_CORE_STATE_DIR", None)
+        if args.timings:
+            env["ISSUE_CORE_SERVER_TIMINGS"] = str(args.timings.resolve())
         server, port = start_server(
             project, env, args.writer, not args.no_access_log, not args.no_limits
         )

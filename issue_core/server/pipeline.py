@@ -30,6 +30,7 @@ from collections.abc import Callable
 
 from issue_core.core.errors import IssueCoreError, StoreError
 from issue_core.core.models import Issue
+from issue_core.server import timings
 from issue_core.server.messages import (
     Answers,
     Claimed,
@@ -70,6 +71,7 @@ class Pipeline:
         self.records: list[Record] = []
         self.unsettled: list[tuple[TaskRow, OutcomeData]] = []
         self.settling: list[tuple[TaskRow, OutcomeData]] = []  # recorded by the last commit
+        self.commit_times = (0.0, 0.0)  # the last commit's statements and COMMIT (timings)
 
     def close(self) -> None:
         self.stage.close()
@@ -77,10 +79,13 @@ class Pipeline:
 
     # -- a cycle ------------------------------------------------------------------------
 
-    def cycle(self, tasks: list[Task], emit: Emit) -> None:
+    def cycle(self, tasks: list[Task], emit: Emit, waited: float = 0.0) -> None:
         """Record the last cycle's outcomes and claim ``tasks`` (one transaction), then create
-        the claimed tasks' issues and answer every task."""
+        the claimed tasks' issues and answer every task. ``waited``: how long the pipeline
+        waited for them (for ``timings``)."""
         rows = [row for _, row, _ in tasks]
+        recorder = timings.recorder
+        started = timings.clock() if recorder is not None else 0.0
         try:
             existing, answers = self._commit(rows), self._settle()
         except Exception as exc:
@@ -99,22 +104,33 @@ class Pipeline:
             if row.idempotency_key:
                 self.inflight[row.idempotency_key] = []
         answers.extend(self._repeats([(tasks[index][0], tasks[index][1]) for index in existing]))
+        create_start, created = timings.clock(), 0.0
         if claimed:
             items = [(row, issue or Issue.from_dict(row.issue_data)) for _, row, issue in claimed]
             outcomes = self.stage.create(items, self.records)
             self.unsettled.extend(zip([row for _, row, _ in claimed], outcomes, strict=True))
             answers.extend(zip([task_id for task_id, _, _ in claimed], outcomes, strict=True))
+            created = timings.clock() - create_start
         if answers:
             emit(Answers(answers))
+        if recorder is not None:
+            sql, commit = self.commit_times
+            emit_time = timings.clock() - started - sql - commit - created
+            recorder.add(("cycle", started, waited, len(tasks), sql, commit, created, emit_time))
 
     def flush(self, emit: Emit) -> None:
         """Commit pending bookkeeping on its own (no claim is waiting to ride along)."""
         if not self.unsettled:
             return
+        count = len(self.unsettled)
+        started = timings.clock()
         try:
             self._commit([])
         except Exception:
             pass  # logged by _commit
+        recorder = timings.recorder
+        if recorder is not None:
+            recorder.add(("flush", started, count, timings.clock() - started))
         answers = self._settle()
         if answers:
             emit(Answers(answers))
@@ -125,9 +141,13 @@ class Pipeline:
         records, self.records = self.records, []
         self.settling, self.unsettled = self.unsettled, []
         try:
+            started = timings.clock()
             with self.store.transaction() as conn:
                 record(self.store, conn, records)
-                return self.store.claim_many(conn, rows) if rows else {}
+                existing = self.store.claim_many(conn, rows) if rows else {}
+                statements = timings.clock()
+            self.commit_times = (statements - started, timings.clock() - statements)
+            return existing
         except Exception:
             # Created issues exist regardless; their rows stay 'claimed' and are healed by
             # marker at restart. New tasks were not claimed: they are refused (503).
@@ -187,7 +207,9 @@ def pipeline_loop(inbox: queue.SimpleQueue[InMessage], emit: Emit, pipeline: Pip
             timeout = FLUSH_AFTER_SECONDS
         else:
             timeout = stage.next_outbox_check - time.time()
+        waiting = timings.clock()
         messages = _drain(inbox, timeout)
+        waited = timings.clock() - waiting
         if not messages and pipeline.unsettled:
             # No task came to ride along with the bookkeeping: commit it on its own.
             pipeline.flush(emit)
@@ -197,7 +219,7 @@ def pipeline_loop(inbox: queue.SimpleQueue[InMessage], emit: Emit, pipeline: Pip
             task for message in messages if isinstance(message, Tasks) for task in message.tasks
         ]
         if tasks:
-            pipeline.cycle(tasks, emit)
+            pipeline.cycle(tasks, emit, waited)
         for message in messages:
             if isinstance(message, Probe):
                 emit(ProbeResult(message.probe_id, *_probe(stage, message.backend)))

@@ -21,6 +21,7 @@ from typing import Any
 
 from issue_core.core.config import BackendConfig
 from issue_core.core.errors import StoreError
+from issue_core.server import timings
 from issue_core.server.delivery import BackendPool
 from issue_core.server.messages import (
     Died,
@@ -198,13 +199,17 @@ def _child_main(conn: Any, config: StageConfig) -> None:
         conn.send(StartFailed(ErrorInfo.of(exc)))
         return
     gc.freeze()  # as the server does after start-up (app.py): shorter full collections
+    recorder = timings.start("writer")
     conn.send(Ready())
     inbox: queue.SimpleQueue[InMessage] = queue.SimpleQueue()
 
     def pump() -> None:
         while True:
             try:
-                inbox.put(conn.recv())
+                message = conn.recv()
+                if recorder is not None:
+                    recorder.add(("pump", timings.clock(), len(getattr(message, "tasks", ()))))
+                inbox.put(message)
             except (EOFError, OSError):
                 inbox.put(Stop())  # the server is gone: finish and exit
                 return
@@ -214,6 +219,7 @@ def _child_main(conn: Any, config: StageConfig) -> None:
         pipeline_loop(inbox, _sender(conn), pipeline)
     finally:
         pipeline.close()
+        timings.stop()
         try:
             conn.send(Stopped())
         except OSError:

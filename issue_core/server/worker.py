@@ -20,6 +20,7 @@ from typing import Any
 from issue_core.core.config import BackendConfig
 from issue_core.core.errors import BackendUnavailable, IssueCoreError
 from issue_core.core.models import Issue
+from issue_core.server import timings
 from issue_core.server.messages import (
     Answers,
     Claimed,
@@ -120,7 +121,13 @@ class IngestWorker:
             return
         try:
             assert self.stage is not None, "submit() after stop()"
-            self.stage.send(Tasks(tasks))
+            recorder = timings.recorder
+            if recorder is None:
+                self.stage.send(Tasks(tasks))
+            else:
+                started = timings.clock()
+                self.stage.send(Tasks(tasks))
+                recorder.add(("send", started, len(tasks), timings.clock() - started))
         except (OSError, AssertionError) as exc:
             # The writer process just died (its replacement is starting): nothing was claimed.
             error = BackendUnavailable(f"the backend writer is restarting ({exc}); retry")
@@ -183,9 +190,10 @@ class IngestWorker:
         by_loop = {}
         for item, outcome in answers:
             by_loop.setdefault(item.loop, []).append((item.future, outcome))
+        handed = timings.clock() if timings.recorder is not None else None
         for loop, pairs in by_loop.items():
             try:
-                loop.call_soon_threadsafe(_resolve_all, pairs)
+                loop.call_soon_threadsafe(_resolve_all, pairs, handed)
             except RuntimeError:  # pragma: no cover - the loop closed under us
                 log.warning("event loop closed before %d answer(s) were sent", len(pairs))
 
@@ -195,7 +203,13 @@ def _outcome(data: OutcomeData) -> Outcome:
     return Outcome(data.kind, data.row, issue=data.issue, error=error)
 
 
-def _resolve_all(pairs: list[tuple[asyncio.Future[Outcome], Outcome]]) -> None:
+def _resolve_all(
+    pairs: list[tuple[asyncio.Future[Outcome], Outcome]], handed: float | None = None
+) -> None:
+    recorder = timings.recorder
+    if recorder is not None and handed is not None:
+        now = timings.clock()
+        recorder.add(("resolve", now, len(pairs), now - handed))
     for future, outcome in pairs:
         if not future.done():
             future.set_result(outcome)
