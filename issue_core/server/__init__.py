@@ -6,15 +6,19 @@ See docs/ingestion.md.
 
 What is essential and what is there for throughput (docs/performance.md has the figures):
 
-* the contract and the HTTP face: ``schema.py`` (TaskSpec), ``app.py``, ``middleware.py``,
-  ``auth.py``, ``routing.py``, ``keys.py``, ``ingest.py`` (TaskSpec → issue + state-db row);
-* the use case it runs: ``issue_core/service/ingest.py`` (create a batch, record the outcomes)
-  and ``service/failures.py`` (the one failure policy and backoff);
+* the contract and the HTTP face: ``schema.py`` (TaskSpec → the use case's ``TaskInput``),
+  ``app.py`` (HTTP only), ``middleware.py``, ``auth.py``, ``routing.py``;
+* ``endpoint.py``: ``IngestEndpoint``, ingestion as the server runs it (pipeline, configuration,
+  state), parse → prepare → ingest → answer as plain data, for HTTP or another transport;
+* the use case it runs: ``issue_core/service/ingest.py`` (prepare, claim, create a batch, record
+  the outcomes) over ``service/tasks.py`` (the task as plain data, its key, its row) and
+  ``service/failures.py`` (the one failure policy and backoff);
 * durable state and retries: ``outbox.py`` (server.db), ``delivery.py`` (outbox delivery,
   circuits, the backend pool);
 * the throughput machinery, which only makes the same thing faster: ``worker.py`` (the event
   loop's side: one hand-over per loop turn), ``transport.py`` (a thread or the writer child
   process), ``pipeline.py`` (group commit: claims and the last cycle's records in one
   transaction), ``writer.py`` (the pipeline's backend side), ``messages.py`` (what they say to
-  each other), ``ids.py``, ``http_protocol.py``, ``logs.py``'s batching handler.
+  each other), ``http_protocol.py``, ``logs.py``'s batching handler; ``timings.py`` measures it
+  (opt-in).
 """

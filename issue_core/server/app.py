@@ -17,7 +17,6 @@ import asyncio
 import gc
 import json
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,19 +25,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
-from pydantic import ValidationError as PydanticValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from issue_core._version import __version__
-from issue_core.core.errors import IssueCoreError, UsageError
+from issue_core.core.errors import UsageError
 from issue_core.server import timings
 from issue_core.server.auth import is_loopback
-from issue_core.server.delivery import public_error
-from issue_core.server.ingest import PreparedTask, RequestContext, prepare_task
-from issue_core.server.json_keys import duplicate_key_in
-from issue_core.server.keys import stored_original_key
+from issue_core.server.endpoint import Answer, IngestEndpoint, Refused, clean_message
 from issue_core.server.logs import flush_access_log
-from issue_core.server.messages import OutcomeKind
 from issue_core.server.middleware import (
     ASGIApp,
     ClientDisconnected,
@@ -49,8 +43,7 @@ from issue_core.server.middleware import (
     error_bytes,
     read_body,
 )
-from issue_core.server.outbox import StateStore, issue_id_of, public_status
-from issue_core.server.routing import Router, UnknownTargetRepo
+from issue_core.server.routing import Router
 from issue_core.server.schema import (
     ErrorBody,
     Health,
@@ -61,12 +54,9 @@ from issue_core.server.schema import (
     describe_free_json,
 )
 from issue_core.server.settings import ServerSettings
-from issue_core.server.worker import IngestWorker, Outcome
 
 log = logging.getLogger("issue_core.server")
 
-READINESS_CACHE_SECONDS = 2.0
-READINESS_TIMEOUT_SECONDS = 5.0
 JSON = "application/json"
 
 _ERROR_RESPONSE = {"model": ErrorBody}
@@ -266,103 +256,41 @@ def request_id_of(request: Request) -> str:
     return request_id_in(request.scope)
 
 
-def validation_error_response(exc: PydanticValidationError, request_id: str) -> Response:
-    """400 for bytes that are not JSON (or not UTF-8), 422 for JSON that is not a TaskSpec."""
-    errors = exc.errors(include_url=False, include_input=False)
-    if any(error["type"] == "json_invalid" for error in errors):
-        message = errors[0]["msg"]
-        return error_response(
-            400,
-            "bad_request",
-            f"the body is not valid UTF-8 JSON: {message}",
-            request_id,
-            hint="send a JSON object, UTF-8 encoded",
-        )
-    fields = [
-        {
-            "field": _field_path(error),
-            "message": _clean(error["msg"]),
-            "type": error["type"],
-        }
-        for error in errors
-    ]
-    summary = "; ".join(f"{item['field']}: {item['message']}" for item in fields[:5])
+def refused_response(refusal: Refused, request_id: str) -> Response:
     return error_response(
-        422, "invalid", f"invalid task: {summary}", request_id, field_errors=fields
+        refusal.status,
+        refusal.code,
+        refusal.message,
+        request_id,
+        headers=refusal.headers,
+        hint=refusal.hint,
+        **refusal.extra,
     )
 
 
-def _field_error(name: str, message: str, kind: str) -> dict[str, str]:
-    return {"field": name, "message": message, "type": kind}
+def answer_response(answer: Answer) -> Response:
+    return json_response(answer.status, answer.body, answer.headers)
 
 
-def _field_path(error: Any) -> str:
-    """``source.system``; inside free JSON, down to the offending key or item
-    (``metadata.job["a\\nb"]``), which the schema's check puts in the error's context."""
-    field = ".".join(str(part) for part in error["loc"])
-    inner = str((error.get("ctx") or {}).get("path", ""))
-    if inner:
-        field = f"{field}{inner}" if field else inner.lstrip(".")
-    return field or "(body)"
-
-
-def _clean(message: str) -> str:
-    return message.removeprefix("Value error, ")
-
-
-# The outcomes answered with the task's record; the others are errors (below).
-ACCEPTED_STATUS = {OutcomeKind.CREATED: 201, OutcomeKind.DUPLICATE: 200, OutcomeKind.QUEUED: 202}
-
-
-def outcome_response(outcome: Outcome, prepared: PreparedTask, request_id: str) -> Response:
-    row = outcome.row
-    status = ACCEPTED_STATUS.get(outcome.kind)
-    if status is not None:
-        warnings = list(prepared.warnings)
-        if outcome.kind is OutcomeKind.DUPLICATE:
-            warnings.append(
-                f"duplicate of task {row.tracking_id} (idempotency key {row.idempotency_key!r});"
-                " nothing new was created"
-            )
-        if outcome.kind is OutcomeKind.QUEUED and outcome.error is not None:
-            warnings.append(
-                f"backend unavailable, will retry: {public_error(outcome.error)['message']}"
-            )
-        status_url = f"/issues/ingest/{row.tracking_id}"
-        body = {
-            "status": outcome.kind,
-            "tracking_id": row.tracking_id,
-            "idempotency_key": row.idempotency_key,
-            "backend": row.backend,
-            "issue_id": issue_id_of(row.backend, row.issue_number),
-            "issue_url": (outcome.issue or {}).get("url"),
-            "issue_number": row.issue_number,
-            "issue": outcome.issue,
-            "delivery": public_status(row.status),
-            "status_url": status_url,
-            "request_id": request_id,
-            "warnings": warnings,
-        }
-        headers = {"Location": status_url} if status == 202 else None
-        return json_response(status, body, headers)
-    if outcome.kind is OutcomeKind.REJECTED and outcome.error is not None:
-        detail = public_error(outcome.error)
-        return error_response(
-            422, detail["code"], detail["message"], request_id, hint=detail.get("hint")
+async def accept(
+    endpoint: IngestEndpoint, scope: Scope, receive: Receive, *, store: bool
+) -> Response:
+    """The answer to one POST /issues/ request (``store=False``: the bench's echo)."""
+    state = scope["state"]
+    request_id = request_id_in(scope)
+    body = await read_body(receive)
+    try:
+        answer = await endpoint.accept(
+            body,
+            request_id=request_id,
+            key_fingerprint=state.get("key_fingerprint"),
+            # The middleware has decoded the headers once already.
+            header_key=state.get("headers", {}).get("idempotency-key") or None,
+            store=store,
         )
-    if outcome.kind is OutcomeKind.FAILED_BEFORE:
-        return error_response(
-            409,
-            "task_failed",
-            f"an earlier task with idempotency key {row.idempotency_key!r} failed:"
-            f" {row.last_error}",
-            request_id,
-            hint=f"see GET /issues/ingest/{row.tracking_id}; re-queue with"
-            f" `issue outbox retry {row.tracking_id}`",
-            tracking_id=row.tracking_id,
-        )
-    message = public_error(outcome.error)["message"] if outcome.error else "internal error"
-    return error_response(503, "unavailable", message, request_id, headers={"Retry-After": "1"})
+    except Refused as refusal:
+        return refused_response(refusal, request_id)
+    return answer_response(answer)
 
 
 class IngestionApp(ServerMiddleware):
@@ -380,20 +308,12 @@ class IngestionApp(ServerMiddleware):
 
 
 def create_app(settings: ServerSettings) -> IngestionApp:
-    worker = IngestWorker(
-        settings.state_db,
-        settings.backends,
-        settings.identity,
-        process=settings.writer_process,
-        max_queue=settings.max_queue,
-    )
-    readiness: dict[str, Any] = {"at": 0.0, "value": None}
-    router = Router(settings.routes, settings.backends, settings.default_backend)
+    endpoint = IngestEndpoint(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker.start()
-        app.state.reader = StateStore(settings.state_db)
+        endpoint.start()
+        app.state.reader = endpoint.state
         # What exists now (the app, its routes and schemas, imported modules) lives as long as
         # the server: out of the collector's sight, a full collection no longer walks it.
         # Measured: it halves the p99 latency of POST /issues/ under load.
@@ -405,8 +325,7 @@ def create_app(settings: ServerSettings) -> IngestionApp:
             yield
         finally:
             # uvicorn has finished in-flight requests by now; drain what the worker holds.
-            await asyncio.to_thread(worker.stop)
-            app.state.reader.close()
+            await asyncio.to_thread(endpoint.stop)
             flush_access_log()  # before uvicorn re-raises the stopping signal
             timings.stop()
 
@@ -420,100 +339,50 @@ def create_app(settings: ServerSettings) -> IngestionApp:
         lifespan=lifespan,
         redoc_url=None,
     )
-    app.state.worker = worker
+    app.state.endpoint = endpoint
+    app.state.worker = endpoint.worker
     app.state.settings = settings
+    _add_routes(app, endpoint)
+    _install_error_handlers(app)
+    app.openapi = lambda: _openapi(app, settings, endpoint.router)  # type: ignore[method-assign]
 
-    async def accept(scope: Scope, receive: Receive, *, store: bool) -> Response:
-        """The answer to one POST /issues/ request (``store=False``: the bench's echo)."""
-        state = scope["state"]
-        request_id = request_id_in(scope)
-        started = timings.clock()
-        body = await read_body(receive)
-        # The middleware has decoded the headers once already.
-        header_key = state.get("headers", {}).get("idempotency-key") or None
-        try:
-            task = TaskSpec.model_validate_json(body)
-        except PydanticValidationError as exc:
-            return validation_error_response(exc, request_id)
-        duplicate = duplicate_key_in(body)
-        if duplicate is not None:
-            return error_response(
-                400,
-                "bad_request",
-                f"ambiguous JSON: {duplicate}",
-                request_id,
-                hint="send each key once per object",
-            )
-        if task.backend is not None:
-            backend = task.backend
-            if backend not in settings.backends:
-                message = f"no backend named {backend!r} is configured on this server"
-                return error_response(
-                    422,
-                    "unknown_backend",
-                    message,
-                    request_id,
-                    hint=f"configured: {', '.join(sorted(settings.backends))}",
-                    field_errors=[_field_error("backend", message, "unknown_backend")],
-                )
-        else:
-            try:
-                backend = router.backend_for(task.target_repo)
-            except UnknownTargetRepo as exc:
-                return error_response(
-                    422,
-                    exc.code,
-                    exc.message,
-                    request_id,
-                    hint=exc.hint,
-                    field_errors=[_field_error("target_repo", exc.message, exc.code)],
-                )
-        if header_key is not None and len(header_key) > 200:
-            return error_response(
-                422, "invalid", "the Idempotency-Key header is longer than 200", request_id
-            )
-        # A task keyed by its source may have its original stored under the older key form.
-        stored_key = (
-            None if task.idempotency_key else stored_original_key(app.state.reader, task.source)
-        )
-        context = RequestContext(request_id, state.get("key_fingerprint"), header_key, stored_key)
-        try:
-            prepared = prepare_task(task, context, backend)
-        except IssueCoreError as exc:
-            return error_response(422, exc.code, exc.message, request_id, hint=exc.hint)
-        if not store:
-            return outcome_response(
-                Outcome(OutcomeKind.CREATED, prepared.row, issue=prepared.row.issue_data),
-                prepared,
-                request_id,
-            )
-        if worker.backlog >= settings.max_queue:
-            return error_response(
-                503,
-                "busy",
-                "the server is overloaded; retry shortly",
-                request_id,
-                headers={"Retry-After": "1"},
-            )
-        recorder = timings.recorder
-        if recorder is None:
-            outcome = await worker.submit(prepared.row, prepared.issue)
-            return outcome_response(outcome, prepared, request_id)
-        submitted = timings.clock()
-        outcome = await worker.submit(prepared.row, prepared.issue)
-        answered = timings.clock()
-        response = outcome_response(outcome, prepared, request_id)
-        recorder.add(
-            (
-                "request",
-                started,
-                submitted - started,
-                answered - submitted,
-                timings.clock() - answered,
-            )
-        )
-        return response
+    # The hot path skips the framework: POST /issues/ is answered by the outermost middleware,
+    # which has just checked the request (the FastAPI route in _add_routes describes it in the
+    # OpenAPI document and answers the same way). Measured: about 40 % of the event loop's time
+    # per request went to the router and the framework's own middleware.
+    direct_routes = {("POST", "/issues/"): _lane(endpoint, store=True)}
+    if settings.bench_routes:
+        # The same parsing, auth and answer without storage, to show storage's cost apart.
+        direct_routes[("POST", "/_bench/echo")] = _lane(endpoint, store=False)
+    if not settings.keys.enabled and not is_loopback(settings.host):  # pragma: no cover
+        raise UsageError("refusing to serve without authentication on a non-loopback address")
+    return IngestionApp(
+        app, keys=settings.keys, body_limit=settings.body_limit, direct_routes=direct_routes
+    )
 
+
+def _lane(endpoint: IngestEndpoint, *, store: bool) -> ASGIApp:
+    """``accept`` as a bare ASGI endpoint, for the middleware's direct routes."""
+
+    async def lane(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            response = await accept(endpoint, scope, receive, store=store)
+        except ClientDisconnected:
+            return
+        except Exception:
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            response = error_response(
+                500,
+                "internal",
+                "internal server error; see the server log",
+                request_id_in(scope),
+            )
+        await response(scope, receive, send)
+
+    return lane
+
+
+def _add_routes(app: FastAPI, endpoint: IngestEndpoint) -> None:
     @app.post(
         "/issues/",
         status_code=201,
@@ -534,7 +403,7 @@ def create_app(settings: ServerSettings) -> IngestionApp:
         201: created on the backend. 200: a repeat of an earlier idempotency key. 202: the backend
         is unavailable, the task is safe in the outbox; follow `status_url`.
         """
-        return await accept(request.scope, request.receive, store=True)
+        return await accept(endpoint, request.scope, request.receive, store=True)
 
     @app.get(
         "/issues/ingest/{tracking_id}",
@@ -544,20 +413,15 @@ def create_app(settings: ServerSettings) -> IngestionApp:
         tags=["ingestion"],
     )
     async def ingest_status(tracking_id: str, request: Request) -> Response:
-        row = app.state.reader.get(tracking_id)
-        if row is None:
-            return error_response(
-                404,
-                "not_found",
-                f"no ingested task with tracking id {tracking_id!r}",
-                request_id_of(request),
-            )
-        return json_response(200, row.to_public())
+        try:
+            return json_response(200, endpoint.tracking_status(tracking_id))
+        except Refused as refusal:
+            return refused_response(refusal, request_id_of(request))
 
     @app.get("/healthz", response_model=Health, tags=["operations"])
     async def healthz() -> Response:
         """The process is up and serving (no backend check)."""
-        return json_response(200, {"status": "ok", "version": __version__})
+        return json_response(200, endpoint.health)
 
     @app.get(
         "/readyz",
@@ -567,62 +431,8 @@ def create_app(settings: ServerSettings) -> IngestionApp:
     )
     async def readyz() -> Response:
         """The default backend answers (cached for two seconds); 503 otherwise."""
-        now = time.monotonic()
-        if readiness["value"] is None or now - readiness["at"] > READINESS_CACHE_SECONDS:
-            readiness["value"] = await _probe(worker, settings.default_backend)
-            readiness["at"] = time.monotonic()
-        ok, detail = readiness["value"]
-        body = {
-            "status": "ready" if ok else "unavailable",
-            "backend": settings.default_backend,
-            "detail": detail,
-            "outbox": {k: v for k, v in app.state.reader.counts().items() if k != "delivered"},
-        }
-        return json_response(200 if ok else 503, body)
-
-    _install_error_handlers(app)
-    app.openapi = lambda: _openapi(app, settings, router)  # type: ignore[method-assign]
-
-    def lane(store: bool) -> ASGIApp:
-        """``accept`` as a bare ASGI endpoint, for the middleware's direct routes."""
-
-        async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
-            try:
-                response = await accept(scope, receive, store=store)
-            except ClientDisconnected:
-                return
-            except Exception:
-                log.exception("%s %s failed", scope["method"], scope["path"])
-                response = error_response(
-                    500,
-                    "internal",
-                    "internal server error; see the server log",
-                    request_id_in(scope),
-                )
-            await response(scope, receive, send)
-
-        return endpoint
-
-    # The hot path skips the framework: POST /issues/ is answered by the outermost middleware,
-    # which has just checked the request (the FastAPI route above describes it in the OpenAPI
-    # document and answers the same way). Measured: about 40 % of the event loop's time per
-    # request went to the router and the framework's own middleware.
-    direct_routes = {("POST", "/issues/"): lane(store=True)}
-    if settings.bench_routes:
-        # The same parsing, auth and answer without storage, to show storage's cost apart.
-        direct_routes[("POST", "/_bench/echo")] = lane(store=False)
-    if not settings.keys.enabled and not is_loopback(settings.host):  # pragma: no cover
-        raise UsageError("refusing to serve without authentication on a non-loopback address")
-    return IngestionApp(
-        app, keys=settings.keys, body_limit=settings.body_limit, direct_routes=direct_routes
-    )
-
-
-async def _probe(worker: IngestWorker, backend: str) -> tuple[bool, str]:
-    try:
-        return await asyncio.wait_for(worker.probe(backend), READINESS_TIMEOUT_SECONDS)
-    except TimeoutError:
-        return False, f"backend did not answer within {READINESS_TIMEOUT_SECONDS:.0f}s"
+        status, body = await endpoint.readiness()
+        return json_response(status, body)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -631,7 +441,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         fields = [
             {
                 "field": ".".join(str(p) for p in error.get("loc", ())),
-                "message": _clean(str(error.get("msg", ""))),
+                "message": clean_message(str(error.get("msg", ""))),
                 "type": str(error.get("type", "")),
             }
             for error in exc.errors()

@@ -22,7 +22,7 @@ from issue_core.core.errors import (
 )
 from issue_core.core.interfaces import IssueBackend
 from issue_core.core.models import Issue
-from issue_core.server.outbox import StateStore, TaskRow
+from issue_core.server.outbox import StateStore
 from issue_core.service.failures import (
     Verdict,
     backoff,
@@ -30,6 +30,7 @@ from issue_core.service.failures import (
     describe,
 )
 from issue_core.service.ingest import snapshot_json
+from issue_core.service.tasks import TaskRow
 
 log = logging.getLogger("issue_core.server")
 

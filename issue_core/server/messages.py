@@ -28,7 +28,7 @@ from issue_core.service.ingest import (
 
 if TYPE_CHECKING:
     from issue_core.core.models import Issue
-    from issue_core.server.outbox import TaskRow
+    from issue_core.service.tasks import TaskRow
 
 
 # A task handed to the pipeline: (task id, its row, its Issue or None to parse row.issue_json).

@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from issue_core.server.auth import AMBIGUOUS, ApiKeys, presented_key
-from issue_core.server.ids import new_id
 from issue_core.server.logs import log_access
+from issue_core.service.ids import new_id
 
 log = logging.getLogger("issue_core.server")
 

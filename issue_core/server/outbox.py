@@ -26,26 +26,23 @@ taken: its lock is held for as long as it runs.
 The database runs in WAL mode with ``synchronous=FULL``: a commit is on disk before the server
 answers, so a task it acknowledged survives SIGKILL and power loss. Connections, transactions,
 migrations and chunked statements are the shared SQL engine's (``issue_core.storage.sqlite``).
-Only the standard library is imported here so that ``issue outbox`` stays fast without the
-``api`` extra.
+A row is a ``TaskRow`` (``service/tasks.py``, the ingestion use case's plain data). Only the
+standard library is imported here so that ``issue outbox`` stays fast without the ``api`` extra.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from issue_core.core.errors import NotFound, StoreError, UsageError
-from issue_core.core.models import format_ts
+from issue_core.service.tasks import TaskRow
 from issue_core.storage import sqlite as engine
 from issue_core.storage.batches import chunks, insert_rows
 from issue_core.storage.dialect import SQLITE
@@ -90,79 +87,6 @@ COLUMNS = (
     " issue_snapshot, delivered_at, created_at, updated_at, lease_owner"
 )
 COLUMN_COUNT = COLUMNS.count(",") + 1
-
-
-def public_status(status: str) -> str:
-    """What clients see: every not-yet-delivered state is simply ``pending``."""
-    return status if status in ("delivered", "failed") else "pending"
-
-
-@dataclass
-class TaskRow:
-    tracking_id: str
-    idempotency_key: str | None
-    backend: str
-    status: str
-    marker: str
-    issue_json: str
-    request_id: str | None
-    received_at: str
-    attempts: int = 0
-    maybe_written: bool = False
-    next_attempt_at: float | None = None
-    lease_until: float | None = None
-    last_error: str | None = None
-    issue_number: int | None = None
-    issue_snapshot: str | None = None
-    delivered_at: float | None = None
-    created_at: float = 0.0
-    updated_at: float = 0.0
-    lease_owner: str | None = None
-
-    @classmethod
-    def from_sql(cls, row: tuple[Any, ...]) -> TaskRow:
-        values = list(row)
-        values[9] = bool(values[9])
-        return cls(*values)
-
-    @property
-    def issue_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.issue_json)
-        return data
-
-    @property
-    def snapshot(self) -> dict[str, Any] | None:
-        return json.loads(self.issue_snapshot) if self.issue_snapshot else None
-
-    def to_public(self) -> dict[str, Any]:
-        """The tracking record shown by ``GET /issues/ingest/{id}`` and ``issue outbox list``."""
-        return {
-            "tracking_id": self.tracking_id,
-            "status": public_status(self.status),
-            "phase": self.status,
-            "backend": self.backend,
-            "idempotency_key": self.idempotency_key,
-            "issue_id": issue_id_of(self.backend, self.issue_number),
-            "issue_number": self.issue_number,
-            "attempts": self.attempts,
-            "last_error": self.last_error,
-            "next_attempt_at": _iso(self.next_attempt_at) if self.status == "pending" else None,
-            "received_at": self.received_at,
-            "delivered_at": _iso(self.delivered_at),
-            "request_id": self.request_id,
-            "title": self.issue_data.get("title"),
-        }
-
-
-def issue_id_of(backend: str, number: int | None) -> str | None:
-    """The reference an upstream keeps: ``<backend>#<number>``, stable across repeats."""
-    return f"{backend}#{number}" if number is not None else None
-
-
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return format_ts(datetime.fromtimestamp(round(epoch, 3), UTC))
 
 
 def _values(row: TaskRow) -> tuple[Any, ...]:

@@ -46,9 +46,10 @@ from issue_core.server.messages import (
     Task,
     Tasks,
 )
-from issue_core.server.outbox import StateStore, TaskRow
+from issue_core.server.outbox import StateStore
 from issue_core.server.writer import OUTBOX_POLL_SECONDS, BackendStage
-from issue_core.service.ingest import record
+from issue_core.service.ingest import claim, record
+from issue_core.service.tasks import TaskRow
 
 log = logging.getLogger("issue_core.server")
 
@@ -144,7 +145,7 @@ class Pipeline:
             started = timings.clock()
             with self.store.transaction() as conn:
                 record(self.store, conn, records)
-                existing = self.store.claim_many(conn, rows) if rows else {}
+                existing = claim(self.store, conn, rows)
                 statements = timings.clock()
             self.commit_times = (statements - started, timings.clock() - statements)
             return existing

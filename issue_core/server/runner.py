@@ -81,7 +81,7 @@ def run_server(
         sock = bind(settings.host, settings.port)
         app = create_app(settings)
         # Heal and open the state db before accepting connections: errors surface here, cleanly.
-        app.state.worker.start()
+        app.state.endpoint.start()
         impls = _fast_impls()
         limits = settings.limits
         protocol: dict[str, Any] = {"http": impls["http"]}

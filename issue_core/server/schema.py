@@ -31,12 +31,14 @@ from issue_core.core.models import (
     LABEL_NAME_MAX,
     TITLE_MAX,
     IssueState,
+    format_ts,
     validate_description,
     validate_label_name,
     validate_title,
     validate_username,
 )
 from issue_core.server.text import control_in, json_control_path
+from issue_core.service.tasks import TaskInput
 
 PRIORITY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 MAX_LABELS = 100
@@ -376,6 +378,41 @@ class TaskSpec(BaseModel):
             except IssueCoreError:
                 return value  # the Literal check reports it with the allowed values
         return value
+
+    def to_input(self) -> TaskInput:
+        """The validated task as the use case takes it (``service.tasks.TaskInput``)."""
+        priority = self.priority
+        return TaskInput(
+            title=self.title,
+            description=self.description,
+            labels=self.labels,
+            assignee=self.assignee,
+            priority=None if priority is None else str(priority),
+            milestone=self.milestone,
+            state=self.state,
+            metadata=self.metadata,
+            source=self._source_record(),
+            idempotency_key=self.idempotency_key,
+            backend=self.backend,
+            target_repo=self.target_repo,
+            due_in_days=self.due_in_days,
+            source_type=self.source_type,
+            source_id=self.source_id,
+            triggering_event_id=self.triggering_event_id,
+            activity_definition_id=self.activity_definition_id,
+            extra=self.model_extra or {},
+        )
+
+    def _source_record(self) -> dict[str, Any]:
+        """``source`` as stored (``sync_metadata.source``): JSON values, ``emitted_at`` in the
+        store's timestamp format; empty without a source."""
+        source = self.source
+        if source is None:
+            return {}
+        record = source.model_dump(mode="json", exclude_none=True)
+        if source.emitted_at is not None:
+            record["emitted_at"] = format_ts(source.emitted_at)
+        return record
 
 
 class ErrorDetail(BaseModel):

@@ -33,8 +33,8 @@ from issue_core.server.messages import (
     Task,
     Tasks,
 )
-from issue_core.server.outbox import TaskRow
 from issue_core.server.transport import ProcessTransport, StageConfig, ThreadTransport
+from issue_core.service.tasks import TaskRow
 
 log = logging.getLogger("issue_core.server")
 

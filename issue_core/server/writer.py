@@ -22,9 +22,10 @@ from issue_core.server.messages import (
     Pending,
     Record,
 )
-from issue_core.server.outbox import LeaseHolder, StateStore, TaskRow
+from issue_core.server.outbox import LeaseHolder, StateStore
 from issue_core.service.failures import describe
 from issue_core.service.ingest import create_batch
+from issue_core.service.tasks import TaskRow
 
 log = logging.getLogger("issue_core.server")
 

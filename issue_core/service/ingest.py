@@ -1,23 +1,28 @@
-"""Ingestion, the use case: a prepared task's issue is created on its backend and what happened
-is recorded, whichever front end took the task (``POST /issues/`` today, a NATS consumer next:
+"""Ingestion, the use case: a validated task becomes an issue on its backend, exactly once,
+whichever front end took it (``POST /issues/`` today, a NATS consumer next:
 docs/nats-task-ingestion.md).
 
-The steps, and who runs them:
+The steps, each a function here:
 
-1. prepare: ``server/ingest.py`` turns a validated TaskSpec into the issue to create (with its
-   traceability metadata) and the state db's row;
-2. claim the key: ``StateStore.claim_many``, durably, before any backend sees the task;
-3. create the batch: ``create_batch`` here — one bulk transaction per backend where the backend
-   writes batches all or nothing (``BULK_CREATE``), else one by one; a failure is classified once
+1. ``prepare``: a ``TaskInput`` (``service/tasks.py``) becomes the issue to create, with its
+   traceability metadata (where it came from, how it arrived, a ``marker`` a retry finds it by),
+   and the state db's row, keyed by its idempotency key (``tasks.idempotency_key_for``; a task
+   whose original was stored under the older key form takes that key:
+   ``tasks.stored_original_key``);
+2. ``claim``: the rows go into the state db, durably, before any backend sees them; a row whose
+   key is taken is a repeat, answered from the original;
+3. ``create_batch``: one bulk transaction per backend where the backend writes batches all or
+   nothing (``BULK_CREATE``), else one by one; a failure is classified once
    (``failures.classify``): refused for good → released and answered 422, an outage → the
    circuit opens and the task waits in the outbox (202), a bug → logged and queued;
-4. record: ``record`` writes the outcomes into the state db, inside a transaction it is handed.
+4. ``record``: the outcomes into the state db, inside a transaction it is handed.
 
-The server's pipeline (``server/pipeline.py``) runs 2 and 4 of one cycle in a single durable
-transaction (group commit) and calls ``create_batch`` between them, so there is one bulk
+The server's pipeline (``server/pipeline.py``) runs 4 of one cycle and 2 of the next in a single
+durable transaction (group commit) and calls ``create_batch`` between them, so there is one bulk
 transaction per cycle, never one per task. The state db's rows and the backend pool are handed
-in (``Row``, ``Pool``, ``RecordStore``: what is used of them), so the service imports no front end.
-Everything here is plain data that pickles: it crosses the writer process's pipe.
+in (``Row``, ``Pool``, ``ClaimStore``, ``RecordStore``: what is used of them), so the service
+imports no front end, no web framework and no validation library. Everything here is plain data
+that pickles: it crosses the writer process's pipe.
 """
 
 from __future__ import annotations
@@ -26,21 +31,31 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from issue_core.core.errors import BackendUnavailable, IssueCoreError
+from issue_core._version import __version__
+from issue_core.core.errors import BackendUnavailable, IssueCoreError, ValidationError
 from issue_core.core.interfaces import Capability, IssueBackend
-from issue_core.core.models import Issue
+from issue_core.core.models import Issue, IssueState, format_ts, parse_priority, utcnow
 from issue_core.service.failures import Verdict, classify, describe
+from issue_core.service.ids import new_id
+from issue_core.service.tasks import (
+    ACTIVITY_FIELDS,
+    TaskInput,
+    TaskRow,
+    idempotency_key_for,
+    marker_for,
+)
 
 # The server's logger: these lines are the server's, as they were when this lived there.
 log = logging.getLogger("issue_core.server")
 
 
 class Row(Protocol):
-    """What the use case reads and updates of a task's state-db row (``server.outbox.TaskRow``)."""
+    """What the use case reads and updates of a task's state-db row (``tasks.TaskRow``)."""
 
     tracking_id: str
     backend: str
@@ -64,6 +79,12 @@ class Pool(Protocol):
     def get(self, name: str) -> IssueBackend: ...
     def circuit(self, name: str) -> Circuit: ...
     def outage(self, name: str, exc: BaseException, now: float) -> None: ...
+
+
+class ClaimStore(Protocol):
+    """The state db's claim (``server.outbox.StateStore``)."""
+
+    def claim_many(self, conn: Any, rows: list[TaskRow]) -> dict[int, TaskRow]: ...
 
 
 class RecordStore(Protocol):
@@ -158,6 +179,109 @@ Record = Delivered | Pending | Release
 # --------------------------------------------------------------------------- the steps
 
 
+@dataclass(frozen=True)
+class RequestContext:
+    """How a task arrived: the request's id, the API key's fingerprint, the transport's key."""
+
+    request_id: str
+    key_fingerprint: str | None
+    header_idempotency_key: str | None = None
+    # The older-form key this task's original is stored under (tasks.stored_original_key).
+    stored_key: str | None = None
+
+
+@dataclass
+class PreparedTask:
+    row: TaskRow
+    issue: Issue
+    warnings: list[str] = field(default_factory=list)
+
+
+def prepare(task: TaskInput, context: RequestContext, backend: str) -> PreparedTask:
+    """The state-db row for ``task`` and the issue to create on ``backend``, with its
+    traceability metadata. Raises ``ValidationError`` for what JSON cannot store (NaN)."""
+    tracking_id = new_id()
+    received = utcnow()
+    warnings: list[str] = []
+    key = context.stored_key or idempotency_key_for(task, context.header_idempotency_key)
+    if key is None:
+        warnings.append(
+            "no idempotency key: a retry of this request would create a second issue"
+            " (send idempotency_key, or source.system and source.event_id)"
+        )
+    if task.extra:
+        names = ", ".join(sorted(task.extra))
+        warnings.append(f"unknown fields kept under sync_metadata.extra_fields: {names}")
+
+    labels = list(task.labels)
+    if task.priority is not None:
+        labels.append(f"priority:{task.priority}")
+
+    marker = marker_for(tracking_id)
+    received_at = format_ts(received)
+    assert received_at is not None  # a datetime always formats
+    sync_metadata: dict[str, Any] = {
+        "marker": marker,
+        "source": task.source,
+        "ingest": {
+            "tracking_id": tracking_id,
+            "request_id": context.request_id,
+            "received_at": received_at,
+            "idempotency_key": key,
+            "key_fingerprint": context.key_fingerprint,
+            "backend": backend,
+            "server_version": __version__,
+        },
+    }
+    if task.priority is not None:
+        sync_metadata["priority"] = task.priority
+    if task.metadata:
+        sync_metadata["metadata"] = task.metadata
+    if task.target_repo is not None:
+        sync_metadata["target_repo"] = task.target_repo
+    activity = dict(zip(ACTIVITY_FIELDS, task.activity_ids(), strict=True))
+    if any(value is not None for value in activity.values()):
+        sync_metadata["activity"] = {k: v for k, v in activity.items() if v is not None}
+    if task.extra:
+        sync_metadata["extra_fields"] = dict(task.extra)
+
+    issue = Issue(
+        title=task.title,
+        description=task.description or "",
+        state=IssueState.parse(task.state),
+        labels=labels,
+        assignees=[task.assignee] if task.assignee else [],
+        milestone=task.milestone,
+        sync_metadata=sync_metadata,
+        priority=_scale(task.priority),
+        due_at=received + timedelta(days=task.due_in_days)
+        if task.due_in_days is not None
+        else None,
+    )
+    now = time.time()
+    row = TaskRow(
+        tracking_id=tracking_id,
+        idempotency_key=key,
+        backend=backend,
+        status="claimed",
+        marker=marker,
+        issue_json=_issue_json(issue),
+        request_id=context.request_id,
+        received_at=received_at,
+        created_at=now,
+        updated_at=now,
+    )
+    return PreparedTask(row=row, issue=issue, warnings=warnings)
+
+
+def claim(store: ClaimStore, conn: Any, rows: list[TaskRow]) -> dict[int, TaskRow]:
+    """Claim the keys of prepared tasks (inside the caller's durable transaction): returns, by
+    index in ``rows``, the original row of each repeat. Only the others go on to
+    ``create_batch``; each claimed row is stored as possibly written, so that a crash during its
+    create is looked up by marker before another attempt."""
+    return store.claim_many(conn, rows) if rows else {}
+
+
 def create_batch(
     pool: Pool, items: Sequence[tuple[Row, Issue]], records: list[Record]
 ) -> list[OutcomeData]:
@@ -192,6 +316,24 @@ def record(store: RecordStore, conn: Any, records: list[Record]) -> None:
 def snapshot_json(data: dict[str, Any]) -> str:
     """The delivery record's copy of an issue (``Issue.to_dict()``), as compact JSON."""
     return json.dumps(data, separators=(",", ":"))
+
+
+def _scale(priority: str | int | None) -> int | None:
+    """activity-core's high/medium/low (and 0-4, p0-p4, critical, backlog) on the one
+    priority scale; other priority words stay labels only."""
+    try:
+        return parse_priority(priority)
+    except ValidationError:
+        return None
+
+
+def _issue_json(issue: Issue) -> str:
+    try:
+        return json.dumps(issue.to_dict(), separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise ValidationError(
+            "the task contains NaN or Infinity, which JSON does not allow"
+        ) from None
 
 
 class _Batch:

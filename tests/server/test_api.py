@@ -395,12 +395,12 @@ def test_an_internal_error_on_the_hot_path_is_a_one_line_json_500(
 ) -> None:
     """POST /issues/ is answered by the middleware's direct route, past the router: a bug there
     still gets the JSON error shape, with the details in the server log only."""
-    import issue_core.server.app as app_module
+    import issue_core.server.endpoint as endpoint_module
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(app_module, "prepare_task", broken)
+    monkeypatch.setattr(endpoint_module, "prepare", broken)
     with caplog.at_level(logging.ERROR, logger="issue_core.server"):
         response = client.post("/issues/", json=task(), headers={"X-Request-ID": "req-500"})
     assert response.status_code == 500

@@ -23,8 +23,8 @@ import pytest
 from click.testing import CliRunner
 
 from issue_core.cli.main import cli
-from issue_core.server.ingest import marker_for
-from issue_core.server.outbox import StateStore, issue_id_of
+from issue_core.server.outbox import StateStore
+from issue_core.service.tasks import issue_id_of, marker_for
 from tests.fakes.faults import FaultRule
 from tests.fakes.fixtures import (  # noqa: F401
     RunningGitea,

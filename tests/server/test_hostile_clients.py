@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from issue_core.cli.main import cli
-from issue_core.server.ids import new_id
+from issue_core.service.ids import new_id
 from tests.server.conftest import API_KEY, OTHER_KEY, Project, error_of, issues_in, task, wait_for
 from tests.server.test_serve_process import ServerProcess, start_server
 

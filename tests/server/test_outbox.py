@@ -94,8 +94,8 @@ def test_queued_tasks_survive_a_restart(app_factory: Any, project: Project) -> N
 def _claimed_row(project: Project, tracking_id: str, key: str, backend: str = "main") -> None:
     """What the state db holds when the server dies between claim and bookkeeping."""
     from issue_core.core.models import Issue
-    from issue_core.server.ingest import marker_for
     from issue_core.server.outbox import TaskRow
+    from issue_core.service.tasks import marker_for
 
     issue = Issue(title=f"task {key}", sync_metadata={"marker": marker_for(tracking_id)})
     store = StateStore(project.state_db)
@@ -119,7 +119,7 @@ def _claimed_row(project: Project, tracking_id: str, key: str, backend: str = "m
 def test_crash_after_backend_write_is_healed_by_marker(app_factory: Any, project: Project) -> None:
     from issue_core.backends.local import LocalBackend
     from issue_core.core.models import Issue
-    from issue_core.server.ingest import marker_for
+    from issue_core.service.tasks import marker_for
 
     # Task A reached the backend before the crash; task B did not.
     _claimed_row(project, "a" * 32, "key-a")
@@ -381,8 +381,8 @@ def test_an_expired_lease_is_looked_up_by_marker_before_another_create(
     from issue_core.backends.local import LocalBackend
     from issue_core.core.models import Issue
     from issue_core.server.delivery import BackendPool, deliver_due
-    from issue_core.server.ingest import marker_for
     from issue_core.server.outbox import LeaseHolder
+    from issue_core.service.tasks import marker_for
 
     _claimed_row(project, "e" * 32, "key-e")
     store = StateStore(project.state_db)

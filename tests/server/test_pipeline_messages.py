@@ -12,7 +12,6 @@ from typing import Any
 
 from issue_core.backends.local import LocalBackend
 from issue_core.server.delivery import BackendPool
-from issue_core.server.ingest import RequestContext, prepare_task
 from issue_core.server.messages import (
     Answers,
     Claimed,
@@ -32,13 +31,13 @@ from issue_core.server.outbox import LeaseHolder, StateStore, TaskRow
 from issue_core.server.pipeline import Pipeline, pipeline_loop
 from issue_core.server.schema import TaskSpec
 from issue_core.server.writer import BackendStage
-from issue_core.service.ingest import record
+from issue_core.service.ingest import RequestContext, prepare, record
 from tests.server.conftest import Project
 
 
 def _row(key: str) -> TaskRow:
     task = TaskSpec.model_validate({"title": f"task {key}", "idempotency_key": key})
-    return prepare_task(task, RequestContext("req-1", None), "main").row
+    return prepare(task.to_input(), RequestContext("req-1", None), "main").row
 
 
 def _pipeline(project: Project) -> Pipeline:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from issue_core.core.models import Issue
 from issue_core.server.delivery import BackendPool
-from issue_core.server.ingest import RequestContext, prepare_task
 from issue_core.server.outbox import TaskRow
 from issue_core.server.schema import TaskSpec
 from issue_core.service.ingest import (
@@ -16,7 +15,9 @@ from issue_core.service.ingest import (
     Pending,
     Record,
     Release,
+    RequestContext,
     create_batch,
+    prepare,
 )
 from tests.server.flaky_backend import FlakyBackend
 
@@ -32,7 +33,7 @@ def _pool(tmp_path: Path) -> tuple[BackendPool, Path]:
 
 def _items(*bodies: dict[str, object]) -> list[tuple[TaskRow, Issue]]:
     prepared = [
-        prepare_task(TaskSpec.model_validate(body), RequestContext("r", None), "main")
+        prepare(TaskSpec.model_validate(body).to_input(), RequestContext("r", None), "main")
         for body in bodies
     ]
     return [(p.row, p.issue) for p in prepared]
@@ -84,3 +85,56 @@ def test_an_outage_queues_the_batch_and_opens_the_circuit(tmp_path: Path) -> Non
     parked = create_batch(pool, _items({"title": "three"}), more)
     assert [o.kind for o in parked] == [OutcomeKind.QUEUED] and parked[0].error is None
     assert more == [Pending(parked[0].row.tracking_id, None, circuit.open_until, False)]
+
+
+# --------------------------------------------------------------------------- prepare and the key
+
+
+def test_prepare_takes_plain_data_and_derives_the_key_in_order(tmp_path: Path) -> None:
+    """``service.ingest.prepare`` over a ``TaskInput`` (no pydantic): its own key first, then
+    the source event's, then activity-core's four ids, then the transport's header key."""
+    from issue_core.service.tasks import TaskInput
+
+    def key(task: TaskInput, header: str | None = None) -> str | None:
+        return prepare(task, RequestContext("r", None, header), "main").row.idempotency_key
+
+    source = {"system": "ci", "event_id": "run-1"}
+    assert key(TaskInput(title="t", idempotency_key="own", source=source)) == "own"
+    assert key(TaskInput(title="t", source=source), "hdr") == 'source:["ci","run-1"]'
+    assert (
+        key(TaskInput(title="t", source_type="rule", triggering_event_id="e"), "hdr")
+        == 'activity:["rule",null,"e",null]'
+    )
+    assert key(TaskInput(title="t"), "hdr") == "hdr"
+    prepared = prepare(TaskInput(title="t", extra={"x": 1}), RequestContext("r", None), "main")
+    assert prepared.row.idempotency_key is None
+    assert any("no idempotency key" in w for w in prepared.warnings)
+    assert prepared.issue.sync_metadata["extra_fields"] == {"x": 1}
+    assert prepared.issue.sync_metadata["marker"] == prepared.row.marker
+
+
+def test_the_older_key_form_is_taken_only_for_the_same_source_event(tmp_path: Path) -> None:
+    from issue_core.server.outbox import StateStore
+    from issue_core.service.tasks import TaskInput, legacy_source_key, stored_original_key
+
+    store = StateStore(tmp_path / "server.db")
+    old = prepare(
+        TaskInput(
+            title="old",
+            idempotency_key=legacy_source_key("ci", "prod:42"),
+            source={"system": "ci", "event_id": "prod:42"},
+        ),
+        RequestContext("r", None),
+        "main",
+    )
+    with store.transaction() as conn:
+        store.claim_many(conn, [old.row])
+    same = TaskInput(title="again", source={"system": "ci", "event_id": "prod:42"})
+    other = TaskInput(title="other", source={"system": "ci:prod", "event_id": "42"})
+    keyed = TaskInput(
+        title="own", idempotency_key="k", source={"system": "ci", "event_id": "prod:42"}
+    )
+    assert stored_original_key(store, same) == "ci:prod:42"
+    assert stored_original_key(store, other) is None
+    assert stored_original_key(store, keyed) is None
+    store.close()

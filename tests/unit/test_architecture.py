@@ -381,3 +381,60 @@ def test_the_server_creates_a_batch_only_through_service_ingest():
     assert calls == []
     assert "issue_core.service.ingest" in GRAPH["issue_core.server.writer"]
     assert "issue_core.service.failures" in GRAPH["issue_core.server.delivery"]
+
+
+HTTP_AND_VALIDATION = ("pydantic", "pydantic_core", "fastapi", "starlette", "uvicorn")
+
+
+def test_the_service_imports_no_web_framework_or_validation_library():
+    """The use cases take plain data (``service.tasks.TaskInput``): a NATS consumer or another
+    front end runs ingestion without the HTTP layer."""
+    importing = sorted(
+        f"{module} imports {name}"
+        for module, tree in TREES.items()
+        if _under(module, "issue_core.service")
+        for name in _top_level_imports(tree) & set(HTTP_AND_VALIDATION)
+    )
+    assert importing == []
+
+
+def test_the_ingestion_use_case_runs_without_the_http_layer():
+    """In a fresh process: preparing a task and its row loads neither the server, pydantic nor
+    the web framework."""
+    code = (
+        "import sys\n"
+        "from issue_core.service.ingest import RequestContext, prepare\n"
+        "from issue_core.service.tasks import TaskInput\n"
+        "prepared = prepare(TaskInput(title='t', idempotency_key='k'), RequestContext('r', None),"
+        " 'main')\n"
+        "assert prepared.row.idempotency_key == 'k'\n"
+        f"unwanted = {('issue_core.server', *HTTP_AND_VALIDATION)!r}\n"
+        "print(sorted(m for m in sys.modules"
+        " if any(m == u or m.startswith(u + '.') for u in unwanted)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_server_prepares_and_claims_only_through_service_ingest():
+    """prepare → claim key → create batch → record is in ``service/ingest.py``: the endpoint
+    prepares through it, the pipeline claims and records through it, and no other server module
+    inserts claims (``claim_many``) or derives keys itself."""
+    assert "issue_core.service.ingest" in GRAPH["issue_core.server.endpoint"]
+    assert "issue_core.service.ingest" in GRAPH["issue_core.server.pipeline"]
+    claiming = sorted(
+        module
+        for module, tree in TREES.items()
+        if _under(module, "issue_core.server") and module != "issue_core.server.outbox"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr in ("claim_many", "idempotency_key_for")
+    )
+    assert claiming == []
+
+
+def test_the_ingest_endpoint_imports_no_web_framework():
+    """``server/endpoint.py`` holds ingestion's pipeline, configuration and state apart from
+    HTTP: a consumer of another transport calls it without FastAPI."""
+    framework = _top_level_imports(TREES["issue_core.server.endpoint"])
+    assert not framework & {"fastapi", "starlette", "uvicorn"}
+    assert "issue_core.server.app" not in GRAPH["issue_core.server.endpoint"]
