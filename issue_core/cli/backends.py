@@ -46,7 +46,8 @@ LIST_COLUMNS = ("name", "type", "default", "source", "trust", "location")
 LIST_FIELDS = (*LIST_COLUMNS, "settings")
 CHANGE_FIELDS = ("name", "type", "scope", "file", "default", "settings", "removed", "trust")
 INFO_FIELDS = tuple(BackendInfo(type="x").to_dict())
-AUTH_WORDS = ("auth", "token", "credential", "permission", "login", "401", "403", "forbidden")
+# What a failed check says is wrong -> the exit code: the credentials' fault is AUTH (5).
+CREDENTIAL_FAILURES = frozenset({"auth", "repository", "permission"})
 TYPE_META = "issue_core.backend_type"
 
 
@@ -416,16 +417,14 @@ def set_default(name: str, **kwargs: Any) -> Outcome:
 
 
 def failure_for(info: BackendInfo) -> IssueCoreError | None:
-    """The error a failed check stands for: credentials -> AUTH (5), else UNAVAILABLE (6)."""
-    for check, (ok, detail) in info.checks.items():
-        if ok:
-            continue
-        message = f"backend {info.name or info.type!r} failed check {check!r}: {detail}"
-        text = f"{check} {detail}".lower()
-        if any(word in text for word in AUTH_WORDS):
-            return AuthError(message)
-        return BackendUnavailable(message)
-    return None
+    """The error the first failed check stands for: credentials -> AUTH (5), else
+    UNAVAILABLE (6), as the check's typed failure says (never its wording)."""
+    first = info.failed_check
+    if first is None:
+        return None
+    check, detail, failed = first
+    message = f"backend {info.name or info.type!r} failed check {check!r}: {detail}"
+    return AuthError(message) if failed in CREDENTIAL_FAILURES else BackendUnavailable(message)
 
 
 @backend_group.command("test")

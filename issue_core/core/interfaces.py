@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from issue_core.core.errors import Unsupported
 from issue_core.core.models import (
@@ -51,8 +51,19 @@ class Capability(StrEnum):
     STORE_FILE = "store_file"  # a store in a file of its own: init_store, created_store_path
 
 
+# What a failed check of ``test_connection`` says is wrong, so that a caller can act on it
+# (the CLI maps it to an exit code) without reading the detail's words:
+# - "server": the backend is not reachable or not working (also: a check without a failure);
+# - "auth": the credentials were rejected;
+# - "repository": the repository is missing or not visible to these credentials;
+# - "permission": the credentials (or the process, for a file) may not write;
+# - "store": a local store is unreadable or damaged.
+CheckFailure = Literal["server", "auth", "repository", "permission", "store"]
+
+
 class BackendInfo:
-    """What ``issue backend test`` reports. ``checks`` maps a check name to (ok, detail).
+    """What ``issue backend test`` reports. ``checks`` maps a check name to (ok, detail);
+    ``check()`` records one and, for a failed one, what failed (``failure_of``).
 
     (Plain classes here, not dataclasses: this module is on every command's start-up path.)
     """
@@ -74,13 +85,36 @@ class BackendInfo:
         self.location = location
         self.rate_limit_remaining = rate_limit_remaining
         self.checks: dict[str, tuple[bool, str]] = checks if checks is not None else {}
+        self.failure_of: dict[str, CheckFailure] = {}
 
     def __repr__(self) -> str:
         return f"BackendInfo({self.to_dict()!r})"
 
+    def check(self, name: str, ok: bool, detail: str, failure: CheckFailure = "server") -> None:
+        """Record check ``name``; ``failure`` says what is wrong when it did not pass."""
+        self.checks[name] = (ok, detail)
+        if ok:
+            self.failure_of.pop(name, None)
+        else:
+            self.failure_of[name] = failure
+
     @property
     def ok(self) -> bool:
         return all(ok for ok, _ in self.checks.values())
+
+    @property
+    def failed_check(self) -> tuple[str, str, CheckFailure] | None:
+        """The first check that failed, its detail and what failed; None when all passed."""
+        for name, (ok, detail) in self.checks.items():
+            if not ok:
+                return name, detail, self.failure_of.get(name, "server")
+        return None
+
+    @property
+    def failed(self) -> CheckFailure | None:
+        """What the first failed check says is wrong (None when every check passed)."""
+        first = self.failed_check
+        return first[2] if first is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         return {

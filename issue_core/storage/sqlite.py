@@ -213,6 +213,9 @@ def free_bytes(folder: str) -> int:
     return blocks * stats.f_frsize
 
 
+READ_ONLY_FILESYSTEM = "read-only filesystem"
+
+
 def read_only_reason(path: str, folder: str | None = None) -> str | None:
     """Why the file cannot be written, as far as the filesystem says; None if it can.
     (``os.access`` answers for this process: root passes every permission check, but not a
@@ -221,7 +224,7 @@ def read_only_reason(path: str, folder: str | None = None) -> str | None:
         folder = folder_of(path)
     try:
         if os.statvfs(folder).f_flag & os.ST_RDONLY:
-            return "read-only filesystem"
+            return READ_ONLY_FILESYSTEM
     except (OSError, AttributeError):
         pass
     if os.path.exists(path) and not os.access(path, os.W_OK):

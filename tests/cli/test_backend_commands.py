@@ -35,8 +35,10 @@ class FakeForge(IssueBackend):
 
     def test_connection(self) -> BackendInfo:
         info = BackendInfo(type=self.type_name, location=self.settings["url"])
-        info.checks["reach"] = (self.settings["url"] != "https://down.example.com", "GET /api")
-        info.checks["token"] = (self.settings["repo"] != "private", "401 unauthorised")
+        # What failed is typed; the words of a detail never decide the exit code.
+        down = self.settings["url"] == "https://down.example.com"
+        info.check("reach", not down, self.settings.get("team") or "GET /api", "server")
+        info.check("token", self.settings["repo"] != "private", "unauthorised", "auth")
         return info
 
     def list_issues(self, filter=None):  # pragma: no cover - not used here
@@ -281,6 +283,8 @@ def test_test_local_backend(issue, git_project):
     ("settings", "code", "failed"),
     [
         (["--url", "https://down.example.com", "--repo", "w"], 6, "reach"),
+        # A detail full of credential words does not make a server failure an auth one.
+        (["--url", "https://down.example.com", "--repo", "w", "--team", "401 token"], 6, "reach"),
         (["--url", "https://forge.example.com", "--repo", "private"], 5, "token"),
         (["--url", "https://reject.example.com", "--repo", "w"], 5, "connect"),
     ],

@@ -198,6 +198,7 @@ def test_read_only_filesystem_reads_work_and_writes_exit_8(namespaces, tmp_path,
     reads, writes = results[: len(READS)], results[len(READS) : -3]
     as_json, backend_test = results[-3], results[-2]
     assert "writable: read-only filesystem" in backend_test["stdout"]
+    assert backend_test["rc"] == 6  # the store's state, not the credentials (5)
     assert [assert_ok(r)["stdout"] for r in reads] == expected
     for result in writes:
         assert_store_error(result, "is read-only (read-only filesystem)", "nothing was written")

@@ -251,10 +251,12 @@ def test_connect_reads_the_http_settings(server):
 def test_the_connection_report_follows_the_repository_access(forge, server):
     info = forge.test_connection()
     assert info.ok and info.user == "me" and info.name == "o/r"
+    assert info.failed is None and info.failed_check is None
     assert info.checks["server"] == (True, "Memforge 1.0 at 127.0.0.1:9")
     server.push_access = False
     info = forge.test_connection()
     assert not info.ok and "read-only access" in info.checks["permissions"][1]
+    assert info.failed == "permission"
 
 
 # --------------------------------------------------------------------------- create-once

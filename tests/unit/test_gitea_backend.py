@@ -714,6 +714,7 @@ def test_test_connection_bad_token(gitea, monkeypatch):
     assert info.checks["server"][0]
     ok, detail = info.checks["authentication"]
     assert not ok and "401" in detail and "GITEA_API_TOKEN" in detail
+    assert info.failed == "auth"
     assert "wrong-token-value" not in json.dumps(info.to_dict())
 
 
@@ -724,10 +725,12 @@ def test_test_connection_missing_repo_and_no_permission(gitea, backend):
         False,
         "repository acme/widgets not found (or not visible to this token)",
     )
+    assert info.failed == "repository"
     gitea.repo_status = 200
     gitea.permissions = {"admin": False, "push": False, "pull": True}
     info = backend.test_connection()
     assert info.checks["repository"][0] and not info.checks["permissions"][0]
+    assert info.failed == "permission"
 
 
 def test_test_connection_unreachable_never_raises(gitea, backend):
@@ -736,6 +739,7 @@ def test_test_connection_unreachable_never_raises(gitea, backend):
     assert not info.ok
     assert "connection refused" in info.checks["server"][1]
     assert info.checks["repository"] == (False, "skipped: server not reachable")
+    assert info.failed_check == ("server", info.checks["server"][1], "server")
 
 
 def test_change_within_the_cursors_second_is_still_reported(gitea, backend):

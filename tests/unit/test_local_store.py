@@ -252,6 +252,28 @@ def test_test_connection_reports_store_state(db_path):
     assert info.to_dict()["location"] == str(db_path)
 
 
+@pytest.mark.parametrize(
+    ("reason", "failed"),
+    [("no write permission on the file", "permission"), ("read-only filesystem", "store")],
+)
+def test_test_connection_says_what_failed(db_path, monkeypatch, reason, failed):
+    from issue_core.backends.local import backend as local_backend
+
+    backend = open_store(db_path)
+    backend.create_issue(Issue(title="x"))
+    assert backend.test_connection().failed is None
+    monkeypatch.setattr(local_backend, "read_only_reason", lambda path: reason)
+    info = backend.test_connection()
+    assert info.failed == failed and info.failed_check == ("writable", reason, failed)
+
+
+def test_test_connection_of_a_corrupt_store_fails_the_store_check(db_path):
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(b"this is not a database at all" * 100)
+    info = open_store(db_path).test_connection()
+    assert info.failed == "store" and info.failed_check[0] == "store"
+
+
 def test_unconnected_backend_says_so():
     with pytest.raises(ValidationError, match="not connected"):
         LocalBackend().list_issues()

@@ -43,6 +43,7 @@ from issue_core.core.interfaces import (
     BackendInfo,
     Capability,
     Change,
+    CheckFailure,
     ConfigOption,
     SyncableBackend,
 )
@@ -388,52 +389,55 @@ class ForgeBackend(SyncableBackend):
         try:
             version = self._server_version()
             info.server_version = version
-            info.checks["server"] = (True, f"{self.forge_name} {version} at {http.host}")
+            info.check("server", True, f"{self.forge_name} {version} at {http.host}")
         except AuthError:
             # A forge may refuse every call, its version included, when the token is invalid:
             # the server answered, so it is reachable; the auth check explains the rest.
-            info.checks["server"] = (True, f"{http.host} answered (version needs a valid token)")
+            info.check("server", True, f"{http.host} answered (version needs a valid token)")
         except IssueCoreError as exc:
-            info.checks["server"] = (False, reason_of(exc, f"cannot use {http.host}"))
+            info.check("server", False, reason_of(exc, f"cannot use {http.host}"), "server")
             for name in ("authentication", "repository", "permissions"):
-                info.checks[name] = (False, "skipped: server not reachable")
+                info.check(name, False, "skipped: server not reachable", "server")
             return info
         try:
             me = self.whoami()
             info.user = me.username
-            info.checks["authentication"] = (True, f"authenticated as {me.username}")
+            info.check("authentication", True, f"authenticated as {me.username}")
         except IssueCoreError as exc:
-            info.checks["authentication"] = (
-                False,
-                reason_of(exc, f"the token in ${self.token_env} was rejected"),
-            )
+            rejected = reason_of(exc, f"the token in ${self.token_env} was rejected")
+            info.check("authentication", False, rejected, "auth")
         try:
             full_name, writable = self._repository()
             info.name = full_name or self._where
-            info.checks["repository"] = (True, f"{info.name} is accessible")
+            info.check("repository", True, f"{info.name} is accessible")
             if writable:
-                info.checks["permissions"] = self._token_write_check()
+                ok, detail = self._token_write_check()
+                info.check("permissions", ok, detail, "permission")
             else:
-                info.checks["permissions"] = (
+                info.check(
+                    "permissions",
                     False,
                     "read-only access: editing issues, labels and milestones needs write access",
+                    "permission",
                 )
         except NotFound:
-            info.checks["repository"] = (
+            info.check(
+                "repository",
                 False,
                 f"repository {self._where} not found (or not visible to this token)",
+                "repository",
             )
-            info.checks["permissions"] = (False, "skipped: repository not accessible")
+            info.check("permissions", False, "skipped: repository not accessible", "repository")
         except IssueCoreError as exc:
-            info.checks["repository"] = (False, reason_of(exc, f"cannot read {self._where}"))
-            info.checks["permissions"] = (False, "skipped: repository not accessible")
+            what: CheckFailure = "auth" if isinstance(exc, AuthError) else "server"
+            info.check("repository", False, reason_of(exc, f"cannot read {self._where}"), what)
+            info.check("permissions", False, "skipped: repository not accessible", what)
         limiter = http.rate_limiter
         info.rate_limit_remaining = limiter.remaining
-        info.checks["rate_limit"] = (
-            (True, f"{limiter.remaining} requests left")
-            if limiter.remaining is not None
-            else (True, "no rate limit announced")
-        )
+        if limiter.remaining is not None:
+            info.check("rate_limit", True, f"{limiter.remaining} requests left")
+        else:
+            info.check("rate_limit", True, "no rate limit announced")
         return info
 
     # -- issues -----------------------------------------------------------------------------

@@ -19,13 +19,14 @@ from typing import Any, ClassVar
 
 from issue_core.backends.local import issues as issue_rows
 from issue_core.backends.local.query import build_issue_query
-from issue_core.backends.local.store import Store, read_only_reason
+from issue_core.backends.local.store import READ_ONLY_FILESYSTEM, Store, read_only_reason
 from issue_core.backends.local.timestamps import now
 from issue_core.core.errors import NotFound, ValidationError
 from issue_core.core.interfaces import (
     BackendInfo,
     Capability,
     Change,
+    CheckFailure,
     ConfigOption,
     SyncableBackend,
 )
@@ -126,18 +127,21 @@ class LocalBackend(SyncableBackend):
             type=self.type_name, name=self.name, location=self.path, user=self.identity
         )
         if not os.path.exists(self.path):
-            info.checks["store"] = (True, "not created yet; the first write creates it")
+            info.check("store", True, "not created yet; the first write creates it")
             return info
         try:
             with self.store.reader() as conn:
                 assert conn is not None
                 count = conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0]
                 check = conn.execute("PRAGMA quick_check").fetchone()[0]
-            info.checks["store"] = (check == "ok", f"{count} issues, integrity {check}")
+            info.check("store", check == "ok", f"{count} issues, integrity {check}", "store")
             unwritable = read_only_reason(self.path)
-            info.checks["writable"] = (unwritable is None, unwritable or "writable")
+            # A file or folder this process may not write is a permission, a read-only
+            # filesystem is the store's state.
+            failure: CheckFailure = "store" if unwritable == READ_ONLY_FILESYSTEM else "permission"
+            info.check("writable", unwritable is None, unwritable or "writable", failure)
         except Exception as exc:  # test_connection reports, never raises
-            info.checks["store"] = (False, getattr(exc, "message", str(exc)))
+            info.check("store", False, getattr(exc, "message", str(exc)), "store")
         return info
 
     def whoami(self) -> User:

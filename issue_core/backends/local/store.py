@@ -30,9 +30,21 @@ from issue_core.core.errors import (
     StoreReadOnly,
 )
 from issue_core.storage import sqlite as engine
-from issue_core.storage.sqlite import BUSY_TIMEOUT_S, Connection, read_only_reason
+from issue_core.storage.sqlite import (
+    BUSY_TIMEOUT_S,
+    READ_ONLY_FILESYSTEM,
+    Connection,
+    read_only_reason,
+)
 
-__all__ = ["BUSY_TIMEOUT_S", "Store", "apply_migrations", "read_only_reason", "unwritable_error"]
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "READ_ONLY_FILESYSTEM",
+    "Store",
+    "apply_migrations",
+    "read_only_reason",
+    "unwritable_error",
+]
 # The tables every issue-core store has had since version 1 (to recognise stores made before
 # the application id was set).
 _OWN_TABLES = frozenset({"issues", "counters"})
