@@ -184,3 +184,45 @@ def test_the_version_enables_keyset_pagination_and_is_remembered(replay: Any) ->
         assert again.client.server_version() == (19, 0)
     versions = [path for _, path, _ in app.served if path.endswith("/version")]
     assert versions == ["/api/v4/version"]
+
+
+def _recut(
+    app: ReplayApp, query: str, body: Any, headers: list[tuple[str, str]], what: str
+) -> None:
+    app.add_derived("GET", f"{PROJECT}/issues?{query}", body, headers=headers, source=what)
+
+
+def test_without_x_total_the_next_page_header_is_followed(replay: Any) -> None:
+    """Above 10,000 issues GitLab sends no X-Total (nor X-Total-Pages, nor Link rel=last):
+    the recorded issues re-cut into pages of one, with only X-Next-Page to go by."""
+    from issue_core.core.models import IssueFilter
+
+    app, server = replay()
+    first, second = _issues()
+    _recut(app, "page=1&per_page=1&sort=asc&state=all", [first], [("X-Next-Page", "2")], "p1")
+    _recut(app, "page=2&per_page=1&sort=asc&state=all", [second], [("X-Next-Page", "")], "p2")
+    query = IssueFilter(state="all", sort="created", direction="asc")
+    with _backend(server, page_size=1, pagination="offset") as backend:
+        issues = backend.list_issues(query)
+    assert app.unmatched == []
+    assert [i.number for i in issues] == [1, 2]
+
+
+def test_keyset_pages_follow_the_cursor_the_server_names(replay: Any) -> None:
+    """GitLab >= 18.3 (the recorded server is 19.0): project issues by keyset, the recorded
+    issues re-cut into cursor pages of one; no page number is sent."""
+    from issue_core.core.models import IssueFilter
+
+    app, server = replay()
+    first, second = _issues()
+    keyset = "order_by=created_at&pagination=keyset&per_page=1&sort=asc&state=all"
+    link = f'<{LIVE}{PROJECT}/issues?cursor=eyJpZCI6IjEifQ&{keyset}>; rel="next"'
+    _recut(app, keyset, [first], [("Link", link)], "keyset page 1")
+    _recut(app, f"cursor=eyJpZCI6IjEifQ&{keyset}", [second], [], "keyset page 2")
+    query = IssueFilter(state="all", sort="created", direction="asc")
+    with _backend(server, page_size=1) as backend:
+        issues = backend.list_issues(query)
+    assert app.unmatched == []
+    assert [i.number for i in issues] == [1, 2]
+    asked = [path for _, path, _ in app.served]
+    assert asked.count(f"{PROJECT}/issues") == 2 and "/api/v4/version" in asked

@@ -35,6 +35,7 @@ def wire(**fields):
 def test_the_iid_is_the_number_and_the_global_id_is_kept_apart():
     issue = mapping.issue_from_wire(wire(), in_progress_label=LABEL)
     assert (issue.number, issue.id) == (2, "27687706")
+    assert issue.node_id == "gid://gitlab/Issue/27687706"  # GitLab's GraphQL id for it
     assert issue.version == int(datetime(2026, 1, 2, 3, 4, 6, 789000, UTC).timestamp() * 1000)
 
 

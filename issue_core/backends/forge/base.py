@@ -116,6 +116,11 @@ IN_PROGRESS_OPTION = ConfigOption(
 )
 
 
+class RepositoryNotFound(NotFound):
+    """The repository (project) itself is missing or invisible to the token: said as such,
+    never as "issue #N not found"."""
+
+
 class ForgeBackend(SyncableBackend):
     #: The forge's name in messages ("Gitea dropped ...", "no Gitea token").
     forge_name: ClassVar[str] = ""
@@ -457,6 +462,8 @@ class ForgeBackend(SyncableBackend):
                 return seen[1]
         try:
             raw = self._fetch_raw_issue(number)
+        except RepositoryNotFound:
+            raise
         except NotFound:
             raise NotFound(f"issue #{number} not found in {self._where}") from None
         self._refuse_raw(number, raw)

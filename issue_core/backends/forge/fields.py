@@ -65,7 +65,13 @@ def label_names(raw: Mapping[str, Any]) -> list[str]:
     return names
 
 
-def issue_from_wire(raw: Mapping[str, Any], names: WireNames, *, in_progress_label: str) -> Issue:
+def issue_from_wire(
+    raw: Mapping[str, Any],
+    names: WireNames,
+    *,
+    in_progress_label: str,
+    node_id: str | None = None,
+) -> Issue:
     """The issue a forge's JSON describes: ``in_progress`` is open plus ``in_progress_label``
     (never listed among the labels); the hidden body block gives ``sync_metadata`` and the
     fields the forge has no place for."""
@@ -104,6 +110,7 @@ def issue_from_wire(raw: Mapping[str, Any], names: WireNames, *, in_progress_lab
         priority=priority_of(reserved),
         sync_metadata=metadata,
         close_reason=close_reason_of(reserved, closed=state is IssueState.CLOSED),
+        node_id=node_id,
     )
     return issue.mark_loaded()
 

@@ -17,6 +17,7 @@ description; due dates are days on GitLab (the exact instant rides in the block)
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -26,6 +27,7 @@ from issue_core.backends.forge.base import (
     IN_PROGRESS_OPTION,
     RECOVERY_WINDOW,
     ForgeBackend,
+    RepositoryNotFound,
     issue_sort_key,
     reason_of,
     token_env_option,
@@ -146,6 +148,22 @@ class GitLabBackend(ForgeBackend):
         project = self.client.project
         return f"project {project}" if project.isdigit() else project
 
+    @contextlib.contextmanager
+    def _in_project(self) -> Iterator[None]:
+        """GitLab answers a missing project (or one the token cannot see) with a 404
+        ``Project Not Found`` on every path below it: say that, not "issue not found"."""
+        try:
+            yield
+        except NotFound as error:
+            if "project not found" not in error.message.lower():
+                raise
+            raise RepositoryNotFound(
+                f"GitLab project {self.client.project} not found on {self.http.host} "
+                "(or not visible to this token)",
+                hint="check 'project' (the full path group/sub/repo, or the numeric id) and "
+                f"that the token in ${self.token_env} can read it",
+            ) from None
+
     # -- identity and health ----------------------------------------------------------------
 
     def _fetch_me(self) -> User:
@@ -155,10 +173,7 @@ class GitLabBackend(ForgeBackend):
         return str(self.client.version().get("version") or "unknown")
 
     def _repository(self) -> tuple[str | None, bool]:
-        try:
-            project = self.client.project_info()
-        except NotFound:
-            raise NotFound(f"project {self.client.project} not found") from None
+        project = self.client.project_info()
         perms = project.get("permissions") or {}
         levels = [
             int((perms.get(key) or {}).get("access_level") or 0)
@@ -198,14 +213,16 @@ class GitLabBackend(ForgeBackend):
         params: dict[str, Any] = {"state": "all"}
         if since is not None:
             params["updated_after"] = mapping.time_param(since)
-        return self.client.iter_issues(params)
+        with self._in_project():
+            yield from self.client.iter_issues(params)
 
     def _search_marker(self, marker: str) -> Iterator[Issue]:
         return self._issues({"state": "all", "search": marker})
 
     def _issues(self, params: Mapping[str, Any], *, wanted: int | None = None) -> Iterator[Issue]:
-        for raw in self.client.iter_issues(params, wanted=wanted):
-            yield self._to_issue(raw)
+        with self._in_project():
+            for raw in self.client.iter_issues(params, wanted=wanted):
+                yield self._to_issue(raw)
 
     def _visible_match(self, query: IssueFilter, issue: Issue) -> bool:
         """GitLab's search also reads the hidden block of the description: a match whose
@@ -267,7 +284,8 @@ class GitLabBackend(ForgeBackend):
         return found[: query.limit] if query.limit is not None else found
 
     def _fetch_raw_issue(self, number: int) -> dict[str, Any]:
-        return self.client.get_issue(number)
+        with self._in_project():
+            return self.client.get_issue(number)
 
     # -- issues: writing ----------------------------------------------------------------------
 
@@ -418,7 +436,8 @@ class GitLabBackend(ForgeBackend):
     # -- labels -------------------------------------------------------------------------------
 
     def _fetch_labels(self) -> list[Label]:
-        raws = self.client.list_labels()
+        with self._in_project():
+            raws = self.client.list_labels()
         self._group_labels = {str(raw["id"]) for raw in raws if mapping.is_group_label(raw)}
         return [mapping.label_from_wire(raw) for raw in raws]
 
@@ -451,7 +470,8 @@ class GitLabBackend(ForgeBackend):
     # -- milestones ---------------------------------------------------------------------------
 
     def _fetch_milestones(self) -> list[Milestone]:
-        raws = self.client.list_milestones()
+        with self._in_project():
+            raws = self.client.list_milestones()
         self._milestone_wire = {str(raw["id"]): dict(raw) for raw in raws}
         return [mapping.milestone_from_wire(raw) for raw in raws]
 
@@ -582,4 +602,5 @@ class GitLabBackend(ForgeBackend):
     # -- users --------------------------------------------------------------------------------
 
     def _fetch_users(self) -> list[User]:
-        return [mapping.user_from_wire(raw) for raw in self.client.list_users()]
+        with self._in_project():
+            return [mapping.user_from_wire(raw) for raw in self.client.list_users()]

@@ -54,7 +54,9 @@ username_of = user_name
 
 
 def issue_from_wire(raw: Wire, *, in_progress_label: str) -> Issue:
-    return forge_issue(raw, GITLAB_NAMES, in_progress_label=in_progress_label)
+    """``node_id`` is the issue's GraphQL global id, which GitLab builds from its ``id``."""
+    node_id = f"gid://gitlab/Issue/{raw['id']}" if raw.get("id") is not None else None
+    return forge_issue(raw, GITLAB_NAMES, in_progress_label=in_progress_label, node_id=node_id)
 
 
 def create_token_free(body: str) -> str:
