@@ -34,6 +34,7 @@ from issue_core.server import timings
 from issue_core.server.messages import (
     Answers,
     Claimed,
+    Delivered,
     ErrorInfo,
     InMessage,
     OutcomeData,
@@ -119,14 +120,22 @@ class Pipeline:
             emit_time = timings.clock() - started - sql - commit - created
             recorder.add(("cycle", started, waited, len(tasks), sql, commit, created, emit_time))
 
-    def flush(self, emit: Emit) -> None:
-        """Commit pending bookkeeping on its own (no claim is waiting to ride along)."""
+    def flush(self, emit: Emit, *, final: bool = False) -> None:
+        """Commit pending bookkeeping on its own (no claim is waiting to ride along).
+
+        Deliveries alone are committed without an fsync: a delivery record lost to a power cut
+        is rebuilt from the issue's marker (the row stays ``claimed`` and is healed at restart),
+        and the next durable commit writes it to disk anyway. Measured under load, one cycle in
+        ten to twenty was such a flush, and a claim arriving during its fsync waited for it
+        (docs/performance.md). A release or an outbox entry cannot be rebuilt: with one of
+        those, the flush is durable, as is the last one before the pipeline stops."""
         if not self.unsettled:
             return
         count = len(self.unsettled)
         started = timings.clock()
+        durable = final or not all(isinstance(item, Delivered) for item in self.records)
         try:
-            self._commit([])
+            self._commit([], durable=durable)
         except Exception:
             pass  # logged by _commit
         recorder = timings.recorder
@@ -136,14 +145,16 @@ class Pipeline:
         if answers:
             emit(Answers(answers))
 
-    def _commit(self, rows: list[TaskRow]) -> dict[int, TaskRow]:
-        """One durable transaction: the pending records, then claims of ``rows``. Returns
-        the rows already holding the keys of duplicates, by index in ``rows``."""
+    def _commit(self, rows: list[TaskRow], *, durable: bool = True) -> dict[int, TaskRow]:
+        """One transaction, durable unless said: the pending records, then claims of ``rows``
+        (always durable: a claim must be on disk before its backend sees it). Returns the rows
+        already holding the keys of duplicates, by index in ``rows``."""
+        assert durable or not rows
         records, self.records = self.records, []
         self.settling, self.unsettled = self.unsettled, []
         try:
             started = timings.clock()
-            with self.store.transaction() as conn:
+            with self.store.transaction(durable=durable) as conn:
                 record(self.store, conn, records)
                 existing = claim(self.store, conn, rows)
                 statements = timings.clock()
@@ -213,7 +224,7 @@ def pipeline_loop(inbox: queue.SimpleQueue[InMessage], emit: Emit, pipeline: Pip
         waited = timings.clock() - waiting
         if not messages and pipeline.unsettled:
             # No task came to ride along with the bookkeeping: commit it on its own.
-            pipeline.flush(emit)
+            pipeline.flush(emit, final=stopping)
         if stopping and not messages:
             return
         tasks = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import pickle
 import queue
+import time
 from typing import Any
 
 from issue_core.backends.local import LocalBackend
@@ -122,3 +123,57 @@ def test_records_are_applied_in_one_transaction(project: Project) -> None:
         assert store.get(rows[2].tracking_id) is None and store.by_key("key-r2") is None
     finally:
         store.close()
+
+
+class _RecordingStore(StateStore):
+    """The real state db, noting whether each transaction was durable (fsynced)."""
+
+    def __init__(self, *args: Any) -> None:
+        self.durable: list[bool] = []
+        super().__init__(*args)
+        self.durable.clear()  # the schema's own transaction
+
+    def transaction(self, *, durable: bool = True) -> Any:
+        self.durable.append(durable)
+        return super().transaction(durable=durable)
+
+
+def _recorded_run(project: Project, *, circuit_open: bool) -> tuple[list[bool], StateStore]:
+    backend = LocalBackend()
+    backend.connect({"path": str(project.store), "identity": "x"})
+    pool = BackendPool({}, "x")
+    pool._open["main"] = backend
+    if circuit_open:
+        pool.circuit("main").open_until = time.time() + 600
+    store = _RecordingStore(project.state_db)
+    pipeline = Pipeline(store, BackendStage(store, pool, LeaseHolder(project.state_dir)))
+    pipeline.stage.next_outbox_check = time.time() + 600  # no outbox round in between
+    emitted: list[Any] = []
+    pipeline.cycle([(0, _row("flush-1"), None), (1, _row("flush-2"), None)], emitted.append)
+    assert pipeline.unsettled  # the records wait for the next commit
+    pipeline.flush(emitted.append)
+    durable = store.durable
+    kinds = [data.kind for m in emitted if isinstance(m, Answers) for _, data in m.answers]
+    pipeline.close()
+    return durable, kinds  # type: ignore[return-value]
+
+
+def test_deliveries_alone_are_committed_without_fsync_and_claims_always_with(
+    project: Project,
+) -> None:
+    durable, kinds = _recorded_run(project, circuit_open=False)
+    assert kinds == [OutcomeKind.CREATED, OutcomeKind.CREATED]
+    # The claim (with the last cycle's records) is durable; the flush of deliveries is not:
+    # a lost delivery record is rebuilt from the marker.
+    assert durable == [True, False]
+    store = StateStore(project.state_db)
+    try:
+        assert {row.status for row in store.list()} == {"delivered"}
+    finally:
+        store.close()
+
+
+def test_a_flush_holding_an_outbox_entry_is_durable(project: Project) -> None:
+    durable, kinds = _recorded_run(project, circuit_open=True)
+    assert kinds == [OutcomeKind.QUEUED, OutcomeKind.QUEUED]
+    assert durable == [True, True]
