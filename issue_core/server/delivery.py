@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from issue_core.core.backoff import backoff
 from issue_core.core.config import BackendConfig
 from issue_core.core.errors import (
     IssueCoreError,
@@ -23,12 +24,7 @@ from issue_core.core.errors import (
 from issue_core.core.interfaces import IssueBackend
 from issue_core.core.models import Issue
 from issue_core.server.outbox import StateStore
-from issue_core.service.failures import (
-    Verdict,
-    backoff,
-    classify,
-    describe,
-)
+from issue_core.service.failures import Verdict, classify, describe
 from issue_core.service.ingest import snapshot_json
 from issue_core.service.tasks import TaskRow
 

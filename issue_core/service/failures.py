@@ -5,23 +5,22 @@
 logged), or park it (a bug that keeps failing). A task's first attempt (``service.ingest``) and
 its outbox attempts (``server.delivery``) both ask it and differ only where they must: refused
 on its first attempt a task is answered 422 and its claim released; from the outbox, whose
-client already had its 202, it is marked failed. ``backoff`` is the curve of the outbox's retries
-and of the circuit's open time (the forge HTTP client keeps its own "equal jitter" per request,
-``backends/_http/retry.py``: a different budget, seconds not minutes).
+client already had its 202, it is marked failed. ``retry_delay`` is when the outbox tries again:
+``core/backoff.py``'s curve (the one the forge HTTP client's retries and the circuit's open
+time use too) with the outbox's budget.
 """
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from enum import StrEnum
 
+from issue_core.core.backoff import backoff
 from issue_core.core.errors import (
     BackendUnavailable,
     Conflict,
     IssueCoreError,
     NotFound,
-    RateLimited,
     Unsupported,
     UsageError,
 )
@@ -43,35 +42,6 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, IssueCoreError):
         return f"{exc.code}: {exc.one_line()}"
     return f"internal error: {type(exc).__name__}"
-
-
-def backoff(
-    step: int,
-    *,
-    base: float,
-    cap: float,
-    spread: tuple[float, float] | None = None,
-    exc: BaseException | None = None,
-) -> float:
-    """Capped exponential backoff: ``base * 2**step`` up to ``cap``, times a random factor in
-    ``spread`` (jitter spreads many retries apart); a rate limit's ``retry_after`` wins when
-    longer. The outbox's retries and the circuit's open time are both this curve."""
-    delay = min(base * (2 ** max(step, 0)), cap)
-    if spread is not None:
-        delay *= random.uniform(*spread)
-    hinted = retry_after(exc)
-    if hinted is not None:
-        delay = max(delay, hinted)
-    return float(delay)
-
-
-def retry_after(exc: BaseException | None) -> float | None:
-    """The wait a rate limit asked for, if ``exc`` is one that said."""
-    if isinstance(exc, RateLimited):
-        hinted = exc.details.get("retry_after")
-        if isinstance(hinted, int | float):
-            return float(hinted)
-    return None
 
 
 def retry_delay(attempts: int, exc: BaseException | None = None) -> float:

@@ -1,6 +1,6 @@
-"""Ingestion's one failure policy (``classify``) and one backoff (``backoff``), in
-``service/failures.py``,
-shared by a task's first attempt (``writer.BackendStage``) and its outbox attempts."""
+"""Ingestion's one failure policy (``classify``, ``service/failures.py``) and its use of the one
+backoff curve (``core/backoff.py``), shared by a task's first attempt (``writer.BackendStage``)
+and its outbox attempts."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from issue_core.core.backoff import backoff, retry_after
 from issue_core.core.errors import (
     BackendUnavailable,
     Conflict,
@@ -21,9 +22,7 @@ from issue_core.service.failures import (
     MAX_UNEXPECTED_ATTEMPTS,
     RETRY_CAP_SECONDS,
     Verdict,
-    backoff,
     classify,
-    retry_after,
     retry_delay,
 )
 

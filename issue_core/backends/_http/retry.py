@@ -11,6 +11,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from issue_core.core.backoff import EQUAL_JITTER, backoff
+
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 
@@ -26,12 +28,18 @@ class RetryPolicy:
     rand: Callable[[], float] = field(default=random.random, compare=False)
 
     def delay(self, retry_number: int) -> float:
-        """Exponential backoff with "equal jitter": half fixed, half random.
+        """The package's one backoff curve (``core/backoff.py``) with "equal jitter" (half
+        fixed, half random) and this budget: ``retry_number`` 1 waits up to ``base_delay``.
 
         Jitter spreads the retries of many agents hitting the same failing server.
         """
-        ceiling = min(self.max_delay, self.base_delay * (2 ** max(0, retry_number - 1)))
-        return float(ceiling / 2 + ceiling / 2 * self.rand())
+        return backoff(
+            retry_number - 1,
+            base=self.base_delay,
+            cap=self.max_delay,
+            spread=EQUAL_JITTER,
+            rand=self.rand,
+        )
 
 
 def is_idempotent(method: str, *, flagged_safe: bool | None = None) -> bool:
