@@ -1,9 +1,11 @@
 """The SQL that differs between database engines, named once so that repositories never spell it.
 
 Only what the repositories use today: bound-parameter marks, "insert unless a unique key already
-holds the row", reading one key of a JSON text column, the full-text match and the limit on bound
-parameters per statement. A PostgreSQL dialect answers the same questions (``ON CONFLICT DO
-NOTHING``, ``col::jsonb ->> 'key'``, a ``tsvector`` match); the repositories ask the connection
+holds the row", reading one key of a JSON text column, the limit on bound parameters per
+statement, and a full-text index: its upkeep (documents added, changed, appended to, removed,
+keyed by the row id of what they index) and its match. A PostgreSQL dialect answers the same
+questions (``ON CONFLICT DO NOTHING``, ``col::jsonb ->> 'key'``, a table keyed by the id with a
+generated ``tsvector`` column and a ``@@`` match); the repositories ask the connection
 for its dialect (``dialect_of(conn)``), never name an engine, so they do not change. (Statements
 are written with ``?`` marks, which a PostgreSQL connection translates; ``marks()`` is for lists
 whose length is known only at run time.)
@@ -12,6 +14,7 @@ whose length is known only at run time.)
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import ClassVar
 
 
@@ -43,6 +46,31 @@ class SQLiteDialect:
     def max_parameters(conn: sqlite3.Connection) -> int:
         """How many parameters one statement may bind (SQLite: 32,766 since 3.32)."""
         return conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+
+    # -- a full-text index: one document per indexed row, keyed by that row's id ----------
+    # SQLite: an FTS5 table whose rowid is the id, kept by the store's writes (not triggers,
+    # so that a batch of creates indexes with one multi-row INSERT).
+
+    @staticmethod
+    def text_index_rows(index: str, columns: Sequence[str]) -> str:
+        """The ``into`` of a (multi-row) INSERT of documents: the key, then ``columns``."""
+        return f"{index} (rowid, {', '.join(columns)})"
+
+    @staticmethod
+    def text_index_update(index: str, columns: Sequence[str]) -> str:
+        """Replace ``columns`` of one document (parameters: their texts, then the key)."""
+        sets = ", ".join(f"{column} = ?" for column in columns)
+        return f"UPDATE {index} SET {sets} WHERE rowid = ?"
+
+    @staticmethod
+    def text_index_append(index: str, column: str) -> str:
+        """Add text to ``column`` of one document (parameters: the text, then the key)."""
+        return f"UPDATE {index} SET {column} = {column} || ' ' || ? WHERE rowid = ?"
+
+    @staticmethod
+    def text_index_delete(index: str) -> str:
+        """Remove one document (parameter: the key)."""
+        return f"DELETE FROM {index} WHERE rowid = ?"
 
     @staticmethod
     def text_match(index: str) -> str:

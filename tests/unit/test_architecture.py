@@ -161,9 +161,25 @@ def test_the_store_repositories_never_name_an_engine():
         if target == "issue_core.storage.sqlite"
     )
     assert naming == []
-    for name in ("issues", "labels", "users", "query", "backend"):
+    for name in ("issues", "labels", "users", "query", "backend", "search", "comments"):
         source = (PACKAGE / "backends" / "local" / f"{name}.py").read_text(encoding="utf-8")
         assert "SQLITE" not in source, name
+
+
+def test_the_full_text_index_is_kept_in_one_module_through_the_dialect():
+    """The search index is named only by ``search.py`` (and the schema that creates it), and
+    its upkeep and match are spelled by the dialect: FTS5's ``rowid``/``MATCH`` appear in no
+    repository, so a PostgreSQL dialect can keep a ``tsvector`` instead."""
+    spelling = sorted(
+        f"{path.name}: {word}"
+        for path in (PACKAGE / "backends" / "local").glob("*.py")
+        if path.name not in ("search.py", "schema.py")
+        for word in ("issues_fts", "fts5", "MATCH", "rowid =", "(rowid")
+        if word in path.read_text(encoding="utf-8")
+    )
+    assert spelling == []
+    search = (PACKAGE / "backends" / "local" / "search.py").read_text(encoding="utf-8")
+    assert "rowid" not in search and "MATCH" not in search
 
 
 def test_the_local_store_never_imports_the_server():
@@ -304,8 +320,9 @@ NEVER_ON_THE_CLI_PATH = (
     "issue_core.core.search",
     "dataclasses",
 )
-# reading issues needs no label, milestone or comment repository (loaded lazily)
+# reading issues needs no label, milestone, comment or search-index repository (loaded lazily)
 NOT_FOR_READING = (
+    "issue_core.backends.local.search",
     "issue_core.backends.local.labels",
     "issue_core.backends.local.milestones",
     "issue_core.backends.local.comments",

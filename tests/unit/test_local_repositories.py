@@ -1,4 +1,5 @@
-"""The local store's repositories (backends/local/{issues,labels,milestones,comments,users,feed}.py)
+"""The local store's repositories (backends/local/{issues,labels,milestones,comments,users,feed,
+search}.py)
 called directly over a connection, as the LocalBackend façade calls them inside its
 transactions; and the one ``feed.touch()`` that every change of an issue goes through."""
 
@@ -6,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from issue_core.backends.local import comments, feed, issues, labels, milestones, users
+from issue_core.backends.local import comments, feed, issues, labels, milestones, search, users
 from issue_core.backends.local.store import Store
 from issue_core.core.errors import Conflict, NotFound
 from issue_core.core.models import Issue, IssueState, Label, Milestone
@@ -140,3 +141,34 @@ def test_comments_belong_to_their_issue(store):
         assert [c.body for c in comments.list_for(conn, comments.issue_row_id(conn, 1), 1)] == [
             "first"
         ]
+
+
+def _document(store, number):
+    with store.reader() as conn:
+        row_id = _state(store, number)["id"]
+        found = conn.execute(
+            f"SELECT title, description, comments FROM {search.INDEX} WHERE rowid = ?", (row_id,)
+        ).fetchone()
+    return tuple(found) if found is not None else None
+
+
+def test_the_search_index_follows_every_change_of_an_issue_s_text(store):
+    (created,) = _seed(store, "Login fails")
+    assert _document(store, created.number) == ("Login fails", "", "")
+    with store.writer() as conn:
+        current = issues.load_for_update(conn, created.number)
+        issues.apply(conn, current, {"description": "after upgrade"}, create_labels=False)
+        first = comments.add(conn, created.number, "seen on mac", "me", "2026-01-01T00:00:00Z")
+        comments.add(conn, created.number, "and linux", "me", "2026-01-01T00:00:01Z")
+    assert _document(store, created.number) == (
+        "Login fails",
+        "after upgrade",
+        " seen on mac and linux",
+    )
+    with store.writer() as conn:
+        comments.delete(conn, created.number, first.id, "2026-01-01T00:00:02Z")
+    assert _document(store, created.number) == ("Login fails", "after upgrade", "and linux")
+    with store.writer() as conn:
+        issues.delete(conn, created.number)
+    with store.reader() as conn:
+        assert conn.execute(f"SELECT COUNT(*) FROM {search.INDEX}").fetchone()[0] == 0

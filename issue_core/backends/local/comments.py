@@ -1,14 +1,14 @@
-"""Comment rows, and the copy of an issue's comments the full-text index searches. Ids come from
-a counter (never reused) and are how users name comments (``issue comment 5 --edit 7``); each
-comment added, edited or deleted changes its issue (``feed.touch``). Functions over a connection
-inside the backend's transaction; the backend validates input before it opens one."""
+"""Comment rows. Ids come from a counter (never reused) and are how users name comments
+(``issue comment 5 --edit 7``); each comment added, edited or deleted changes its issue
+(``feed.touch``) and its text in the full-text index (``search.py``). Functions over a
+connection inside the backend's transaction; the backend validates input before it opens one."""
 
 from __future__ import annotations
 
 import sqlite3
 from typing import Any
 
-from issue_core.backends.local import counters, feed, users
+from issue_core.backends.local import counters, feed, search, users
 from issue_core.core.errors import NotFound
 from issue_core.core.models import Comment, parse_ts
 
@@ -50,10 +50,7 @@ def add(conn: sqlite3.Connection, number: int, body: str, author: str, now: str)
     )
     _count(conn, issue_id, +1)
     feed.touch(conn, [issue_id], now)
-    conn.execute(
-        "UPDATE issues_fts SET comments = comments || ' ' || ? WHERE rowid = ?",
-        (body, issue_id),
-    )
+    search.add_comment(conn, issue_id, body)
     ts = parse_ts(now)
     return Comment(
         body=body,
@@ -121,11 +118,7 @@ def _changed(conn: sqlite3.Connection, issue_id: int, now: str) -> None:
     """An edited or deleted comment changes its issue (version, updated_at, change feed),
     as adding one does, and the search index's copy of the comments is rebuilt."""
     feed.touch(conn, [issue_id], now)
-    conn.execute(
-        "UPDATE issues_fts SET comments = (SELECT COALESCE(group_concat(body, ' '), '') "
-        "FROM comments WHERE issue_id = ?) WHERE rowid = ?",
-        (issue_id, issue_id),
-    )
+    search.reindex_comments(conn, issue_id)
 
 
 def _comment_key(comment_id: Any) -> int | None:

@@ -155,7 +155,7 @@ def _reason_value(state: IssueState, reason: Any) -> str | None:
 def _write(conn: sqlite3.Connection, rows: list[NewRow]) -> None:
     """Number the rows (numbers, change sequence values, row ids and uids allocated for the
     whole batch at once) and insert them with one multi-row INSERT per table."""
-    from issue_core.backends.local import counters, feed
+    from issue_core.backends.local import counters, feed, search
 
     first_number = counters.take(conn, "issue_number", len(rows))
     first_seq = feed.sequence(conn, len(rows))
@@ -204,18 +204,14 @@ def _write(conn: sqlite3.Connection, rows: list[NewRow]) -> None:
         "issue_assignees (issue_id, username, position)",
         [(row.id, name, pos) for row in rows for pos, name in enumerate(row.assignees)],
     )
-    insert_rows(
-        conn,
-        "issues_fts (rowid, title, description, comments)",
-        [(row.id, row.title, row.description, "") for row in rows],
-    )
+    search.add(conn, [(row.id, row.title, row.description) for row in rows])
 
 
 def apply(
     conn: sqlite3.Connection, current: Issue, values: dict[str, Any], *, create_labels: bool
 ) -> None:
     """Write merged field ``values`` onto the stored issue ``current`` (validated here)."""
-    from issue_core.backends.local import feed
+    from issue_core.backends.local import feed, search
     from issue_core.backends.local import labels as label_rows
     from issue_core.backends.local import milestones as milestone_rows
     from issue_core.backends.local import users as users_rows
@@ -258,25 +254,19 @@ def apply(
         set_assignees(conn, row_id, assignees)
     feed.touch(conn, [row_id], now, sets)
     if "title" in sets or "description" in sets:
-        conn.execute(
-            "UPDATE issues_fts SET title = ?, description = ? WHERE rowid = ?",
-            (
-                sets.get("title", current.title),
-                sets.get("description", current.description),
-                row_id,
-            ),
-        )
+        title = sets.get("title", current.title)
+        search.set_text(conn, row_id, title, sets.get("description", current.description))
 
 
 def delete(conn: sqlite3.Connection, number: int) -> None:
     """Remove issue ``number``, leaving a tombstone for the change feed."""
-    from issue_core.backends.local import feed
+    from issue_core.backends.local import feed, search
 
     row = conn.execute("SELECT id, uid FROM issues WHERE number = ?", (number,)).fetchone()
     if row is None:
         raise NotFound(f"issue #{number} not found")
     feed.record_deletion(conn, row["uid"], number, timestamps.now())
-    conn.execute("DELETE FROM issues_fts WHERE rowid = ?", (row["id"],))
+    search.remove(conn, row["id"])
     conn.execute("DELETE FROM issues WHERE id = ?", (row["id"],))
 
 

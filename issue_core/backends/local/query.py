@@ -52,7 +52,9 @@ def build_issue_query(
         if match is None:
             where.append("0")
         else:
-            where.append(f"i.id IN ({dialect.text_match('issues_fts')})")
+            from issue_core.backends.local.search import INDEX  # only a search loads it
+
+            where.append(f"i.id IN ({dialect.text_match(INDEX)})")
             params.append(match)
     direction = "DESC" if flt.direction == "desc" else "ASC"
     column = _SORT_COLUMNS[flt.sort]
