@@ -274,6 +274,22 @@ def test_test_connection_of_a_corrupt_store_fails_the_store_check(db_path):
     assert info.failed == "store" and info.failed_check[0] == "store"
 
 
+def test_the_store_is_told_who_acts_and_never_reads_the_configuration(tmp_path, monkeypatch):
+    """``service.runtime`` resolves the identity; a store opened without one refuses, rather
+    than loading the configuration itself (and acting as someone the caller did not choose)."""
+    from issue_core.core.config import Config
+    from issue_core.core.errors import ConfigError
+
+    monkeypatch.setattr(Config, "load", classmethod(lambda cls, *a, **k: pytest.fail("read")))
+    path = str(tmp_path / "issues.db")
+    for settings in ({"path": path}, {"path": path, "identity": ""}):
+        with pytest.raises(ConfigError, match="needs the acting identity"):
+            LocalBackend().connect(settings)
+    backend = LocalBackend()
+    backend.connect({"path": path, "identity": "ann"})
+    assert backend.create_issue(Issue(title="x")).author == "ann"
+
+
 def test_unconnected_backend_says_so():
     with pytest.raises(ValidationError, match="not connected"):
         LocalBackend().list_issues()

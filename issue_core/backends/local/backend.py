@@ -8,7 +8,8 @@ repository module of the aggregate concerned, each a set of functions over the c
 change is recorded). Numbers come from counters inside the writing transaction, so two processes
 never share one; edits are merged field by field with concurrent edits (``core.merge``), and
 only a concurrent change of the same field is a ``Conflict``. The repositories for labels,
-milestones and comments are imported by the methods that use them: reading issues loads none.
+milestones, comments and the search index (``search``) are imported by the methods that use
+them: reading issues loads none. Who acts (``identity``) is handed in by ``connect``'s caller.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from issue_core.backends.local import issues as issue_rows
 from issue_core.backends.local.query import build_issue_query
 from issue_core.backends.local.store import READ_ONLY_FILESYSTEM, Store, read_only_reason
 from issue_core.backends.local.timestamps import now
-from issue_core.core.errors import NotFound, ValidationError
+from issue_core.core.errors import ConfigError, NotFound, ValidationError
 from issue_core.core.interfaces import (
     BackendInfo,
     Capability,
@@ -87,14 +88,17 @@ class LocalBackend(SyncableBackend):
         path = config.get("path") or DEFAULT_PATH
         if not isinstance(path, str):
             raise ValidationError("the local backend's 'path' must be a string")
+        # Who acts is resolved once, by whoever opens the backend (service.runtime for every
+        # front end, the acting agent included); the store never reads the configuration.
+        identity = config.get("identity")
+        if not isinstance(identity, str) or not identity:
+            raise ConfigError(
+                "the local backend needs the acting identity ('identity')",
+                hint="open it with issue_core.open_backend(), which resolves who acts",
+            )
         self._store = Store(path)
         self.name = config.get("name")
-        identity = config.get("identity")
-        if not identity:
-            from issue_core.core.config import Config
-
-            identity = Config.load().identity()
-        self.identity = str(identity)
+        self.identity = identity
 
     @property
     def store(self) -> Store:
