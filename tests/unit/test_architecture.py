@@ -1,7 +1,10 @@
 """The import graph keeps its layers: checked statically over every module's imports, and at
 run time for what ``issue list`` actually loads.
 
-Rules (README "Layout"): ``core/`` is the domain and imports nothing of issue-core outside it;
+Rules (README "Layout"): front ends (CLI, server, Python API) import only ``service/``,
+``core/``, their own modules and the backend registry (two named exceptions: the CLI's server
+commands start the server, and the server's state db runs on ``storage/``); ``core/`` is the
+domain and imports nothing of issue-core outside it;
 ``storage/`` (the SQL engine) imports only ``core/``; backends never import a front end (CLI,
 server, Python API); the local store and the forge side (``_http``, ``forge``, ``gitea``,
 ``gitlab``) never import each other, nor do two forges; the forge base imports no forge's own
@@ -9,7 +12,10 @@ modules (Gitea, GitHub and GitLab subclass it, never the reverse); the server ne
 CLI; ``service/`` (the use cases) never imports a front end or Click, and opens backends only
 through ``service.runtime``, which is the only module outside ``backends/`` that constructs one;
 front ends and the service reach backends only through the registry (``issue_core.backends``);
-nothing probes a backend with ``getattr``/``hasattr`` (capabilities say what it can do).
+nothing probes a backend with ``getattr``/``hasattr`` (capabilities say what it can do);
+``issue list``/``show`` and the plain writes load neither the HTTP layer, the forges, the
+server, pydantic nor the query language (in a fresh process); only ``feed.touch`` records that
+an issue changed; only ``search.py`` keeps the full-text index, through the dialect.
 """
 
 from __future__ import annotations
@@ -279,6 +285,38 @@ def test_the_service_opens_backends_only_through_runtime():
     assert opening == []
 
 
+# The two places a front end reaches past the service, each for a reason of its own:
+FRONT_END_EXCEPTIONS = {
+    # ``issue serve`` / ``issue outbox`` are the CLI face of the server: they start it and open
+    # its state db (the outbox use cases take that store and its locks as arguments).
+    ("issue_core.cli.server", "issue_core.server"),
+    # The server's own database (claims, the outbox) runs on the one SQL engine.
+    ("issue_core.server.outbox", "issue_core.storage"),
+    ("issue_core.server.timings", "issue_core.storage"),
+}
+
+
+def test_front_ends_import_only_the_service_core_their_own_modules_and_the_registry():
+    """A front end (CLI, server, Python API) is parse -> call the service -> render: what it
+    imports of issue-core is ``service/``, ``core/``, its own package and the backend registry,
+    so an MCP server or a web board gets every use case without copying one."""
+    assert "issue_core.cli.server" in GRAPH and "issue_core.server.outbox" in GRAPH
+    beyond = sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        for front_end in FRONT_ENDS
+        if _under(module, front_end)
+        for target in targets
+        if not _under(target, front_end, "issue_core.service", "issue_core.core")
+        and target not in ("issue_core.backends", "issue_core._version")
+        and not any(
+            module == allowed and _under(target, reached)
+            for allowed, reached in FRONT_END_EXCEPTIONS
+        )
+    )
+    assert beyond == []
+
+
 def test_front_ends_and_the_service_see_backends_only_through_the_registry():
     """A front end names a backend by its configured type; the classes stay behind the
     registry (``issue_core.backends``), so a new backend needs no front-end change."""
@@ -309,6 +347,8 @@ NEVER_ON_THE_CLI_PATH = (
     "issue_core.backends.gitea",
     "issue_core.backends.gitlab",
     "issue_core.server",
+    # the query language (``issue list -q``) loads only for a query
+    "issue_core.core.query",
     "httpx",
     "pydantic",
     "fastapi",
