@@ -70,15 +70,20 @@ class Session:
                 created = backend.created_store_path
             except IssueCoreError:  # it never connected: the connect error was reported
                 created = None
+            notices = backend.notices
             try:
                 backend.close()
             finally:
-                if created and self.announce_created_store:
-                    # The CLI's one note path: on stderr, made terminal-safe (a path can hold
-                    # any byte a folder name can).
+                # The CLI's one note path: on stderr, made terminal-safe (a path can hold
+                # any byte a folder name can, a repository name comes from the server).
+                announce = bool(created and self.announce_created_store)
+                if notices or announce:
                     from issue_core.cli.output import note
 
-                    note(f"issue-core: created local store at {created}")
+                    for text in notices:
+                        note(f"issue-core: {text}")
+                    if announce:
+                        note(f"issue-core: created local store at {created}")
         self._opened.clear()
 
 

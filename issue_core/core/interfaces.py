@@ -209,6 +209,12 @@ class IssueBackend(ABC):
         or it keeps no file). The CLI says so once, on stderr, when it closes the backend."""
         return None
 
+    @property
+    def notices(self) -> list[str]:
+        """Things the user should hear once (a renamed repository): the CLI prints each on
+        stderr when it closes the backend."""
+        return []
+
     def init_store(self) -> str:
         """Create the store file if it does not exist yet; returns its path (``issue init``)."""
         self.require(Capability.STORE_FILE, "creating a local store")

@@ -41,6 +41,7 @@ from issue_core.backends._http.errors import (
     error_for_transport,
     host_of,
 )
+from issue_core.backends._http.pacing import WritePacer
 from issue_core.backends._http.pagination import (
     GITEA_PAGES,
     PageStyle,
@@ -58,6 +59,9 @@ logger = logging.getLogger("issue_core.http")
 USER_AGENT = f"issue-core/{__version__}"
 # A server answering 429 with "Retry-After: 0" forever must not loop forever.
 MAX_RATE_LIMITED_ROUNDS = 5
+# Redirects followed for one request (a renamed repository is one hop).
+MAX_REDIRECTS = 3
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class AuthScheme(StrEnum):
@@ -154,7 +158,14 @@ class HttpClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        write_pacer: WritePacer | None = None,
+        refine_error: Callable[[httpx.Response, IssueCoreError], IssueCoreError] | None = None,
+        on_redirect: Callable[[str, str, str], None] | None = None,
     ) -> None:
+        """``write_pacer`` paces creating requests (POST); ``refine_error`` lets a backend say
+        more about a failed response from its headers (which scope is missing);
+        ``on_redirect(method, from_url, to_url)``, when given, makes redirects within the
+        configured origin followed (never to another host) and is told of each."""
         parts = urlsplit(base_url.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(
@@ -171,6 +182,9 @@ class HttpClient:
         self.page_concurrency = max(1, page_concurrency)
         self.stats = RequestStats()
         self.redactor = Redactor([token])
+        self.write_pacer = write_pacer
+        self._refine_error = refine_error
+        self._on_redirect = on_redirect
         self._sleep = sleep
         self.rate_limiter = RateLimiter(
             rate_limit, sleep=self._counted_sleep, clock=clock, host=self.host
@@ -340,6 +354,7 @@ class HttpClient:
 
         attempt = 0
         limited_rounds = 0
+        redirects = 0
         total = self.timeouts.total
         deadline = time.monotonic() + total if total else None
 
@@ -350,6 +365,8 @@ class HttpClient:
         while True:
             attempt += 1
             self.rate_limiter.before_request()
+            if method == "POST" and self.write_pacer is not None:
+                self.write_pacer.before_write()
             if deadline is not None:
                 request.extensions["timeout"] = self.timeouts.within(deadline - time.monotonic())
             delay = self.retry.delay(attempt)
@@ -379,14 +396,26 @@ class HttpClient:
                 self.rate_limiter.wait_after_limited(response.headers)
                 self.stats.count("retries")
                 continue
+            target = self._redirect_target(response, method)
+            if target is not None and redirects < MAX_REDIRECTS:
+                redirects += 1
+                assert self._on_redirect is not None
+                self._on_redirect(method, url, target)
+                request = self._http.build_request(method, target, json=json, headers=headers)
+                url = str(request.url)
+                cached = (
+                    self.cache.get(url) if (self.cache and use_cache and method == "GET") else None
+                )
+                if cached is not None:
+                    request.headers.update(cached.conditional_headers())
+                attempt -= 1  # a redirect is not a failed attempt
+                continue
             if response.status_code in RETRYABLE_STATUSES:
                 if safe and attempt < self.retry.attempts and time_for(delay):
                     self.stats.count("retries")
                     self._sleep(delay)
                     continue
-                error = error_for_status(
-                    response, method=method, path=_path_of(url), redactor=self.redactor
-                )
+                error = self._status_error(response, method, url, auth_hint=None)
                 if not safe:
                     ambiguous = AmbiguousWrite(
                         error.message, hint="the request may have been applied; it was not re-sent"
@@ -473,17 +502,39 @@ class HttpClient:
         if response.status_code >= 300:
             if response.status_code == 304 and self.cache is not None:
                 self.cache.remove(url)
-            raise error_for_status(
-                response,
-                method=method,
-                path=_path_of(url),
-                redactor=self.redactor,
-                auth_hint=self.auth_hint,
-            )
+            raise self._status_error(response, method, url, auth_hint=self.auth_hint)
         data = self._decode(response, method, url)
         if self.cache is not None and method == "GET" and response.status_code == 200:
             self.cache.put(url, response.headers, response.text)
         return ApiResponse(response.status_code, response.headers, data, url)
+
+    def _status_error(
+        self, response: httpx.Response, method: str, url: str, *, auth_hint: str | None
+    ) -> IssueCoreError:
+        error = error_for_status(
+            response,
+            method=method,
+            path=_path_of(url),
+            redactor=self.redactor,
+            auth_hint=auth_hint,
+        )
+        return self._refine_error(response, error) if self._refine_error else error
+
+    def _redirect_target(self, response: httpx.Response, method: str) -> str | None:
+        """Where to follow a redirect, or None: only when the backend asked, only within the
+        configured origin (the token never leaves it), and a write only where the status
+        keeps the method and body (307/308: the server did not process it)."""
+        if self._on_redirect is None or response.status_code not in REDIRECTS:
+            return None
+        location = response.headers.get("location")
+        if not location:
+            return None
+        target = response.url.join(location)
+        if (target.scheme, target.netloc.decode("ascii", "replace")) != self._origin:
+            return None
+        if method not in ("GET", "HEAD") and response.status_code not in (307, 308):
+            return None
+        return str(target)
 
     def _decode(self, response: httpx.Response, method: str, url: str) -> Any:
         if response.status_code == 204 or not response.content.strip():

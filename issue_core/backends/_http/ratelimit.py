@@ -28,6 +28,9 @@ class RateLimitPolicy:
     max_wait: float = 60.0  # the longest single wait before giving up with RateLimited
     reserve: int = 2  # wait for the reset once at most this many requests are left
     max_total_wait: float = 120.0  # across all waits of one client
+    # How long to wait when a limited answer says nothing about when to come back (GitHub's
+    # secondary limits: "wait at least one minute").
+    unannounced_wait: float = DEFAULT_RETRY_AFTER
 
 
 def _header(headers: Mapping[str, str], *names: str) -> str | None:
@@ -148,7 +151,12 @@ class RateLimiter:
         wait = parse_retry_after(_header(headers, "retry-after"), now)
         if wait is None:
             reset_at = reset_of(headers, now)
-            wait = (reset_at - now + 1.0) if reset_at is not None else DEFAULT_RETRY_AFTER
+            spent = remaining_of(headers) == 0
+            wait = (
+                (reset_at - now + 1.0)
+                if reset_at is not None and spent
+                else self.policy.unannounced_wait
+            )
         self._wait(max(wait, 0.0), f"rate limited by {self._host}", now + wait)
 
     def _wait(self, seconds: float, why: str, retry_at: float) -> None:

@@ -21,6 +21,7 @@ Wire hooks raise ``NotImplementedError`` here; the forge's ``backend.py`` overri
 from __future__ import annotations
 
 import copy
+import json
 import os
 import secrets
 import time
@@ -28,6 +29,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from issue_core.backends.forge.comments import CommentsById
 from issue_core.backends.forge.feed import FeedPosition, change_order
 from issue_core.backends.forge.settings import bool_setting, number_setting, text_setting
 from issue_core.core.errors import (
@@ -50,6 +52,7 @@ from issue_core.core.interfaces import (
 from issue_core.core.merge import applied_to, merge_issue
 from issue_core.core.models import (
     Issue,
+    IssueFilter,
     IssueState,
     Label,
     Milestone,
@@ -121,13 +124,21 @@ class RepositoryNotFound(NotFound):
     never as "issue #N not found"."""
 
 
-class ForgeBackend(SyncableBackend):
+class ForgeBackend(CommentsById, SyncableBackend):
     #: The forge's name in messages ("Gitea dropped ...", "no Gitea token").
     forge_name: ClassVar[str] = ""
     #: Where to get a token, for the error when the variable is not set.
     token_help: ClassVar[str] = ""
     #: How the token is sent (``HttpClient``'s auth schemes).
     auth_scheme: ClassVar[str] = "token"
+    #: Content-creating writes allowed per window, ``((count, seconds), ...)``; empty: unpaced.
+    write_windows: ClassVar[tuple[tuple[int, float], ...]] = ()
+    #: Seconds to wait on a rate-limited answer that does not say how long.
+    unannounced_rate_limit_wait: ClassVar[float] = 5.0
+    #: Follow redirects within the configured origin (``_redirected`` is told of each).
+    follows_redirects: ClassVar[bool] = False
+    #: What a user without push access may send but the forge drops without a word, on update.
+    silently_dropped_on_update: ClassVar[tuple[str, ...]] = ("assignees", "milestone", "due_at")
 
     def __init__(
         self,
@@ -150,6 +161,10 @@ class ForgeBackend(SyncableBackend):
         self._number_by_id: dict[str, int] = {}
         # Issues read in the last moments: number -> (when, wire form).
         self._recent: dict[int, tuple[float, dict[str, Any]]] = {}
+        # Comment id -> issue number, for comments this backend listed (forges that address
+        # comments by id alone: ``forge.comments``).
+        self._comment_issue: dict[str, int] = {}
+        self._notices: list[str] = []
         self._init_state()
 
     def _init_state(self) -> None:
@@ -176,6 +191,26 @@ class ForgeBackend(SyncableBackend):
         return cls._option_default("in_progress_label") or DEFAULT_IN_PROGRESS_LABEL
 
     # -- wire hooks (the forge's backend.py) -----------------------------------------------
+
+    def _http_options(self) -> dict[str, Any]:
+        """Extra ``HttpClient`` arguments of the forge (headers, page style)."""
+        return {}
+
+    def _refine_error(self, response: httpx.Response, error: IssueCoreError) -> IssueCoreError:
+        """Say more about a failed response from what the forge sends with it."""
+        return error
+
+    def _redirected(self, method: str, from_url: str, to_url: str) -> None:
+        """A followed redirect (``follows_redirects``): e.g. a renamed repository."""
+
+    @property
+    def notices(self) -> list[str]:
+        """Things worth telling the user once (the CLI prints them on stderr at the end)."""
+        return list(self._notices)
+
+    def _notice(self, text: str) -> None:
+        if text not in self._notices:
+            self._notices.append(text)
 
     def _api_base(self, url: str) -> str:
         """The API root for the configured ``url``."""
@@ -302,6 +337,8 @@ class ForgeBackend(SyncableBackend):
             RetryPolicy,
             Timeouts,
         )
+        from issue_core.backends._http.cache import token_fingerprint
+        from issue_core.backends._http.pacing import WritePacer
 
         kind = self.type_name
         required = self.required_settings()
@@ -332,8 +369,24 @@ class ForgeBackend(SyncableBackend):
         # Read in this order, so that of two bad settings the same one is named every time.
         connect_timeout = number_setting(config, "connect_timeout", 10.0, kind=kind)
         timeout = number_setting(config, "timeout", DEFAULT_TIMEOUT, kind=kind)
+        base_url = self._api_base(text_setting(config, "url", self._option_default("url")) or "")
+        max_wait = number_setting(config, "rate_limit_max_wait", 60.0, kind=kind)
+        pacer = None
+        if self.write_windows:
+            names = ("minute", "hour")
+            windows = tuple(
+                (int(number_setting(config, f"writes_per_{name}", count, kind=kind)), seconds)
+                for (count, seconds), name in zip(self.write_windows, names, strict=False)
+            )
+            pacer = WritePacer(
+                f"{kind} {base_url} {token_fingerprint(token)}",
+                windows=windows,
+                sleep=self._sleep,
+                clock=self._clock,
+                max_wait=number_setting(config, "write_pacing_max_wait", 600.0, kind=kind),
+            )
         http = HttpClient(
-            self._api_base(text_setting(config, "url", self._option_default("url")) or ""),
+            base_url,
             token=token,
             auth_scheme=self._auth_scheme(config),
             # ``timeout`` bounds a request with its retries: a hung server costs ~15 s, not
@@ -347,7 +400,7 @@ class ForgeBackend(SyncableBackend):
                 attempts=1 + int(number_setting(config, "max_retries", 2, kind=kind))
             ),
             rate_limit=RateLimitPolicy(
-                max_wait=number_setting(config, "rate_limit_max_wait", 60.0, kind=kind)
+                max_wait=max_wait, unannounced_wait=self.unannounced_rate_limit_wait
             ),
             cache=(
                 ResponseCache(token=token)
@@ -360,6 +413,10 @@ class ForgeBackend(SyncableBackend):
             transport=self._transport,
             sleep=self._sleep,
             clock=self._clock,
+            write_pacer=pacer,
+            refine_error=self._refine_error,
+            on_redirect=self._redirected if self.follows_redirects else None,
+            **self._http_options(),
         )
         self._http = http
         self._open_client(http, {k: str(v) for k, v in settings.items()}, config)
@@ -451,6 +508,25 @@ class ForgeBackend(SyncableBackend):
         for raw in self._raw_issues_since(since):
             if not self._is_pull_request(raw):
                 yield self._to_issue(raw)
+
+    def _text_matches(self, query: IssueFilter, issue: Issue) -> bool:
+        """A forge's text search also searches the hidden metadata block of the body. A match
+        is kept when the words are in the visible text, or when they are not in the block (the
+        forge then matched a comment); only when they are in the block alone are the comments
+        read."""
+        if not query.text:
+            return True
+        words = query.text.lower().split()
+        visible = f"{issue.title}\n{issue.description}".lower()
+        if all(word in visible for word in words):
+            return True
+        hidden = json.dumps(issue.sync_metadata, ensure_ascii=False).lower()
+        if not any(word in hidden for word in words):
+            return True
+        if issue.number is None or not issue.comments_count:
+            return False
+        comments = "\n".join(c.body for c in self.list_comments(issue.number)).lower()
+        return all(word in visible or word in comments for word in words)
 
     def _get_raw_issue(self, number: int, *, reuse: bool = False) -> dict[str, Any]:
         """The issue's wire JSON; ``reuse`` accepts a copy read moments ago by this backend."""
@@ -586,8 +662,11 @@ class ForgeBackend(SyncableBackend):
     def _refuse_dropped_on_update(
         self, number: int, current: Issue, wanted: Issue, updated: Issue, changed: list[str]
     ) -> None:
-        wanted_fields = [f for f in ("assignees", "milestone", "due_at") if f in changed]
+        wanted_fields = [f for f in self.silently_dropped_on_update if f in changed]
         dropped = dropped_fields(wanted, updated, wanted_fields)
+        in_progress = wanted.state is IssueState.IN_PROGRESS
+        if "state" in changed and in_progress and updated.state is not IssueState.IN_PROGRESS:
+            dropped.append(f"state in_progress (label {self.in_progress_label!r})")
         if dropped:
             done = changed_names(current, updated)
             raise PermissionDenied(

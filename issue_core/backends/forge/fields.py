@@ -205,3 +205,18 @@ def comment_from_wire(raw: Mapping[str, Any], *, issue_number: int, author_key: 
         created_at=timestamp(raw.get("created_at")),
         updated_at=timestamp(raw.get("updated_at")),
     )
+
+
+def comment_issue_number(raw: Mapping[str, Any]) -> int | None:
+    """The issue a comment is on, from its ``issue_url`` (``.../issues/6``). None when it names
+    none: Gitea leaves ``issue_url`` empty on a pull request's comment (GitHub does not)."""
+    url = str(raw.get("issue_url") or "").rstrip("/")
+    head, _, tail = url.rpartition("/")
+    if not head.endswith("/issues") or not (tail.isascii() and tail.isdigit()):
+        return None
+    return int(tail)
+
+
+def since_param(value: datetime) -> str:
+    """RFC 3339 in UTC, whole seconds (what Gitea and GitHub parse)."""
+    return format_ts(value.replace(microsecond=0)) or ""

@@ -14,21 +14,20 @@ milestones are addressed by name/title here and by id on the wire; ``version`` i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from issue_core.backends.forge.base import (
     FORGE_CAPABILITIES,
     IN_PROGRESS_OPTION,
-    RECOVERY_WINDOW,
     ForgeBackend,
     changed_names,
     issue_sort_key,
     reason_of,
     token_env_option,
 )
+from issue_core.backends.forge.fields import since_param
 from issue_core.backends.gitea import mapping
 from issue_core.core.errors import (
     AuthError,
@@ -36,7 +35,6 @@ from issue_core.core.errors import (
     Conflict,
     IssueCoreError,
     NotFound,
-    PermissionDenied,
     Unsupported,
     ValidationError,
 )
@@ -50,7 +48,6 @@ from issue_core.core.models import (
     Milestone,
     User,
     close_reason_for,
-    validate_comment,
     validate_description,
     validate_title,
 )
@@ -69,6 +66,10 @@ class GiteaBackend(ForgeBackend):
     type_name: ClassVar[str] = KIND
     forge_name: ClassVar[str] = "Gitea"
     token_help: ClassVar[str] = "create a token in Gitea (Settings > Applications)"
+    comment_permission_hint: ClassVar[str] = (
+        "Gitea lets only a comment's author or a user with write access change it; "
+        "the token also needs the write:issue scope"
+    )
     capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
         ConfigOption("url", "Gitea URL", help="e.g. https://gitea.example.com"),
@@ -81,9 +82,6 @@ class GiteaBackend(ForgeBackend):
     def _init_state(self) -> None:
         self._client: GiteaClient | None = None
         self._assignable: set[str] | None = None
-        # Comment id -> issue number, for comments this backend listed: an edit or delete of
-        # one of them (the CLI lists first for --delete and --edit-last) skips the check's GET.
-        self._comment_issue: dict[str, int] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -156,7 +154,7 @@ class GiteaBackend(ForgeBackend):
     def _raw_issues_since(self, since: datetime | None) -> Iterator[Mapping[str, Any]]:
         params: dict[str, Any] = {"state": "all", "type": "issues"}
         if since is not None:
-            params["since"] = mapping.since_param(since)
+            params["since"] = since_param(since)
         return self.client.iter_issues(params)
 
     def _search_marker(self, marker: str) -> Iterator[Issue]:
@@ -175,24 +173,6 @@ class GiteaBackend(ForgeBackend):
         if labels and not labels <= set(self._label_map()):
             return False
         return not (query.milestone and query.milestone not in self._milestone_map())
-
-    def _text_matches(self, query: IssueFilter, issue: Issue) -> bool:
-        """Gitea's ``q`` also searches the hidden metadata block of the body. A match is kept
-        when the words are in the visible text, or when they are not in the block (Gitea then
-        matched a comment); only when they are in the block alone are the comments read."""
-        if not query.text:
-            return True
-        words = query.text.lower().split()
-        visible = f"{issue.title}\n{issue.description}".lower()
-        if all(word in visible for word in words):
-            return True
-        hidden = json.dumps(issue.sync_metadata, ensure_ascii=False).lower()
-        if not any(word in hidden for word in words):
-            return True
-        if issue.number is None or not issue.comments_count:
-            return False
-        comments = "\n".join(c.body for c in self.list_comments(issue.number)).lower()
-        return all(word in visible or word in comments for word in words)
 
     def _names_unknown_user(self, query: IssueFilter) -> bool:
         """Whether a 404 on the issue list means "no such user" in an assignee/author filter
@@ -506,93 +486,27 @@ class GiteaBackend(ForgeBackend):
 
     # -- comments ---------------------------------------------------------------------------------
 
-    def list_comments(self, number: int) -> list[Comment]:
-        # Gitea answers a missing issue here with a 500, not a 404: look at the issue first.
-        self._get_raw_issue(number, reuse=True)
-        raws = self.client.list_comments(number)
-        comments = [mapping.comment_from_wire(raw, issue_number=number) for raw in raws]
-        self._comment_issue.update((c.id or "", number) for c in comments)
-        return comments
+    def _fetch_comments(self, number: int, *, since: str | None = None) -> list[dict[str, Any]]:
+        return self.client.list_comments(number, since=since)
 
-    def add_comment(self, number: int, body: str) -> Comment:
-        text = validate_comment(body)
-        # A missing issue is a 500 from Gitea (retried, then "unavailable"), and a pull request
-        # number would comment on the pull request: check first, as show and edit do.
-        self._get_raw_issue(number, reuse=True)
-        started = datetime.fromtimestamp(self._clock(), UTC)
+    def _fetch_comment(self, comment_id: int) -> dict[str, Any]:
+        return self.client.get_comment(comment_id)
 
-        def find() -> dict[str, Any] | None:
-            since = mapping.since_param(started - RECOVERY_WINDOW)
-            me = self.whoami().username
-            for raw in reversed(self.client.list_comments(number, since=since)):
-                if raw.get("body") == text and mapping.login_of(raw.get("user")) == me:
-                    return dict(raw)
-            return None
+    def _post_comment(
+        self, number: int, text: str, *, find_existing: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        return self.client.create_comment(number, text, find_existing=find_existing)
 
-        raw = self.client.create_comment(number, text, find_existing=find)
-        self._recent.pop(number, None)  # its updated_at moved
+    def _patch_comment(self, comment_id: int, text: str) -> dict[str, Any] | None:
+        # None when Gitea answers 204: a comment without content (an event such as a label
+        # change) has no text to edit.
+        return self.client.edit_comment(comment_id, text)
+
+    def _remove_comment(self, comment_id: int) -> None:
+        self.client.delete_comment(comment_id)
+
+    def _comment_from_wire(self, raw: Mapping[str, Any], number: int) -> Comment:
         return mapping.comment_from_wire(raw, issue_number=number)
-
-    def edit_comment(self, number: int, comment_id: str, body: str) -> Comment:
-        text = validate_comment(body)
-        key = self._comment_of_issue(number, comment_id)
-        try:
-            raw = self.client.edit_comment(key, text)
-        except PermissionDenied as error:
-            raise self._comment_refused(error, "edit", key, number) from None
-        except NotFound:  # deleted since it was listed
-            self._comment_issue.pop(str(key), None)
-            raise self._comment_missing(key, number) from None
-        if raw is None:
-            raise ValidationError(f"comment {key} on #{number} has no text to edit")
-        self._recent.pop(number, None)
-        return mapping.comment_from_wire(raw, issue_number=number)
-
-    def delete_comment(self, number: int, comment_id: str) -> None:
-        key = self._comment_of_issue(number, comment_id)
-        try:
-            self.client.delete_comment(key)
-        except PermissionDenied as error:
-            raise self._comment_refused(error, "delete", key, number) from None
-        except NotFound:  # deleted since it was listed
-            self._comment_issue.pop(str(key), None)
-            raise self._comment_missing(key, number) from None
-        self._comment_issue.pop(str(key), None)
-        self._recent.pop(number, None)  # its comment count and updated_at moved
-
-    def _comment_of_issue(self, number: int, comment_id: str) -> int:
-        """The comment's id on the wire, once it is known to be a comment of issue ``number``.
-
-        Gitea addresses comments by id alone (``/issues/comments/{id}``): without this check
-        ``issue comment 5 --edit 123`` would edit a comment of #6, or of a pull request.
-        """
-        if not isinstance(number, int) or number < 1:
-            raise ValidationError(f"invalid issue number {number!r}")
-        text = str(comment_id).strip()
-        missing = self._comment_missing(text, number)
-        if not (text.isascii() and text.isdigit()) or len(text) > 18:
-            raise missing
-        if self._comment_issue.get(text) == number:
-            return int(text)  # just listed as a comment of this issue (--delete, --edit-last)
-        try:
-            raw = self.client.get_comment(int(text))
-        except NotFound:
-            raise missing from None
-        on = mapping.comment_issue_number(raw)
-        if on != number:
-            where = f"#{on}" if on is not None else "a pull request"
-            missing.message += f" (it is a comment on {where})"
-            raise missing
-        return int(text)
-
-    def _comment_refused(
-        self, error: PermissionDenied, action: str, comment_id: int, number: int
-    ) -> PermissionDenied:
-        return PermissionDenied(
-            f"cannot {action} comment {comment_id} on #{number} in {self._where}: {error.message}",
-            hint="Gitea lets only a comment's author or a user with write access change it; "
-            "the token also needs the write:issue scope",
-        )
 
     # -- users ------------------------------------------------------------------------------------
 

@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from issue_core.backends.forge.body import compose_body, split_body, take_reserved
-from issue_core.backends.forge.fields import (
+from issue_core.backends.forge.fields import (  # noqa: F401 - comment_issue_number, since_param
     WireNames,
+    comment_issue_number,
     issue_body,
     label_from_wire,
     reserved_fields,
+    since_param,
     user_name,
     version_of,
 )
@@ -125,27 +127,12 @@ def comment_from_wire(raw: Wire, *, issue_number: int) -> Comment:
     return forge_comment(raw, issue_number=issue_number, author_key="user")
 
 
-def comment_issue_number(raw: Wire) -> int | None:
-    """The issue a comment is on, from its ``issue_url`` (``.../issues/6``). None for a comment
-    on a pull request: Gitea leaves ``issue_url`` empty there and fills ``pull_request_url``."""
-    url = str(raw.get("issue_url") or "").rstrip("/")
-    head, _, tail = url.rpartition("/")
-    if not head.endswith("/issues") or not (tail.isascii() and tail.isdigit()):
-        return None
-    return int(tail)
-
-
 def user_from_wire(raw: Wire) -> User:
     return User(
         username=login_of(raw) or "",
         name=raw.get("full_name") or None,
         email=raw.get("email") or None,
     )
-
-
-def since_param(value: datetime) -> str:
-    """RFC 3339 in UTC, whole seconds (what Gitea parses)."""
-    return format_ts(value.replace(microsecond=0)) or ""
 
 
 def filter_params(query: IssueFilter, *, in_progress_label: str) -> dict[str, Any]:

@@ -1,0 +1,635 @@
+"""``GitHubBackend``: issue-core over one GitHub repository (REST, github.com or Enterprise).
+
+What every forge does (connect, caches, the in-progress label, create-once, the merge on update,
+the change feed, the comment-id check, ``test_connection``) is ``forge.base.ForgeBackend``'s;
+this module holds GitHub's wire and its quirks only: pull requests in the issue lists, labels by
+name and milestones by number, one PATCH for every field (labels and assignees included),
+``state_reason`` as the close reason, the search API for text, token scopes from
+``X-OAuth-Scopes``, a renamed repository's redirects, archived repositories, content-creation
+pacing, and no issue deletion over REST.
+
+Differences from the local store, all documented in ``docs/backends/github.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+
+from issue_core.backends.forge import fields
+from issue_core.backends.forge.base import (
+    FORGE_CAPABILITIES,
+    IN_PROGRESS_OPTION,
+    ForgeBackend,
+    issue_sort_key,
+    reason_of,
+)
+from issue_core.backends.github import mapping
+from issue_core.core.errors import (
+    ConfigError,
+    IssueCoreError,
+    NotFound,
+    PermissionDenied,
+    Unsupported,
+    ValidationError,
+)
+from issue_core.core.interfaces import Capability, ConfigOption
+from issue_core.core.models import (
+    Comment,
+    Issue,
+    IssueFilter,
+    IssueState,
+    Label,
+    Milestone,
+    User,
+    close_reason_for,
+    validate_description,
+    validate_title,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from issue_core.backends._http import HttpClient
+    from issue_core.backends.github.client import GitHubClient
+
+KIND = "github"
+DEFAULT_URL = "https://api.github.com"
+DEFAULT_TOKEN_ENV = "GH_TOKEN"
+FALLBACK_TOKEN_ENV = "GITHUB_TOKEN"  # what gh reads when GH_TOKEN is not set
+API_VERSION = "2022-11-28"
+# Scopes of a classic token that allow writing issues (public_repo: public repositories only).
+WRITE_SCOPES = {"repo", "public_repo"}
+
+
+class GitHubBackend(ForgeBackend):
+    """A ``ForgeBackend`` over GitHub's REST API: only what GitHub does its own way is here."""
+
+    type_name: ClassVar[str] = KIND
+    forge_name: ClassVar[str] = "GitHub"
+    token_help: ClassVar[str] = (
+        "create a token on GitHub (Settings > Developer settings: a fine-grained token with "
+        "Issues read and write, or a classic one with the repo scope)"
+    )
+    auth_scheme: ClassVar[str] = "bearer"
+    # GitHub's documented content-creation limits: 80 a minute, 500 an hour.
+    write_windows: ClassVar[tuple[tuple[int, float], ...]] = ((80, 60.0), (500, 3600.0))
+    # GitHub: on a secondary limit without retry-after, "wait at least one minute".
+    unannounced_rate_limit_wait: ClassVar[float] = 60.0
+    follows_redirects: ClassVar[bool] = True
+    pull_comments_look_like_issue_comments: ClassVar[bool] = True
+    comment_permission_hint: ClassVar[str] = (
+        "GitHub lets a comment's author, and users with write access, change it"
+    )
+    # One PATCH carries everything; a user without push access keeps only title, body, state.
+    silently_dropped_on_update: ClassVar[tuple[str, ...]] = ("labels", "assignees", "milestone")
+    # GitHub's REST API cannot delete an issue (only GraphQL's deleteIssue, for admins).
+    capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES - {Capability.DELETE_ISSUES}
+    config_options: ClassVar[tuple[ConfigOption, ...]] = (
+        ConfigOption(
+            "url",
+            "GitHub API URL",
+            default=DEFAULT_URL,
+            required=False,
+            help="https://api.github.com, or your GitHub Enterprise Server's https://HOST",
+        ),
+        ConfigOption("owner", "Repository owner", help="user or organisation owning the repo"),
+        ConfigOption("repo", "Repository name"),
+        ConfigOption(
+            "token_env",
+            "Environment variable holding the access token",
+            default=DEFAULT_TOKEN_ENV,
+            help="the variable's name is stored, never the token (GITHUB_TOKEN is tried "
+            "when GH_TOKEN is not set, as gh does)",
+        ),
+        IN_PROGRESS_OPTION,
+    )
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(transport=transport, sleep=sleep, clock=clock)
+        self._client: GitHubClient | None = None
+        self._configured_repo = ""
+        self._moved = False  # a redirect was followed: the next answer names the new repository
+        self._assignable: set[str] | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def connect(self, config: Mapping[str, Any]) -> None:
+        import os
+
+        named = str(config.get("token_env") or DEFAULT_TOKEN_ENV).strip()
+        if (
+            named == DEFAULT_TOKEN_ENV
+            and not os.environ.get(DEFAULT_TOKEN_ENV, "").strip()
+            and os.environ.get(FALLBACK_TOKEN_ENV, "").strip()
+        ):
+            config = {**config, "token_env": FALLBACK_TOKEN_ENV}  # gh's fallback
+        super().connect(config)
+
+    def _api_base(self, url: str) -> str:
+        """github.com's API is its own host; a GitHub Enterprise Server's is ``/api/v3``."""
+        base = (url or DEFAULT_URL).strip().rstrip("/")
+        host = urlsplit(base).netloc.lower()
+        if host in ("github.com", "www.github.com"):
+            return DEFAULT_URL
+        if host == "api.github.com" or base.endswith("/api/v3"):
+            return base
+        return f"{base}/api/v3"
+
+    def _http_options(self) -> dict[str, Any]:
+        from issue_core.backends._http import GITHUB_PAGES
+
+        return {
+            "headers": {
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+            },
+            "page_style": GITHUB_PAGES,
+        }
+
+    def _open_client(self, http: HttpClient, settings: Mapping[str, str], config: Any) -> None:
+        from issue_core.backends.github.client import PAGE_SIZE, GitHubClient
+
+        page_size = config.get("page_size")
+        self._configured_repo = f"{settings['owner']}/{settings['repo']}"
+        self._client = GitHubClient(
+            http,
+            settings["owner"],
+            settings["repo"],
+            seen=self._seen,
+            page_size=int(page_size) if page_size else PAGE_SIZE,
+        )
+
+    @property
+    def client(self) -> GitHubClient:
+        if self._client is None:
+            raise ConfigError("the github backend is not connected", hint="call connect(config)")
+        return self._client
+
+    @property
+    def _where(self) -> str:
+        return f"{self.client.owner}/{self.client.repo}"
+
+    # -- a renamed or moved repository ------------------------------------------------------------
+
+    def _redirected(self, method: str, from_url: str, to_url: str) -> None:
+        """GitHub answers a renamed or transferred repository's old name with a redirect to
+        ``/repositories/ID/...`` (followed within the API's host): the answer names the new
+        repository, which is then used for every later request."""
+        self._moved = True
+
+    def _seen(self, data: Any) -> None:
+        if not self._moved:
+            return
+        name = mapping.repository_of(data)
+        if not name or name.lower() == self._where.lower():
+            return
+        self._moved = False
+        owner, _, repo = name.partition("/")
+        self.client.move_to(owner, repo)
+        self._notice(
+            f"GitHub repository {self._configured_repo} was renamed or moved to {name}; "
+            f"update the backend's config (owner = {owner!r}, repo = {repo!r})"
+        )
+
+    # -- errors GitHub explains in its headers ----------------------------------------------------
+
+    def _refine_error(self, response: httpx.Response, error: IssueCoreError) -> IssueCoreError:
+        status = response.status_code
+        text = (response.text or "")[:2000].lower()
+        method = response.request.method
+        if status in (301, 302, 307, 308) and method not in ("GET", "HEAD"):
+            return NotFound(
+                f"{self._where} has moved (GitHub answered {status} to {method}); the write "
+                "was not sent again",
+                hint="read it once (issue list) to learn the new name, then update the "
+                "backend's owner/repo",
+            )
+        if status == 403 and "archived" in text:
+            return PermissionDenied(
+                f"{self._where} is archived, so it is read-only: nothing was written",
+                hint="unarchive the repository on GitHub to change its issues",
+            )
+        if status in (403, 404):
+            scopes = response.headers.get("x-oauth-scopes")
+            accepted = response.headers.get("x-accepted-oauth-scopes")
+            missing = _missing_scopes(scopes, accepted)
+            if missing:
+                has = scopes.strip() if scopes and scopes.strip() else "none"
+                return PermissionDenied(
+                    f"{error.message}; the token lacks the scope {' or '.join(missing)} "
+                    f"(it has: {has})",
+                    hint=f"create a token with the {missing[0]} scope and export {self.token_env}",
+                )
+            if status == 403 and "personal access token" in text:
+                return PermissionDenied(
+                    f"{error.message}; a fine-grained token needs access to {self._where} "
+                    "with the Issues permission (read and write to change anything)",
+                    hint="edit the token on GitHub (Settings > Developer settings)",
+                )
+        return error
+
+    # -- identity and health ----------------------------------------------------------------------
+
+    def _fetch_me(self) -> User:
+        return mapping.user_from_wire(self.client.current_user())
+
+    def _server_version(self) -> str:
+        if self.http.host == "api.github.com":
+            return "github.com"
+        meta = self.client.meta()  # GitHub Enterprise Server says its version here
+        return str(meta.get("installed_version") or "Enterprise Server")
+
+    def _repository(self) -> tuple[str | None, bool]:
+        repo = self.client.repository()
+        perms = repo.get("permissions") or {}
+        name = repo.get("full_name")
+        if repo.get("archived"):
+            raise PermissionDenied(f"{name or self._where} is archived (read-only)")
+        writable = bool(perms.get("admin") or perms.get("maintain") or perms.get("push"))
+        writable = writable or bool(perms.get("triage"))  # triage may label and close
+        return (str(name) if name else None), writable
+
+    def _token_write_check(self) -> tuple[bool, str]:
+        """The user may write; may the token? A classic token's scopes are in every answer;
+        a fine-grained token sends none, and what it may do shows only when it tries."""
+        try:
+            scopes, _ = self.client.scopes()
+        except IssueCoreError as exc:
+            return False, reason_of(exc, "could not check the token's scopes")
+        if scopes is None:
+            return True, "write access (a fine-grained token: its Issues permission decides)"
+        have = {s.strip() for s in scopes.split(",") if s.strip()}
+        if have & WRITE_SCOPES:
+            return True, f"write access (token scopes: {', '.join(sorted(have))})"
+        return False, (
+            f"the token's scopes ({', '.join(sorted(have)) or 'none'}) do not allow writing "
+            "issues: create one with the repo scope (public_repo for a public repository)"
+        )
+
+    def test_connection(self) -> Any:
+        info = super().test_connection()
+        repo = info.checks.get("repository")
+        if repo and not repo[0] and "archived" in repo[1]:
+            info.checks["repository"] = (True, f"{self._where} is accessible (archived)")
+            info.checks["permissions"] = (False, "archived: the repository is read-only")
+        return info
+
+    # -- issues: reading -------------------------------------------------------------------------
+
+    def _to_issue(self, raw: Mapping[str, Any]) -> Issue:
+        return self._note_number(
+            mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label)
+        )
+
+    def _is_pull_request(self, raw: Mapping[str, Any]) -> bool:
+        return mapping.is_pull_request(raw)
+
+    def _raw_issues_since(self, since: datetime | None) -> Iterator[Mapping[str, Any]]:
+        params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "asc"}
+        if since is not None:
+            params["since"] = fields.since_param(since)
+        return self.client.iter_issues(params)
+
+    def _search_marker(self, marker: str) -> Iterator[Issue]:
+        return self._searched(f'"{_quoted(marker)}" in:body', state=None)
+
+    def _searched(self, words: str, *, state: str | None) -> Iterator[Issue]:
+        """Issues of this repository that GitHub's search finds (its index may lag a write)."""
+        query = f"repo:{self._where} is:issue {words}"
+        if state:
+            query += f" is:{state}"
+        mine = f"/repos/{self._where}".lower()
+        for raw in self.client.search_issues(query):
+            if mapping.is_pull_request(raw):
+                continue
+            if str(raw.get("repository_url") or "").lower().endswith(mine):
+                yield self._to_issue(raw)
+
+    def _issues(self, params: Mapping[str, Any], *, wanted: int | None = None) -> Iterator[Issue]:
+        for raw in self.client.iter_issues(params, wanted=wanted):
+            if not mapping.is_pull_request(raw):
+                yield self._to_issue(raw)
+
+    def _matching(self, query: IssueFilter, *, wanted: int | None) -> Iterator[Issue]:
+        """The issues ``query`` selects, in GitHub's order (or the search's)."""
+        if query.text:
+            words = " ".join(f'"{_quoted(w)}"' for w in query.text.split())
+            state = "closed" if query.state is IssueState.CLOSED else None
+            state = "open" if state is None and query.excludes_closed else state
+            candidates = self._searched(words, state=state)
+        else:
+            milestone_number = None
+            if query.milestone:
+                found = self._find_milestone(query.milestone)
+                if found is None:
+                    return  # GitHub would answer an unknown milestone with a 422
+                milestone_number = found.id
+            params = mapping.filter_params(
+                query, in_progress_label=self.in_progress_label, milestone_number=milestone_number
+            )
+            candidates = self._issues(params, wanted=wanted)
+        for issue in candidates:
+            if query.matches_fields(issue) and self._text_matches(query, issue):
+                yield issue
+
+    def _find_milestone(self, title: str) -> Milestone | None:
+        key = title.strip().lower()
+        for refresh in (False, True):
+            for milestone in self._milestone_map(refresh=refresh).values():
+                if milestone.title.strip().lower() == key:
+                    return milestone
+        return None
+
+    def iter_issues(self, filter: IssueFilter | None = None) -> Iterator[Issue]:
+        query = filter or IssueFilter()
+        for count, issue in enumerate(self._matching(query, wanted=query.limit), start=1):
+            yield issue
+            if query.limit is not None and count >= query.limit:
+                return
+
+    def list_issues(self, filter: IssueFilter | None = None) -> list[Issue]:
+        query = filter or IssueFilter()
+        # GitHub sorts by created or updated time either way: a limit is answered from the
+        # first pages. "number" (issues moved in keep no number order) needs every match.
+        server_order = query.sort in ("created", "updated") and not query.text
+        wanted = query.limit if server_order else None
+        found: list[Issue] = []
+        for issue in self._matching(query, wanted=wanted):
+            found.append(issue)
+            if server_order and query.limit is not None and len(found) >= query.limit:
+                break
+        found.sort(key=issue_sort_key(query.sort), reverse=query.direction == "desc")
+        return found[: query.limit] if query.limit is not None else found
+
+    def _fetch_raw_issue(self, number: int) -> dict[str, Any]:
+        return self.client.get_issue(number)
+
+    def _refuse_raw(self, number: int, raw: Mapping[str, Any]) -> None:
+        if mapping.is_pull_request(raw):
+            raise NotFound(f"#{number} in {self._where} is a pull request, not an issue")
+
+    # -- issues: writing -----------------------------------------------------------------------
+
+    def create_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
+        title = validate_title(issue.title)
+        description = validate_description(issue.description)
+        state = IssueState.parse(issue.state)
+        reason = close_reason_for(state, issue.close_reason)
+        milestone = self._milestone_number(issue.milestone) if issue.milestone else None
+        self._check_assignees(issue.assignees)
+        labels = self._label_names(issue.labels, create=create_labels)
+        if state is IssueState.IN_PROGRESS:
+            labels.append(self._in_progress().name)
+
+        def build(token: str | None) -> dict[str, Any]:
+            payload: dict[str, Any] = {"title": title}
+            payload["body"] = fields.issue_body(
+                description,
+                issue.sync_metadata,
+                create_token=token,
+                due_at=issue.due_at,
+                priority=issue.priority,
+            )
+            if labels:
+                payload["labels"] = labels
+            if issue.assignees:
+                payload["assignees"] = list(issue.assignees)
+            if milestone is not None:
+                payload["milestone"] = milestone
+            return payload
+
+        raw = self._create_once(build)
+        if state is IssueState.CLOSED:
+            # GitHub creates issues open: close it with its reason right after.
+            raw = self.client.edit_issue(int(raw["number"]), mapping.state_fields(state, reason))
+        created = self._to_issue(raw)
+        self._refuse_dropped_on_create(issue, created, state)
+        self._remember(int(raw["number"]), raw)
+        return created
+
+    def _create_token_of(self, raw: Mapping[str, Any]) -> str | None:
+        return fields.create_token_of(raw.get("body"))
+
+    def _post_issue(
+        self, payload: dict[str, Any], *, find_existing: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        return self.client.create_issue(payload, find_existing=find_existing)
+
+    def _check_assignees(self, names: list[str]) -> None:
+        """GitHub refuses an unassignable login with a 422 naming no one (or, for a user
+        without push access, drops it): check against the repository's assignees first."""
+        if not names:
+            return
+        if self._assignable is None:
+            self._assignable = {
+                (fields.user_name(raw) or "").lower() for raw in self.client.list_assignees()
+            }
+        unknown = [name for name in names if name.lower() not in self._assignable]
+        if unknown:
+            raise ValidationError(
+                f"cannot assign {', '.join(repr(n) for n in unknown)}: not a user who can be "
+                f"assigned in {self._where}",
+                hint="see 'issue user list' for the users who can be assigned",
+            )
+
+    def _write_update(
+        self,
+        number: int,
+        raw: dict[str, Any],
+        current: Issue,
+        wanted: Issue,
+        changed: list[str],
+        *,
+        create_labels: bool,
+    ) -> Issue | None:
+        payload: dict[str, Any] = {}
+        if "title" in changed and wanted.title != current.title:
+            payload["title"] = wanted.title
+        if {"description", "sync_metadata", "priority", "due_at"} & set(changed):
+            body = fields.issue_body(
+                wanted.description,
+                wanted.sync_metadata,
+                due_at=wanted.due_at,
+                priority=wanted.priority,
+            )
+            if body != (raw.get("body") or ""):
+                payload["body"] = body
+        if "assignees" in changed and sorted(wanted.assignees) != sorted(current.assignees):
+            self._check_assignees(wanted.assignees)
+            payload["assignees"] = list(wanted.assignees)
+        if "milestone" in changed and wanted.milestone != current.milestone:
+            payload["milestone"] = (
+                self._milestone_number(wanted.milestone) if wanted.milestone else None
+            )
+        if {"state", "close_reason"} & set(changed):
+            wire_state = mapping.state_fields(wanted.state, wanted.close_reason)
+            if raw.get("state") != wire_state["state"] or (
+                wanted.close_reason is not current.close_reason
+            ):
+                payload.update(wire_state)
+        if "labels" in changed or "state" in changed:
+            known = {name: Label(name=name) for name in fields.label_names(raw)}
+            names = [
+                label.name
+                for label in self._resolve_labels(wanted.labels, create=create_labels, known=known)
+            ]
+            if wanted.state is IssueState.IN_PROGRESS:
+                names.append(self._in_progress(known).name)
+            if set(names) != set(known):
+                payload["labels"] = sorted(set(names), key=str.lower)
+        if not payload:
+            return None  # the server already holds it
+        self._recent.pop(number, None)
+        raw = self.client.edit_issue(number, payload)
+        updated = self._to_issue(raw)
+        self._refuse_dropped_on_update(number, current, wanted, updated, changed)
+        self._remember(int(raw["number"]), raw)
+        return updated
+
+    # -- labels (GitHub addresses them by name) ---------------------------------------------------
+
+    def _fetch_labels(self) -> list[Label]:
+        return [mapping.label_from_wire(raw) for raw in self.client.list_labels()]
+
+    def _label_names(self, names: list[str], *, create: bool) -> list[str]:
+        return [label.name for label in self._resolve_labels(names, create=create)]
+
+    def _post_label(self, label: Label, *, find_existing: Callable[[], Label | None]) -> Label:
+        def find() -> dict[str, Any] | None:
+            found = find_existing()
+            return {"id": found.id, "name": found.name, "color": found.color} if found else None
+
+        raw = self.client.create_label(
+            mapping.label_to_wire(label, for_create=True), find_existing=find
+        )
+        return mapping.label_from_wire(raw)
+
+    def _patch_label(self, stored: Label, label: Label) -> Label:
+        payload = mapping.label_to_wire(label, for_create=False, old_name=stored.name)
+        return mapping.label_from_wire(self.client.edit_label(stored.name, payload))
+
+    def _remove_label(self, stored: Label) -> None:
+        self.client.delete_label(stored.name)
+
+    # -- milestones (GitHub addresses them by number) -------------------------------------------
+
+    def _fetch_milestones(self) -> list[Milestone]:
+        return [mapping.milestone_from_wire(raw) for raw in self.client.list_milestones("all")]
+
+    def _milestone_number(self, title: str) -> int:
+        return int(self._stored_milestone(title).id or 0)
+
+    def _post_milestone(self, milestone: Milestone) -> Milestone:
+        title = milestone.title
+
+        def find() -> dict[str, Any] | None:
+            for raw in self.client.list_milestones("all"):
+                if raw.get("title") == title:
+                    return dict(raw)
+            return None
+
+        raw = self.client.create_milestone(mapping.milestone_to_wire(milestone), find_existing=find)
+        return mapping.milestone_from_wire(raw)
+
+    def _patch_milestone(self, stored: Milestone, milestone: Milestone) -> Milestone:
+        # A due date set to none is removed (null), unlike on Gitea.
+        clear_due = milestone.due_on is None and stored.due_on is not None
+        raw = self.client.edit_milestone(
+            int(stored.id or 0), mapping.milestone_to_wire(milestone, clear_due=clear_due)
+        )
+        return mapping.milestone_from_wire(raw)
+
+    def _remove_milestone(self, stored: Milestone) -> None:
+        self.client.delete_milestone(int(stored.id or 0))
+
+    def delete_issue(self, number: int) -> None:
+        raise Unsupported(
+            "GitHub's REST API cannot delete issues",
+            hint=f"close it instead: issue close {number} --reason not_planned",
+        )
+
+    # -- comments -----------------------------------------------------------------------------
+
+    def _fetch_comments(self, number: int, *, since: str | None = None) -> list[dict[str, Any]]:
+        return self.client.list_comments(number, since=since)
+
+    def _post_comment(
+        self, number: int, text: str, *, find_existing: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        return self.client.create_comment(number, text, find_existing=find_existing)
+
+    def _fetch_comment(self, comment_id: int) -> dict[str, Any]:
+        return self.client.get_comment(comment_id)
+
+    def _comment_from_wire(self, raw: Mapping[str, Any], number: int) -> Comment:
+        return mapping.comment_from_wire(raw, issue_number=number)
+
+    def _patch_comment(self, comment_id: int, body: str) -> dict[str, Any] | None:
+        return self.client.edit_comment(comment_id, body)
+
+    def _remove_comment(self, comment_id: int) -> None:
+        self.client.delete_comment(comment_id)
+
+    def comments_since(self, since: datetime | None = None) -> list[Comment]:
+        """Every issue comment of the repository updated at or after ``since``, oldest update
+        first, from GitHub's repository-wide list (a request per 100 comments instead of one
+        per issue); comments on pull requests are left out."""
+        comments: list[Comment] = []
+        pulls: set[int] = set()
+        for raw in self.client.list_repo_comments(
+            since=fields.since_param(since) if since else None
+        ):
+            number = fields.comment_issue_number(raw)
+            if number is None or number in pulls:
+                continue
+            if self._number_is_pull_request(number):
+                pulls.add(number)
+                continue
+            comments.append(mapping.comment_from_wire(raw, issue_number=number))
+        return comments
+
+    def _number_is_pull_request(self, number: int) -> bool:
+        try:
+            self._get_raw_issue(number, reuse=True)
+        except NotFound:
+            return True
+        return False
+
+    # -- users --------------------------------------------------------------------------------
+
+    def _fetch_users(self) -> list[User]:
+        return [mapping.user_from_wire(raw) for raw in self.client.list_assignees()]
+
+
+# --------------------------------------------------------------------------- helpers
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _quoted(text: str) -> str:
+    """A word for GitHub's search as a phrase: quotes dropped, so user text stays text (never
+    a qualifier such as ``repo:other/repo``)."""
+    return text.replace('"', " ").strip()
+
+
+def _missing_scopes(scopes: str | None, accepted: str | None) -> list[str]:
+    """The scopes GitHub accepts for a request that the token does not have (classic tokens
+    only: a fine-grained token sends no ``X-OAuth-Scopes``)."""
+    if scopes is None or not accepted:
+        return []
+    have = {s.strip() for s in scopes.split(",") if s.strip()}
+    wanted = [s.strip() for s in accepted.split(",") if s.strip()]
+    return [] if have & set(wanted) else wanted
+
+
+__all__ = ["GitHubBackend"]

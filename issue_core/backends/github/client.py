@@ -1,0 +1,191 @@
+"""GitHub REST wire calls (``https://api.github.com``, or ``<host>/api/v3`` on GitHub Enterprise
+Server), as in GitHub's OpenAPI description. Returns wire JSON only; ``mapping`` turns it into
+domain models.
+
+Every list is read 100 a page (GitHub's largest), and GitHub's ``Link rel="last"`` lets the
+pages after the first be fetched concurrently. Every answer passes ``seen`` (the backend learns a
+renamed repository's new name from the URLs in it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from issue_core.backends._http import GITHUB_PAGES, HttpClient, parse_link_header
+
+Wire = dict[str, Any]
+
+PAGE_SIZE = 100  # GitHub's per_page maximum
+SEARCH_LIMIT = 1000  # GitHub's search answers at most this many results
+
+
+class GitHubClient:
+    def __init__(
+        self,
+        http: HttpClient,
+        owner: str,
+        repo: str,
+        *,
+        seen: Callable[[Any], None] = lambda data: None,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.http = http
+        self.page_size = page_size
+        self._seen = seen
+        self.move_to(owner, repo)
+
+    def move_to(self, owner: str, repo: str) -> None:
+        """Address another repository (a renamed one's new name)."""
+        self.owner = owner
+        self.repo = repo
+        self._repo_path = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        data = self.http.get_json(path, params=params)
+        self._seen(data)
+        return data
+
+    def _pages(
+        self, path: str, params: Mapping[str, Any], *, wanted: int | None = None
+    ) -> Iterator[Wire]:
+        for item in self.http.paginate(
+            path,
+            params=params,
+            page_size=self.page_size,
+            style=GITHUB_PAGES,
+            wanted=wanted,
+            stable_key=lambda raw: raw.get("id") if isinstance(raw, dict) else None,
+        ):
+            self._seen(item)
+            yield item
+
+    # -- server -----------------------------------------------------------------------------
+
+    def meta(self) -> Wire:
+        """GitHub Enterprise Server's ``/meta`` (``installed_version``)."""
+        return dict(self._get("/meta") or {})
+
+    def current_user(self) -> Wire:
+        return dict(self._get("/user") or {})
+
+    def repository(self) -> Wire:
+        return dict(self._get(self._repo_path) or {})
+
+    def scopes(self) -> tuple[str | None, str | None]:
+        """The token's ``X-OAuth-Scopes`` and what ``/user`` accepts (classic tokens send
+        them; a fine-grained token sends no scope header)."""
+        response = self.http.get("/user", use_cache=False)
+        headers = response.headers
+        return headers.get("x-oauth-scopes"), headers.get("x-accepted-oauth-scopes")
+
+    # -- issues -----------------------------------------------------------------------------
+
+    def iter_issues(
+        self, params: Mapping[str, Any], *, wanted: int | None = None
+    ) -> Iterator[Wire]:
+        """Issues *and pull requests* (GitHub lists both; the caller drops the latter)."""
+        return self._pages(f"{self._repo_path}/issues", params, wanted=wanted)
+
+    def search_issues(self, query: str, *, wanted: int | None = None) -> Iterator[Wire]:
+        """``/search/issues`` results for ``query`` (its own, lower rate limit; ``items``)."""
+        page, count = 1, 0
+        while count < SEARCH_LIMIT:
+            response = self.http.get(
+                "/search/issues",
+                params={"q": query, "per_page": self.page_size, "page": page},
+            )
+            items = (response.data or {}).get("items") or []
+            for item in items:
+                self._seen(item)
+                yield item
+            count += len(items)
+            if wanted is not None and count >= wanted:
+                return
+            if "next" not in parse_link_header(response.headers.get("link")):
+                return
+            page += 1
+
+    def get_issue(self, number: int) -> Wire:
+        return dict(self._get(f"{self._repo_path}/issues/{number}") or {})
+
+    def create_issue(self, payload: Wire, *, find_existing: Callable[[], Wire | None]) -> Wire:
+        data = self.http.create_once(
+            f"{self._repo_path}/issues", json=payload, find_existing=find_existing
+        )
+        return dict(data)
+
+    def edit_issue(self, number: int, payload: Wire) -> Wire:
+        """PATCH absolute values (labels and assignees are whole lists): a retry is harmless."""
+        path = f"{self._repo_path}/issues/{number}"
+        return dict(self.http.patch(path, json=payload, idempotent=True).data)
+
+    # -- comments -----------------------------------------------------------------------------
+
+    def list_comments(self, number: int, *, since: str | None = None) -> list[Wire]:
+        params = {"since": since} if since else {}
+        return list(self._pages(f"{self._repo_path}/issues/{number}/comments", params))
+
+    def list_repo_comments(self, *, since: str | None = None) -> Iterator[Wire]:
+        """Every issue comment of the repository (and of its pull requests), oldest update
+        first: one list for comments of many issues instead of one per issue."""
+        params: dict[str, Any] = {"sort": "updated", "direction": "asc"}
+        if since:
+            params["since"] = since
+        return self._pages(f"{self._repo_path}/issues/comments", params)
+
+    def create_comment(
+        self, number: int, body: str, *, find_existing: Callable[[], Wire | None]
+    ) -> Wire:
+        path = f"{self._repo_path}/issues/{number}/comments"
+        return dict(self.http.create_once(path, json={"body": body}, find_existing=find_existing))
+
+    def get_comment(self, comment_id: int) -> Wire:
+        return dict(self._get(f"{self._repo_path}/issues/comments/{comment_id}") or {})
+
+    def edit_comment(self, comment_id: int, body: str) -> Wire:
+        path = f"{self._repo_path}/issues/comments/{comment_id}"
+        return dict(self.http.patch(path, json={"body": body}, idempotent=True).data)
+
+    def delete_comment(self, comment_id: int) -> None:
+        self.http.delete(f"{self._repo_path}/issues/comments/{comment_id}")
+
+    # -- labels (addressed by name) ---------------------------------------------------------------
+
+    def _label_path(self, name: str) -> str:
+        return f"{self._repo_path}/labels/{quote(name, safe='')}"
+
+    def list_labels(self) -> list[Wire]:
+        return list(self._pages(f"{self._repo_path}/labels", {}))
+
+    def create_label(self, payload: Wire, *, find_existing: Callable[[], Wire | None]) -> Wire:
+        path = f"{self._repo_path}/labels"
+        return dict(self.http.create_once(path, json=payload, find_existing=find_existing))
+
+    def edit_label(self, name: str, payload: Wire) -> Wire:
+        return dict(self.http.patch(self._label_path(name), json=payload, idempotent=True).data)
+
+    def delete_label(self, name: str) -> None:
+        self.http.delete(self._label_path(name))
+
+    # -- milestones (addressed by number) -------------------------------------------------------
+
+    def list_milestones(self, state: str = "all") -> list[Wire]:
+        return list(self._pages(f"{self._repo_path}/milestones", {"state": state}))
+
+    def create_milestone(self, payload: Wire, *, find_existing: Callable[[], Wire | None]) -> Wire:
+        path = f"{self._repo_path}/milestones"
+        return dict(self.http.create_once(path, json=payload, find_existing=find_existing))
+
+    def edit_milestone(self, number: int, payload: Wire) -> Wire:
+        path = f"{self._repo_path}/milestones/{number}"
+        return dict(self.http.patch(path, json=payload, idempotent=True).data)
+
+    def delete_milestone(self, number: int) -> None:
+        self.http.delete(f"{self._repo_path}/milestones/{number}")
+
+    # -- users ------------------------------------------------------------------------------------
+
+    def list_assignees(self) -> list[Wire]:
+        return list(self._pages(f"{self._repo_path}/assignees", {}))
