@@ -6,8 +6,8 @@ Rules (README "Layout"): front ends (CLI, server, Python API) import only ``serv
 commands start the server, and the server's state db runs on ``storage/``); ``core/`` is the
 domain and imports nothing of issue-core outside it;
 ``storage/`` (the SQL engine) imports only ``core/``; backends never import a front end (CLI,
-server, Python API); the local store and the forge side (``_http``, ``forge``, ``gitea``,
-``gitlab``) never import each other, nor do two forges; the forge base imports no forge's own
+server, Python API); the local store and the forge side (``_http``, ``forge`` and the
+forges) never import each other, nor do two forges; the forge base imports no forge's own
 modules (Gitea, GitHub and GitLab subclass it, never the reverse); the server never imports the
 CLI; ``service/`` (the use cases) never imports a front end or Click, and opens backends only
 through ``service.runtime``, which is the only module outside ``backends/`` that constructs one;
@@ -33,6 +33,7 @@ FORGE = (
     "issue_core.backends._http",
     "issue_core.backends.forge",
     "issue_core.backends.gitea",
+    "issue_core.backends.github",
     "issue_core.backends.gitlab",
 )
 FRONT_ENDS = ("issue_core.cli", "issue_core.server", "issue_core.api")
@@ -235,8 +236,15 @@ def test_the_forge_base_imports_no_forge_of_its_own():
 def test_the_forges_never_import_each_other():
     """A forge's quirks stay its own; what two forges share belongs in ``forge``."""
     assert "issue_core.backends.gitlab.backend" in GRAPH
-    assert _violations(("issue_core.backends.gitlab",), ("issue_core.backends.gitea",)) == []
-    assert _violations(("issue_core.backends.gitea",), ("issue_core.backends.gitlab",)) == []
+    assert "issue_core.backends.github.backend" in GRAPH
+    forges = (
+        "issue_core.backends.gitea",
+        "issue_core.backends.github",
+        "issue_core.backends.gitlab",
+    )
+    for forge in forges:
+        others = tuple(other for other in forges if other != forge)
+        assert _violations((forge,), others) == [], forge
 
 
 def test_the_server_never_imports_the_cli():
@@ -345,6 +353,7 @@ NEVER_ON_THE_CLI_PATH = (
     "issue_core.backends._http",
     "issue_core.backends.forge",
     "issue_core.backends.gitea",
+    "issue_core.backends.github",
     "issue_core.backends.gitlab",
     "issue_core.server",
     # the query language (``issue list -q``) loads only for a query

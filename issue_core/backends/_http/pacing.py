@@ -127,8 +127,7 @@ class WritePacer:
                 data = json.loads(handle.read() or "[]")
                 times = sorted(float(t) for t in data) if isinstance(data, list) else []
             except (ValueError, TypeError):
-                times = []  # a damaged file only forgets earlier writes
-            times = sorted(set(times) | set(self._memory))
+                times = list(self._memory)  # a damaged file: what this process remembers
             yield times
             self._memory = list(times)
             with contextlib.suppress(OSError):

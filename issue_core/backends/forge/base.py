@@ -165,6 +165,7 @@ class ForgeBackend(CommentsById, SyncableBackend):
         # comments by id alone: ``forge.comments``).
         self._comment_issue: dict[str, int] = {}
         self._notices: list[str] = []
+        self._assignable: set[str] | None = None  # logins that may be assigned, read once
         self._init_state()
 
     def _init_state(self) -> None:
@@ -876,6 +877,22 @@ class ForgeBackend(CommentsById, SyncableBackend):
         self._recent.clear()  # issues read earlier may have named it
 
     # -- users ------------------------------------------------------------------------------
+
+    def _check_assignees(self, names: list[str]) -> None:
+        """Check logins against the users who may be assigned (read once per backend) before
+        writing: a forge answers an unassignable one badly (Gitea: a 500 after applying the
+        title; GitHub: a 422 naming no one, or silence for a user without push access)."""
+        if not names:
+            return
+        if self._assignable is None:
+            self._assignable = {user.username.lower() for user in self._fetch_users()}
+        unknown = [name for name in names if name.lower() not in self._assignable]
+        if unknown:
+            raise ValidationError(
+                f"cannot assign {', '.join(repr(n) for n in unknown)}: not a user who can be "
+                f"assigned in {self._where}",
+                hint="see 'issue user list' for the users who can be assigned",
+            )
 
     def list_users(self) -> list[User]:
         return sorted((u for u in self._fetch_users() if u.username), key=lambda u: u.username)

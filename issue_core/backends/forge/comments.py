@@ -144,6 +144,7 @@ class CommentsById:
             raise missing
         if self.pull_comments_look_like_issue_comments:
             self._get_raw_issue(number, reuse=True)  # NotFound for a pull request
+        self._comment_issue[text] = number  # checked: a later change of it needs no GET
         return int(text)
 
     def _comment_refused(

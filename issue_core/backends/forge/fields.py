@@ -31,6 +31,8 @@ from issue_core.core.models import (
     Issue,
     IssueState,
     Label,
+    Milestone,
+    MilestoneState,
     format_ts,
     parse_priority,
     parse_ts,
@@ -220,3 +222,20 @@ def comment_issue_number(raw: Mapping[str, Any]) -> int | None:
 def since_param(value: datetime) -> str:
     """RFC 3339 in UTC, whole seconds (what Gitea and GitHub parse)."""
     return format_ts(value.replace(microsecond=0)) or ""
+
+
+def milestone_from_wire(raw: Mapping[str, Any], *, id_key: str = "id") -> Milestone:
+    """A milestone as Gitea and GitHub send it; ``Milestone.id`` is what the forge addresses
+    it by (Gitea its ``id``, GitHub its ``number``)."""
+    return Milestone(
+        title=str(raw["title"]),
+        description=raw.get("description") or None,
+        state=MilestoneState.CLOSED if raw.get("state") == "closed" else MilestoneState.OPEN,
+        due_on=timestamp(raw.get("due_on")),
+        id=str(raw[id_key]) if raw.get(id_key) is not None else None,
+        open_issues=int(raw.get("open_issues") or 0),
+        closed_issues=int(raw.get("closed_issues") or 0),
+        created_at=timestamp(raw.get("created_at")),
+        updated_at=timestamp(raw.get("updated_at")),
+        closed_at=timestamp(raw.get("closed_at")),
+    )

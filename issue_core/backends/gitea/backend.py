@@ -81,7 +81,6 @@ class GiteaBackend(ForgeBackend):
 
     def _init_state(self) -> None:
         self._client: GiteaClient | None = None
-        self._assignable: set[str] | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -284,23 +283,6 @@ class GiteaBackend(ForgeBackend):
         self, payload: dict[str, Any], *, find_existing: Callable[[], dict[str, Any] | None]
     ) -> dict[str, Any]:
         return self.client.create_issue(payload, find_existing=find_existing)
-
-    def _check_assignees(self, names: list[str]) -> None:
-        """Gitea answers an unknown or unassignable login on edit with a 500 (after applying
-        the title): check against the repository's assignees first (read once per backend)."""
-        if not names:
-            return
-        if self._assignable is None:
-            self._assignable = {
-                (mapping.login_of(raw) or "").lower() for raw in self.client.list_assignees()
-            }
-        unknown = [name for name in names if name.lower() not in self._assignable]
-        if unknown:
-            raise ValidationError(
-                f"cannot assign {', '.join(repr(n) for n in unknown)}: not a user who can be "
-                f"assigned in {self._where}",
-                hint="see 'issue user list' for the users who can be assigned",
-            )
 
     def _write_update(
         self,

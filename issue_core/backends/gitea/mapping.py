@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from issue_core.backends.forge import fields
 from issue_core.backends.forge.body import compose_body, split_body, take_reserved
 from issue_core.backends.forge.fields import (  # noqa: F401 - comment_issue_number, since_param
     WireNames,
@@ -28,7 +29,6 @@ from issue_core.backends.forge.fields import (  # noqa: F401 - comment_issue_num
 from issue_core.backends.forge.fields import comment_from_wire as forge_comment
 from issue_core.backends.forge.fields import create_token_of as _token_in
 from issue_core.backends.forge.fields import issue_from_wire as forge_issue
-from issue_core.backends.forge.fields import timestamp as _ts
 from issue_core.core.models import (
     Comment,
     Issue,
@@ -36,7 +36,6 @@ from issue_core.core.models import (
     IssueState,
     Label,
     Milestone,
-    MilestoneState,
     User,
     format_ts,
 )
@@ -100,18 +99,7 @@ def label_to_wire(label: Label, *, for_create: bool) -> dict[str, Any]:
 
 
 def milestone_from_wire(raw: Wire) -> Milestone:
-    return Milestone(
-        title=str(raw["title"]),
-        description=raw.get("description") or None,
-        state=MilestoneState.CLOSED if raw.get("state") == "closed" else MilestoneState.OPEN,
-        due_on=_ts(raw.get("due_on")),
-        id=str(raw["id"]) if raw.get("id") is not None else None,
-        open_issues=int(raw.get("open_issues") or 0),
-        closed_issues=int(raw.get("closed_issues") or 0),
-        created_at=_ts(raw.get("created_at")),
-        updated_at=_ts(raw.get("updated_at")),
-        closed_at=_ts(raw.get("closed_at")),
-    )
+    return fields.milestone_from_wire(raw, id_key="id")
 
 
 def milestone_to_wire(milestone: Milestone) -> dict[str, Any]:

@@ -34,7 +34,6 @@ from issue_core.core.errors import (
     NotFound,
     PermissionDenied,
     Unsupported,
-    ValidationError,
 )
 from issue_core.core.interfaces import Capability, ConfigOption
 from issue_core.core.models import (
@@ -119,7 +118,6 @@ class GitHubBackend(ForgeBackend):
         self._client: GitHubClient | None = None
         self._configured_repo = ""
         self._moved = False  # a redirect was followed: the next answer names the new repository
-        self._assignable: set[str] | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -425,23 +423,6 @@ class GitHubBackend(ForgeBackend):
     ) -> dict[str, Any]:
         return self.client.create_issue(payload, find_existing=find_existing)
 
-    def _check_assignees(self, names: list[str]) -> None:
-        """GitHub refuses an unassignable login with a 422 naming no one (or, for a user
-        without push access, drops it): check against the repository's assignees first."""
-        if not names:
-            return
-        if self._assignable is None:
-            self._assignable = {
-                (fields.user_name(raw) or "").lower() for raw in self.client.list_assignees()
-            }
-        unknown = [name for name in names if name.lower() not in self._assignable]
-        if unknown:
-            raise ValidationError(
-                f"cannot assign {', '.join(repr(n) for n in unknown)}: not a user who can be "
-                f"assigned in {self._where}",
-                hint="see 'issue user list' for the users who can be assigned",
-            )
-
     def _write_update(
         self,
         number: int,
@@ -472,7 +453,9 @@ class GitHubBackend(ForgeBackend):
                 self._milestone_number(wanted.milestone) if wanted.milestone else None
             )
         if {"state", "close_reason"} & set(changed):
-            wire_state = mapping.state_fields(wanted.state, wanted.close_reason)
+            wire_state = mapping.state_fields(
+                wanted.state, wanted.close_reason, reopening=raw.get("state") == "closed"
+            )
             if raw.get("state") != wire_state["state"] or (
                 wanted.close_reason is not current.close_reason
             ):

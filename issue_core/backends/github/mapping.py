@@ -29,7 +29,6 @@ from issue_core.core.models import (
     IssueState,
     Label,
     Milestone,
-    MilestoneState,
     User,
     format_ts,
 )
@@ -67,11 +66,14 @@ def issue_from_wire(raw: Wire, *, in_progress_label: str) -> Issue:
     return issue.mark_loaded()
 
 
-def state_fields(state: IssueState, reason: CloseReason | None) -> dict[str, Any]:
-    """``state`` and ``state_reason`` as GitHub's PATCH takes them."""
+def state_fields(
+    state: IssueState, reason: CloseReason | None, *, reopening: bool = False
+) -> dict[str, Any]:
+    """``state`` and ``state_reason`` as GitHub's PATCH takes them (a reopened issue's reason
+    is ``reopened``, as GitHub's own UI sets it)."""
     if state is IssueState.CLOSED:
         return {"state": "closed", "state_reason": (reason or CloseReason.COMPLETED).value}
-    return {"state": "open"}
+    return {"state": "open", "state_reason": "reopened"} if reopening else {"state": "open"}
 
 
 def label_to_wire(label: Label, *, for_create: bool, old_name: str | None = None) -> dict[str, Any]:
@@ -90,18 +92,7 @@ def label_to_wire(label: Label, *, for_create: bool, old_name: str | None = None
 
 def milestone_from_wire(raw: Wire) -> Milestone:
     """``Milestone.id`` is GitHub's milestone *number*: what its API addresses them by."""
-    return Milestone(
-        title=str(raw["title"]),
-        description=raw.get("description") or None,
-        state=MilestoneState.CLOSED if raw.get("state") == "closed" else MilestoneState.OPEN,
-        due_on=wire_ts(raw.get("due_on")),
-        id=str(raw["number"]) if raw.get("number") is not None else None,
-        open_issues=int(raw.get("open_issues") or 0),
-        closed_issues=int(raw.get("closed_issues") or 0),
-        created_at=wire_ts(raw.get("created_at")),
-        updated_at=wire_ts(raw.get("updated_at")),
-        closed_at=wire_ts(raw.get("closed_at")),
-    )
+    return fields.milestone_from_wire(raw, id_key="number")
 
 
 def milestone_to_wire(milestone: Milestone, *, clear_due: bool = False) -> dict[str, Any]:
