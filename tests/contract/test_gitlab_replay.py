@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+import json
 from typing import Any
 
 import pytest
@@ -226,3 +227,42 @@ def test_keyset_pages_follow_the_cursor_the_server_names(replay: Any) -> None:
     assert [i.number for i in issues] == [1, 2]
     asked = [path for _, path, _ in app.served]
     assert asked.count(f"{PROJECT}/issues") == 2 and "/api/v4/version" in asked
+
+
+def test_backend_add_and_test_from_the_cli(replay: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    """``issue backend add NAME gitlab`` writes the entry (defaults filled in, no secret) and
+    ``issue backend test`` reports on the recorded server: reachable, authenticated, the
+    project found by its encoded path, and read-only (the recorded user is no member)."""
+    import tomllib
+
+    from click.testing import CliRunner
+
+    from issue_core.cli.main import cli
+
+    app, server = replay()
+    app.add_derived("GET", "/api/v4/user", _issues()[0]["author"], source="a recorded author")
+    monkeypatch.setenv("ISSUE_CORE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    added = runner.invoke(
+        cli,
+        ["backend", "add", "lab", "gitlab", "--url", server.base_url,
+         "--project", "gitea/test_repo", "--user"],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    entry = tomllib.loads((tmp_path / "config" / "config.toml").read_text())["backends"]["lab"]
+    assert entry == {
+        "type": "gitlab",
+        "url": server.base_url,
+        "project": "gitea/test_repo",
+        "token_env": "GITLAB_TOKEN",
+        "auth": "private-token",
+        "in_progress_label": "status/in-progress",
+    }
+    tested = runner.invoke(cli, ["--backend", "lab", "backend", "test", "--format", "json"])
+    assert app.unmatched == []
+    report = json.loads(tested.stdout)
+    checks = {name: check["ok"] for name, check in report["checks"].items()}
+    assert checks["server"] and checks["authentication"] and checks["repository"]
+    assert checks["permissions"] is False and tested.exit_code == 5
+    assert "replay-token-not-a-secret" not in tested.output
