@@ -9,9 +9,9 @@ data: one issue of the recorded list, the notes of the recorded discussions.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
-import json
 from typing import Any
 
 import pytest
