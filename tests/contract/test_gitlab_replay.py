@@ -10,6 +10,7 @@ data: one issue of the recorded list, the notes of the recorded discussions.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -266,3 +267,132 @@ def test_backend_add_and_test_from_the_cli(replay: Any, tmp_path: Any, monkeypat
     assert checks["server"] and checks["authentication"] and checks["repository"]
     assert checks["permissions"] is False and tested.exit_code == 5
     assert "replay-token-not-a-secret" not in tested.output
+
+
+# --------------------------------------------------------------------------- faults
+#
+# GitLab's answers to what goes wrong, served by the replay server in place of a recording: one
+# line on stderr, the documented exit code, in bounded time, and nothing written unnoticed.
+
+LIST = f"{PROJECT}/issues?page=1&per_page=100&sort=desc&state=opened"
+SCOPE_BODY = {
+    "error": "insufficient_scope",
+    "error_description": "The request requires higher privileges than provided by the access "
+    "token.",
+    "scope": "api",
+}
+HTML = b"<!DOCTYPE html><html><head><title>Sign in \xc2\xb7 GitLab</title></head></html>"
+
+
+def _cli(
+    server: LiveServer,
+    tmp_path: Any,
+    monkeypatch: Any,
+    *args: str,
+    labels: dict[str, str] | None = None,
+    **extra: Any,
+) -> Any:
+    import tomli_w
+    from click.testing import CliRunner
+
+    from issue_core.cli.main import cli
+
+    settings = {"type": "gitlab", "url": server.base_url, "project": "15578026", **extra}
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    data: dict[str, Any] = {"backends": {"lab": settings}}
+    if labels is not None:
+        data["labels"] = labels
+    (config / "config.toml").write_text(tomli_w.dumps(data))
+    monkeypatch.setenv("ISSUE_CORE_CONFIG_DIR", str(config))
+    monkeypatch.chdir(tmp_path)
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["--backend", "lab", *args], prog_name="issue")
+    result.seconds = time.monotonic() - started
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def _one_line(result: Any, code: int, *words: str) -> str:
+    assert result.exit_code == code, (result.exit_code, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    assert "replay-token-not-a-secret" not in result.output
+    return lines[0]
+
+
+def _writes(app: ReplayApp) -> list[str]:
+    return [f"{method} {path}" for method, path, _ in app.served if method != "GET"]
+
+
+def test_a_read_only_token_is_told_which_scope_a_write_needs(replay, tmp_path, monkeypatch):
+    app, server = replay()
+    raw = {r["iid"]: r for r in _issues()}
+    raw[2] = {**raw[2], "state": "opened", "closed_at": None}
+    app.add_derived("GET", f"{PROJECT}/issues/2", raw[2], source="issue 2, reopened")
+    app.add_derived("PUT", f"{PROJECT}/issues/2", SCOPE_BODY, status=403, source="read_api")
+    result = _cli(server, tmp_path, monkeypatch, "close", "2")
+    _one_line(result, 5, "lacks the 'api' scope")
+    assert _writes(app) == [f"PUT {PROJECT}/issues/2"]  # refused: nothing was written
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code", "words"),
+    [
+        (401, {"error": "invalid_token", "error_description": "Token is expired."}, 5,
+         ("expired or revoked", "Token is expired")),
+        (401, {"message": "401 Unauthorized"}, 5, ("HTTP 401", "$GITLAB_TOKEN")),
+        (404, {"message": "404 Project Not Found"}, 3, ("GitLab project 15578026 not found",)),
+        (200, HTML, 6, ("non-JSON",)),
+        (200, b'[{"id": 1, "iid": ', 6, ("malformed JSON",)),
+        (502, HTML, 6, ("HTTP 502",)),
+    ],
+)  # fmt: skip
+def test_a_failing_list_is_one_line_with_its_exit_code(
+    replay, tmp_path, monkeypatch, status, body, code, words
+):
+    app, server = replay()
+    kind = "text/html" if body is HTML else "application/json"
+    app.add_derived("GET", LIST, body, status=status, source="a fault", content_type=kind)
+    result = _cli(server, tmp_path, monkeypatch, "list", max_retries=1)
+    _one_line(result, code, *words)
+    assert result.seconds < 10  # a 502 storm: two attempts and a short backoff, no more
+
+
+def test_a_429_without_retry_after_or_ratelimit_headers_is_bounded(replay, tmp_path, monkeypatch):
+    """GitLab's 429 may say nothing about when to come back: issue-core assumes 5 s, and a wait
+    longer than rate_limit_max_wait fails at once (exit 6) saying when to retry."""
+    app, server = replay()
+    app.add_derived("GET", LIST, {"message": "Retry later"}, status=429, source="throttled")
+    result = _cli(server, tmp_path, monkeypatch, "list", rate_limit_max_wait=1)
+    _one_line(result, 6, "rate limited", "retry after")
+    assert result.seconds < 5
+
+
+def test_an_unknown_label_is_refused_before_anything_is_written(replay, tmp_path, monkeypatch):
+    """GitLab would create a label it does not know; with ``labels.create = "never"`` the
+    recorded label list is read and the create (or edit) stops with exit 3 before any write."""
+    app, server = replay()
+    raw = {r["iid"]: r for r in _issues()}
+    app.add_derived("GET", f"{PROJECT}/issues/2", raw[2], source="issue 2")
+    for args in (("create", "x", "--label", "nope"), ("edit", "2", "--add-label", "nope")):
+        result = _cli(server, tmp_path, monkeypatch, *args, labels={"create": "never"})
+        _one_line(result, 3, "'nope'")
+    assert _writes(app) == []
+
+
+def test_a_server_that_is_down_is_one_line_and_exit_6(tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.setenv("GITLAB_TOKEN", "replay-token-not-a-secret")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again before the CLI runs: nothing listens
+
+    class Down:
+        base_url = f"http://127.0.0.1:{port}"
+
+    result = _cli(Down(), tmp_path, monkeypatch, "list")  # type: ignore[arg-type]
+    _one_line(result, 6, "connection refused")

@@ -78,10 +78,13 @@ class ReplayApp:
         headers: Iterable[tuple[str, str]] = (),
         status: int = 200,
         source: str,
+        content_type: str = JSON_TYPE,
     ) -> None:
+        """``body`` is sent as JSON, or as it is when it is ``bytes`` (an HTML page, JSON cut
+        short: what a broken server or proxy sends)."""
         path, _, query = target.partition("?")
-        raw = json.dumps(body, separators=(",", ":")).encode()
-        all_headers = (("Content-Type", JSON_TYPE), *headers)
+        raw = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
+        all_headers = (("Content-Type", content_type), *headers)
         self.canned.append(
             Canned(
                 method,
