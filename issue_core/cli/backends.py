@@ -5,6 +5,8 @@
 them). Missing values are prompted for on a terminal and otherwise taken from the option's
 default; a required option without a default is then a usage error naming its flag, so agents
 never need a terminal. Secrets are refused: a ``*_env`` option stores a variable's *name*.
+``test`` exits by what the backend's report says failed (``BackendInfo.failed``): the
+credentials' fault is AUTH (5), anything else UNAVAILABLE (6).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 Only idempotent requests are retried blindly: sending them twice has the effect of sending them
 once. A create (POST) is retried only when it certainly never left this machine (the connection
 was never made); otherwise the caller must look for it first (``HttpClient.create_once``).
+The wait is the package's one backoff curve (``core/backoff.py``) with a per-request budget.
 """
 
 from __future__ import annotations

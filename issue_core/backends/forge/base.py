@@ -1,12 +1,13 @@
 """``ForgeBackend``: what a backend over one forge repository does whatever the forge's wire.
 
-A forge (Gitea today; GitHub and GitLab next) subclasses it and fills in the template methods
+A forge (Gitea and GitLab today; GitHub next) subclasses it and fills in the template methods
 marked "wire" below with its own requests and mapping; everything else is shared:
 
 - connecting from the config table, as ``config_options`` declares it (the options without a
   default are required; ``token_env`` names the variable holding the token; timeouts, retries,
   rate-limit waits, TLS, the HTTP cache);
-- the ``test_connection`` report (server, authentication, repository, permissions, rate limit);
+- the ``test_connection`` report (server, authentication, repository, permissions, rate limit),
+  each failed check saying what failed (``BackendInfo.check``), never left to its wording;
 - label and milestone caches by name/title, and ``in_progress`` as open plus a label the
   backend creates on first use and never shows;
 - create-once: a one-off token in the hidden body block, so a create whose answer was lost is
