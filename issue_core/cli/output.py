@@ -47,13 +47,14 @@ META_KEY = "issue_core.output"
 class Outcome:
     """A command's result with presentation hints.
 
-    ``message`` replaces the rendered data in table mode (confirmation lines). ``failure`` is
+    ``message`` replaces the rendered data in table mode (confirmation lines; ``lines``, when
+    given, are more lines printed after it, each made terminal-safe). ``failure`` is
     reported on stderr *after* the data was printed and decides the exit code (used by
     ``backend test``, whose report is useful output even when a check failed).
     """
 
     # Plain classes, not dataclasses: each @dataclass costs ~0.5 ms of start-up.
-    __slots__ = ("committed", "data", "failure", "message")
+    __slots__ = ("committed", "data", "failure", "lines", "message")
 
     def __init__(
         self,
@@ -62,9 +63,11 @@ class Outcome:
         failure: IssueCoreError | None = None,
         *,
         committed: bool = True,
+        lines: tuple[str, ...] = (),
     ) -> None:
         self.data = data
         self.message = message
+        self.lines = lines
         self.failure = failure
         # Whether the command changed something before printing: a failing output must then
         # say the change is done. Commands that only read (whoami, backend test) pass False.
@@ -388,6 +391,8 @@ def render(result: Any, options: OutputOptions, *, empty: str = "nothing to show
         from issue_core.cli.sanitize import for_terminal
 
         click.echo(for_terminal(result.message))
+        for line in result.lines:
+            click.echo(for_terminal(line))
         return
     data = result.data if isinstance(result, Outcome) else result
     page = data if isinstance(data, Page) else None

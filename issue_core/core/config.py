@@ -73,6 +73,9 @@ TRUST_TRUSTED = "trusted"
 TRUST_UNTRUSTED = "untrusted"
 TRUST_CHANGED = "changed"
 IDENTITY_ENV = "ISSUE_CORE_USER"
+# Set, it makes the environment a backend of its own (``core/environment.py``).
+BACKEND_TYPE_ENV = "ISSUE_CORE_BACKEND_TYPE"
+ENVIRONMENT_BACKEND = "env"
 STATE_DIR_ENV = "ISSUE_CORE_STATE_DIR"
 
 
@@ -192,6 +195,22 @@ def _user_config_file() -> str:
 
 def _repo_config_file(root: str | os.PathLike[str]) -> str:
     return os.path.join(root, STORE_DIRNAME, "config.toml")
+
+
+def user_cache_dir() -> str:
+    """issue-core's folder in the user's cache: ``$ISSUE_CORE_CACHE_DIR``, else the platform's
+    (``$XDG_CACHE_HOME/issue-core``, ``~/.cache/issue-core``)."""
+    override = os.environ.get("ISSUE_CORE_CACHE_DIR")
+    if override:
+        return override
+    home = os.path.expanduser("~")
+    if sys.platform == "darwin":  # pragma: no cover - platform specific
+        return os.path.join(home, "Library", "Caches", "issue-core")
+    if sys.platform == "win32":  # pragma: no cover - platform specific
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(base, "issue-core")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
+    return os.path.join(base, "issue-core")
 
 
 def user_config_path() -> Path:
@@ -425,9 +444,32 @@ class Config:
                 settings = {k: v for k, v in entry.items() if k != "type"}
                 merged[name] = BackendConfig(name, entry["type"], settings, source)
                 merged[name].source_file = path
+        environment = self.environment_backend()
+        if environment is not None:
+            merged[ENVIRONMENT_BACKEND] = environment
         return merged
 
+    def environment_backend(self) -> BackendConfig | None:
+        """The backend ``$ISSUE_CORE_BACKEND_TYPE`` (with ``$ISSUE_CORE_URL``,
+        ``$ISSUE_CORE_REPO`` and a token variable) sets up, named ``env``; ``None`` unset.
+        Your own environment, like your user file, needs no trust."""
+        if not os.environ.get(BACKEND_TYPE_ENV):
+            return None
+        from issue_core.core.environment import environment_backend
+
+        entry = environment_backend()
+        if entry is None:
+            return None
+        settings = {k: v for k, v in entry.items() if k != "type"}
+        backend = BackendConfig(ENVIRONMENT_BACKEND, entry["type"], settings, "env")
+        backend.source_file = f"${BACKEND_TYPE_ENV}"
+        return backend
+
     def default_backend_name(self) -> str | None:
+        """The environment's backend when it sets one up, else the repository file's
+        ``default_backend``, else the user file's."""
+        if os.environ.get(BACKEND_TYPE_ENV):
+            return ENVIRONMENT_BACKEND
         for data in (self.repo_file, self.user_file):
             value = data.get("default_backend")
             if isinstance(value, str) and value:

@@ -27,6 +27,7 @@ TOP_LEVEL_KEYS = {
     "labels": (dict, str),  # a table, or the shorthand labels = "never"
     "trusted": dict,
     "server": dict,
+    "git_remote": str,  # the remote `issue config detect` used (repository file)
 }
 LABELS_KEYS = {"create": str}
 SERVER_KEYS = {"routes": dict}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from issue_core.core.config import BackendConfig, Config
-    from issue_core.core.interfaces import IssueBackend
+    from issue_core.core.interfaces import ConfigOption, IssueBackend
 
 Created = Callable[["IssueBackend"], None]
 
@@ -56,3 +56,10 @@ def open(
     """The backend ``name`` of ``config`` (``name`` > $ISSUE_CORE_BACKEND > default > the local
     store), connected and acting as ``agent`` or the configured identity."""
     return connect(config.resolve(name), acting_identity(config, agent), created=created)
+
+
+def config_options(type_name: str) -> tuple[ConfigOption, ...]:
+    """The settings backend type ``type_name`` takes (``NotFound`` for an unknown type)."""
+    from issue_core.backends import BackendFactory
+
+    return tuple(BackendFactory.backend_class(type_name).config_options)

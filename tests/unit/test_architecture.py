@@ -358,6 +358,10 @@ NEVER_ON_THE_CLI_PATH = (
     "issue_core.server",
     # the query language (``issue list -q``) loads only for a query
     "issue_core.core.query",
+    # `issue config detect` only: the server probe (httpx) and the detection use case
+    "issue_core.service.forge_probe",
+    "issue_core.service.detect",
+    "issue_core.cli.config_detect",
     "httpx",
     "pydantic",
     "fastapi",
@@ -431,6 +435,17 @@ def test_the_local_write_path_loads_no_http_server_or_dataclasses(tmp_path, argv
     line, stdout = _loaded_by(tmp_path, argv, NEVER_ON_THE_CLI_PATH)
     assert stdout  # the command really ran (its confirmation line)
     assert line == "LOADED []"
+
+
+def test_only_detection_asks_a_server_what_it_is():
+    """The forge probe (httpx, to a host not trusted yet) is reached only through
+    ``service.detect``, and the remote parsing it starts from stays pure: it imports no more
+    than ``os`` and ``fnmatch`` (so the start-up path can use it)."""
+    probing = sorted(
+        m for m, targets in GRAPH.items() if "issue_core.service.forge_probe" in targets
+    )
+    assert probing == ["issue_core.service.detect"]
+    assert _top_level_imports(TREES["issue_core.core.remotes"]) <= {"__future__", "os", "fnmatch"}
 
 
 def test_the_server_creates_a_batch_only_through_service_ingest():

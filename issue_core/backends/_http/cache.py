@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,16 +37,9 @@ KEPT_HEADERS = (
 
 
 def default_cache_dir() -> Path:
-    override = os.environ.get("ISSUE_CORE_CACHE_DIR")
-    if override:
-        return Path(override) / "http"
-    if sys.platform == "darwin":  # pragma: no cover - platform specific
-        return Path.home() / "Library" / "Caches" / "issue-core" / "http"
-    if sys.platform == "win32":  # pragma: no cover - platform specific
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "issue-core" / "http"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "issue-core" / "http"
+    from issue_core.core.config import user_cache_dir
+
+    return Path(user_cache_dir()) / "http"
 
 
 def token_fingerprint(token: str | None) -> str:
