@@ -12,12 +12,6 @@ from pathlib import Path
 import pytest
 
 from issue_core.core.config import Config
-from tests.fakes.fixtures import (  # noqa: F401
-    fake_gitea,
-    gitea_contract,
-    gitea_contract_session,
-    gitea_options,
-)
 from tests.fakes.server import LiveServer, closed_port
 
 TOKEN_VARIABLES = ("GH_TOKEN", "GITHUB_TOKEN", "GITLAB_TOKEN", "GITEA_TOKEN", "GITEA_API_TOKEN")

@@ -10,12 +10,6 @@ import pytest
 
 from issue_core.core.environment import environment_backend, repository_settings
 from issue_core.core.errors import ConfigError
-from tests.fakes.fixtures import (  # noqa: F401
-    fake_gitea,
-    gitea_contract,
-    gitea_contract_session,
-    gitea_options,
-)
 from tests.fakes.gitea import WRITE_TOKEN
 
 

@@ -81,13 +81,13 @@ def test_any_text_parses_or_is_refused_without_raising(text):
         (
             "git@github.com:acme/widgets.git",
             Remote("ssh", "github.com", "acme/widgets", None, "git"),
-        ),  # fmt: skip
+        ),
         ("ssh://git@host:2222/owner/repo", Remote("ssh", "host", "owner/repo", 2222, "git")),
         ("git+ssh://git@host/owner/repo", Remote("ssh", "host", "owner/repo", None, "git")),
         (
             "git@gitlab.com:group/sub/repo.git",
             Remote("ssh", "gitlab.com", "group/sub/repo", None, "git"),
-        ),  # fmt: skip
+        ),
         ("https://[::1]:3000/a/b", Remote("https", "::1", "a/b", 3000)),
         ("git://host/a/b.git", Remote("git", "host", "a/b")),
     ],
