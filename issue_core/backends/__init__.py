@@ -20,6 +20,7 @@ ENTRY_POINT_GROUP = "issue_core.backends"
 BUILTIN_BACKENDS: dict[str, str] = {
     "local": "issue_core.backends.local:LocalBackend",
     "gitea": "issue_core.backends.gitea:GiteaBackend",
+    "github": "issue_core.backends.github:GitHubBackend",
     "gitlab": "issue_core.backends.gitlab:GitLabBackend",
 }
 

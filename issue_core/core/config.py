@@ -65,6 +65,9 @@ TRUST_NEUTRAL_KEYS = frozenset(
         "pagination",
         "http_cache",
         "in_progress_label",
+        "writes_per_minute",
+        "writes_per_hour",
+        "write_pacing_max_wait",
     }
 )
 # Trust states of a backend (``BackendConfig.trust``).

@@ -58,6 +58,15 @@ BUILTIN_SETTINGS: dict[str, dict[str, Any]] = {
     "gitea": {**FORGE_SETTINGS, "owner": str, "repo": str},
     # project: a path (group/sub/repo) or the numeric id
     "gitlab": {**FORGE_SETTINGS, "project": (str, int), "auth": str, "pagination": str},
+    # writes_per_*: GitHub's content-creation pacing (80 a minute, 500 an hour by default)
+    "github": {
+        **FORGE_SETTINGS,
+        "owner": str,
+        "repo": str,
+        "writes_per_minute": int,
+        "writes_per_hour": int,
+        "write_pacing_max_wait": NUMBER,
+    },
 }
 TYPE_NAMES = {str: "a string", dict: "a table", bool: "true or false", int: "an integer"}
 

@@ -315,3 +315,32 @@ def test_find_type_argument_skips_option_values():
     assert backend_cli.find_type_argument(["--default", "n", "--url=u", "t"], flags) == "t"
     assert backend_cli.find_type_argument(["n"], flags) is None
     assert backend_cli.find_type_argument(["--", "-n", "t"], flags) == "t"
+
+
+def test_add_github_needs_only_owner_and_repo(issue, git_project):
+    data = as_json(
+        issue(
+            "backend",
+            "add",
+            "hub",
+            "github",
+            "--owner",
+            "acme",
+            "--repo",
+            "widgets",
+            "--scope",
+            "repo",
+            "--format",
+            "json",
+        )
+    )
+    assert data["settings"] == {
+        "url": "https://api.github.com",
+        "owner": "acme",
+        "repo": "widgets",
+        "token_env": "GH_TOKEN",
+        "in_progress_label": "status/in-progress",
+    }
+    assert repo_config(git_project)["backends"]["hub"]["type"] == "github"
+    missing = issue("backend", "add", "hub2", "github", "--owner", "acme")
+    assert missing.exit_code == 2 and "--repo" in missing.stderr
