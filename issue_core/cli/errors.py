@@ -33,20 +33,37 @@ INTERRUPTED = 130
 BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe
 
 JSON_FLAGS = ("--json", "--jq", "-q")
+# Commands whose ``-q`` is their query, not ``--jq``.
+QUERY_COMMANDS = ("list",)
+_VALUED_GLOBALS = ("--backend",)
+
+
+def _command_of(tokens: Sequence[str]) -> str | None:
+    """The subcommand: the first word that is neither an option nor a global option's value."""
+    skip = False
+    for token in tokens:
+        if skip:
+            skip = False
+        elif token in _VALUED_GLOBALS:
+            skip = True
+        elif not token.startswith("-"):
+            return token
+    return None
 
 
 def wants_json(args: Sequence[str]) -> bool:
     """Whether the command line asked for JSON output (checked on the raw arguments, because
     a usage error can happen before the options are parsed)."""
     tokens = list(args)
+    short_jq = _command_of(tokens) not in QUERY_COMMANDS
     for index, token in enumerate(tokens):
         if token == "--":
             break
         following = tokens[index + 1] if index + 1 < len(tokens) else ""
         if (
-            token in JSON_FLAGS
+            (token in JSON_FLAGS and (short_jq or token != "-q"))
             or token.startswith(("--json=", "--jq=", "--format=json"))
-            or (token.startswith("-q") and not token.startswith("--"))  # -q.number
+            or (short_jq and token.startswith("-q") and not token.startswith("--"))  # -q.number
             or (token == "--format" and following.startswith("json"))
         ):
             return True
@@ -68,8 +85,28 @@ def report(payload: dict[str, Any], line: str, *, as_json: bool) -> None:
 
 
 def report_error(error: IssueCoreError, *, as_json: bool) -> int:
-    report(error.to_dict(), f"error: {error.one_line()}", as_json=as_json)
+    pointed = _pointed(error) if not as_json else None
+    if pointed is not None:
+        click.echo(pointed, err=True)
+    else:
+        report(error.to_dict(), f"error: {error.one_line()}", as_json=as_json)
     return int(error.exit_code)
+
+
+def _pointed(error: IssueCoreError) -> str | None:
+    """An error about a place in a text the user typed (a query), as two lines: the text, and
+    a caret under the place followed by what is wrong there."""
+    text, position = error.details.get("query"), error.details.get("position")
+    if not isinstance(text, str) or not isinstance(position, int) or "\n" in text:
+        return None
+    from issue_core.cli.human import display_width
+    from issue_core.cli.sanitize import for_terminal
+
+    lead = f"{PROG}: error: query: "
+    column = display_width(lead + for_terminal(text[:position]))
+    reason = getattr(error, "reason", error.message)
+    what = " ".join((f"{reason} ({error.hint})" if error.hint else reason).split())
+    return f"{lead}{for_terminal(text)}\n{' ' * column}^ {for_terminal(what)}"
 
 
 def report_click_error(error: click.ClickException, *, as_json: bool) -> int:

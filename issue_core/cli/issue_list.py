@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,11 +16,14 @@ from issue_core.cli.params import (
 )
 from issue_core.cli.session import get_session
 from issue_core.core.models import (
+    NOT_CLOSED,
     IssueFilter,
-    IssueState,
     validate_label_name,
 )
 from issue_core.service import issues as service
+
+if TYPE_CHECKING:
+    from issue_core.core.query import Query
 
 
 @click.command("list")
@@ -49,7 +52,18 @@ from issue_core.service import issues as service
 @click.option("--no-milestone", is_flag=True, help="Only issues in no milestone.")
 @click.option("-A", "--author", metavar="USER", help="Only issues opened by USER (@me: you).")
 @click.option(
-    "-S", "--search", metavar="TEXT", help="Full-text search in titles, descriptions, comments."
+    "-S",
+    "--search",
+    metavar="TEXT",
+    help="Full-text search in titles, descriptions, comments (the last word also as a prefix).",
+)
+@click.option(
+    "-q",
+    "--query",
+    metavar="QUERY",
+    help="Only issues matching QUERY, GitHub's issue-search syntax: is:open label:bug "
+    '-label:wontfix assignee:@me priority:<=1 updated:>7d "login timeout" '
+    "(docs/query-language.md). ANDed with the other flags.",
 )
 @click.option("--since", type=TIMESTAMP, help="Only issues updated at or after DATE (ISO 8601).")
 @click.option(
@@ -75,7 +89,7 @@ from issue_core.service import issues as service
     show_default=True,
     help="At most N issues; 0 means no limit.",
 )
-@output_options(LIST_FIELDS, empty="no issues match")
+@output_options(LIST_FIELDS, empty="no issues match", jq_short=False)
 def list_cmd(
     states: list[Any],
     labels: list[str],
@@ -85,6 +99,7 @@ def list_cmd(
     no_milestone: bool,
     author: str | None,
     search: str | None,
+    query: str | None,
     since: Any,
     sort: str,
     order: str,
@@ -98,6 +113,8 @@ def list_cmd(
       issue list --state all --label bug,p1 --assignee @me
       issue list -s all -l bug -a @me -L 5
       issue list --search "login" --sort updated --limit 5
+      issue list -q 'is:open label:bug -label:wontfix assignee:@me updated:>7d'
+      issue list -q '(label:bug OR label:crash) no:assignee sort:priority'
       issue list --no-assignee --no-milestone
       issue list --format json | jq -r '.[0].number'
       issue list --json number,title --jq '.[] | "\\(.number) \\(.title)"'
@@ -106,8 +123,12 @@ def list_cmd(
         raise click.UsageError("give -a/--assignee or --no-assignee, not both")
     if no_milestone and milestone is not None:
         raise click.UsageError("give -m/--milestone or --no-milestone, not both")
+    parsed = _parse_query(query) if query is not None else None
+    default_states: list[Any] | None = (
+        None if parsed is not None and parsed.names_state else list(NOT_CLOSED)
+    )
     issue_filter = IssueFilter(
-        state=states or [IssueState.OPEN, IssueState.IN_PROGRESS],
+        state=states or default_states,
         labels=[validate_label_name(name) for name in labels],
         assignee=resolve_me(assignee),
         no_assignee=no_assignee,
@@ -119,7 +140,24 @@ def list_cmd(
         limit=current_output().fetch_limit(limit or None),  # one more on a terminal: see Page
         sort=sort,
         direction=order,
+        query=parsed,
     )
     return Page(
         service.list_issues(get_session().backend, issue_filter), limit or None, noun="issues"
     )
+
+
+def _parse_query(text: str) -> Query:
+    """``-q``: the query language is loaded only here. A ``sort:`` in it and an explicit
+    ``--sort``/``--order`` must not disagree."""
+    from issue_core.core.query import parse
+
+    parsed = parse(text)
+    ctx = click.get_current_context()
+    explicit = any(
+        ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+        for name in ("sort", "order")
+    )
+    if parsed.sort is not None and explicit:
+        raise click.UsageError("give sort: in the query or --sort/--order, not both")
+    return parsed

@@ -183,11 +183,14 @@ def parse_fields(raw: str, available: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def output_options(fields: Sequence[str], *, empty: str = "nothing to show") -> Callable[[F], F]:
+def output_options(
+    fields: Sequence[str], *, empty: str = "nothing to show", jq_short: bool = True
+) -> Callable[[F], F]:
     """Add the shared output options to a command and render what its callback returns.
 
     ``fields`` are the names ``--json`` accepts; ``empty`` is the stderr line printed in table
-    mode when the result is an empty list.
+    mode when the result is an empty list. ``jq_short=False`` leaves ``-q`` to the command
+    (``issue list -q`` is the query, so there ``--jq`` has only its long form).
     """
 
     def list_fields(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
@@ -250,8 +253,7 @@ def output_options(fields: Sequence[str], *, empty: str = "nothing to show") -> 
                     help="JSON with only these comma-separated fields; alone, list the fields.",
                 ),
                 click.option(
-                    "-q",
-                    "--jq",
+                    *(("-q", "--jq") if jq_short else ("--jq",)),
                     "jq_expr",
                     metavar="EXPR",
                     default=None,

@@ -40,6 +40,7 @@ class Capability(StrEnum):
     COMMENTS = "comments"
     USERS = "users"  # listing users
     FULL_TEXT_SEARCH = "full_text_search"  # IssueFilter.text
+    QUERY_LANGUAGE = "query_language"  # list_issues runs IssueFilter.query itself (else: service)
     NATIVE_IN_PROGRESS = "native_in_progress"  # stores in_progress as a real state (not a label)
     OPTIMISTIC_CONCURRENCY = "optimistic_concurrency"  # update_issue detects concurrent edits
     CHANGE_FEED = "change_feed"  # SyncableBackend.changes_since

@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from issue_core.core.query import Query
 
 from issue_core.core.errors import ValidationError
 
@@ -900,7 +903,7 @@ def _parse_states(
     return None if len(states) == len(IssueState) else states
 
 
-SORT_KEYS = ("created", "updated", "number")
+SORT_KEYS = ("created", "updated", "number", "priority")
 
 # IssueFilter's default state, as the CLI's ``issue list``: everything that is not closed.
 NOT_CLOSED = (IssueState.OPEN, IssueState.IN_PROGRESS)
@@ -916,6 +919,11 @@ class IssueFilter(_Record):
     descriptions and comments. ``limit=None`` means no limit. ``no_assignee`` keeps only
     issues nobody is assigned to, ``no_milestone`` only those in no milestone (each excludes
     naming one: ``assignee`` / ``milestone``).
+
+    ``query`` (a ``core.query.Query`` or its text, see docs/query-language.md) is ANDed with
+    the rest; its ``sort:`` replaces ``sort``/``direction``. Backends with the
+    ``QUERY_LANGUAGE`` capability run it themselves; ``service.issues.list_issues`` runs it on
+    every backend.
     """
 
     _FIELDS = (
@@ -931,6 +939,7 @@ class IssueFilter(_Record):
         "limit",
         "sort",
         "direction",
+        "query",
     )
 
     def __init__(
@@ -952,6 +961,7 @@ class IssueFilter(_Record):
         *,
         no_assignee: bool = False,
         no_milestone: bool = False,
+        query: Query | str | None = None,
     ) -> None:
         self.states = _parse_states(state)
         if isinstance(labels, str):
@@ -983,11 +993,33 @@ class IssueFilter(_Record):
         if direction not in ("asc", "desc"):
             raise ValidationError(f"unknown direction {direction!r}", hint="expected asc or desc")
         self.direction = direction
+        if isinstance(query, str):
+            from issue_core.core.query import parse  # only a query pays for the language
+
+            query = parse(query)
+        self.query = query
+        if query is not None and query.sort is not None:
+            self.sort, self.direction = query.sort  # the query's sort: wins over the default
 
     @property
     def state(self) -> IssueState | None:
         """The one state asked for, or None when several or all are (``states`` says which)."""
         return self.states[0] if self.states is not None and len(self.states) == 1 else None
+
+    def without_query(self) -> IssueFilter:
+        """The same filter with no ``query`` (and the query's sort kept)."""
+        copy = IssueFilter.__new__(IssueFilter)
+        for name in self._FIELDS:
+            setattr(copy, name, getattr(self, name))
+        copy.query = None
+        return copy
+
+    def with_query(self, query: Query | None) -> IssueFilter:
+        copy = self.without_query()
+        copy.query = query
+        if query is not None and query.sort is not None:
+            copy.sort, copy.direction = query.sort
+        return copy
 
     @property
     def excludes_closed(self) -> bool:
@@ -998,6 +1030,8 @@ class IssueFilter(_Record):
         in Python and by tests. ``text`` is searched in the title, the description and the
         comments (those loaded on ``issue.comments``; ``core.search`` gives the rules)."""
         if not self.matches_fields(issue):
+            return False
+        if self.query is not None and not self.query.matches(issue):
             return False
         if not self.text:
             return True

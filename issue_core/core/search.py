@@ -6,6 +6,9 @@ split (``foo_bar``, ``v1.2``) is a phrase: its parts must occur one after the ot
 text. The last word also matches as a prefix, so ``logi`` finds "login". Matching ignores case
 and diacritics, as the index does. ``IssueFilter.matches`` uses this for backends that filter
 in Python; the local store compiles the same words into an FTS5 query.
+
+The query language's words and phrases (``phrase_matches``) follow the same folding, as whole
+words: all the words of a phrase in a row in one text, none of them a prefix.
 """
 
 from __future__ import annotations
@@ -44,6 +47,13 @@ def _holds(haystack: list[str], phrase: list[str], *, prefix: bool) -> bool:
         if last == phrase[-1] or (prefix and last.startswith(phrase[-1])):
             return True
     return False
+
+
+def phrase_matches(phrase: str, texts: Iterable[str]) -> bool:
+    """Whether one of ``texts`` holds the words of ``phrase`` one after the other, each whole
+    (a query language's word or "quoted phrase"). No words: nothing matches."""
+    wanted = tokens(phrase)
+    return bool(wanted) and any(_holds(tokens(text), wanted, prefix=False) for text in texts)
 
 
 def text_matches(query: str, texts: Iterable[str]) -> bool:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from issue_core.core.config import Config
     from issue_core.core.interfaces import IssueBackend
     from issue_core.core.models import Comment, Issue, IssueChanges, IssueFilter
+    from issue_core.core.query import Query
 
 ME = "@me"
 # A backend, or how to get one: ``@me`` asks for it only when it is used, so a command whose
@@ -55,7 +56,33 @@ def list_issues(backend: IssueBackend, issue_filter: IssueFilter) -> list[Issue]
     search is refused (``Unsupported``) rather than answered without the text condition."""
     if issue_filter.text:
         backend.require(Capability.FULL_TEXT_SEARCH, "full-text search (--search)")
-    return backend.list_issues(issue_filter)
+    query = issue_filter.query
+    if query is None:
+        return backend.list_issues(issue_filter)
+    query = query.with_me(lambda: backend.whoami().username)
+    if backend.supports(Capability.QUERY_LANGUAGE):
+        return backend.list_issues(issue_filter.with_query(query))
+    return _matching(backend, issue_filter, query)
+
+
+def _matching(backend: IssueBackend, issue_filter: IssueFilter, query: Query) -> list[Issue]:
+    """A query on a backend that cannot run one: its own filters first (what the query implies,
+    ``core.query.pushdown``), then ``Query.matches``, reading an issue's comments only when a
+    word is not in its title or description; the limit applies to the matches."""
+    from issue_core.core.query.pushdown import pushed_filter
+
+    def comments_of(issue: Issue) -> Callable[[], str] | None:
+        if not (backend.supports(Capability.COMMENTS) and issue.number and issue.comments_count):
+            return lambda: ""
+        number = issue.number
+        return lambda: "\n".join(comment.body for comment in backend.list_comments(number))
+
+    found = [
+        issue
+        for issue in backend.list_issues(pushed_filter(issue_filter, query))
+        if query.matches(issue, comments_of(issue))  # the pushed filter holds issue_filter
+    ]
+    return found[: issue_filter.limit] if issue_filter.limit is not None else found
 
 
 # -- writes that may create labels ---------------------------------------------------------

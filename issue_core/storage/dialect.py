@@ -93,6 +93,15 @@ class SQLiteDialect:
         quoted[-1] += "*"
         return " ".join(quoted)
 
+    @staticmethod
+    def phrase_query(text: str) -> str | None:
+        """A query language's word or phrase as an FTS5 phrase: its words in a row, whole,
+        quoted as one string (they hold no quote). None: no words, nothing can match."""
+        from issue_core.core.search import query_words
+
+        words = query_words(text)
+        return f'"{" ".join(words)}"' if words else None
+
 
 SQLITE = SQLiteDialect()
 

@@ -59,6 +59,7 @@ class LocalBackend(SyncableBackend):
             Capability.COMMENTS,
             Capability.USERS,
             Capability.FULL_TEXT_SEARCH,
+            Capability.QUERY_LANGUAGE,
             Capability.NATIVE_IN_PROGRESS,
             Capability.OPTIMISTIC_CONCURRENCY,
             Capability.CHANGE_FEED,
@@ -159,6 +160,8 @@ class LocalBackend(SyncableBackend):
 
     def list_issues(self, filter: IssueFilter | None = None) -> list[Issue]:
         flt = filter or IssueFilter()
+        if flt.query is not None and flt.query.uses_me and flt.query.me is None:
+            flt = flt.with_query(flt.query.with_me(lambda: self.whoami().username))
         with self.store.reader() as conn:
             if conn is None:
                 return []

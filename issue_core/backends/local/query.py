@@ -1,4 +1,4 @@
-"""IssueFilter -> one SQL query.
+"""IssueFilter -> one SQL query (its ``query``, if any, compiled by ``query_sql``).
 
 Label filters are ``EXISTS`` probes on the (issue_id, label_id) primary key, never
 ``id IN (SELECT ...)``, which measured 60-1,200x slower here. The ORDER BY always ends in
@@ -13,7 +13,13 @@ from issue_core.backends.local.timestamps import stored_ts
 from issue_core.core.models import IssueFilter
 from issue_core.storage.dialect import SQLiteDialect
 
-_SORT_COLUMNS = {"created": "i.created_at", "updated": "i.updated_at", "number": "i.number"}
+_SORT_COLUMNS = {
+    "created": "i.created_at",
+    "updated": "i.updated_at",
+    "number": "i.number",
+    # unset sorts after backlog (4): "most urgent first" ends with the unprioritised
+    "priority": "COALESCE(i.priority, 5)",
+}
 
 
 def build_issue_query(
@@ -56,6 +62,12 @@ def build_issue_query(
 
             where.append(f"i.id IN ({dialect.text_match(INDEX)})")
             params.append(match)
+    if flt.query is not None and flt.query.root is not None:
+        from issue_core.backends.local.query_sql import compile_query  # only -q pays for it
+
+        condition, values = compile_query(flt.query.root, dialect, flt.query.me)
+        where.append(condition)
+        params.extend(values)
     direction = "DESC" if flt.direction == "desc" else "ASC"
     column = _SORT_COLUMNS[flt.sort]
     order = (
