@@ -38,6 +38,7 @@ Every section below is the exact `--help` output of one command (at 80 columns).
 - `--json FIELD,FIELD`: JSON with only those fields, in that order (implies `--format json`).
   `--json` alone lists the fields; an unknown field is a usage error naming the valid ones.
 - `--jq EXPR`: runs a jq program over the JSON; string results print raw (like `gh --jq`).
+  Its short form `-q` works on every command except `issue list`, where `-q` is `--query`.
 
 Write commands (`create`, `edit`, `close`, `reopen`, `comment`, `delete`, `label ...`,
 `milestone ...`) print one confirmation line in table mode (`created #12 Fix the bug`) and the
@@ -58,10 +59,14 @@ are given). A command's own option of the same name keeps its meaning: `serve --
 
 **Short flags** are gh's: `-s/--state`, `-l/--label`, `-a/--assignee`, `-A/--author`,
 `-m/--milestone`, `-S/--search`, `-L/--limit`, `-t/--title`, `-b/--body`, `-F/--body-file`,
-`-c/--comment(s)`, `-q/--jq`. A mistyped command is answered with the likely one
+`-c/--comment(s)`, `-q/--jq`, except on `issue list`, where `-q` is `-q/--query` (the query
+language, docs/query-language.md; `-S/--search` stays plain full text) and `--jq` has only its
+long form. A mistyped command is answered with the likely one
 (`No such command 'lsit'. Did you mean "list"?`, exit 2).
 
-**Errors.** One line on stderr, `issue: error: <message> (<hint>)`, and an exit code:
+**Errors.** One line on stderr, `issue: error: <message> (<hint>)`, and an exit code. A bad
+`issue list -q` query is two lines instead: the query, then a caret under the offending place
+followed by what is wrong (exit 2).
 
 | code | meaning |
 | --- | --- |

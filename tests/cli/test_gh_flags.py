@@ -163,9 +163,14 @@ def test_close_reopen_comment_and_view_comments_short_flags(seeded):
 
 
 def test_jq_short_flag(seeded):
-    result = seeded("list", "-s", "all", "-q", ".[].number")
+    """``-q`` is ``--jq`` on commands without a query; on ``issue list`` it is the query and
+    ``--jq`` keeps its long form."""
+    result = seeded("show", "2", "-q", ".number")
     assert result.exit_code == 0
-    assert result.stdout.split() == ["3", "2", "1"]
+    assert result.stdout.split() == ["2"]
+    listed = seeded("list", "-s", "all", "--jq", ".[].number")
+    assert listed.stdout.split() == ["3", "2", "1"]
+    assert seeded("list", "-q", "label:docs", "--jq", ".[].number").stdout.split() == ["2"]
     error = seeded("show", "99", "-q", ".number")
     assert error.exit_code == 3
     assert json.loads(error.stderr)["error"]["code"] == "not_found"  # -q asks for JSON errors

@@ -372,7 +372,11 @@ NEVER_ON_THE_CLI_PATH = (
     # only a search needs the search rules; no plain command pays for dataclasses
     "issue_core.core.search",
     "dataclasses",
+    # only `issue list -q` pays for the query language and its SQL
+    "issue_core.core.query",
+    "issue_core.backends.local.query_sql",
 )
+QUERY_LANGUAGE = ("issue_core.core.query", "issue_core.backends.local.query_sql")
 # reading issues needs no label, milestone, comment or search-index repository (loaded lazily)
 NOT_FOR_READING = (
     "issue_core.backends.local.search",
@@ -420,6 +424,21 @@ def test_the_local_read_path_loads_no_http_server_or_validation(tmp_path, argv):
     line, stdout = _loaded_by(tmp_path, argv, NEVER_ON_THE_CLI_PATH + NOT_FOR_READING)
     assert "one" in stdout  # the command really ran
     assert line == "LOADED []"
+
+
+def test_only_list_with_a_query_loads_the_query_language(tmp_path):
+    """``issue list -q`` loads the language and its SQL, and still nothing of HTTP, the server
+    or validation; the query's words load the search rules, as ``--search`` does."""
+    query = 'is:open label:bug -label:wontfix priority:<=4 updated:>7d OR "one"'
+    # Click tries every short flag as a long one first and builds its "no such option" error,
+    # which imports difflib: that is any short flag's cost (-s, -l ...), not the query's.
+    allowed = (*QUERY_LANGUAGE, "issue_core.core.search", "difflib")
+    unwanted = tuple(m for m in NEVER_ON_THE_CLI_PATH if m not in allowed)
+    line, stdout = _loaded_by(tmp_path, ["list", "-q", query], unwanted + NOT_FOR_READING)
+    assert "one" in stdout
+    assert line == "LOADED []"
+    line, _ = _loaded_by(tmp_path, ["list", "-q", query], QUERY_LANGUAGE)
+    assert "issue_core.core.query.parser" in line and "query_sql" in line
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ def test_filter_normalises_and_validates():
     with pytest.raises(ValidationError):
         IssueFilter(limit=0)
     with pytest.raises(ValidationError):
-        IssueFilter(sort="priority")
+        IssueFilter(sort="comments")
 
 
 def test_filter_matches_reference_semantics():

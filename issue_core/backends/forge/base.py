@@ -965,6 +965,8 @@ def issue_sort_key(sort: str) -> Callable[[Issue], tuple[Any, ...]]:
         return lambda i: (i.updated_at or _EPOCH, i.number or 0)
     if sort == "number":
         return lambda i: (i.number or 0,)
+    if sort == "priority":  # unset after backlog (4), as the local store orders
+        return lambda i: (5 if i.priority is None else i.priority, i.number or 0)
     return lambda i: (i.created_at or _EPOCH, i.number or 0)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from issue_core.core.models import IssueFilter
+from issue_core.core.models import IssueFilter, IssueState
 from issue_core.core.query import Query
 from issue_core.core.query.nodes import And, LabelAny, MilestoneIs, Node, Person, StateIn, Within
 
@@ -42,7 +42,7 @@ def pushed_filter(flt: IssueFilter, query: Query) -> IssueFilter:
                 since = low
     sort, direction = query.sort or (flt.sort, flt.direction)
     return IssueFilter(
-        state=sorted(states) if states is not None else None,
+        state=[state for state in IssueState if state in states] if states is not None else None,
         labels=list(dict.fromkeys(labels)),
         assignee=people["assignee"],
         no_assignee=flt.no_assignee,
