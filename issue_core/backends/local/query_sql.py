@@ -60,8 +60,10 @@ class _Compiler:
             phrase = self.dialect.phrase_query(node.text)
             if phrase is None:
                 return "0"
+            from issue_core.backends.local.search import INDEX  # only a word loads it
+
             self.params.append(phrase)
-            return f"i.id IN ({self.dialect.text_match('issues_fts')})"
+            return f"i.id IN ({self.dialect.text_match(INDEX)})"
         if isinstance(node, StateIn):
             self.params.extend(state.value for state in node.states)
             return f"i.state IN ({self.dialect.marks(len(node.states))})"
