@@ -39,6 +39,7 @@ class MiniGitHub:
         self.full_name = f"{OWNER}/{REPO}"  # renamed when it differs from acme/widgets
         self.fail_next: list[httpx.Response] = []
         self.remaining = 4999
+        self.search = True
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -162,6 +163,8 @@ class MiniGitHub:
         if path.startswith(prefix):
             path = f"/repos/{self.full_name}{path[len(prefix) :]}"
         if path == "/search/issues":
+            if not self.search:  # an Enterprise Server without its search index
+                return self._json(404, {"message": "Not Found"})
             return self._search(query.get("q", ""))
         if path == "/user":
             return self._json(200, {"login": "octo", "id": 1, "name": "Octo Cat", "email": None})

@@ -17,6 +17,7 @@ import pytest
 from issue_core.backends.github import GitHubBackend
 from issue_core.core.errors import (
     AuthError,
+    BackendUnavailable,
     NotFound,
     PermissionDenied,
     RateLimited,
@@ -456,3 +457,60 @@ def test_change_feed_and_marker(github, backend):
     found = backend.find_issue_by_marker("m-1")
     assert found is not None and found.number == first.number
     assert backend.get_issue_by_id(first.id or "").number == first.number
+
+
+# --------------------------------------------------------------------------- more faults
+
+
+def test_a_missing_repository_is_said_as_such(github, time_, monkeypatch, tmp_path):
+    monkeypatch.setenv("GH_TOKEN", TOKEN)
+    monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path))
+    backend = GitHubBackend(transport=github.transport(), sleep=time_.sleep, clock=time_.clock)
+    backend.connect({"owner": "acme", "repo": "nosuch", "http_cache": False})
+    for call in (lambda: backend.get_issue_by_number(1), lambda: backend.list_issues()):
+        with pytest.raises(NotFound, match="repository acme/nosuch not found"):
+            call()
+    github.add_issue("exists")
+    with pytest.raises(NotFound, match=r"issue #9 not found in acme/widgets"):
+        connect(github, time_).get_issue_by_number(9)
+
+
+def test_an_html_page_and_a_429_storm_are_one_line_exit_6(github, backend, time_):
+    github.fail_next.extend(
+        [
+            httpx.Response(
+                200,
+                text="<html><title>Sign in</title></html>",
+                headers={"content-type": "text/html"},
+            )
+        ]
+    )
+    with pytest.raises(BackendUnavailable, match="non-JSON") as caught:
+        backend.whoami()
+    assert "\n" not in caught.value.one_line()
+    github.fail_next.extend(
+        [httpx.Response(429, json={"message": "slow down"}, headers={"retry-after": "1"})] * 10
+    )
+    with pytest.raises(RateLimited):
+        backend.list_issues()
+    assert sum(time_.slept) < 60  # bounded
+
+
+def test_a_wrong_token_is_exit_5(github, backend):
+    github.fail_next.append(httpx.Response(401, json={"message": "Bad credentials"}))
+    with pytest.raises(AuthError, match="Bad credentials") as caught:
+        backend.whoami()
+    assert "$GH_TOKEN" in (caught.value.hint or "")
+
+
+def test_without_the_search_api_text_is_looked_for_in_the_listing(github, backend):
+    github.search = False
+    github.add_issue("Crash on start")
+    github.add_issue("Quiet one")
+    backend.add_comment(2, "it crashes here too")
+    github.add_issue("Nothing")
+    found = backend.list_issues(IssueFilter(state="all", text="crash"))
+    assert sorted(i.number for i in found) == [1, 2]  # #2 by its comment
+    found = backend.list_issues(IssueFilter(state="all", text="start"))
+    assert [i.number for i in found] == [1]
+    assert backend.find_issue_by_marker("none") is None

@@ -24,6 +24,7 @@ from issue_core.backends.forge.base import (
     FORGE_CAPABILITIES,
     IN_PROGRESS_OPTION,
     ForgeBackend,
+    RepositoryNotFound,
     issue_sort_key,
     reason_of,
 )
@@ -118,6 +119,7 @@ class GitHubBackend(ForgeBackend):
         self._client: GitHubClient | None = None
         self._configured_repo = ""
         self._moved = False  # a redirect was followed: the next answer names the new repository
+        self._search_missing = False  # the server has no search API (404): scan instead
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -299,6 +301,8 @@ class GitHubBackend(ForgeBackend):
         return self.client.iter_issues(params)
 
     def _search_marker(self, marker: str) -> Iterator[Issue]:
+        if self._search_missing:
+            return iter(())  # the base scans recent updates next
         return self._searched(f'"{_quoted(marker)}" in:body', state=None)
 
     def _searched(self, words: str, *, state: str | None) -> Iterator[Issue]:
@@ -307,7 +311,14 @@ class GitHubBackend(ForgeBackend):
         if state:
             query += f" is:{state}"
         mine = f"/repos/{self._where}".lower()
-        for raw in self.client.search_issues(query):
+        try:
+            found = list(self.client.search_issues(query))
+        except NotFound:
+            # A GitHub Enterprise Server without its search index answers 404 here.
+            self._check_repository()
+            self._search_missing = True
+            return
+        for raw in found:
             if mapping.is_pull_request(raw):
                 continue
             if str(raw.get("repository_url") or "").lower().endswith(mine):
@@ -324,7 +335,9 @@ class GitHubBackend(ForgeBackend):
             words = " ".join(f'"{_quoted(w)}"' for w in query.text.split())
             state = "closed" if query.state is IssueState.CLOSED else None
             state = "open" if state is None and query.excludes_closed else state
-            candidates = self._searched(words, state=state)
+            candidates: Iterator[Issue] = iter(list(self._searched(words, state=state)))
+            if self._search_missing:
+                candidates = self._scanned_for_text(query)
         else:
             milestone_number = None
             if query.milestone:
@@ -340,6 +353,32 @@ class GitHubBackend(ForgeBackend):
             if query.matches_fields(issue) and self._text_matches(query, issue):
                 yield issue
 
+    def _scanned_for_text(self, query: IssueFilter) -> Iterator[Issue]:
+        """Without the search API: every issue the rest of the filter selects, the text looked
+        for in its title, description and (when it has any) comments, as the local store does.
+        One request per 100 issues, plus one per issue with comments that the title and
+        description do not already match."""
+        from issue_core.core.search import text_matches
+
+        listing = IssueFilter(
+            state=query.states if query.states is not None else "all",
+            labels=query.labels,
+            assignee=query.assignee,
+            no_assignee=query.no_assignee,
+            milestone=query.milestone,
+            no_milestone=query.no_milestone,
+            author=query.author,
+            updated_since=query.updated_since,
+        )
+        for issue in self._matching(listing, wanted=None):
+            text = query.text or ""
+            if text_matches(text, (issue.title, issue.description)):
+                yield issue
+            elif issue.comments_count and issue.number is not None:
+                comments = "\n".join(c.body for c in self.list_comments(issue.number))
+                if text_matches(text, (issue.title, issue.description, comments)):
+                    yield issue
+
     def _find_milestone(self, title: str) -> Milestone | None:
         key = title.strip().lower()
         for refresh in (False, True):
@@ -348,9 +387,16 @@ class GitHubBackend(ForgeBackend):
                     return milestone
         return None
 
+    def _matching_checked(self, query: IssueFilter, *, wanted: int | None) -> Iterator[Issue]:
+        try:
+            yield from self._matching(query, wanted=wanted)
+        except NotFound:
+            self._check_repository()
+            raise
+
     def iter_issues(self, filter: IssueFilter | None = None) -> Iterator[Issue]:
         query = filter or IssueFilter()
-        for count, issue in enumerate(self._matching(query, wanted=query.limit), start=1):
+        for count, issue in enumerate(self._matching_checked(query, wanted=query.limit), 1):
             yield issue
             if query.limit is not None and count >= query.limit:
                 return
@@ -362,7 +408,7 @@ class GitHubBackend(ForgeBackend):
         server_order = query.sort in ("created", "updated") and not query.text
         wanted = query.limit if server_order else None
         found: list[Issue] = []
-        for issue in self._matching(query, wanted=wanted):
+        for issue in self._matching_checked(query, wanted=wanted):
             found.append(issue)
             if server_order and query.limit is not None and len(found) >= query.limit:
                 break
@@ -370,7 +416,23 @@ class GitHubBackend(ForgeBackend):
         return found[: query.limit] if query.limit is not None else found
 
     def _fetch_raw_issue(self, number: int) -> dict[str, Any]:
-        return self.client.get_issue(number)
+        try:
+            return self.client.get_issue(number)
+        except NotFound:
+            self._check_repository()
+            raise
+
+    def _check_repository(self) -> None:
+        """After a 404: GitHub answers a missing (or hidden) repository like a missing issue,
+        so the repository is read once to say which it was."""
+        try:
+            self.client.repository()
+        except NotFound:
+            raise RepositoryNotFound(
+                f"GitHub repository {self._where} not found on {self.http.host} (or not "
+                "visible to this token)",
+                hint=f"check owner and repo, and that the token in ${self.token_env} can read it",
+            ) from None
 
     def _refuse_raw(self, number: int, raw: Mapping[str, Any]) -> None:
         if mapping.is_pull_request(raw):
