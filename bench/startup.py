@@ -71,11 +71,17 @@ def main() -> int:
     )
     issue = str(Path(python).with_name("issue"))
     work = Path(tempfile.mkdtemp(prefix="issue-core-bench-"))
-    small, large = work / "small", work / "large"
+    small, large, on_forge = work / "small", work / "large", work / "on-forge"
     small.mkdir()
     large.mkdir()
+    # A repository on github.com with nothing configured: the local store, plus reading
+    # .git/config for the once-only "connect your forge" note (said in the warm-up run).
+    subprocess.run(["git", "init", "-q", str(on_forge)], check=True)
+    subprocess.run(["git", "-C", str(on_forge), "remote", "add", "origin",
+                    "git@github.com:acme/widgets.git"], check=True)  # fmt: skip
     t0 = time.perf_counter()
     build_store(small, 1_000)
+    build_store(on_forge, 1_000)
     build_store(large, args.large)
     print(f"built stores in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
 
@@ -83,6 +89,7 @@ def main() -> int:
         **os.environ,
         "ISSUE_CORE_CONFIG_DIR": str(work / "config"),
         "ISSUE_CORE_USER": "bench",
+        "ISSUE_CORE_CACHE_DIR": str(work / "cache"),
         "NO_COLOR": "1",
     }
     env.pop("ISSUE_CORE_BACKEND", None)
@@ -101,6 +108,12 @@ def main() -> int:
             "issue list --format json (1,000 issues)",
             [issue, "list", "--format", "json"],
             small,
+            5.0,
+        ),
+        (
+            "issue list --format json (1,000 issues, git remote on github.com, unconfigured)",
+            [issue, "list", "--format", "json"],
+            on_forge,
             5.0,
         ),
         (

@@ -32,6 +32,8 @@ class Session:
         self._config: Config | None = None
         self._backend: IssueBackend | None = None
         self._opened: list[IssueBackend] = []
+        # Set when this call fell back to the zero-config local store (see forge_hint).
+        self.local_by_default = False
 
     @property
     def config(self) -> Config:
@@ -62,9 +64,30 @@ class Session:
             self._backend = runtime.open(
                 self.config, self.backend_name, created=self._opened.append
             )
+            self.local_by_default = self._nothing_configured()
         return self._backend
 
+    def _nothing_configured(self) -> bool:
+        """No backend chosen anywhere and none in the repository's file: the implicit store."""
+        import os
+
+        from issue_core.core.config import BACKEND_ENV
+
+        config = self.config
+        return not (
+            self.backend_name
+            or os.environ.get(BACKEND_ENV)
+            or config.default_backend_name()
+            or config.repo_file.get("backends")
+        )
+
     def close(self) -> None:
+        if self.local_by_default:
+            self.local_by_default = False
+            from issue_core.cli.forge_hint import say_once
+            from issue_core.cli.output import note
+
+            say_once(self.config, note)
         for backend in self._opened:
             try:
                 created = backend.created_store_path

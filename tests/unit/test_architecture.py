@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -386,9 +387,11 @@ NOT_FOR_READING = (
 )
 
 
-def _loaded_by(tmp_path: Path, argv: list[str], unwanted: tuple[str, ...]) -> tuple[str, str]:
-    """Run ``issue ARGV`` in a fresh process on a store holding #1; what of ``unwanted`` it
-    imported (as a line ``LOADED [...]``), and its stdout."""
+def _loaded_by(
+    tmp_path: Path, argv: list[str], unwanted: tuple[str, ...], before: Any = None
+) -> tuple[str, str]:
+    """Run ``issue ARGV`` in a fresh process on a store holding #1 (after ``before()``, if
+    given); what of ``unwanted`` it imported (as a line ``LOADED [...]``), and its stdout."""
     code = (
         "import sys\n"
         "from issue_core.cli.main import cli\n"
@@ -410,6 +413,8 @@ def _loaded_by(tmp_path: Path, argv: list[str], unwanted: tuple[str, ...]) -> tu
         capture_output=True,
         check=True,
     )
+    if before is not None:
+        before()
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
     )
@@ -455,6 +460,21 @@ def test_the_local_write_path_loads_no_http_server_or_dataclasses(tmp_path, argv
     line, stdout = _loaded_by(tmp_path, argv, NEVER_ON_THE_CLI_PATH)
     assert stdout  # the command really ran (its confirmation line)
     assert line == "LOADED []"
+
+
+def test_the_forge_hint_reads_git_config_and_loads_nothing_more(tmp_path):
+    """In a repository on github.com with nothing configured, ``issue list`` says once how to
+    connect it: that costs reading .git/config, not the detection, ssh config or HTTP."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+
+    def add_remote() -> None:
+        subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin",
+                        "git@github.com:acme/widgets.git"], check=True)  # fmt: skip
+
+    unwanted = (*NEVER_ON_THE_CLI_PATH, "fnmatch", "issue_core.core.environment")
+    line, stdout = _loaded_by(tmp_path, ["list"], unwanted, before=add_remote)
+    assert "one" in stdout and line == "LOADED []"
+    assert (tmp_path / ".cache" / "issue-core" / "forge-hints").is_file()  # it was said
 
 
 def test_only_detection_asks_a_server_what_it_is():
