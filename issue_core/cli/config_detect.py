@@ -44,7 +44,7 @@ def config_group() -> None:
 
     \b
     Examples:
-      git remote add origin git@github.com:acme/widgets.git
+      git remote add origin git@gitlab.com:acme/widgets.git
       issue config detect --print
     """
 
