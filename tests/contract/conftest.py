@@ -57,3 +57,11 @@ from tests.fakes.fixtures import (  # noqa: E402, F401
     gitea_contract_session,
     gitea_options,
 )
+
+# -- fake GitHub (owned by the GitHub fakes; see tests/fakes/github_fixtures.py) -------------------
+from tests.fakes.github_fixtures import (  # noqa: E402, F401
+    fake_github,
+    github_contract,
+    github_contract_session,
+    github_options,
+)

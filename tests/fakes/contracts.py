@@ -133,6 +133,27 @@ def _compile_template(template: str) -> _Template:
     return _Template(template, pattern, tuple(names), literal)
 
 
+def match_operation(
+    templates: Sequence[_Template], paths: Mapping[str, Any], method: str, relative: str
+) -> tuple[str, Mapping[str, Any], dict[str, str]] | str:
+    """(template, operation, path parameters) for ``method`` + ``relative``, or why none.
+
+    ``templates`` are tried in order (most literal segments first, so that
+    ``/issues/comments/{id}`` wins over ``/issues/{index}/...``)."""
+    path_matched = False
+    for tpl in templates:
+        match = tpl.pattern.fullmatch(relative)
+        if not match:
+            continue
+        path_matched = True
+        spec = paths[tpl.template].get(method.lower())
+        if spec is not None:
+            return tpl.template, spec, dict(zip(tpl.names, match.groups(), strict=True))
+    if path_matched:
+        return f"{method.upper()} is not an operation of {relative}"
+    return f"no operation matches {relative}"
+
+
 # --------------------------------------------------------------------------- the contract
 
 
@@ -166,23 +187,11 @@ class GiteaContract:
         relative = self.strip_base(path.split("?", 1)[0])
         if relative is None:
             return None, {}, f"{path} is outside basePath {self.base_path}"
-        path_matched = False
-        for tpl in self._templates:
-            match = tpl.pattern.fullmatch(relative)
-            if not match:
-                continue
-            path_matched = True
-            ops = self.document["paths"][tpl.template]
-            spec = ops.get(method.lower())
-            if spec is not None:
-                return (
-                    Operation(method.upper(), tpl.template, spec),
-                    dict(zip(tpl.names, match.groups(), strict=True)),
-                    None,
-                )
-        if path_matched:
-            return None, {}, f"{method.upper()} is not an operation of {relative}"
-        return None, {}, f"no operation matches {relative}"
+        found = match_operation(self._templates, self.document["paths"], method, relative)
+        if isinstance(found, str):
+            return None, {}, found
+        template, spec, params = found
+        return Operation(method.upper(), template, spec), params, None
 
     # -- requests ------------------------------------------------------------------
 
@@ -324,14 +333,7 @@ class GiteaContract:
     # -- schemas -----------------------------------------------------------------------
 
     def schema_errors(self, schema: Mapping[str, Any], value: Any, *, nullable: bool) -> list[str]:
-        validator = self._validator_for(schema, nullable)
-        leaves = [leaf for error in validator.iter_errors(value) for leaf in _leaf_errors(error)]
-        errors = sorted(leaves, key=lambda e: [str(p) for p in e.absolute_path])
-        out = []
-        for error in errors[:10]:
-            location = "/".join(str(p) for p in error.absolute_path) or "(root)"
-            out.append(f"at {location}: {error.message[:300]}")
-        return out
+        return validation_messages(self._validator_for(schema, nullable), value)
 
     def _validator_for(self, schema: Mapping[str, Any], nullable: bool) -> Any:
         key = (json.dumps(schema, sort_keys=True), nullable)
@@ -402,6 +404,17 @@ def _check_scalar(param: Mapping[str, Any], raw: str, what: str) -> list[str]:
     if enum is not None and raw not in [str(e) for e in enum]:
         return [f"{what} must be one of {enum}, got {raw!r}"]
     return []
+
+
+def validation_messages(validator: Any, value: Any) -> list[str]:
+    """A jsonschema validator's errors for ``value``, the specific ones, as sentences."""
+    leaves = [leaf for error in validator.iter_errors(value) for leaf in _leaf_errors(error)]
+    errors = sorted(leaves, key=lambda e: [str(p) for p in e.absolute_path])
+    out = []
+    for error in errors[:10]:
+        location = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        out.append(f"at {location}: {error.message[:300]}")
+    return out
 
 
 def _leaf_errors(error: Any) -> Iterable[Any]:

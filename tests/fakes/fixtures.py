@@ -8,31 +8,25 @@ recorder is also checked once more when the session ends (``gitea_contract_sessi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.fakes.contracts import GiteaContract, gitea_swagger_path
 from tests.fakes.gitea import WRITE_TOKEN, FakeGitea
-from tests.fakes.server import ContractRecorder, Exchange, LiveServer
+from tests.fakes.running import RunningFake, fail_on_violations, serve
+from tests.fakes.server import ContractRecorder
 
 TOKEN_ENV = "GITEA_API_TOKEN"
 _ALL_RECORDERS: list[ContractRecorder] = []
 
 
 @dataclass
-class RunningGitea:
+class RunningGitea(RunningFake):
     """A fake Gitea served on 127.0.0.1, with its recorder."""
 
     fake: FakeGitea
-    server: LiveServer
-    recorder: ContractRecorder
-    _mark: tuple[int, int] = field(default=(0, 0))
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
 
     @property
     def api_url(self) -> str:
@@ -49,24 +43,11 @@ class RunningGitea:
         config.update(overrides)
         return config
 
-    def reset_count(self) -> None:
-        self._mark = self.recorder.mark()
-
-    def requests(self) -> list[Exchange]:
-        """Requests served since the last ``reset_count()``."""
-        return self.recorder.since(self._mark)
-
-    def stop(self) -> None:
-        self.server.stop()
-
 
 def start_fake_gitea(*, contract: GiteaContract | None = None, **options: Any) -> RunningGitea:
     """Start a fake Gitea (``options`` go to ``FakeGitea``); the caller stops it."""
     fake = FakeGitea(**options)
-    recorder = ContractRecorder(fake.app, contract)
-    server = LiveServer(recorder).start()
-    fake.set_base_url(server.base_url)
-    _ALL_RECORDERS.append(recorder)
+    server, recorder = serve(fake, contract, _ALL_RECORDERS)
     return RunningGitea(fake, server, recorder)
 
 
@@ -84,10 +65,7 @@ def gitea_contract() -> GiteaContract:
 @pytest.fixture(scope="session")
 def gitea_contract_session() -> Iterator[None]:
     yield
-    problems = [v for recorder in _ALL_RECORDERS for v in recorder.violations]
-    if problems:
-        listed = "\n  ".join(problems[:30])
-        pytest.fail(f"{len(problems)} Gitea contract violation(s) in this session:\n  {listed}")
+    fail_on_violations(_ALL_RECORDERS, "Gitea")
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ from tests.fakes.gitea_state import (
     Shapes,
     parse_iso,
 )
+from tests.fakes.server import read_body
 
 API = "/api/v1"
 JSON_TYPE = "application/json;charset=utf-8"
@@ -257,12 +258,7 @@ class FakeGitea:
                 message = await receive()
             await send({"type": "lifespan.shutdown.complete"})
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await read_body(receive)
         from urllib.parse import parse_qsl
 
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)

@@ -77,9 +77,9 @@ def recorded_index(directory: str | None = None) -> dict[str, Any]:
     return data
 
 
-def find_recorded(suffix: str) -> RecordedExchange:
+def find_recorded(suffix: str, directory: str | None = None) -> RecordedExchange:
     """The recorded exchange whose request target ends with ``suffix`` (path and query)."""
-    matches = [ex for ex in load_recorded() if ex.target.endswith(suffix)]
+    matches = [ex for ex in load_recorded(directory) if ex.target.endswith(suffix)]
     if len(matches) != 1:
         raise LookupError(f"{len(matches)} recorded exchanges end with {suffix!r}")
     return matches[0]

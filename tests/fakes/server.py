@@ -232,6 +232,17 @@ class LiveServer:
         self.stop()
 
 
+async def read_body(receive: Any) -> bytes:
+    """The whole request body of an ASGI ``http`` request."""
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body
+
+
 def closed_port() -> int:
     """A port on 127.0.0.1 with nothing listening (for "server down" tests)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -6,3 +6,9 @@ from tests.fakes.fixtures import (  # noqa: F401
     gitea_contract_session,
     gitea_options,
 )
+from tests.fakes.github_fixtures import (  # noqa: F401
+    fake_github,
+    github_contract,
+    github_contract_session,
+    github_options,
+)
