@@ -81,13 +81,22 @@ class Session:
             or config.repo_file.get("backends")
         )
 
+    def _say_forge_hint(self) -> None:
+        """Inside a git repository only (a folder without .git pays nothing, not even the
+        import): the once-only note that its forge could be connected."""
+        import os
+
+        if not os.path.exists(os.path.join(self.config.root_dir, ".git")):
+            return
+        from issue_core.cli.forge_hint import say_once
+        from issue_core.cli.output import note
+
+        say_once(self.config, note)
+
     def close(self) -> None:
         if self.local_by_default:
             self.local_by_default = False
-            from issue_core.cli.forge_hint import say_once
-            from issue_core.cli.output import note
-
-            say_once(self.config, note)
+            self._say_forge_hint()
         for backend in self._opened:
             try:
                 created = backend.created_store_path

@@ -226,3 +226,37 @@ def test_a_host_known_from_the_user_config_keeps_the_users_url(issue, git_projec
     remote("origin", "http://git.corp.example/team/app.git")
     found = detect_json(issue, "--print")
     assert found["settings"]["url"] == "https://git.corp.example"  # the user's own URL
+
+
+@pytest.mark.parametrize(
+    ("url", "tokens", "token_env"),
+    [
+        ("git@github.com:acme/widgets.git", {}, "GH_TOKEN"),
+        ("https://github.com/acme/widgets", {"GITHUB_TOKEN": "x"}, "GITHUB_TOKEN"),
+        ("ssh://git@ssh.github.com:443/acme/widgets.git", {"GH_TOKEN": "y", "GITHUB_TOKEN": "x"},
+         "GH_TOKEN"),
+    ],
+)  # fmt: skip
+def test_github_com_is_known_and_takes_owner_and_repo(
+    issue, git_project, monkeypatch, url, tokens, token_env
+):
+    for name, value in tokens.items():
+        monkeypatch.setenv(name, value)
+    remote("origin", url)
+    found = detect_json(issue)
+    assert (found["type"], found["detected_by"]) == ("github", "known host")
+    assert found["settings"] == {
+        "url": "https://api.github.com",
+        "owner": "acme",
+        "repo": "widgets",
+        "token_env": token_env,
+    }
+    assert repo_file(git_project)["backends"]["github"]["owner"] == "acme"
+    assert Config.load().resolve().trust == "trusted"
+
+
+def test_a_nested_path_on_an_owner_repo_forge_is_one_line(issue, git_project):
+    remote("origin", "https://github.com/acme/widgets/tree")
+    result = issue("config", "detect")
+    assert result.exit_code == 2 and "must be owner/repo" in result.stderr
+    assert not (git_project / ".issue-core").exists()
