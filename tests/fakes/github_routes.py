@@ -86,7 +86,7 @@ def _assignable(repo: Repo, logins: Any) -> list[str]:
 
 
 def _milestone_number(repo: Repo, raw: Any) -> int | None:
-    if raw is None:
+    if raw is None or raw == "":  # PyGithub clears a milestone with "" (recorded: GitHub agrees)
         return None
     number = int(raw) if isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit()) else -1
     if number not in repo.milestones:
