@@ -20,10 +20,10 @@ from issue_core.core.config import Config, user_cache_dir
 from issue_core.core.remotes import (
     KNOWN_HOSTS,
     REMOTE_PREFERENCE,
+    configured_forge_hosts,
     git_config_file,
     git_remotes,
     parse_remote_url,
-    url_host,
 )
 
 HINTS_FILE = "forge-hints"
@@ -42,12 +42,8 @@ def forge_remote(config: Config) -> tuple[str, str, str] | None:
     if not remotes:
         return None
     known = dict(KNOWN_HOSTS)
-    backends = config.user_file.get("backends", {})
-    for entry in backends.values() if isinstance(backends, dict) else ():
-        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
-            host = url_host(entry["url"])
-            if host and isinstance(entry.get("type"), str) and entry["type"] != "local":
-                known.setdefault(host, entry["type"])
+    for host, (type_name, _url) in configured_forge_hosts(config.user_file).items():
+        known.setdefault(host, type_name)
     ordered = [n for n in REMOTE_PREFERENCE if n in remotes]
     ordered += [n for n in remotes if n not in ordered]
     for name in ordered:

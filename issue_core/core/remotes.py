@@ -199,6 +199,22 @@ def url_host(url: str) -> str | None:
     return split[0] if split else None
 
 
+def configured_forge_hosts(config_file: dict[str, object]) -> dict[str, tuple[str, str]]:
+    """host -> ``(type, url)`` of the forge backends a config file's ``[backends]`` name (the
+    first entry on a host wins)."""
+    hosts: dict[str, tuple[str, str]] = {}
+    backends = config_file.get("backends")
+    for entry in backends.values() if isinstance(backends, dict) else ():
+        if not isinstance(entry, dict):
+            continue
+        url, type_name = entry.get("url"), entry.get("type")
+        if isinstance(url, str) and isinstance(type_name, str) and type_name != "local":
+            host = url_host(url)
+            if host:
+                hosts.setdefault(host, (type_name, url))
+    return hosts
+
+
 # --------------------------------------------------------------------------- git config
 
 

@@ -26,12 +26,12 @@ from issue_core.core.remotes import (
     REMOTE_PREFERENCE,
     Remote,
     choose_remote,
+    configured_forge_hosts,
     display_url,
     git_config_file,
     git_remotes,
     parse_remote_url,
     resolve_ssh_alias,
-    url_host,
 )
 
 REMEMBERED_REMOTE_KEY = "git_remote"
@@ -133,16 +133,8 @@ def address_of(remote: str, url: str, ssh_config: str) -> Remote:
 
 def user_backend_for(config: Config, address: Remote) -> tuple[str, str] | None:
     """``(type, url)`` of one of the user's own backends on the remote's host."""
-    backends = config.user_file.get("backends", {})
-    for entry in backends.values() if isinstance(backends, dict) else ():
-        if not isinstance(entry, dict):
-            continue
-        url, type_name = entry.get("url"), entry.get("type")
-        if not (isinstance(url, str) and isinstance(type_name, str)) or type_name == "local":
-            continue
-        if url_host(url) in (address.host, address.web_host):
-            return type_name, url
-    return None
+    hosts = configured_forge_hosts(config.user_file)
+    return hosts.get(address.host) or hosts.get(address.web_host)
 
 
 def build_entry(

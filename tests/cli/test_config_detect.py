@@ -94,6 +94,7 @@ def test_detect_writes_the_default_backend_trusted_and_remembers_the_remote(
     # you wrote it, so it is trusted for you (recorded in the user config, not the repo's)
     config = Config.load()
     assert config.resolve().name == "gitlab" and config.resolve().trust == "trusted"
+    assert "warning" not in issue("backend", "list").output  # git_remote is a known key
     everything = "".join(p.read_text() for p in git_project.parent.rglob("*.toml"))
     assert "glpat-secretsecretsecret00" not in everything + result.output
 
