@@ -1,9 +1,15 @@
 """CLI tests that ask a server (``issue config detect``, the environment-only set-up) use the
-fake Gitea (owned by the Gitea fakes; see tests/fakes/fixtures.py)."""
+fakes (owned by their helpers; see tests/fakes/fixtures.py and github_fixtures.py)."""
 
 from tests.fakes.fixtures import (  # noqa: F401
     fake_gitea,
     gitea_contract,
     gitea_contract_session,
     gitea_options,
+)
+from tests.fakes.github_fixtures import (  # noqa: F401
+    fake_github,
+    github_contract,
+    github_contract_session,
+    github_options,
 )

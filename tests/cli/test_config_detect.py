@@ -261,3 +261,29 @@ def test_a_nested_path_on_an_owner_repo_forge_is_one_line(issue, git_project):
     result = issue("config", "detect")
     assert result.exit_code == 2 and "must be owner/repo" in result.stderr
     assert not (git_project / ".issue-core").exists()
+
+
+def test_a_github_enterprise_host_is_probed_without_a_token(issue, git_project, fake_github):
+    # A GitHub Enterprise Server answers Gitea's and GitLab's questions with 404s, which its
+    # API description does not list: asked on purpose, as of any unknown host.
+    for path in ("/api/v1/version", "/api/v4/version"):
+        fake_github.recorder.expect_violation(path)
+    repo = fake_github.fake.repo
+    remote("origin", f"{fake_github.base_url}/{repo.owner}/{repo.name}.git")
+    fake_github.reset_count()
+    found = detect_json(issue)
+    asked = fake_github.requests()
+    assert [r.path for r in asked] == ["/api/v1/version", "/api/v4/version", "/api/v3/meta"]
+    assert not any(k in ("authorization", "cookie") for r in asked for k in r.request_headers)
+    assert (found["type"], found["detected_by"]) == ("github", "probed")
+    assert found["server_version"] == fake_github.fake.ghes_version
+    assert found["settings"] == {
+        "url": fake_github.base_url,
+        "owner": repo.owner,
+        "repo": repo.name,
+        "token_env": "GH_TOKEN",
+    }
+    created = issue("create", "on the Enterprise Server")
+    assert created.exit_code == 0, created.output
+    listed = json.loads(issue("list", "--format", "json").stdout)
+    assert [i["title"] for i in listed] == ["on the Enterprise Server"]

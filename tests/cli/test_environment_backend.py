@@ -102,3 +102,16 @@ def test_types_and_their_token_variables():
     assert environment_backend({}) is None
     with pytest.raises(ConfigError, match="owner/repo"):
         repository_settings({"owner", "repo"}, "g/s/p", where="x")
+
+
+def test_github_from_the_environment(issue, git_project, fake_github, monkeypatch):
+    repo = fake_github.fake.repo
+    monkeypatch.setenv("ISSUE_CORE_BACKEND_TYPE", "github")
+    monkeypatch.setenv("ISSUE_CORE_URL", fake_github.api_url)
+    monkeypatch.setenv("ISSUE_CORE_REPO", f"{repo.owner}/{repo.name}")
+    assert issue("create", "from a container").exit_code == 0
+    listed = json.loads(issue("list", "--format", "json").stdout)
+    assert [i["title"] for i in listed] == ["from a container"]
+    monkeypatch.delenv("GH_TOKEN")
+    missing = issue("list")
+    assert missing.exit_code == 5 and "GH_TOKEN" in missing.stderr
