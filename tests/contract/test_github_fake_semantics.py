@@ -423,3 +423,88 @@ def test_secondary_rate_limit(
     assert int(hit.headers["x-ratelimit-remaining"]) > 0  # not the primary budget
     assert api.post(f"{REPO}/issues", json={"title": "burst"}).status_code == 201
     assert len(api.get(f"{REPO}/issues").json()) == 2  # the refused write did not happen
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_900_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_write_limits_are_githubs_documented_ones() -> None:
+    """80 content-creating requests a minute, 500 an hour: the 81st is a secondary limit."""
+    from tests.fakes.github_contract import GitHubContract
+    from tests.fakes.github_fixtures import start_fake_github
+
+    clock = Clock()
+    running = start_fake_github(contract=GitHubContract.load(), write_limits=True, clock=clock)
+    try:
+        with client_for(running, OWNER_TOKEN) as client:
+            running.fake.add_issue("t")
+            for _ in range(80):
+                assert (
+                    client.post(f"{REPO}/issues/1/comments", json={"body": "b"}).status_code == 201
+                )
+                clock.now += 0.5
+            refused = client.post(f"{REPO}/issues/1/comments", json={"body": "b"})
+            assert refused.status_code == 403
+            assert "secondary rate limit" in refused.json()["message"]
+            assert int(refused.headers["retry-after"]) == 20  # until the oldest write is 60 s old
+            assert client.patch(
+                f"{REPO}/issues/1", json={"title": "edits are not counted"}
+            ).is_success
+            clock.now += 20
+            assert client.post(f"{REPO}/issues/1/comments", json={"body": "b"}).status_code == 201
+            for _ in range(419):  # 500 in the hour, spread so no minute holds 80
+                clock.now += 1
+                assert (
+                    client.post(f"{REPO}/issues/1/comments", json={"body": "b"}).status_code == 201
+                )
+            clock.now += 60
+            hourly = client.post(f"{REPO}/issues/1/comments", json={"body": "b"})
+            assert hourly.status_code == 403 and int(hourly.headers["retry-after"]) > 60
+        assert len(running.fake.repo.comments) == 500
+    finally:
+        running.stop()
+    running.recorder.assert_clean()
+
+
+def test_expiring_tokens_say_so_then_fail(fake_github: RunningGitHub) -> None:
+    fake = fake_github.fake
+    soon = fake.state.now() + 3600
+    fake.add_token("alice", "ghp_expiring", expires=soon)
+    with client_for(fake_github, "ghp_expiring") as client:
+        ok = client.get("/user")
+        assert ok.status_code == 200
+        assert ok.headers["github-authentication-token-expiration"].endswith(" UTC")
+        fake.state.tokens["ghp_expiring"].expires = fake.state.now() - 1
+        assert client.get("/user").status_code == 401
+
+
+def test_generic_faults_strike_the_github_fake(fake_github: RunningGitHub) -> None:
+    fake = fake_github.fake
+    fake.add_issue("t")
+    fake.faults.server_errors(1, status=502, path="/issues$")
+    fake.faults.drop(1, path="/issues/1$")
+    with client_for(fake_github, OWNER_TOKEN) as client:
+        assert client.get(f"{REPO}/issues").status_code == 502
+        assert client.get(f"{REPO}/issues").status_code == 200
+        with pytest.raises(httpx.HTTPError):
+            client.get(f"{REPO}/issues/1")
+        held = fake.faults.hold(1, method="POST")
+        import threading
+
+        answers: list[int] = []
+        worker = threading.Thread(
+            target=lambda: answers.append(
+                client.post(f"{REPO}/issues", json={"title": "held"}).status_code
+            )
+        )
+        worker.start()
+        assert held.reached.wait(5)
+        assert [i.title for i in fake.repo.issues.values()] == ["t", "held"]  # already applied
+        held.released.set()
+        worker.join(5)
+        assert answers == [201]

@@ -20,7 +20,10 @@ the recorded traffic in ``tests/contracts/github/recorded`` and ``replay``):
   hour with a token, 60 without, per user or per address; ``/rate_limit`` itself is free). An
   exhausted budget is a 403 (or 429, a knob) "API rate limit exceeded ..." with remaining 0.
   Secondary limits (``secondary_limit``) answer 403 or 429 with GitHub's documented message
-  and, unless told otherwise, ``retry-after``;
+  and, unless told otherwise, ``retry-after``. With ``write_limits=True`` the fake enforces
+  GitHub's documented content-creation limits itself (no more than 80 content-creating
+  requests a minute and 500 an hour per user; here: every ``POST``), answering the excess
+  with that secondary-limit 403 and a ``retry-after`` until the oldest write leaves the window;
 * auth: ``Authorization: token X`` or ``Bearer X``; an unknown token is 401 "Bad credentials";
   ``/user`` without one is 401 "Requires authentication". Classic tokens (``ghp_``) carry OAuth
   scopes, sent back in ``X-OAuth-Scopes`` with the endpoint's ``X-Accepted-OAuth-Scopes``:
@@ -28,7 +31,8 @@ the recorded traffic in ``tests/contracts/github/recorded`` and ``replay``):
   or ``public_repo`` (404 otherwise, as GitHub hides what a token may not touch).
   Fine-grained tokens (``github_pat_``) send no ``X-OAuth-Scopes``; they reach only their
   repositories, and a write without ``issues: write`` is 403 "Resource not accessible by
-  personal access token" with ``X-Accepted-GitHub-Permissions``;
+  personal access token" with ``X-Accepted-GitHub-Permissions``. A token with an expiry
+  date says it in ``GitHub-Authentication-Token-Expiration`` and is "Bad credentials" after it;
 * repositories: a private repository is a 404 to anyone without access; a renamed or moved one
   answers its old name with 301 (reads) or 307 (writes) to ``/repositories/{id}/...`` and a
   "Moved Permanently" body; an archived one refuses writes with 403 "Repository was archived so
@@ -51,6 +55,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -363,8 +368,12 @@ class FakeGitHub:
         rate_limit: int = 5000,
         anonymous_rate_limit: int = 60,
         ghes_version: str = GHES_VERSION,
+        write_limits: bool = False,
+        clock: Callable[[], float] | None = None,
     ) -> None:
-        self.state = GitHubState()
+        self.state = GitHubState(clock) if clock is not None else GitHubState()
+        self.write_limits = write_limits
+        self.writes_by_user: dict[str, list[int]] = {}
         self.faults = Faults()
         self.base_url = "http://127.0.0.1"
         self.ghes_version = ghes_version
@@ -395,9 +404,16 @@ class FakeGitHub:
             )
         return shapes
 
-    def add_token(self, login: str, value: str, *, scopes: tuple[str, ...] = ("repo",)) -> Token:
-        """A classic personal access token with OAuth ``scopes``."""
-        return self.state.add_token(Token(value, login, scopes=tuple(scopes)))
+    def add_token(
+        self,
+        login: str,
+        value: str,
+        *,
+        scopes: tuple[str, ...] = ("repo",),
+        expires: int | None = None,
+    ) -> Token:
+        """A classic personal access token with OAuth ``scopes`` (``expires``: unix seconds)."""
+        return self.state.add_token(Token(value, login, scopes=tuple(scopes), expires=expires))
 
     def add_fine_grained_token(
         self,
@@ -504,12 +520,31 @@ class FakeGitHub:
             budget.refresh()
             return budget
 
-    def _take_secondary(self, method: str, path: str) -> SecondaryRule | None:
+    def _take_secondary(self, request: Request) -> SecondaryRule | None:
         with self._lock:
             for rule in self.secondary_rules:
-                if rule.fired < rule.times and rule.matches(method, path):
+                if rule.fired < rule.times and rule.matches(request.method, request.path):
                     rule.fired += 1
                     return rule
+        if self.write_limits and request.method == "POST" and request.login is not None:
+            return self._over_write_limits(request.login)
+        return None
+
+    def _over_write_limits(self, login: str) -> SecondaryRule | None:
+        """GitHub's documented content-creation limits: 80 a minute, 500 an hour."""
+        now = self.state.now()
+        with self._lock:
+            recent = [t for t in self.writes_by_user.get(login, []) if t > now - 3600]
+            self.writes_by_user[login] = recent
+            last_minute = [t for t in recent if t > now - 60]
+            wait = 0
+            if len(last_minute) >= 80:
+                wait = last_minute[-80] + 60 - now
+            if len(recent) >= 500:
+                wait = max(wait, recent[-500] + 3600 - now)
+            if wait > 0:
+                return SecondaryRule(1, 403, max(1, wait), "POST", None, fired=1)
+            recent.append(now)
         return None
 
     async def _asgi(self, scope: Any, receive: Any, send: Any) -> None:
@@ -552,7 +587,7 @@ class FakeGitHub:
                 budget = self._budget("address:127.0.0.1", self.anonymous_rate_limit)
             if counts and budget.remaining == 0:
                 raise self._primary_exhausted(request)
-            rule = self._take_secondary(request.method, request.path)
+            rule = self._take_secondary(request)
             if rule is not None:
                 extra = {"Retry-After": str(rule.retry_after)} if rule.retry_after else {}
                 raise GitHubError(
@@ -610,6 +645,11 @@ class FakeGitHub:
         token = request.token
         if token is None:
             return
+        if token.expires is not None:
+            moment = datetime.fromtimestamp(token.expires, UTC)
+            headers["GitHub-Authentication-Token-Expiration"] = moment.strftime(
+                "%Y-%m-%d %H:%M:%S UTC"
+            )
         if token.fine_grained:
             if request.accepted_permissions:
                 headers["X-Accepted-GitHub-Permissions"] = request.accepted_permissions
@@ -663,6 +703,8 @@ class FakeGitHub:
         scheme, _, value = header.partition(" ")
         token = self.state.tokens.get(value.strip())
         if scheme.lower() not in ("token", "bearer") or token is None:
+            raise GitHubError(401, "Bad credentials")
+        if token.expires is not None and self.state.now() >= token.expires:
             raise GitHubError(401, "Bad credentials")
         request.token = token
 

@@ -58,6 +58,7 @@ class Token:
     scopes: tuple[str, ...] = ("repo",)
     permissions: dict[str, str] = field(default_factory=lambda: {"issues": "write"})
     repositories: frozenset[str] | None = None
+    expires: int | None = None  # unix seconds; GitHub says it on every answer, then refuses it
 
 
 @dataclass
