@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 
 LABELS = ["bug", "ui", "docs", "backend", "p1", "p2"]
+# The query-language case: five qualifiers, one of them negated, a range and a relative date.
+QUERY = "is:open label:bug -label:ui priority:<=2 updated:>30d"
 
 
 def build_store(folder: Path, count: int, *, seed: int = 7) -> None:
@@ -30,6 +32,8 @@ def build_store(folder: Path, count: int, *, seed: int = 7) -> None:
     from issue_core.core.models import Issue, IssueState
 
     rng = random.Random(seed)
+    # Priorities from a generator of their own, so the other fields stay as they always were.
+    priorities = random.Random(seed + 1)
     backend = LocalBackend()
     backend.connect({"path": str(folder / ".issue-core" / "issues.db"), "identity": "bench"})
     states = [IssueState.OPEN] * 6 + [IssueState.IN_PROGRESS] + [IssueState.CLOSED] * 3
@@ -43,6 +47,7 @@ def build_store(folder: Path, count: int, *, seed: int = 7) -> None:
                 state=rng.choice(states),
                 labels=labels,
                 assignees=[f"agent-{rng.randint(1, 20)}"] if rng.random() < 0.5 else [],
+                priority=priorities.choice([None, 0, 1, 2, 2, 3, 3, 4]),
             )
         )
         if len(batch) == 5_000:
@@ -60,6 +65,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--large", type=int, default=100_000, help="issues in the large store")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--only",
+        help="run only the floor and the commands whose name contains this text",
+    )
     args = parser.parse_args()
 
     python = sys.executable
@@ -146,6 +155,12 @@ def main() -> int:
             None,
         ),
         (
+            f"issue list -q (five qualifiers) --limit 50 --format json ({n} issues)",
+            [issue, "list", "-q", QUERY, "--limit", "50", "--format", "json"],
+            large,
+            6.0,
+        ),
+        (
             "issue create TITLE --label bug (1,000 issues)",
             [issue, "create", "Bench", "--label", "bug"],
             small,
@@ -164,6 +179,8 @@ def main() -> int:
             5.0,
         ),
     ]
+    if args.only:
+        cases = [cases[0], *(case for case in cases[1:] if args.only in case[0])]
     # Round-robin: every round runs each command once, so drift in the machine's load hits all
     # of them alike instead of whichever happened to run during a busy spell.
     samples: dict[str, list[float]] = {name: [] for name, *_ in cases}

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from issue_core.backends.local import LocalBackend
-from issue_core.core.models import Issue, IssueFilter, IssueState, Milestone
+from issue_core.core.models import IssueFilter, IssueState
 from issue_core.core.search import text_matches
+from tests.unit import local_corpus
 
 WORDS = ["login", "Logout", "café", "cafe", "foo_bar", "foo", "bar", "v1.2", "naïve", "ÉCOLE"]
 LABELS = ["bug", "ui", "p1"]
@@ -73,26 +74,7 @@ def test_matches_agrees_with_the_local_store(corpus, wanted):
     backend = LocalBackend()
     try:
         backend.connect({"path": str(Path(folder) / "issues.db"), "identity": "prop"})
-        for title in MILESTONES:
-            backend.create_milestone(Milestone(title=title))
-        for item in corpus:
-            created = backend.create_issue(
-                Issue(
-                    title=item["title"],
-                    description=item["description"],
-                    state=item["state"],
-                    labels=item["labels"],
-                    assignees=item["assignees"],
-                    milestone=item["milestone"],
-                ),
-                create_labels=True,
-            )
-            for body in item["comments"]:
-                backend.add_comment(created.number, body)
-        stored = [
-            backend.get_issue_by_number(number, with_comments=True)
-            for number in range(1, len(corpus) + 1)
-        ]
+        stored = local_corpus.build(backend, corpus, MILESTONES)
         since = None
         if wanted["since_offset"] is not None:
             middle = stored[len(stored) // 2].updated_at

@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from issue_core.backends.local import LocalBackend
-from issue_core.core.models import Issue, IssueFilter, IssueState, Milestone
+from issue_core.core.models import Issue, IssueFilter, IssueState
 from issue_core.core.query import parse
+from tests.unit import local_corpus
 
 WORDS = ["login", "Logout", "café", "cafe", "foo_bar", "foo", "bar", "v1.2", "naïve", "timeout"]
 LABELS = ["bug", "UI", "p1"]
@@ -101,30 +102,6 @@ def _with_times(text: str, stored: list[Issue], pick: int) -> str:
     return TIME.sub(instant, text)
 
 
-def _build(backend: LocalBackend, corpus: list[dict]) -> list[Issue]:
-    for title in MILESTONES:
-        backend.create_milestone(Milestone(title=title))
-    for item in corpus:
-        created = backend.create_issue(
-            Issue(
-                title=item["title"],
-                description=item["description"],
-                state=item["state"],
-                labels=item["labels"],
-                assignees=item["assignees"],
-                milestone=item["milestone"],
-                priority=item["priority"],
-            ),
-            create_labels=True,
-        )
-        for body in item["comments"]:
-            backend.add_comment(created.number, body)
-    return [
-        backend.get_issue_by_number(number, with_comments=True)
-        for number in range(1, len(corpus) + 1)
-    ]
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(corpus=issues, text=queries, pick=st.integers(min_value=0, max_value=7))
 def test_sql_and_matches_agree(corpus, text, pick):
@@ -132,7 +109,7 @@ def test_sql_and_matches_agree(corpus, text, pick):
     backend = LocalBackend()
     try:
         backend.connect({"path": str(Path(folder) / "issues.db"), "identity": "prop"})
-        stored = _build(backend, corpus)
+        stored = local_corpus.build(backend, corpus, MILESTONES)
         query = parse(_with_times(text, stored, pick)).with_me(lambda: "ann")
         flt = IssueFilter(state=None, query=query)
         by_sql = sorted(issue.number for issue in backend.list_issues(flt))
