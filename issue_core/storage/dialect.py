@@ -94,6 +94,12 @@ class SQLiteDialect:
         return " ".join(quoted)
 
     @staticmethod
+    def not_indexed(column: str) -> str:
+        """``column`` in a condition the planner must not answer from an index (SQLite's unary
+        ``+``), so that the index of the ORDER BY is walked instead and LIMIT stops early."""
+        return f"+{column}"
+
+    @staticmethod
     def phrase_query(text: str) -> str | None:
         """A query language's word or phrase as an FTS5 phrase: its words in a row, whole,
         quoted as one string (they hold no quote). None: no words, nothing can match."""

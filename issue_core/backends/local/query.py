@@ -66,7 +66,8 @@ def build_issue_query(
     if flt.query is not None and flt.query.root is not None:
         from issue_core.backends.local.query_sql import compile_query  # only -q pays for it
 
-        condition, values = compile_query(flt.query.root, dialect, flt.query.me)
+        walked = flt.sort if flt.limit is not None else None
+        condition, values = compile_query(flt.query.root, dialect, flt.query.me, walked=walked)
         where.append(condition)
         params.extend(values)
     direction = "DESC" if flt.direction == "desc" else "ASC"

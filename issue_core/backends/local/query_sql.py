@@ -45,9 +45,10 @@ _MISSING = {
 
 
 class _Compiler:
-    def __init__(self, dialect: SQLiteDialect, me: str | None) -> None:
+    def __init__(self, dialect: SQLiteDialect, me: str | None, walked: str | None) -> None:
         self.dialect = dialect
         self.me = me
+        self.walked = walked
         self.params: list[Any] = []
 
     def sql(self, node: Node) -> str:
@@ -96,6 +97,11 @@ class _Compiler:
     def within(self, node: Within) -> str:
         column = _COLUMNS[node.field]
         parts = [f"{column} IS NOT NULL"]
+        if self.walked is not None and node.field != self.walked:
+            # Without statistics SQLite prefers a range's index (updated:>30d) and then sorts
+            # every match: 140 ms on 100,000 issues against 1 ms walking the sort's own index
+            # until LIMIT is met.
+            column = self.dialect.not_indexed(column)
         for bound, operator in ((node.low, ">="), (node.high, "<")):
             if bound is not None:
                 parts.append(f"{column} {operator} ?")
@@ -103,7 +109,10 @@ class _Compiler:
         return "(" + " AND ".join(parts) + ")"
 
 
-def compile_query(node: Node, dialect: SQLiteDialect, me: str | None) -> tuple[str, list[Any]]:
-    """The SQL condition for ``node`` and its parameters, in order."""
-    compiler = _Compiler(dialect, me)
+def compile_query(
+    node: Node, dialect: SQLiteDialect, me: str | None, *, walked: str | None = None
+) -> tuple[str, list[Any]]:
+    """The SQL condition for ``node`` and its parameters, in order. ``walked``: the sort key
+    whose index a limited query walks; ranges over other columns then use no index."""
+    compiler = _Compiler(dialect, me, walked)
     return compiler.sql(node), compiler.params
