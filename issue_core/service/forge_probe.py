@@ -7,9 +7,10 @@ token for it), GitHub Enterprise Server ``GET /api/v3/meta``
 (``verifiable_password_authentication``, ``installed_version``). They are asked in that order,
 one at a time, so a Gitea is only ever asked Gitea's question.
 
-The host is not trusted yet: no token is sent (whatever variables are set), no ``.netrc`` or
-proxy settings from the environment are used (``trust_env=False``: httpx would otherwise send a
-``.netrc`` password), redirects are not followed, and timeouts are short. A host that cannot be
+The host is not trusted yet: no token is sent (whatever variables are set) and no other
+credentials (no ``.netrc``, no auth of any kind), redirects are not followed (a redirect could
+lead anywhere), and timeouts are short. Proxy and CA variables (``HTTPS_PROXY``,
+``SSL_CERT_FILE``) are honoured as httpx honours them for the backends. A host that cannot be
 reached is ``BackendUnavailable`` (exit 6) at the first failure, so the wait is one timeout.
 """
 
@@ -92,7 +93,6 @@ def probe(base_url: str, *, transport: httpx.BaseTransport | None = None) -> For
     with httpx.Client(
         timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
         follow_redirects=False,
-        trust_env=False,
         transport=transport,
         headers={"Accept": "application/json", "User-Agent": f"issue-core/{__version__}"},
     ) as client:

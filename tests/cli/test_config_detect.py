@@ -134,8 +134,14 @@ def test_an_ssh_host_alias_resolves_through_ssh_config(issue, git_project, priva
     )
 
 
-def test_a_gitea_host_is_probed_without_a_token(issue, git_project, fake_gitea, monkeypatch):
+def test_a_gitea_host_is_probed_without_a_token(
+    issue, git_project, fake_gitea, monkeypatch, private_home
+):
     monkeypatch.setenv("GITEA_TOKEN", "do-not-send-this")
+    # nor any other credential the machine holds for the host
+    netrc = private_home / ".netrc"
+    netrc.write_text("machine 127.0.0.1\n  login someone\n  password do-not-send-either\n")
+    netrc.chmod(0o600)
     remote("origin", f"{fake_gitea.base_url}/{fake_gitea.fake.owner}/{fake_gitea.fake.repo.name}")
     fake_gitea.reset_count()
     found = detect_json(issue)
