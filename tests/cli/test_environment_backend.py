@@ -115,3 +115,15 @@ def test_github_from_the_environment(issue, git_project, fake_github, monkeypatc
     monkeypatch.delenv("GH_TOKEN")
     missing = issue("list")
     assert missing.exit_code == 5 and "GH_TOKEN" in missing.stderr
+
+
+def test_the_python_api_opens_the_environments_backend(git_project, env_gitea):
+    from issue_core import open_backend
+    from issue_core.core.models import Issue
+
+    backend = open_backend()
+    try:
+        created = backend.create_issue(Issue("through the API"))
+    finally:
+        backend.close()
+    assert env_gitea.fake.issue(created.number).title == "through the API"
