@@ -1,6 +1,7 @@
-"""The query language on Gitea: what the query implies goes to Gitea's own list parameters,
-the rest is ``Query.matches`` client-side, and the answer is the local store's answer for the
-same issues (every exchange checked against Gitea's Swagger by the ``fake_gitea`` fixture)."""
+"""The query language on the forges: what the query implies goes to the forge's own list
+parameters, the rest is ``Query.matches`` client-side, and the answer is the local store's
+answer for the same issues (every exchange checked against Gitea's Swagger and GitHub's OpenAPI
+description by the fakes' fixtures)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from urllib.parse import parse_qs
 import pytest
 
 import issue_core.backends.gitea as gitea_module
+from issue_core.backends.github import GitHubBackend
 from issue_core.backends.local import LocalBackend
 from issue_core.core.models import Issue, IssueFilter, IssueState, Milestone
 from issue_core.service.issues import list_issues
@@ -58,15 +60,25 @@ def _fill(backend: Any) -> None:
             backend.add_comment(created.number, comment)
 
 
-@pytest.fixture
+def _forge(request: pytest.FixtureRequest) -> Any:
+    if request.param == "gitea":
+        running: Any = request.getfixturevalue("fake_gitea")
+        backend: Any = gitea_module.GiteaBackend()
+    else:
+        running = request.getfixturevalue("fake_github")
+        backend = GitHubBackend()
+    running.fake.add_collaborator("ann")
+    backend.connect(running.backend_config())
+    return backend
+
+
+@pytest.fixture(params=["gitea", "github"])
 def both(
-    fake_gitea: RunningGitea, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Any, LocalBackend]]:
     monkeypatch.setenv("ISSUE_CORE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path / "cache"))
-    fake_gitea.fake.add_collaborator("ann")
-    forge = gitea_module.GiteaBackend()
-    forge.connect(fake_gitea.backend_config())
+    forge = _forge(request)
     me = forge.whoami().username
     local = LocalBackend()
     local.connect({"path": str(tmp_path / "issues.db"), "identity": me})
@@ -80,17 +92,33 @@ def both(
 
 
 @pytest.mark.parametrize("query", QUERIES)
-def test_gitea_answers_a_query_as_the_local_store_does(both, query):
+def test_a_forge_answers_a_query_as_the_local_store_does(both, query):
     forge, local = both
     wanted = IssueFilter(state=None, query=query)
-    on_gitea = [issue.number for issue in list_issues(forge, wanted)]
+    on_forge = [issue.number for issue in list_issues(forge, wanted)]
     on_local = [issue.number for issue in list_issues(local, wanted)]
-    assert on_gitea == on_local
+    assert on_forge == on_local
     assert on_local or query in ("updated:>7d no:label",)
 
 
-def test_the_plain_part_of_a_query_goes_to_gitea(both, fake_gitea: RunningGitea):
-    forge, _ = both
+@pytest.fixture
+def gitea_only(
+    fake_gitea: RunningGitea, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    monkeypatch.setenv("ISSUE_CORE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path / "cache"))
+    fake_gitea.fake.add_collaborator("ann")
+    forge = gitea_module.GiteaBackend()
+    forge.connect(fake_gitea.backend_config())
+    _fill(forge)
+    try:
+        yield forge
+    finally:
+        forge.close()
+
+
+def test_the_plain_part_of_a_query_goes_to_gitea(gitea_only, fake_gitea: RunningGitea):
+    forge = gitea_only
     fake_gitea.reset_count()
     found = list_issues(forge, IssueFilter(state=None, query="is:closed label:bug -login"))
     assert [issue.number for issue in found] == [3]
@@ -100,8 +128,8 @@ def test_the_plain_part_of_a_query_goes_to_gitea(both, fake_gitea: RunningGitea)
     assert params["state"] == ["closed"] and params["labels"] == ["bug"]
 
 
-def test_comments_are_read_only_when_title_and_body_do_not_decide(both, fake_gitea):
-    forge, _ = both
+def test_comments_are_read_only_when_title_and_body_do_not_decide(gitea_only, fake_gitea):
+    forge = gitea_only
     fake_gitea.reset_count()
     assert [i.number for i in list_issues(forge, IssueFilter(query="login"))] == [4, 1]
     reads = [e.path for e in fake_gitea.requests() if e.path.endswith("/comments")]
