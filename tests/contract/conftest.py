@@ -65,3 +65,10 @@ from tests.fakes.github_fixtures import (  # noqa: E402, F401
     github_contract_session,
     github_options,
 )
+
+# -- fake GitLab (owned by the GitLab fakes; see tests/fakes/gitlab_fixtures.py) ------------------
+from tests.fakes.gitlab_fixtures import (  # noqa: E402, F401
+    fake_gitlab,
+    gitlab_contract,
+    gitlab_options,
+)

@@ -48,6 +48,7 @@ class Exchange:
     fault: str | None = None
     started: float = 0.0
     duration: float = 0.0
+    raw_path: str = ""  # as sent, still percent-encoded (GitLab's project paths are %2F)
 
     @property
     def target(self) -> str:
@@ -79,6 +80,7 @@ class ContractRecorder:
             method=scope["method"],
             path=scope["path"],
             query=scope.get("query_string", b"").decode("latin-1"),
+            raw_path=(scope.get("raw_path") or b"").decode("latin-1") or scope["path"],
             request_headers={k: headers[k] for k in _KEPT_REQUEST_HEADERS if k in headers},
             auth_scheme=headers["authorization"].split(" ", 1)[0]
             if "authorization" in headers
@@ -119,9 +121,13 @@ class ContractRecorder:
     def _check(self, exchange: Exchange) -> None:
         if self.contract is None:
             return
+        # A contract that routes on encoded segments says so (``wants_raw_path``).
+        path = (
+            exchange.raw_path if getattr(self.contract, "wants_raw_path", False) else exchange.path
+        )
         problems = self.contract.check_request(
             exchange.method,
-            exchange.path,
+            path,
             exchange.query,
             exchange.request_body,
             exchange.request_headers.get("content-type"),
@@ -130,7 +136,7 @@ class ContractRecorder:
         if exchange.fault is None and exchange.status is not None:
             problems += self.contract.check_response(
                 exchange.method,
-                exchange.path,
+                path,
                 exchange.status,
                 exchange.response_body,
                 exchange.response_headers.get("content-type"),

@@ -1,0 +1,95 @@
+"""pytest fixtures for the fake GitLab. Import them into a conftest.py to use them there.
+
+``fake_gitlab`` starts a fresh fake (own port, own data, own fault knobs) for one test, sets
+``$GITLAB_TOKEN`` to the project owner's token, and fails the test when it ends if any request
+or response broke GitLab's contract (``gitlab_contract.py``). ``gitlab_options`` (override it
+in a module, or parametrize it indirectly) configures the fake: ``{"version": "17.11.0"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.fakes.gitlab import OWNER_TOKEN, FakeGitLab
+from tests.fakes.gitlab_contract import GitLabContract
+from tests.fakes.server import ContractRecorder, Exchange, LiveServer
+
+TOKEN_ENV = "GITLAB_TOKEN"
+
+
+@dataclass
+class RunningGitLab:
+    """A fake GitLab served on 127.0.0.1, with its recorder."""
+
+    fake: FakeGitLab
+    server: LiveServer
+    recorder: ContractRecorder
+    _mark: tuple[int, int] = field(default=(0, 0))
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    @property
+    def api_url(self) -> str:
+        return self.server.base_url + "/api/v4"
+
+    def backend_config(self, **overrides: Any) -> dict[str, Any]:
+        """The ``[backends.NAME]`` table GitLabBackend connects with (token from $GITLAB_TOKEN)."""
+        config: dict[str, Any] = {
+            "type": "gitlab",
+            "url": self.base_url,
+            "project": self.fake.project.full_path,
+            "token_env": TOKEN_ENV,
+        }
+        config.update(overrides)
+        return config
+
+    def reset_count(self) -> None:
+        self._mark = self.recorder.mark()
+
+    def requests(self) -> list[Exchange]:
+        """Requests served since the last ``reset_count()``."""
+        return self.recorder.since(self._mark)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_fake_gitlab(*, contract: GitLabContract | None = None, **options: Any) -> RunningGitLab:
+    """Start a fake GitLab (``options`` go to ``FakeGitLab``); the caller stops it."""
+    fake = FakeGitLab(**options)
+    recorder = ContractRecorder(fake.app, contract)
+    server = LiveServer(recorder).start()
+    fake.set_base_url(server.base_url)
+    return RunningGitLab(fake, server, recorder)
+
+
+@pytest.fixture(scope="session")
+def gitlab_contract() -> GitLabContract:
+    return GitLabContract()
+
+
+@pytest.fixture
+def gitlab_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Override in a test module (or parametrize indirectly) to configure the fake."""
+    return dict(getattr(request, "param", {}))
+
+
+@pytest.fixture
+def fake_gitlab(
+    gitlab_contract: GitLabContract,
+    gitlab_options: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[RunningGitLab]:
+    running = start_fake_gitlab(contract=gitlab_contract, **gitlab_options)
+    monkeypatch.setenv(TOKEN_ENV, OWNER_TOKEN)
+    try:
+        yield running
+    finally:
+        running.stop()
+    running.recorder.assert_clean()
