@@ -170,6 +170,10 @@ def test_the_error_shapes_github_sends_pass(github_contract: GitHubContract) -> 
     ]:
         assert github_contract.check_response("GET", path, status, json.dumps(body), JSON) == []
     assert github_contract.check_response("GET", path, 200, b"[]", "text/html") != []
+    assert github_contract.check_response("GET", "/api/v3/meta", 304, b"", None) == []
+    assert github_contract.check_response("GET", "/api/v3/meta", 304, b"{}", JSON) != []
+    meta = json.dumps({"installed_version": "3.17.0"})
+    assert github_contract.check_response("GET", "/api/v3/meta", 200, meta, JSON) != []
 
 
 def test_every_recorded_github_answer_passes(github_contract: GitHubContract) -> None:

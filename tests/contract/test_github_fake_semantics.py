@@ -231,6 +231,9 @@ def test_label_and_milestone_crud(fake_github: RunningGitHub, api: httpx.Client)
     second = api.post(f"{REPO}/milestones", json={"title": "v2", "state": "closed"}).json()
     assert second["number"] == 2 and second["closed_at"]
     assert api.post(f"{REPO}/milestones", json={"title": "v1"}).status_code == 422
+    fake_github.recorder.expect_violation("is not a 'date-time'")  # sent wrong on purpose
+    date_only = api.post(f"{REPO}/milestones", json={"title": "v3", "due_on": "2026-12-24"})
+    assert date_only.status_code == 422 and "not a valid date-time" in date_only.json()["message"]
     fake_github.fake.add_issue("in v1", milestone=1)
     fake_github.fake.add_issue("done in v1", milestone=1, state="closed")
     counted = api.get(f"{REPO}/milestones/1").json()
@@ -293,7 +296,9 @@ def test_user_rate_limit_and_meta(fake_github: RunningGitHub, api: httpx.Client)
     before = int(api.get(f"{REPO}").headers["x-ratelimit-remaining"])
     limits = api.get("/rate_limit")
     assert limits.json()["rate"]["remaining"] == before  # /rate_limit is free
-    meta = api.get("/meta").json()
+    probe = api.get("/meta")
+    meta = probe.json()
+    assert api.get("/meta", headers={"If-None-Match": probe.headers["etag"]}).status_code == 304
     if str(api.base_url).rstrip("/").endswith("/api/v3"):
         assert meta["installed_version"] == fake_github.fake.ghes_version
         assert "x-github-enterprise-version" in api.get("/meta").headers

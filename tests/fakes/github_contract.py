@@ -241,6 +241,8 @@ class GitHubContract:
         content_type: str | None = None,
     ) -> list[str]:
         """Problems with a response to ``method path`` (empty: the description allows it)."""
+        if method.upper() == "GET" and self._relative(path)[0] == "/meta" and status == 304:
+            return [] if _is_empty(body) else [f"GET {path} -> 304: a 304 must have no body"]
         if method.upper() == "GET" and self._relative(path)[0] == "/meta" and status == 200:
             value, problems = _json_body(f"GET {path} -> 200", body, content_type)
             if problems:

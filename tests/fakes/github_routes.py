@@ -622,11 +622,16 @@ def _apply_milestone(
         if data["due_on"] is None:
             milestone.due_on = None
         else:
+            raw = str(data["due_on"])
             try:
-                # GitHub keeps the date of a due date; the answer shows midnight UTC.
-                moment = parse_iso(str(data["due_on"]))
+                if "T" not in raw:
+                    raise ValueError(raw)
+                # GitHub keeps the date of a due date; the recorded answers show midnight UTC.
+                moment = parse_iso(raw)
             except ValueError:
-                raise invalid("Milestone", "due_on", value=data["due_on"]) from None
+                raise GitHubError(
+                    422, f"Invalid request.\n\n{raw} is not a valid date-time."
+                ) from None
             milestone.due_on = moment - moment % 86400
     if "state" in data:
         state = data["state"]
@@ -646,7 +651,12 @@ def create_milestone(request: Request) -> Answer:
     if any(m.title == data["title"] for m in repo.milestones.values()):
         raise invalid("Milestone", "title", "already_exists")
     milestone = request.fake.state.new_milestone(repo, data["title"], request.require_login())
-    _apply_milestone(request, repo, milestone, data)
+    try:
+        _apply_milestone(request, repo, milestone, data)
+    except GitHubError:
+        del repo.milestones[milestone.number]  # a refused create leaves nothing behind
+        repo.next_milestone -= 1
+        raise
     shaped = request.shapes.milestone(repo, milestone)
     return Answer(201, shaped, {"Location": shaped["url"]})
 
