@@ -1,4 +1,4 @@
-"""The global options (``--backend``, ``--debug``, ``--color/--no-color``), defined once.
+"""The global options (``--backend``, ``--as``, ``--debug``, ``--color/--no-color``), defined once.
 
 The root group takes them before the command (``issue --backend work list``); every command
 and group also accepts them after its name (``issue list --backend work``), as gh accepts
@@ -30,6 +30,15 @@ GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
             "metavar": "NAME",
             "envvar": "ISSUE_CORE_BACKEND",
             "help": "Configured backend to use for this call [env: ISSUE_CORE_BACKEND].",
+        },
+    ),
+    (
+        ("--as", "agent"),
+        {
+            "metavar": "NAME",
+            "envvar": "ISSUE_CORE_AGENT",
+            "help": "Act as the agent NAME: its claims, its events, its name on forge comments "
+            "[env: ISSUE_CORE_AGENT; config: agent; default: the backend's user].",
         },
     ),
     (

@@ -153,7 +153,13 @@ def reject_undecodable(argv: list[str]) -> None:
 )
 @root_options
 @click.pass_context
-def cli(ctx: click.Context, backend_name: str | None, debug: bool, color: bool | None) -> None:
+def cli(
+    ctx: click.Context,
+    backend_name: str | None,
+    agent: str | None,
+    debug: bool,
+    color: bool | None,
+) -> None:
     """issue-core: one issue tracker for coding agents and humans.
 
     The options below may also follow the command: `issue list --backend work` is `issue
@@ -165,7 +171,7 @@ def cli(ctx: click.Context, backend_name: str | None, debug: bool, color: bool |
       issue list --state open --format json
       issue edit 12 --state in_progress --assignee agent-1
     """
-    ctx.obj = {"backend_name": backend_name, "debug": debug, "color": color}
+    ctx.obj = {"backend_name": backend_name, "agent": agent, "debug": debug, "color": color}
     if debug:
         enable_debug_logging()
 

@@ -25,8 +25,11 @@ def warn(message: str) -> None:
 
 class Session:
     # A plain class, not a dataclass: each @dataclass costs ~0.5 ms of start-up.
-    def __init__(self, backend_name: str | None = None, debug: bool = False) -> None:
+    def __init__(
+        self, backend_name: str | None = None, debug: bool = False, agent: str | None = None
+    ) -> None:
         self.backend_name = backend_name
+        self.agent = agent
         self.debug = debug
         self.announce_created_store = True
         self._config: Config | None = None
@@ -52,8 +55,9 @@ class Session:
         """A connected backend for ``chosen`` (closed with the session)."""
         from issue_core.service import runtime
 
-        identity = runtime.acting_identity(self.config)
-        return runtime.connect(chosen, identity, created=self._opened.append)
+        agent = runtime.agent_name(self.config, self.agent)
+        identity = runtime.acting_identity(self.config, agent)
+        return runtime.connect(chosen, identity, agent=agent, created=self._opened.append)
 
     @property
     def backend(self) -> IssueBackend:
@@ -62,7 +66,7 @@ class Session:
             from issue_core.service import runtime
 
             self._backend = runtime.open(
-                self.config, self.backend_name, created=self._opened.append
+                self.config, self.backend_name, agent=self.agent, created=self._opened.append
             )
             self.local_by_default = self._nothing_configured()
         return self._backend
@@ -125,7 +129,11 @@ def get_session(ctx: click.Context | None = None) -> Session:
     session = root.meta.get(SESSION_KEY)
     if session is None:
         obj: dict[str, Any] = root.obj if isinstance(root.obj, dict) else {}
-        session = Session(backend_name=obj.get("backend_name"), debug=bool(obj.get("debug")))
+        session = Session(
+            backend_name=obj.get("backend_name"),
+            debug=bool(obj.get("debug")),
+            agent=obj.get("agent"),
+        )
         root.meta[SESSION_KEY] = session
         root.call_on_close(session.close)
     assert isinstance(session, Session)

@@ -32,18 +32,23 @@ def list_users() -> list[User]:
 
 
 @click.command("whoami")
-@output_options(USER_FIELDS)
+@output_options((*USER_FIELDS, "agent"))
 def whoami_cmd() -> Outcome:
-    """Print the identity the backend acts as.
+    """Print the identity the backend acts as, and the acting agent.
 
-    On the local store that is $ISSUE_CORE_USER, else 'user' in the config, else your login.
+    The agent is --as NAME, else $ISSUE_CORE_AGENT, else 'agent' in the config, else the
+    backend's user. On the local store (no accounts) the user is the agent when one is named,
+    else $ISSUE_CORE_USER, 'user' in the config, your login; on a forge it is the token's
+    account, which many agents may share. JSON: the user's fields and "agent".
 
     \b
     Examples:
       issue whoami
-      issue whoami --jq .username
+      issue --as worker-1 whoami --json username,agent
     """
     from issue_core.service import catalog
 
-    user = catalog.whoami(get_session().backend)
-    return Outcome(user, message=user.username, committed=False)
+    record = catalog.identity(get_session().backend)
+    user, agent = record["username"], record["agent"]
+    line = user if agent == user else f"{user} (as agent {agent})"
+    return Outcome(record, message=line, committed=False)

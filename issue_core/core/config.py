@@ -12,6 +12,7 @@ Shape::
 
     default_backend = "work"
     user = "alice"                  # identity on backends without accounts (local)
+    agent = "worker-1"              # the acting agent (--as, $ISSUE_CORE_AGENT win over it)
 
     [backends.work]
     type = "gitea"
@@ -512,6 +513,18 @@ class Config:
             if isinstance(value, str) and value:
                 return checked_identity(value, f"'user' in {path}")
         return login_name()
+
+    def agent(self) -> str | None:
+        """``agent = "..."`` in the configuration (the repository's file first): the agent this
+        checkout acts as when neither ``--as`` nor $ISSUE_CORE_AGENT names one."""
+        for data, path in (
+            (self.repo_file, _repo_config_file(self.root_dir)),
+            (self.user_file, _user_config_file()),
+        ):
+            value = data.get("agent")
+            if isinstance(value, str) and value:
+                return checked_identity(value, f"'agent' in {path}")
+        return None
 
     def labels_create(self) -> str:
         """``[labels] create``: ``"auto"`` (the default) creates labels named on create/edit

@@ -23,6 +23,7 @@ HEX_TOKEN = re.compile(r"^[0-9a-fA-F]{16,}$")
 TOP_LEVEL_KEYS = {
     "default_backend": str,
     "user": str,
+    "agent": str,
     "backends": dict,
     "labels": (dict, str),  # a table, or the shorthand labels = "never"
     "trusted": dict,

@@ -171,6 +171,10 @@ class IssueBackend(ABC):
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     #: What ``issue backend add NAME TYPE`` asks for, in order.
     config_options: ClassVar[tuple[ConfigOption, ...]] = ()
+    #: The named agent acting through this backend (``--as NAME``, ``$ISSUE_CORE_AGENT``,
+    #: config ``agent``), or None: set by ``service.runtime`` before ``connect``. Forges
+    #: carry it on what they write (their token's user is often shared by many agents).
+    agent: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -201,6 +205,10 @@ class IssueBackend(ABC):
     def whoami(self) -> User:
         """The identity this backend acts as."""
         raise Unsupported(f"the {self.type_name} backend has no notion of a current user")
+
+    def acting_agent(self) -> str:
+        """Who acts, by name: the named agent, else the backend's user."""
+        return self.agent or self.whoami().username
 
     # -- the store file (STORE_FILE) ------------------------------------------------------
 

@@ -437,7 +437,10 @@ class Milestone(_Record):
 
 
 class Comment(_Record):
-    _FIELDS = ("body", "author", "id", "issue_number", "created_at", "updated_at")
+    """A comment. ``agent``: on a forge, the named agent that wrote it through ``author``'s
+    account (read from the comment's hidden agent block); None elsewhere or when unnamed."""
+
+    _FIELDS = ("body", "author", "id", "issue_number", "created_at", "updated_at", "agent")
 
     def __init__(
         self,
@@ -447,6 +450,7 @@ class Comment(_Record):
         issue_number: int | None = None,
         created_at: datetime | None = None,
         updated_at: datetime | None = None,
+        agent: str | None = None,
     ) -> None:
         self.body = body
         self.author = author
@@ -454,9 +458,10 @@ class Comment(_Record):
         self.issue_number = issue_number
         self.created_at = created_at
         self.updated_at = updated_at
+        self.agent = agent
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "issue_number": self.issue_number,
             "author": self.author,
@@ -464,6 +469,9 @@ class Comment(_Record):
             "created_at": format_ts(self.created_at),
             "updated_at": format_ts(self.updated_at),
         }
+        if self.agent is not None:  # only forge comments an agent signed carry the key
+            data["agent"] = self.agent
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Comment:
@@ -474,6 +482,7 @@ class Comment(_Record):
             issue_number=data.get("issue_number"),
             created_at=parse_ts(data.get("created_at")),
             updated_at=parse_ts(data.get("updated_at")),
+            agent=data.get("agent"),
         )
 
 

@@ -111,3 +111,10 @@ def list_users(backend: IssueBackend) -> list[User]:
 def whoami(backend: IssueBackend) -> User:
     """The identity the backend acts as (what ``@me`` means)."""
     return backend.whoami()
+
+
+def identity(backend: IssueBackend) -> dict[str, Any]:
+    """``issue whoami``'s record: the backend's user and the acting agent (the named agent,
+    else that user) -- on a forge the token's account and the agent sharing it."""
+    user = backend.whoami()
+    return {**user.to_dict(), "agent": backend.agent or user.username}

@@ -2,8 +2,14 @@
 
 A configured backend is opened here and nowhere else, so the checks that guard opening (a
 repository's untrusted backend is refused) and the acting identity handed to the backend are
-decided in one place. ``agent`` names who acts when it is not the configured identity (the
-coordination issue's ``--as NAME``); without it the identity is ``Config.identity()``.
+decided in one place.
+
+Who acts: an *agent* is named by ``--as NAME`` (``agent=``), else ``$ISSUE_CORE_AGENT``, else
+``agent = "..."`` in the configuration (:func:`agent_name`). On the local store, which has no
+accounts, the agent is the identity every write is attributed to; without one the identity is
+``Config.identity()`` (``$ISSUE_CORE_USER``, ``user``, the login). A forge acts as its token's
+user whatever the agent, and carries the agent's name beside it (comments, claims); the backend
+gets both, as the ``identity`` and ``agent`` settings.
 """
 
 from __future__ import annotations
@@ -18,6 +24,24 @@ if TYPE_CHECKING:
 Created = Callable[["IssueBackend"], None]
 
 
+AGENT_ENV = "ISSUE_CORE_AGENT"
+
+
+def agent_name(config: Config, agent: str | None = None) -> str | None:
+    """The named agent: ``agent`` (``--as``), else $ISSUE_CORE_AGENT, else config ``agent``;
+    None when no agent is named (the backend's own user acts)."""
+    import os
+
+    from issue_core.core.config import checked_identity
+
+    if agent:
+        return checked_identity(agent, "--as (the acting agent)")
+    env = os.environ.get(AGENT_ENV)
+    if env:
+        return checked_identity(env, f"${AGENT_ENV}")
+    return config.agent()
+
+
 def acting_identity(config: Config, agent: str | None = None) -> str:
     """Who acts on backends without accounts: ``agent`` when given, else the configured one."""
     if agent:
@@ -28,9 +52,14 @@ def acting_identity(config: Config, agent: str | None = None) -> str:
 
 
 def connect(
-    chosen: BackendConfig, identity: str, *, created: Created | None = None
+    chosen: BackendConfig,
+    identity: str,
+    *,
+    agent: str | None = None,
+    created: Created | None = None,
 ) -> IssueBackend:
-    """Connect the resolved backend ``chosen``, acting as ``identity``.
+    """Connect the resolved backend ``chosen``, acting as ``identity`` (and as the named
+    ``agent``, which forges carry beside their token's user).
 
     ``created`` sees the backend before it connects (so a caller can close a half-open one).
     """
@@ -40,9 +69,10 @@ def connect(
 
     chosen.require_trusted()
     backend = BackendFactory.backend_class(chosen.type)()
+    backend.agent = agent
     if created is not None:
         created(backend)
-    backend.connect({**chosen.settings, "name": chosen.name, "identity": identity})
+    backend.connect({**chosen.settings, "name": chosen.name, "identity": identity, "agent": agent})
     return backend
 
 
@@ -54,8 +84,12 @@ def open(
     created: Created | None = None,
 ) -> IssueBackend:
     """The backend ``name`` of ``config`` (``name`` > $ISSUE_CORE_BACKEND > default > the local
-    store), connected and acting as ``agent`` or the configured identity."""
-    return connect(config.resolve(name), acting_identity(config, agent), created=created)
+    store), connected and acting as the named agent (``agent``, $ISSUE_CORE_AGENT, config
+    ``agent``) or the configured identity."""
+    named = agent_name(config, agent)
+    return connect(
+        config.resolve(name), acting_identity(config, named), agent=named, created=created
+    )
 
 
 def config_options(type_name: str) -> tuple[ConfigOption, ...]:

@@ -17,6 +17,16 @@ issue an earlier, ambiguous attempt already made; it is not part of ``sync_metad
 precisely (``issue-core:due``, the exact due instant beside Gitea's day-precision due date),
 and ``issue-core:close-reason`` where a forge keeps no reason for a close (Gitea, GitLab);
 ``take_reserved`` separates them from ``sync_metadata``.
+
+A comment written by a named agent (``--as NAME``) ends with the same block holding only
+``issue-core:agent`` (``sign_comment``), so that agents sharing one token stay told apart::
+
+    Looks good to me.
+
+    <!-- issue-core:sync-metadata {"issue-core:agent":"worker-1"} -->
+
+``comment_signature`` reads it back (the text without the block, and the name); a block with
+other keys, or a name that is not a plain name, is left in the text as written.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ RESERVED_PREFIX = "issue-core:"
 PRIORITY_KEY = "issue-core:priority"
 DUE_KEY = "issue-core:due"
 CLOSE_REASON_KEY = "issue-core:close-reason"
+AGENT_KEY = "issue-core:agent"
 
 
 def take_reserved(metadata: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -108,3 +119,27 @@ def split_body(body: str | None) -> tuple[str, dict[str, Any], str | None]:
     if after.strip():  # a human wrote below the block: keep that text too
         description = f"{before}{SEPARATOR}{after}" if before else after
     return description, data, token if isinstance(token, str) else None
+
+
+def sign_comment(text: str, agent: str | None) -> str:
+    """The comment text as written on the forge: ``text`` with the agent's block, if named."""
+    return compose_body(text, {}, reserved={AGENT_KEY: agent}) if agent else text
+
+
+def comment_signature(text: str) -> tuple[str, str | None]:
+    """``(text, agent)`` of a comment as stored on the forge (see ``sign_comment``)."""
+    if BLOCK_START not in text:
+        return text, None
+    description, data, token = split_body(text)
+    agent = data.get(AGENT_KEY)
+    if token is not None or set(data) != {AGENT_KEY} or not _plain_name(agent):
+        return text, None
+    return description, agent
+
+
+def _plain_name(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= 200
+        and all(ch.isprintable() and not ch.isspace() for ch in value)
+    )

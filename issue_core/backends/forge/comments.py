@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+from issue_core.backends.forge.body import comment_signature, sign_comment
 from issue_core.backends.forge.fields import comment_issue_number, since_param, user_name
 from issue_core.core.errors import NotFound, PermissionDenied, ValidationError
 from issue_core.core.models import Comment, validate_comment
@@ -25,6 +26,7 @@ class CommentsById:
     #: How far back a retried create looks for the copy an ambiguous attempt may have written.
     recovery_window: ClassVar[timedelta] = timedelta(hours=1)
 
+    agent: str | None
     _comment_issue: dict[str, int]
     _recent: dict[int, Any]
     _clock: Callable[[], float]
@@ -73,12 +75,13 @@ class CommentsById:
         # The issue first: a pull request's number lists the pull request's comments (and
         # Gitea answers a missing issue here with a 500, not a 404).
         self._get_raw_issue(number, reuse=True)
-        comments = [self._comment_from_wire(raw, number) for raw in self._fetch_comments(number)]
+        comments = [self._read_comment(raw, number) for raw in self._fetch_comments(number)]
         self._comment_issue.update((c.id or "", number) for c in comments)
         return comments
 
     def add_comment(self, number: int, body: str) -> Comment:
-        text = validate_comment(body)
+        # A named agent signs its comment (the hidden agent block): agents sharing a token.
+        text = sign_comment(validate_comment(body), self.agent)
         # A missing issue may be a 500 (Gitea), and a pull request number would comment on
         # the pull request: check first, as show and edit do.
         self._get_raw_issue(number, reuse=True)
@@ -94,10 +97,10 @@ class CommentsById:
 
         raw = self._post_comment(number, text, find_existing=find)
         self._recent.pop(number, None)  # its updated_at moved
-        return self._comment_from_wire(raw, number)
+        return self._read_comment(raw, number)
 
     def edit_comment(self, number: int, comment_id: str, body: str) -> Comment:
-        text = validate_comment(body)
+        text = sign_comment(validate_comment(body), self.agent)
         key = self._comment_of_issue(number, comment_id)
         try:
             raw = self._patch_comment(key, text)
@@ -109,7 +112,13 @@ class CommentsById:
         if raw is None:
             raise ValidationError(f"comment {key} on #{number} has no text to edit")
         self._recent.pop(number, None)
-        return self._comment_from_wire(raw, number)
+        return self._read_comment(raw, number)
+
+    def _read_comment(self, raw: Mapping[str, Any], number: int) -> Comment:
+        """The comment with its agent block (if any) taken out of the text into ``agent``."""
+        comment = self._comment_from_wire(raw, number)
+        comment.body, comment.agent = comment_signature(comment.body)
+        return comment
 
     def delete_comment(self, number: int, comment_id: str) -> None:
         key = self._comment_of_issue(number, comment_id)
