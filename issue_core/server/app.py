@@ -4,8 +4,11 @@
 outermost layer, answering ``POST /issues/`` itself (a direct route, past the framework), in
 front of the FastAPI application that serves every other path and the docs.
 
-Handlers are ``async def`` and do only parsing and validation on the event loop; every write goes
-through the ingestion pipeline (see ``worker.py``). Bodies are parsed by pydantic
+This module is HTTP only: what a task's request does is ``endpoint.IngestEndpoint``'s (parse,
+prepare, ingest through the pipeline, answer), and the handlers turn its ``Answer`` or
+``Refused`` into a response. Handlers are ``async def`` and do only parsing and validation on the
+event loop; every write goes through the ingestion pipeline (see ``worker.py``). Bodies are
+parsed by pydantic
 straight from bytes (one pass, no intermediate ``dict``), and answers are serialised once with
 ``json.dumps``: on the hot path that is measurably cheaper than FastAPI's generic body and
 response handling, and it lets every malformed input get the same JSON error shape.
