@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from hypothesis.errors import FailedHealthCheck
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.generation import GenerationMode
@@ -68,7 +69,12 @@ def run_schemathesis(app: Any, *, backend_down: bool = False) -> tuple[list[str]
     failures: list[str] = []
     seen: Counter[str] = Counter()
     for event in from_schema(schema).execute():
-        if isinstance(event, (events.NonFatalError, events.FatalError)):
+        # A health check judges the generator, not the server (see _config): the suppression
+        # above is not honoured by every phase (the fuzzing phase raised large_base_example in
+        # a full-suite run), so it is not a failure here either.
+        if isinstance(event, (events.NonFatalError, events.FatalError)) and not isinstance(
+            getattr(event, "value", None), FailedHealthCheck
+        ):
             failures.append(f"engine error: {event}")
         if not isinstance(event, events.ScenarioFinished):
             continue
