@@ -150,6 +150,20 @@ def _gitea(request: pytest.FixtureRequest, tmp_path: Path) -> CliSetup:
     return CliSetup("gitea", settings, let_time_pass=clock.advance)
 
 
+def _github(request: pytest.FixtureRequest, tmp_path: Path) -> CliSetup:
+    """A fresh fake GitHub (every exchange checked against the OpenAPI), as in forge_backends."""
+    from tests.contract.forge_backends import SUITE_USERS
+
+    running = request.getfixturevalue("fake_github")
+    for login in SUITE_USERS:
+        running.fake.add_collaborator(login)
+    # GitHub keeps whole seconds too; this lets the suite separate writes without sleeping.
+    clock = _SteppingClock()
+    running.fake.state.clock = clock
+    settings = {k: v for k, v in running.backend_config(verify_tls=False).items() if k != "type"}
+    return CliSetup("github", settings, let_time_pass=clock.advance)
+
+
 CLI_SETUPS: dict[str, Callable[[pytest.FixtureRequest, Path], CliSetup]] = {"local": _local}
 try:
     import issue_core.backends.gitea  # noqa: F401
@@ -157,6 +171,12 @@ except ImportError:  # pragma: no cover - the Gitea backend is not there
     pass
 else:
     CLI_SETUPS["gitea"] = _gitea
+try:
+    import issue_core.backends.github  # noqa: F401
+except ImportError:  # pragma: no cover - the GitHub backend is not there
+    pass
+else:
+    CLI_SETUPS["github"] = _github
 
 
 def write_user_config(config_dir: Path, setup: CliSetup) -> Path:

@@ -36,3 +36,26 @@ except ImportError:  # pragma: no cover - the Gitea backend is not there yet
     pass
 else:
     register_backend("gitea", _gitea)
+
+
+def _github(request: pytest.FixtureRequest, tmp_path: Path) -> IssueBackend:
+    """GitHubBackend against a fresh fake GitHub (Enterprise Server style, ``/api/v3``), every
+    exchange checked against GitHub's OpenAPI description."""
+    from issue_core.backends.github import GitHubBackend
+
+    running = request.getfixturevalue("fake_github")
+    for login in SUITE_USERS:  # people the suite assigns; GitHub assigns only collaborators
+        running.fake.add_collaborator(login)
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path / "http-cache"))
+    backend = GitHubBackend()
+    backend.connect(running.backend_config())
+    return backend
+
+
+try:
+    import issue_core.backends.github  # noqa: F401
+except ImportError:  # pragma: no cover - the GitHub backend is not there
+    pass
+else:
+    register_backend("github", _github)
