@@ -166,7 +166,7 @@ def _github(request: pytest.FixtureRequest, tmp_path: Path) -> CliSetup:
 
 CLI_SETUPS: dict[str, Callable[[pytest.FixtureRequest, Path], CliSetup]] = {"local": _local}
 try:
-    import issue_core.backends.gitea  # noqa: F401
+    import issue_core.backends.gitea
 except ImportError:  # pragma: no cover - the Gitea backend is not there
     pass
 else:

@@ -31,7 +31,7 @@ def _gitea(request: pytest.FixtureRequest, tmp_path: Path) -> IssueBackend:
 
 
 try:
-    import issue_core.backends.gitea  # noqa: F401
+    import issue_core.backends.gitea
 except ImportError:  # pragma: no cover - the Gitea backend is not there yet
     pass
 else:

@@ -403,15 +403,18 @@ def test_labels_are_addressed_by_name(github, backend):
     assert github.requests[-1].method == "DELETE" and github.labels == {}
 
 
-def test_milestones_by_number_and_a_due_date_can_be_removed(github, backend):
+def test_milestones_by_number_and_a_due_date_cannot_be_removed(github, backend):
     from datetime import UTC, datetime
 
     backend.create_milestone(Milestone("v1", due_on=datetime(2026, 12, 24, tzinfo=UTC)))
     assert backend.list_milestones()[0].id == "1"
-    backend.update_milestone("v1", Milestone("v1.0", due_on=None))
+    with pytest.raises(Unsupported, match="due date"):
+        backend.update_milestone("v1", Milestone("v1.0", due_on=None))
+    assert github.paths("PATCH") == []
+    backend.update_milestone("v1", Milestone("v1.0", due_on=datetime(2027, 1, 2, tzinfo=UTC)))
     patch = github.requests[-1]
     assert patch.url.path == "/repos/acme/widgets/milestones/1"
-    assert json.loads(patch.content)["due_on"] is None
+    assert json.loads(patch.content)["due_on"] == "2027-01-02T00:00:00Z"
     backend.delete_milestone("v1.0")
     assert github.milestones == {}
 

@@ -107,8 +107,14 @@ def test_labels_and_milestones_to_wire():
         "color": "AABBCC",
     }
     assert mapping.label_to_wire(Label("y"), for_create=False, old_name="x") == {"new_name": "y"}
-    wire = mapping.milestone_to_wire(Milestone("v1"), clear_due=True)
-    assert wire == {"title": "v1", "state": "open", "due_on": None}
+    due = datetime(2027, 1, 15, 12, tzinfo=UTC)
+    wire = mapping.milestone_to_wire(Milestone("v1", due_on=due))
+    assert wire["due_on"] == "2027-01-15T12:00:00Z" and "issue-core:due" in wire["description"]
+    # GitHub keeps the day: the exact instant comes back from the block.
+    back = mapping.milestone_from_wire(
+        {**wire, "number": 1, "due_on": "2027-01-15T08:00:00Z", "state": "open"}
+    )
+    assert back.due_on == due and back.description is None
     ms = mapping.milestone_from_wire({"title": "v1", "number": 5, "id": 99, "state": "closed"})
     assert ms.id == "5"  # GitHub addresses milestones by number
 

@@ -587,11 +587,14 @@ class GitHubBackend(ForgeBackend):
         return mapping.milestone_from_wire(raw)
 
     def _patch_milestone(self, stored: Milestone, milestone: Milestone) -> Milestone:
-        # A due date set to none is removed (null), unlike on Gitea.
-        clear_due = milestone.due_on is None and stored.due_on is not None
-        raw = self.client.edit_milestone(
-            int(stored.id or 0), mapping.milestone_to_wire(milestone, clear_due=clear_due)
-        )
+        if milestone.due_on is None and stored.due_on is not None:
+            # GitHub's description types due_on as a string, never null: refuse rather than
+            # send what its API does not define (or silently keep the date).
+            raise Unsupported(
+                "GitHub's API cannot remove a milestone's due date",
+                hint="set another date with --due instead",
+            )
+        raw = self.client.edit_milestone(int(stored.id or 0), mapping.milestone_to_wire(milestone))
         return mapping.milestone_from_wire(raw)
 
     def _remove_milestone(self, stored: Milestone) -> None:

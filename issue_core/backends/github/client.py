@@ -65,7 +65,8 @@ class GitHubClient:
 
     def meta(self) -> Wire:
         """GitHub Enterprise Server's ``/meta`` (``installed_version``)."""
-        return dict(self._get("/meta") or {})
+        # Never conditional: /meta is outside the issue API, and one GET a check is cheap.
+        return dict(self.http.get("/meta", use_cache=False).data or {})
 
     def current_user(self) -> Wire:
         return dict(self._get("/user") or {})

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from issue_core.backends.forge import fields
-from issue_core.backends.forge.body import DUE_KEY, split_body, take_reserved
+from issue_core.backends.forge.body import DUE_KEY, compose_body, split_body, take_reserved
 from issue_core.backends.forge.fields import label_from_wire as label_from_wire
 from issue_core.backends.forge.fields import timestamp as wire_ts
 from issue_core.backends.forge.fields import user_name as login_of
@@ -91,18 +91,25 @@ def label_to_wire(label: Label, *, for_create: bool, old_name: str | None = None
 
 
 def milestone_from_wire(raw: Wire) -> Milestone:
-    """``Milestone.id`` is GitHub's milestone *number*: what its API addresses them by."""
-    return fields.milestone_from_wire(raw, id_key="number")
+    """``Milestone.id`` is GitHub's milestone *number*: what its API addresses them by. GitHub
+    keeps a due date by the day; the exact instant rides in the description's hidden block and
+    is used while it falls on GitHub's day."""
+    milestone = fields.milestone_from_wire(raw, id_key="number")
+    description, block, _ = split_body(raw.get("description"))
+    _, reserved = take_reserved(block)
+    milestone.description = description or None
+    milestone.due_on = fields.exact_due(milestone.due_on, reserved)
+    return milestone
 
 
-def milestone_to_wire(milestone: Milestone, *, clear_due: bool = False) -> dict[str, Any]:
+def milestone_to_wire(milestone: Milestone) -> dict[str, Any]:
+    reserved = fields.reserved_fields(milestone.due_on, None)
+    description = compose_body(milestone.description or "", {}, reserved=reserved)
     body: dict[str, Any] = {"title": milestone.title, "state": str(milestone.state)}
-    if milestone.description is not None:
-        body["description"] = milestone.description
+    if description or milestone.description is not None:
+        body["description"] = description
     if milestone.due_on is not None:
         body["due_on"] = format_ts(milestone.due_on.replace(microsecond=0))
-    elif clear_due:
-        body["due_on"] = None
     return body
 
 
