@@ -1,0 +1,117 @@
+"""The faults GitHub users meet, against the fake GitHub (every exchange contract-checked):
+a renamed repository, an archived one, a token missing a scope, a fine-grained token without
+access, a user without push access, secondary rate limits mid-listing, a spent primary limit.
+Each is one line with the documented exit code, in bounded time, and no unreported write.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from issue_core.backends.github import GitHubBackend
+from issue_core.core.errors import PermissionDenied, RateLimited
+from issue_core.core.models import Issue, IssueFilter
+
+
+class FakeTime:
+    """Sleeps are recorded and skipped (the fake's clock is real time)."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+@pytest.fixture
+def waits() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture(autouse=True)
+def _cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def connect(running: Any, waits: FakeTime | None = None, **settings: Any) -> GitHubBackend:
+    backend = GitHubBackend(**({"sleep": waits.sleep} if waits else {}))
+    backend.connect(running.backend_config(**settings))
+    return backend
+
+
+def test_a_renamed_repository_is_followed_and_said_once(fake_github):
+    fake_github.fake.add_issue("Before the move")
+    config = fake_github.backend_config()  # the old name, as the user configured it
+    fake_github.fake.rename("tracker-2")
+    backend = GitHubBackend()
+    backend.connect(config)
+    assert [i.title for i in backend.list_issues()] == ["Before the move"]
+    backend.add_comment(1, "after the move")
+    assert len(backend.notices) == 1 and "tracker-2" in backend.notices[0]
+    assert backend.get_issue_by_number(1).comments_count == 1
+
+
+def test_an_archived_repository_refuses_writes_in_one_line(fake_github):
+    fake_github.fake.add_issue("Frozen")
+    fake_github.fake.archive()
+    backend = connect(fake_github)
+    assert backend.get_issue_by_number(1).title == "Frozen"  # reads still work
+    with pytest.raises(PermissionDenied) as caught:
+        backend.create_issue(Issue("New"))
+    assert caught.value.exit_code == 5 and "archived" in caught.value.message
+    assert backend.list_issues(IssueFilter(state="all"))[0].title == "Frozen"  # nothing new
+    assert len(backend.list_issues(IssueFilter(state="all"))) == 1
+
+
+def test_a_classic_token_without_repo_scope_is_named(fake_github, monkeypatch):
+    fake_github.fake.add_token(fake_github.fake.owner, "ghp_" + "r" * 36, scopes=("read:user",))
+    monkeypatch.setenv("GH_TOKEN", "ghp_" + "r" * 36)
+    backend = connect(fake_github)
+    info = backend.test_connection()
+    assert info.checks["permissions"][0] is False, info.checks
+    assert "scope" in info.checks["permissions"][1] or "scope" in info.checks["repository"][1]
+
+
+def test_a_fine_grained_token_with_read_access_cannot_write(fake_github, monkeypatch):
+    token = "github_pat_" + "f" * 40
+    fake_github.fake.add_fine_grained_token(fake_github.fake.owner, token, issues="read")
+    monkeypatch.setenv("GH_TOKEN", token)
+    fake_github.fake.add_issue("Readable")
+    backend = connect(fake_github)
+    assert backend.get_issue_by_number(1).title == "Readable"
+    with pytest.raises(PermissionDenied) as caught:
+        backend.add_comment(1, "no")
+    assert "Issues permission" in caught.value.message
+
+
+def test_labels_dropped_for_a_user_without_push_access_are_exit_5(fake_github, monkeypatch):
+    fake = fake_github.fake
+    fake.add_label("bug")
+    fake.add_collaborator("reader", role="pull")
+    fake.add_token("reader", "ghp_" + "p" * 36, scopes=("repo",))
+    monkeypatch.setenv("GH_TOKEN", "ghp_" + "p" * 36)
+    backend = connect(fake_github)
+    with pytest.raises(PermissionDenied) as caught:
+        backend.create_issue(Issue("From a reader", labels=["bug"]))
+    assert caught.value.exit_code == 5 and "dropped labels bug" in caught.value.message
+    assert "created #" in caught.value.message  # the issue exists, and its number is told
+
+
+def test_secondary_limits_mid_listing_are_waited_out(fake_github, waits):
+    for n in range(250):
+        fake_github.fake.add_issue(f"issue {n}")
+    fake_github.fake.secondary_limit(times=2, retry_after=3, path="/issues")
+    issues = connect(fake_github, waits).list_issues(IssueFilter(state="all"))
+    assert len(issues) == 250
+    assert waits.slept.count(3.0) == 2
+
+
+def test_a_spent_primary_limit_says_when_to_retry(fake_github, waits):
+    fake_github.fake.exhaust_rate_limit()
+    with pytest.raises(RateLimited) as caught:
+        connect(fake_github, waits).list_issues()
+    assert caught.value.exit_code == 6 and "retry after" in caught.value.message
+    assert sum(waits.slept) <= 60
