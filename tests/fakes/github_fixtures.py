@@ -51,9 +51,11 @@ class RunningGitHub(RunningFake):
         return config
 
 
-def start_fake_github(*, contract: GitHubContract | None = None, **options: Any) -> RunningGitHub:
-    """Start a fake GitHub (``options`` go to ``FakeGitHub``); the caller stops it."""
-    fake = FakeGitHub(**options)
+def start_fake_github(
+    *, contract: GitHubContract | None = None, fake: FakeGitHub | None = None, **options: Any
+) -> RunningGitHub:
+    """Start ``fake`` (or a new ``FakeGitHub(**options)``); the caller stops it."""
+    fake = fake or FakeGitHub(**options)
     server, recorder = serve(fake, contract, _ALL_RECORDERS)
     return RunningGitHub(fake, server, recorder)
 
