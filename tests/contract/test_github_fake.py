@@ -175,3 +175,32 @@ def test_conditional_refresh_and_errors(fake_github: RunningGitHub, client: Gith
             state="closed", state_reason="reopened"
         )
     assert invalid.value.status == 422
+
+
+def test_pygithub_reads_the_fakes_faults_as_githubs(
+    fake_github: RunningGitHub, client: Github
+) -> None:
+    """The fake's error answers are the ones PyGithub recognises from the real service."""
+    from github import (
+        BadCredentialsException,
+        RateLimitExceededException,
+        UnknownObjectException,
+    )
+
+    fake = fake_github.fake
+    fake.add_issue("t")
+    with pytest.raises(UnknownObjectException):
+        client.get_repo("alice/tracker").get_issue(99)
+    fake.rename("renamed")
+    moved = client.get_repo("alice/tracker")  # PyGithub follows GitHub's 301
+    assert moved.full_name == "alice/renamed" and moved.get_issue(1).title == "t"
+    fake.secondary_limit(method="GET", path="/issues/1$")
+    with pytest.raises(RateLimitExceededException) as secondary:
+        moved.get_issue(1)
+    assert secondary.value.headers.get("retry-after") == "60"
+    fake.exhaust_rate_limit()
+    with pytest.raises(RateLimitExceededException):
+        moved.get_issue(1)
+    stranger = Github(auth=Auth.Token("ghp_unknown"), base_url=fake_github.api_url, retry=None)
+    with pytest.raises(BadCredentialsException):
+        stranger.get_user().login  # noqa: B018 - the attribute read makes the request
