@@ -222,12 +222,35 @@ def test_keyset_pages_follow_the_cursor_the_server_names(replay: Any) -> None:
     _recut(app, keyset, [first], [("Link", link)], "keyset page 1")
     _recut(app, f"cursor=eyJpZCI6IjEifQ&{keyset}", [second], [], "keyset page 2")
     query = IssueFilter(state="all", sort="created", direction="asc")
-    with _backend(server, page_size=1) as backend:
+    with _backend(server, page_size=1, pagination="keyset") as backend:
         issues = backend.list_issues(query)
     assert app.unmatched == []
     assert [i.number for i in issues] == [1, 2]
     asked = [path for _, path, _ in app.served]
-    assert asked.count(f"{PROJECT}/issues") == 2 and "/api/v4/version" in asked
+    assert asked.count(f"{PROJECT}/issues") == 2  # (asked for: no /version needed)
+
+
+def test_a_list_too_long_to_count_continues_by_keyset(replay: Any) -> None:
+    """By default offset pages come first (concurrent once X-Total is known); when page 1
+    has no X-Total (over 10,000 issues) and the server offers keyset pages, the list goes on
+    by keyset from the start, without the issues page 1 already gave."""
+    from issue_core.core.models import IssueFilter
+
+    app, server = replay()
+    first, second = _issues()
+    offset = "page=1&per_page=1&sort=asc&state=all"
+    _recut(app, offset, [first], [("X-Next-Page", "2")], "offset page 1, uncounted")
+    keyset = "order_by=created_at&pagination=keyset&per_page=1&sort=asc&state=all"
+    link = f'<{LIVE}{PROJECT}/issues?cursor=eyJpZCI6IjEifQ&{keyset}>; rel="next"'
+    _recut(app, keyset, [first], [("Link", link)], "keyset page 1")
+    _recut(app, f"cursor=eyJpZCI6IjEifQ&{keyset}", [second], [], "keyset page 2")
+    query = IssueFilter(state="all", sort="created", direction="asc")
+    with _backend(server, page_size=1) as backend:
+        issues = backend.list_issues(query)
+    assert app.unmatched == []
+    assert [i.number for i in issues] == [1, 2]  # issue 1 once, though two pages held it
+    asked = [path for _, path, _ in app.served]
+    assert asked.count(f"{PROJECT}/issues") == 3
 
 
 def test_backend_add_and_test_from_the_cli(replay: Any, tmp_path: Any, monkeypatch: Any) -> None:

@@ -264,15 +264,18 @@ class HttpClient:
         concurrency: int | None = None,
         wanted: int | None = None,
         stable_key: Callable[[Any], Any] | None = None,
+        first: ApiResponse | None = None,
     ) -> Iterator[Any]:
         """Every item of a list; ``wanted`` bounds the pages read ahead, and ``stable_key``
-        (an item's identity) reads a list others write to without duplicates or skips."""
+        (an item's identity) reads a list others write to without duplicates or skips;
+        ``first``: page 1, already fetched by the caller."""
         options: dict[str, Any] = {
             "params": params,
             "page_size": page_size,
             "style": style or self.page_style,
             "concurrency": concurrency or self.page_concurrency,
             "wanted": wanted,
+            "first": first,
         }
         if stable_key is not None:
             return paginate_stable(self, path, key=stable_key, **options)

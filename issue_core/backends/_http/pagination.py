@@ -121,12 +121,14 @@ def paginate(
     concurrency: int = 4,
     wanted: int | None = None,
     on_page: Callable[[ApiResponse], None] | None = None,
+    first: ApiResponse | None = None,
 ) -> Iterator[Any]:
     """Yield every item of a paged list, in the server's order.
 
     ``wanted`` (a caller's limit) bounds the pages fetched ahead: only the pages that many items
     need are fetched concurrently, any further page only when the caller asks for more (a
-    caller that filters client-side may). ``on_page`` sees every page's response.
+    caller that filters client-side may). ``on_page`` sees every page's response. ``first`` is
+    the first page when the caller already fetched it (to look at its headers first).
     """
     base = {k: v for k, v in (params or {}).items() if v is not None}
     base[style.size_param] = page_size
@@ -140,7 +142,10 @@ def paginate(
     def fetch(page: int) -> list[Any]:
         return _items(fetch_response(page), path)
 
-    first = fetch_response(style.first_page)
+    if first is None:
+        first = fetch_response(style.first_page)
+    elif on_page is not None:
+        on_page(first)
     items = _items(first, path)
     yield from items
     if not items:
@@ -172,7 +177,9 @@ def paginate_stable(
     ``rounds`` times) and what an earlier round missed is yielded then.
     """
     seen: set[Any] = set()
-    for _ in range(rounds):
+    for round_number in range(rounds):
+        if round_number:
+            options.pop("first", None)  # a new round reads page 1 again
         totals: set[int | None] = set()
 
         def note(response: ApiResponse, totals: set[int | None] = totals) -> None:

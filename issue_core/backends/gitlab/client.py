@@ -6,9 +6,9 @@ project-scoped ``iid``, never by the global ``id``.
 
 Lists are paged with ``per_page=100`` (GitLab's largest page): offset pages with ``X-Total``
 are fetched concurrently; above 10,000 items GitLab leaves ``X-Total`` out and ``X-Next-Page``
-is followed. Project issues use keyset pagination (``pagination=keyset``, a ``Link`` to the
-next page) where the server offers it: GitLab 18.3 and later, learnt from ``/version`` and
-remembered a day per server (``forge.settings_cache``).
+is followed. Project issues that many continue by keyset pagination (``pagination=keyset``, a
+``Link`` to the next page) where the server offers it: GitLab 18.3 and later, learnt from
+``/version`` and remembered a day per server (``forge.settings_cache``).
 """
 
 from __future__ import annotations
@@ -110,24 +110,54 @@ class GitLabClient:
     def iter_issues(
         self, params: Mapping[str, Any], *, wanted: int | None = None
     ) -> Iterator[Wire]:
-        """Project issues matching ``params``. A list that one page answers is one offset
-        request; a longer one is read by keyset where the server offers it, else by offset
-        pages (concurrently once ``X-Total`` is known; de-duplicated by id while others write).
+        """Project issues matching ``params``.
+
+        Offset pages first: with ``X-Total`` the other pages are fetched concurrently (and
+        read again if the list moved meanwhile). Above 10,000 items GitLab sends no total,
+        and offset pages could only be followed one by one, ever slower on the server: there
+        the list continues by keyset where the server offers it (GitLab >= 18.3), skipping
+        the issues page 1 already gave. ``pagination = "keyset"`` reads by keyset from the
+        start, ``"offset"`` never does.
         """
         path = f"{self._project_path}/issues"
-        if (wanted is None or wanted > self.page_size) and self.uses_keyset(params):
-            keyset = {**params, "pagination": "keyset", "per_page": self.page_size}
-            keyset.setdefault("order_by", "created_at")
-            keyset.setdefault("sort", "desc")
-            return self.http.paginate_links(path, params=keyset)
-        return self.http.paginate(
+        unbounded = wanted is None or wanted > self.page_size
+        if self.pagination == "keyset" and unbounded and self.uses_keyset(params):
+            return self._keyset(path, params, seen=set())
+        first = self.http.get(path, params={**params, "page": 1, "per_page": self.page_size})
+        offset = self.http.paginate(
             path,
             params=params,
             page_size=self.page_size,
             style=GITLAB_PAGES,
             wanted=wanted,
-            stable_key=lambda raw: raw.get("id") if isinstance(raw, dict) else None,
+            stable_key=_issue_id,
+            first=first,
         )
+        counted = "x-total" in first.headers or not first.headers.get("x-next-page")
+        if counted or self.pagination == "offset" or not unbounded:
+            return offset
+        if not self.uses_keyset(params):
+            return offset
+        return self._keyset(path, params, seen=set(), first=first)
+
+    def _keyset(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        seen: set[Any],
+        first: Any = None,
+    ) -> Iterator[Wire]:
+        if first is not None:
+            for raw in first.data or []:
+                seen.add(_issue_id(raw))
+                yield raw
+        keyset = {**params, "pagination": "keyset", "per_page": self.page_size}
+        keyset.setdefault("order_by", "created_at")
+        keyset.setdefault("sort", "desc")
+        for raw in self.http.paginate_links(path, params=keyset):
+            if _issue_id(raw) not in seen:
+                yield raw
 
     def milestone_counts(self, title: str) -> tuple[int, int]:
         """``(open, closed)`` issues of the milestone ``title`` (GitLab's milestones carry no
@@ -229,3 +259,7 @@ class GitLabClient:
     def list_users(self) -> list[Wire]:
         """The users who can be assigned in the project (members, inherited ones included)."""
         return list(self._pages(f"{self._project_path}/users"))
+
+
+def _issue_id(raw: Any) -> Any:
+    return raw.get("id") if isinstance(raw, dict) else None
