@@ -164,7 +164,25 @@ def _github(request: pytest.FixtureRequest, tmp_path: Path) -> CliSetup:
     return CliSetup("github", settings, let_time_pass=clock.advance)
 
 
-CLI_SETUPS: dict[str, Callable[[pytest.FixtureRequest, Path], CliSetup]] = {"local": _local}
+def _gitlab(request: pytest.FixtureRequest, tmp_path: Path) -> CliSetup:
+    """A fresh fake GitLab (owner token, project group/sub/repo), as in forge_backends."""
+    from tests.contract.forge_backends import SUITE_USERS
+    from tests.fakes.gitlab_state import DEVELOPER
+
+    running = request.getfixturevalue("fake_gitlab")
+    for login in ("alice", *SUITE_USERS):  # GitLab assigns project members
+        running.fake.add_member(login, DEVELOPER)
+    # GitLab keeps milliseconds; the stepping clock still lets the suite order writes at once.
+    clock = _SteppingClock()
+    running.fake.state.clock = clock
+    settings = {k: v for k, v in running.backend_config(verify_tls=False).items() if k != "type"}
+    return CliSetup("gitlab", settings, let_time_pass=clock.advance)
+
+
+CLI_SETUPS: dict[str, Callable[[pytest.FixtureRequest, Path], CliSetup]] = {
+    "local": _local,
+    "gitlab": _gitlab,
+}
 try:
     import issue_core.backends.gitea
 except ImportError:  # pragma: no cover - the Gitea backend is not there

@@ -30,6 +30,23 @@ def _gitea(request: pytest.FixtureRequest, tmp_path: Path) -> IssueBackend:
     return backend
 
 
+def _gitlab(request: pytest.FixtureRequest, tmp_path: Path) -> IssueBackend:
+    """GitLabBackend against a fresh fake GitLab (owner token, project group/sub/repo)."""
+    from issue_core.backends.gitlab import GitLabBackend
+    from tests.fakes.gitlab_state import DEVELOPER
+
+    running = request.getfixturevalue("fake_gitlab")
+    # People the suite assigns (alice owns the repository on the other forges): GitLab assigns
+    # project members.
+    for login in ("alice", *SUITE_USERS):
+        running.fake.add_member(login, DEVELOPER)
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path / "http-cache"))
+    backend = GitLabBackend()
+    backend.connect(running.backend_config())
+    return backend
+
+
 try:
     import issue_core.backends.gitea
 except ImportError:  # pragma: no cover - the Gitea backend is not there yet
@@ -59,3 +76,4 @@ except ImportError:  # pragma: no cover - the GitHub backend is not there
     pass
 else:
     register_backend("github", _github)
+register_backend("gitlab", _gitlab)

@@ -348,7 +348,16 @@ class GitLabContract:
     def entity_problems(self, endpoint: str, value: Any, where: str) -> list[str]:
         """Problems with a success body of ``endpoint`` (one object or a list of them)."""
         schema_file, decl = ENTITY.get(endpoint, (None, None))
-        listed = endpoint in ("issues", "labels", "milestones", "notes", "users", "project_users")
+        # Lists, the project search among them (its scope=notes answer is a list of notes).
+        listed = endpoint in (
+            "issues",
+            "labels",
+            "milestones",
+            "notes",
+            "users",
+            "project_users",
+            "search",
+        )
         if listed and not isinstance(value, list):
             return [f"{where}: expected a JSON array"]
         items = value if listed else [value]
