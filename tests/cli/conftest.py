@@ -13,3 +13,8 @@ from tests.fakes.github_fixtures import (  # noqa: F401
     github_contract_session,
     github_options,
 )
+from tests.fakes.gitlab_fixtures import (  # noqa: F401
+    fake_gitlab,
+    gitlab_contract,
+    gitlab_options,
+)

@@ -293,3 +293,28 @@ def test_a_github_enterprise_host_is_probed_without_a_token(issue, git_project, 
     assert created.exit_code == 0, created.output
     listed = json.loads(issue("list", "--format", "json").stdout)
     assert [i["title"] for i in listed] == ["on the Enterprise Server"]
+
+
+def test_a_self_hosted_gitlab_is_probed_without_a_token(issue, git_project, fake_gitlab):
+    # GitLab answers Gitea's question with a 404 its API description does not list: asked on
+    # purpose, as of any unknown host. Its /version wants a token: the JSON 401 says GitLab.
+    fake_gitlab.recorder.expect_violation("/api/v1/version")
+    project = fake_gitlab.fake.project.full_path
+    remote("origin", f"{fake_gitlab.base_url}/{project}.git")
+    fake_gitlab.reset_count()
+    found = detect_json(issue)
+    asked = fake_gitlab.requests()
+    assert [r.path for r in asked] == ["/api/v1/version", "/api/v4/version"]
+    assert not any(
+        k in ("authorization", "private-token", "cookie") for r in asked for k in r.request_headers
+    )
+    assert (found["type"], found["detected_by"]) == ("gitlab", "probed")
+    assert found["settings"] == {
+        "url": fake_gitlab.base_url,
+        "project": project,
+        "token_env": "GITLAB_TOKEN",
+    }
+    created = issue("create", "on the self-hosted GitLab")
+    assert created.exit_code == 0, created.output
+    listed = json.loads(issue("list", "--format", "json").stdout)
+    assert [i["title"] for i in listed] == ["on the self-hosted GitLab"]

@@ -127,3 +127,15 @@ def test_the_python_api_opens_the_environments_backend(git_project, env_gitea):
     finally:
         backend.close()
     assert env_gitea.fake.issue(created.number).title == "through the API"
+
+
+def test_gitlab_from_the_environment_with_a_nested_project(
+    issue, git_project, fake_gitlab, monkeypatch
+):
+    monkeypatch.setenv("ISSUE_CORE_BACKEND_TYPE", "gitlab")
+    monkeypatch.setenv("ISSUE_CORE_URL", fake_gitlab.base_url)
+    monkeypatch.setenv("ISSUE_CORE_REPO", fake_gitlab.fake.project.full_path)
+    assert "/" in fake_gitlab.fake.project.full_path
+    assert issue("create", "from a pipeline").exit_code == 0
+    listed = json.loads(issue("list", "--format", "json").stdout)
+    assert [i["title"] for i in listed] == ["from a pipeline"]
