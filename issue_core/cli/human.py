@@ -22,6 +22,7 @@ import click
 
 from issue_core.cli.output import Records
 from issue_core.cli.sanitize import for_terminal
+from issue_core.core.events import Event
 from issue_core.core.interfaces import BackendInfo
 from issue_core.core.models import (
     Comment,
@@ -295,6 +296,22 @@ def comments_table(comments: Sequence[Comment], *, color: bool) -> str:
     return table(("ID", "AUTHOR", "CREATED", "BODY"), rows, color=color, flexible=3)
 
 
+def events_table(events: Sequence[Any], *, color: bool) -> str:
+    rows = [(e.cursor, f"#{e.issue}", e.kind, e.actor, e.at, _event_detail(e.data)) for e in events]
+    headers = ("CURSOR", "ISSUE", "KIND", "ACTOR", "AT", "DETAIL")
+    return table(headers, rows, color=color, flexible=5)
+
+
+def _event_detail(data: dict[str, Any]) -> str:
+    """One line of what an event holds: ``field: before -> after`` for edits, else the data."""
+    changes = data.get("changes")
+    if isinstance(changes, dict):
+        return one_line(
+            "; ".join(f"{k}: {v.get('before')} -> {v.get('after')}" for k, v in changes.items())
+        )
+    return one_line(", ".join(f"{k}={v}" for k, v in data.items()))
+
+
 def records_table(records: Records, *, color: bool) -> str:
     rows = [tuple(_cell(row.get(column)) for column in records.columns) for row in records.rows]
     headers = tuple(column.upper() for column in records.columns)
@@ -413,6 +430,8 @@ def format_human(data: Any, *, color: bool) -> str:
             return users_table(data, color=color)
         if isinstance(first, Comment):
             return comments_table(data, color=color)
+        if isinstance(first, Event):
+            return events_table(data, color=color)
         if isinstance(first, dict):
             return records_table(Records(data, list(first)), color=color)
         return "\n".join(one_line(str(item)) for item in data)

@@ -34,6 +34,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "milestone": "issue_core.cli.milestones:milestone_group",
     "user": "issue_core.cli.users:user_group",
     "whoami": "issue_core.cli.users:whoami_cmd",
+    "events": "issue_core.cli.events:events_cmd",
     "backend": "issue_core.cli.backends:backend_group",
     "config": "issue_core.cli.config_detect:config_group",
     "serve": "issue_core.cli.server:serve_cmd",

@@ -206,6 +206,13 @@ class IssueBackend(ABC):
         """The identity this backend acts as."""
         raise Unsupported(f"the {self.type_name} backend has no notion of a current user")
 
+    def list_events(
+        self, number: int | None = None, *, since: str | None = None, limit: int = 500
+    ) -> list[Any]:
+        """The event log (``issue_core.core.events.Event``), oldest first: every change of
+        issue ``number`` (None: of every issue) after ``since`` (a cursor or an ISO instant)."""
+        raise Unsupported(f"the {self.type_name or 'current'} backend keeps no event log")
+
     def acting_agent(self) -> str:
         """Who acts, by name: the named agent, else the backend's user."""
         return self.agent or self.whoami().username

@@ -47,6 +47,8 @@ class Connection(sqlite3.Connection):
     """A sqlite3 connection that names its dialect, for the repositories' engine-specific SQL."""
 
     dialect: SQLiteDialect = SQLITE
+    #: Who acts through this connection's writes (the local store's event log reads it).
+    actor: str | None = None
 
 
 def connect(target: str, *, uri: bool = False, rows: bool = False) -> Connection:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from issue_core.backends.local import issues as issue_rows
 from issue_core.backends.local.query import build_issue_query
@@ -46,6 +46,9 @@ from issue_core.core.models import (
     validate_milestone_title,
 )
 from issue_core.storage.dialect import dialect_of
+
+if TYPE_CHECKING:
+    from issue_core.core.events import Event
 
 DEFAULT_PATH = ".issue-core/issues.db"
 
@@ -97,7 +100,7 @@ class LocalBackend(SyncableBackend):
                 "the local backend needs the acting identity ('identity')",
                 hint="open it with issue_core.open_backend(), which resolves who acts",
             )
-        self._store = Store(path)
+        self._store = Store(path, actor=identity)
         self.name = config.get("name")
         self.identity = identity
 
@@ -205,6 +208,23 @@ class LocalBackend(SyncableBackend):
 
         with self.store.reader() as conn:
             return feed.changes_since(conn, cursor, limit=limit)
+
+    def list_events(
+        self, number: int | None = None, *, since: str | None = None, limit: int = 500
+    ) -> list[Event]:
+        from issue_core.backends.local import events
+        from issue_core.core.events import parse_since
+
+        cursor, instant = parse_since(since)
+        with self.store.reader() as conn:
+            found = events.read(
+                conn, number=number, after=int(cursor or 0), since=instant, limit=limit
+            )
+            if number is not None and not found and not cursor and instant is None:
+                exists = conn is not None and issue_rows.row_of(conn, "i.number = ?", number)
+                if not exists:
+                    raise NotFound(f"issue #{number} not found")
+            return found
 
     # ------------------------------------------------------------------ writing issues
 

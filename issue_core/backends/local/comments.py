@@ -49,7 +49,9 @@ def add(conn: sqlite3.Connection, number: int, body: str, author: str, now: str)
         (comment_id, issue_id, author, body, now, now),
     )
     _count(conn, issue_id, +1)
-    feed.touch(conn, [issue_id], now)
+    feed.touch(
+        conn, [issue_id], now, kind="commented", data={"comment_id": str(comment_id), "body": body}
+    )
     search.add_comment(conn, issue_id, body)
     ts = parse_ts(now)
     return Comment(
@@ -68,7 +70,7 @@ def edit(conn: sqlite3.Connection, number: int, comment_id: str, body: str, now:
         conn.execute(
             "UPDATE comments SET body = ?, updated_at = ? WHERE id = ?", (body, now, row["id"])
         )
-        _changed(conn, issue_id, now)
+        _changed(conn, issue_id, now, "comment_edited", row["id"], body)
         updated_at = now
     else:
         updated_at = row["updated_at"]  # nothing changed: nothing is written
@@ -86,7 +88,7 @@ def delete(conn: sqlite3.Connection, number: int, comment_id: str, now: str) -> 
     issue_id, row = _row(conn, number, comment_id)
     conn.execute("DELETE FROM comments WHERE id = ?", (row["id"],))
     _count(conn, issue_id, -1)
-    _changed(conn, issue_id, now)
+    _changed(conn, issue_id, now, "comment_deleted", row["id"], None)
 
 
 def _row(conn: sqlite3.Connection, number: int, comment_id: str) -> tuple[int, sqlite3.Row]:
@@ -114,10 +116,15 @@ def _count(conn: sqlite3.Connection, issue_id: int, delta: int) -> None:
     )
 
 
-def _changed(conn: sqlite3.Connection, issue_id: int, now: str) -> None:
-    """An edited or deleted comment changes its issue (version, updated_at, change feed),
-    as adding one does, and the search index's copy of the comments is rebuilt."""
-    feed.touch(conn, [issue_id], now)
+def _changed(
+    conn: sqlite3.Connection, issue_id: int, now: str, kind: str, comment_id: int, body: str | None
+) -> None:
+    """An edited or deleted comment changes its issue (version, updated_at, change feed, an
+    event), as adding one does, and the search index's copy of the comments is rebuilt."""
+    data: dict[str, str] = {"comment_id": str(comment_id)}
+    if body is not None:
+        data["body"] = body
+    feed.touch(conn, [issue_id], now, kind=kind, data=data)
     search.reindex_comments(conn, issue_id)
 
 

@@ -1,19 +1,26 @@
-"""The change feed: what sync (and later the event log) reads to learn what changed.
+"""The change feed and the event log: what sync and ``issue events`` read to learn what changed.
 
 Every change of an issue takes the next value of one global ``change_seq`` counter, and nothing
-but this module takes it:
+but this module takes it; each change is also one row of the event log (``events``), whose
+``seq`` is that ``change_seq``, written here in the same transaction -- so no command writes
+an event by hand, and the log can neither miss a change nor hold one that did not happen:
 
 - ``touch()``: an existing issue changed (its fields, labels, assignees, milestone, comments,
-  or a label or milestone it carries was renamed or deleted): ``version + 1``, ``updated_at``
-  and a new ``change_seq``, with the changed columns in the same UPDATE. The one place where
-  "this issue changed" is written, so the coordination issue's event log hooks in here.
-- ``sequence()``: values for new issues (a batch insert takes one per issue at once).
-- ``record_deletion()``: a deleted issue leaves a tombstone with its own ``change_seq``.
+  a claim, or a label or milestone it carries was renamed or deleted): ``version + 1``,
+  ``updated_at`` and a new ``change_seq``, with the changed columns in the same UPDATE, and
+  the event (``kind``, ``data``: before/after values, the comment, the lease).
+- ``created()``: values for new issues (a batch insert takes one per issue at once) and their
+  ``created`` events.
+- ``record_deletion()``: a deleted issue leaves a tombstone with its own ``change_seq`` and a
+  ``deleted`` event.
 - ``changes_since()``: issues and tombstones after a cursor, in sequence order.
+
+Who acted is the connection's ``actor`` (the store sets it from the acting identity).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -23,10 +30,16 @@ from issue_core.core.errors import ValidationError
 from issue_core.core.interfaces import Change
 from issue_core.core.models import Issue
 
+UNKNOWN_ACTOR = "unknown"
+
 
 def sequence(conn: sqlite3.Connection, count: int) -> int:
     """Take ``count`` consecutive change sequence values; returns the first."""
     return counters.take(conn, "change_seq", count)
+
+
+def actor_of(conn: sqlite3.Connection) -> str:
+    return getattr(conn, "actor", None) or UNKNOWN_ACTOR
 
 
 def touch(
@@ -34,9 +47,14 @@ def touch(
     issue_ids: Sequence[int],
     now: str,
     columns: Mapping[str, Any] | None = None,
+    *,
+    kind: str = "edited",
+    data: Mapping[str, Any] | None = None,
+    actor: str | None = None,
 ) -> None:
     """Record that the issues ``issue_ids`` changed at ``now`` (each gets its own sequence
-    value, in the order given), writing ``columns`` (name -> value) in the same statement."""
+    value, in the order given), writing ``columns`` (name -> value) in the same statement, and
+    one event each: ``kind`` with ``data``, by ``actor`` (default: the connection's)."""
     if not issue_ids:
         return
     first = sequence(conn, len(issue_ids))
@@ -47,13 +65,49 @@ def touch(
         "WHERE id = ?",
         [(*values.values(), now, first + n, issue_id) for n, issue_id in enumerate(issue_ids)],
     )
+    payload = _encoded(data)
+    who = actor or actor_of(conn)
+    conn.executemany(
+        "INSERT INTO events (seq, issue_id, number, uid, kind, actor, at, data) "
+        "SELECT ?, id, number, uid, ?, ?, ?, ? FROM issues WHERE id = ?",
+        [(first + n, kind, who, now, payload, issue_id) for n, issue_id in enumerate(issue_ids)],
+    )
 
 
-def record_deletion(conn: sqlite3.Connection, uid: str, number: int, now: str) -> None:
+def created(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """``created`` events of new issues: ``(change_seq, issue_id, number, uid, title)`` each,
+    written with the rows' own ``created_at`` left to the issues (the event's time is now)."""
+    from issue_core.backends.local.timestamps import now
+    from issue_core.storage.batches import insert_rows
+
+    at, who = now(), actor_of(conn)
+    insert_rows(
+        conn,
+        "events (seq, issue_id, number, uid, kind, actor, at, data)",
+        [
+            (seq, issue_id, number, uid, "created", who, at, _encoded({"title": title}))
+            for seq, issue_id, number, uid, title in rows
+        ],
+    )
+
+
+def record_deletion(
+    conn: sqlite3.Connection, issue_id: int, uid: str, number: int, now: str
+) -> None:
+    seq = sequence(conn, 1)
     conn.execute(
         "INSERT INTO tombstones (uid, number, change_seq, deleted_at) VALUES (?, ?, ?, ?)",
-        (uid, number, sequence(conn, 1), now),
+        (uid, number, seq, now),
     )
+    conn.execute(
+        "INSERT INTO events (seq, issue_id, number, uid, kind, actor, at, data) "
+        "VALUES (?, ?, ?, ?, 'deleted', ?, ?, '{}')",
+        (seq, issue_id, number, uid, actor_of(conn), now),
+    )
+
+
+def _encoded(data: Mapping[str, Any] | None) -> str:
+    return json.dumps(dict(data or {}), ensure_ascii=False, sort_keys=True, default=str)
 
 
 def changes_since(

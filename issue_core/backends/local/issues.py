@@ -21,6 +21,7 @@ from issue_core.core.models import (
     Issue,
     IssueState,
     close_reason_for,
+    format_ts,
     parse_priority,
     parse_ts,
     validate_description,
@@ -205,6 +206,7 @@ def _write(conn: sqlite3.Connection, rows: list[NewRow]) -> None:
         [(row.id, name, pos) for row in rows for pos, name in enumerate(row.assignees)],
     )
     search.add(conn, [(row.id, row.title, row.description) for row in rows])
+    feed.created(conn, [(row.change_seq, row.id, row.number, row.uid, row.title) for row in rows])
 
 
 def apply(
@@ -252,10 +254,57 @@ def apply(
         assignees = list(dict.fromkeys(validate_username(a) for a in values["assignees"]))
         users_rows.record(conn, assignees, now)
         set_assignees(conn, row_id, assignees)
-    feed.touch(conn, [row_id], now, sets)
+    kind, changes = _event_of(current, sets, values)
+    feed.touch(conn, [row_id], now, sets, kind=kind, data={"changes": changes})
     if "title" in sets or "description" in sets:
         title = sets.get("title", current.title)
         search.set_text(conn, row_id, title, sets.get("description", current.description))
+
+
+# Event kinds of an edit, by the fields it changed (anything wider is "edited").
+_KINDS = (
+    ({"state", "close_reason"}, "state"),
+    ({"labels"}, "labeled"),
+    ({"assignees"}, "assigned"),
+    ({"sync_metadata"}, "metadata"),
+)
+
+
+def _event_of(
+    current: Issue, sets: dict[str, Any], values: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """The event of an edit: its kind and ``{field: {"before", "after"}}`` for each field whose
+    value moved, in the issue's JSON form."""
+    before = current.to_dict()
+    after = dict(before)
+    for field in ("title", "description", "state", "close_reason", "priority"):
+        if field in sets:
+            after[field] = sets[field]
+    for field in ("milestone", "sync_metadata"):
+        if field in values:
+            after[field] = values[field]
+    if "due_at" in sets:
+        after["due_at"] = format_ts(parse_ts(sets["due_at"]))
+    if "labels" in values:
+        after["labels"] = sorted(values["labels"], key=str.lower)
+        before["labels"] = sorted(before["labels"], key=str.lower)
+    if "assignees" in values:
+        after["assignees"] = list(dict.fromkeys(values["assignees"]))
+    fields = (
+        "title",
+        "description",
+        "state",
+        "close_reason",
+        "priority",
+        "milestone",
+        "sync_metadata",
+        "due_at",
+        "labels",
+        "assignees",
+    )
+    changes = {f: {"before": before[f], "after": after[f]} for f in fields if before[f] != after[f]}
+    kind = next((k for keys, k in _KINDS if changes and set(changes) <= keys), "edited")
+    return kind, changes
 
 
 def delete(conn: sqlite3.Connection, number: int) -> None:
@@ -265,7 +314,7 @@ def delete(conn: sqlite3.Connection, number: int) -> None:
     row = conn.execute("SELECT id, uid FROM issues WHERE number = ?", (number,)).fetchone()
     if row is None:
         raise NotFound(f"issue #{number} not found")
-    feed.record_deletion(conn, row["uid"], number, timestamps.now())
+    feed.record_deletion(conn, row["id"], row["uid"], number, timestamps.now())
     search.remove(conn, row["id"])
     conn.execute("DELETE FROM issues WHERE id = ?", (row["id"],))
 

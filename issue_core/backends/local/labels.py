@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from issue_core.backends.local import feed
 from issue_core.backends.local.timestamps import now
@@ -57,7 +58,9 @@ def update(conn: sqlite3.Connection, name: str, new_name: str, label: Label) -> 
         (new_name, new_name.lower(), color, description, row["id"]),
     )
     if new_name != row["name"]:
-        _touch_issues_with(conn, row["id"])
+        _touch_issues_with(
+            conn, row["id"], {"label_renamed": {"before": row["name"], "after": new_name}}
+        )
     return Label(new_name, color, description, str(row["id"]))
 
 
@@ -65,11 +68,11 @@ def delete(conn: sqlite3.Connection, name: str) -> None:
     row = row_of(conn, name)
     if row is None:
         raise NotFound(f"label {name!r} not found")
-    _touch_issues_with(conn, row["id"])
+    _touch_issues_with(conn, row["id"], {"label_deleted": row["name"]})
     conn.execute("DELETE FROM labels WHERE id = ?", (row["id"],))
 
 
-def _touch_issues_with(conn: sqlite3.Connection, label_id: int) -> None:
+def _touch_issues_with(conn: sqlite3.Connection, label_id: int, data: dict[str, Any]) -> None:
     """Issues whose labels change through a label rename/delete are changed issues."""
     issue_ids = [
         r[0]
@@ -77,7 +80,7 @@ def _touch_issues_with(conn: sqlite3.Connection, label_id: int) -> None:
             "SELECT issue_id FROM issue_labels WHERE label_id = ?", (label_id,)
         ).fetchall()
     ]
-    feed.touch(conn, issue_ids, now())
+    feed.touch(conn, issue_ids, now(), kind="labeled", data=data)
 
 
 def ids(conn: sqlite3.Connection, names: Sequence[str]) -> list[int] | None:

@@ -113,7 +113,13 @@ def delete(conn: sqlite3.Connection, title: str) -> None:
             "SELECT id FROM issues WHERE milestone_id = ? ORDER BY id", (row["id"],)
         ).fetchall()
     ]
-    feed.touch(conn, issue_ids, now(), {"milestone_id": None})
+    feed.touch(
+        conn,
+        issue_ids,
+        now(),
+        {"milestone_id": None},
+        data={"changes": {"milestone": {"before": row["title"], "after": None}}},
+    )
     conn.execute("DELETE FROM milestones WHERE id = ?", (row["id"],))
 
 

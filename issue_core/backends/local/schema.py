@@ -11,8 +11,9 @@ that a later PostgreSQL implementation of the same store can share it. Only the 
 SQLite-specific; the queries' engine-specific spellings (JSON keys, full-text match, skipping
 duplicates) go through ``issue_core.storage.dialect``.
 
-Room is left for later issues: claims/leases, dependencies and an event log get tables of their
-own keyed by ``issues.id``; sync mappings key on ``issues.uid`` (stable across renumbering).
+Room is left for later issues: dependencies get tables of their own keyed by ``issues.id``
+(as ``claims`` and ``events`` are); sync mappings key on ``issues.uid`` (stable across
+renumbering).
 """
 
 from __future__ import annotations
@@ -173,6 +174,33 @@ MIGRATIONS: list[str] = [
     ALTER TABLE issues ADD COLUMN close_reason TEXT
         CHECK (close_reason IN ('completed', 'not_planned', 'duplicate'));
     UPDATE issues SET close_reason = 'completed' WHERE state = 'closed';
+    """,
+    # ---------------------------------------------------------------- version 6
+    # The event log (feed.py writes it, in the transaction of the change: its seq is the
+    # change's change_seq, so the log and the change feed share one cursor) and claims with
+    # leases (claims.py): at most one live holder per issue, by the primary key. Events keep
+    # the issue's number and uid, not a foreign key: a deleted issue's history stays.
+    """
+    CREATE TABLE events (
+        seq      INTEGER PRIMARY KEY,
+        issue_id INTEGER NOT NULL,
+        number   INTEGER NOT NULL,
+        uid      TEXT NOT NULL,
+        kind     TEXT NOT NULL,
+        actor    TEXT NOT NULL,
+        at       TEXT NOT NULL,
+        data     TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX events_number ON events (number, seq);
+    CREATE INDEX events_at ON events (at, seq);
+
+    CREATE TABLE claims (
+        issue_id   INTEGER PRIMARY KEY REFERENCES issues (id) ON DELETE CASCADE,
+        holder     TEXT NOT NULL,
+        claimed_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX claims_expires ON claims (expires_at);
     """,
 ]
 

@@ -122,8 +122,10 @@ class Store:
     cannot be written is opened read-only (``read_only``); ``writer()`` then raises.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, actor: str | None = None) -> None:
         self.path = os.path.expanduser(path)
+        # Who the event log says acted (feed.py reads it off the writing connection).
+        self.actor = actor
         self.created_path: str | None = None
         self.read_only = False
         self._unwritable: StoreError | None = None
@@ -329,6 +331,7 @@ class Store:
         with self._using():
             conn = self._open(create=True)
             assert conn is not None
+            conn.actor = self.actor
             with engine.write_transaction(conn):
                 yield conn
 

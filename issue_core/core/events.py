@@ -1,0 +1,93 @@
+"""The event log's record (``issue events``, ``issue watch``): one change of one issue.
+
+The JSON shape is documented in AGENT_INTEGRATION.md ("Events") and stable: ``cursor`` (an
+opaque string; pass it back as ``--since`` to continue after this event), ``issue`` (the
+number), ``issue_id`` (the stable id), ``kind``, ``actor``, ``at`` (UTC) and ``data`` (per
+kind: ``changes`` with ``before``/``after`` values for edits, the comment, the lease).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from issue_core.core.errors import ValidationError
+
+# Every kind the local store records.
+KINDS = (
+    "created",
+    "edited",
+    "state",
+    "labeled",
+    "assigned",
+    "metadata",
+    "commented",
+    "comment_edited",
+    "comment_deleted",
+    "claimed",
+    "heartbeat",
+    "released",
+    "lease_expired",
+    "deleted",
+)
+
+
+class Event:
+    __slots__ = ("actor", "at", "cursor", "data", "issue", "issue_id", "kind")
+
+    def __init__(
+        self,
+        cursor: str,
+        issue: int,
+        kind: str,
+        actor: str,
+        at: str,
+        data: dict[str, Any] | None = None,
+        issue_id: str | None = None,
+    ) -> None:
+        self.cursor = cursor
+        self.issue = issue
+        self.issue_id = issue_id
+        self.kind = kind
+        self.actor = actor
+        self.at = at
+        self.data = data or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cursor": self.cursor,
+            "issue": self.issue,
+            "issue_id": self.issue_id,
+            "kind": self.kind,
+            "actor": self.actor,
+            "at": self.at,
+            "data": self.data,
+        }
+
+    def __repr__(self) -> str:
+        return f"Event({self.to_dict()!r})"
+
+
+EVENT_FIELDS = tuple(Event("0", 0, "x", "x", "x").to_dict())
+
+
+def parse_since(text: str | None) -> tuple[str | None, datetime | None]:
+    """``--since``: a cursor (digits, as ``cursor`` gives them) or an instant (ISO 8601);
+    ``(cursor, None)`` or ``(None, instant)``."""
+    if text is None or not text.strip():
+        return None, None
+    value = text.strip()
+    if value.isascii() and value.isdigit():
+        return value, None
+    from issue_core.core.models import parse_ts
+
+    try:
+        instant = parse_ts(value)
+    except (ValidationError, ValueError):
+        instant = None
+    if instant is None:
+        raise ValidationError(
+            f"--since {text!r} is neither a cursor nor a time",
+            hint="a cursor from an event's 'cursor', or e.g. 2026-12-03T10:00:00Z",
+        )
+    return None, instant
