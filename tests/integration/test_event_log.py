@@ -150,6 +150,7 @@ def test_issue_events_cli_formats_and_errors(tmp_path):
         "ISSUE_CORE_USER": "ann",
         "ISSUE_CORE_CONFIG_DIR": str(tmp_path / "cfg"),
         "ISSUE_CORE_BACKEND": "",
+        "COLUMNS": "300",  # the table fits its last column to the width: keep it whole
     }
     (tmp_path / "repo").mkdir()
     cwd = tmp_path / "repo"
