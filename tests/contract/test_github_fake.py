@@ -97,7 +97,7 @@ def test_labels(fake_github: RunningGitHub, client: Github) -> None:
     assert repo.get_label("P0").color == "00ff00"
     issue = repo.create_issue("t")
     issue.add_to_labels("P0", "new")
-    assert [lb.name for lb in issue.get_labels()] == ["P0", "new"]
+    assert [lb.name for lb in issue.get_labels()] == ["new", "P0"]  # GitHub lists them by name
     issue.remove_from_labels("new")
     issue.set_labels("a", "b")
     assert [lb.name for lb in repo.get_issue(1).labels] == ["a", "b"]

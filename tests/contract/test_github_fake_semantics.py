@@ -151,7 +151,7 @@ def test_create_makes_unknown_labels_and_drops_unassignable_users(
     assert created.status_code == 201
     assert created.headers["location"] == created.json()["url"]
     body = created.json()
-    assert [label["name"] for label in body["labels"]] == ["fresh", "bug"]
+    assert [label["name"] for label in body["labels"]] == ["bug", "fresh"]  # by name
     assert [user["login"] for user in body["assignees"]] == ["alice"]
     assert body["body"] is None and body["state_reason"] is None and body["closed_by"] is None
     assert api.get(f"{REPO}/labels/fresh").json()["color"] == "ededed"

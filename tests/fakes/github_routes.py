@@ -12,9 +12,10 @@ GitHub semantics kept here (see ``tests.fakes.github`` for the request cycle):
   and logins that cannot be assigned are dropped silently too; an unknown milestone is 422;
 * ``state_reason``: closing without one is ``completed``; ``not_planned`` and ``duplicate``
   close with that reason; reopening sets ``reopened``; ``closed_by`` is who closed it;
-* labels are addressed by name, case-insensitively; a name that exists is 422
-  ``already_exists``; colours are six hex digits (a leading ``#`` is dropped); removing a
-  label the issue does not carry is 404 "Label does not exist";
+* labels are addressed by name, case-insensitively, and an issue's labels are listed by name
+  (case-insensitively: the recorded lists are alphabetical, their case is not telling); a
+  name that exists is 422 ``already_exists``; colours are six hex digits (a leading ``#`` is
+  dropped); removing a label the issue does not carry is 404 "Label does not exist";
 * milestones are addressed by ``number``; open/closed issue counts are derived;
 * comments: per issue (oldest first, ``since``) and for the whole repository (by id, or
   ``sort`` created/updated with ``direction``); changed or deleted by their author or a user
@@ -361,13 +362,13 @@ def _push_issue(request: Request) -> tuple[Repo, Issue]:
 
 
 def _issue_labels(request: Request, repo: Repo, issue: Issue) -> Answer:
-    return Answer(200, [request.shapes.label(repo, repo.labels[i]) for i in issue.label_ids])
+    return Answer(200, [request.shapes.label(repo, label) for label in repo.labels_of(issue)])
 
 
 def list_issue_labels(request: Request) -> Answer:
     repo = request.repo()
     issue = _issue(repo, request.params["number"])
-    labels = [repo.labels[i] for i in issue.label_ids]
+    labels = repo.labels_of(issue)
     return request.page(labels, lambda label: request.shapes.label(repo, label))
 
 

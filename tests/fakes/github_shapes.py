@@ -211,7 +211,7 @@ class Shapes:
             "number": issue.number,
             "title": issue.title,
             "user": self.user(issue.user),
-            "labels": [self.label(repo, repo.labels[i]) for i in issue.label_ids],
+            "labels": [self.label(repo, label) for label in repo.labels_of(issue)],
             "state": issue.state,
             "locked": issue.locked,
             "assignee": assignees[0] if assignees else None,

@@ -153,6 +153,11 @@ class Repo:
         wanted = name.lower()
         return next((lb for lb in self.labels.values() if lb.name.lower() == wanted), None)
 
+    def labels_of(self, issue: Issue) -> list[Label]:
+        """An issue's labels as GitHub lists them: by name, whatever order they were added in
+        (PyGithub's recorded add/remove conversation shows it)."""
+        return sorted((self.labels[i] for i in issue.label_ids), key=lambda lb: lb.name.lower())
+
     def assignable(self) -> list[str]:
         """Users an issue can be assigned to: the owner and collaborators with push access."""
         writers = sorted(login for login in self.roles if self.has_role(login, "push"))
