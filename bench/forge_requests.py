@@ -1,8 +1,8 @@
 """Requests and wall time of a forge backend against its fake with added per-request latency.
 
-Lists N issues (default 5,000) twice through the backend of ``--forge`` (``gitea``, ``github``)
-against its in-process fake (``tests/fakes``) with ``--latency`` seconds added to every request
-(default 50 ms); ETags are on (GitHub sends them; Gitea sends none, so its fake is told to, as a
+Lists N issues (default 5,000) twice through the backend of ``--forge`` (``gitea``, ``github``,
+``gitlab``) against its in-process fake (``tests/fakes``) with ``--latency`` seconds added to
+every request (default 50 ms); ETags are on (GitHub sends them; Gitea sends none, so its fake is told to, as a
 caching proxy would). Reported:
 
 * requests and wall time of the first listing, and the ratio
@@ -13,13 +13,14 @@ caching proxy would). Reported:
 * requests for ``show`` (one issue) and ``show --comments``;
 * requests for ``list --limit`` one more than a page (2 pages) and for ``edit``/``close``/
   ``reopen`` as the CLI runs them (read the issue, then write: the read is not repeated);
+* other ways a forge lists, apart (GitLab's keyset pages, which cannot be fetched ahead);
 * with ``--hang``: the wall time of one ``list`` against a server that never answers, with the
   default budget (``timeout`` 15 s; it was 91 s with a 30 s read timeout and two retries).
 
 The fake validates nothing here (contract checks cost CPU in the server thread and would
 distort the timing); the test suite checks the same exchanges against the Swagger. Run:
 
-    .venv/bin/python bench/forge_requests.py [--forge gitea|github] [--issues 5000]
+    .venv/bin/python bench/forge_requests.py [--forge gitea|github|gitlab] [--issues 5000]
         [--latency 0.05] [--json out.json] [--hang]
 """
 
@@ -77,6 +78,10 @@ class Subject:
 
     def stop(self) -> None:
         self.running.stop()
+
+    def extra_listings(self) -> dict[str, dict[str, Any]]:
+        """Other ways this forge lists, measured apart: name -> backend settings."""
+        return {}
 
 
 class GiteaSubject(Subject):
@@ -139,7 +144,46 @@ class GitHubSubject(Subject):
         return backend
 
 
-SUBJECTS: dict[str, type[Subject]] = {"gitea": GiteaSubject, "github": GitHubSubject}
+class GitLabSubject(Subject):
+    name = "gitlab"
+
+    def start(self) -> None:
+        from tests.fakes.gitlab import OWNER_TOKEN
+        from tests.fakes.gitlab_fixtures import TOKEN_ENV, start_fake_gitlab
+
+        os.environ[TOKEN_ENV] = OWNER_TOKEN
+        # gitlab.com allows 2,000 requests a minute; the bench reads 5,000 issues four times.
+        self.running = start_fake_gitlab(contract=None, rate_limit=1_000_000)
+
+    def add_issues(self, count: int) -> int:
+        fake = self.running.fake
+        for index in range(count):
+            fake.add_issue(f"issue {index}", created=1_700_000_000_000 + index)
+        fake.add_note(1, "a comment")
+        return 1
+
+    def page_size(self) -> int:
+        from issue_core.backends.gitlab.client import MAX_PAGE_SIZE
+
+        return MAX_PAGE_SIZE
+
+    def backend(self, **settings: Any) -> Any:
+        from issue_core.backends.gitlab import GitLabBackend
+
+        backend = GitLabBackend()
+        backend.connect(self.running.backend_config(**settings))
+        return backend
+
+    def extra_listings(self) -> dict[str, dict[str, Any]]:
+        # Keyset pages cannot be fetched ahead: reported apart from the concurrent listing.
+        return {"keyset": {"pagination": "keyset", "http_cache": False}}
+
+
+SUBJECTS: dict[str, type[Subject]] = {
+    "gitea": GiteaSubject,
+    "github": GitHubSubject,
+    "gitlab": GitLabSubject,
+}
 
 
 def _listing(subject: Subject, backend: Any) -> tuple[list[Any], list[Any], float]:
@@ -191,6 +235,13 @@ def measure(forge: str, issue_count: int, latency: float, *, hang: bool = False)
             beyond_a_page = _count(
                 subject, lambda: backend.list_issues(IssueFilter(limit=page_size + 1))
             )
+            extra: dict[str, dict[str, float]] = {}
+            for name, settings in subject.extra_listings().items():
+                other = subject.backend(**settings)
+                listed, asked, took = _listing(subject, other)
+                assert len(listed) == issue_count
+                extra[name] = {"requests": len(asked), "wall_s": took}
+                other.close()
             writes: dict[str, int] = {}
 
             def write(change: Any) -> None:
@@ -237,6 +288,7 @@ def measure(forge: str, issue_count: int, latency: float, *, hang: bool = False)
         close_requests=writes["close"],
         reopen_requests=writes["reopen"],
         hung_server_wall_s=hang_wall,
+        extra_listings=extra,
     )
     return results
 
@@ -271,6 +323,15 @@ def markdown(r: dict[str, Any]) -> str:
         ("`edit N --title`: requests", str(r["edit_requests"])),
         ("`close N` / `reopen N`: requests", f"{r['close_requests']} / {r['reopen_requests']}"),
     ]
+    for name, figures in (r.get("extra_listings") or {}).items():
+        floor = r["latency_s"] * r["pages"]
+        rows.append(
+            (
+                f"{name} listing (one page after another): requests / wall",
+                f"{figures['requests']:.0f} / {figures['wall_s']:.2f} s "
+                f"(floor latency x pages {floor:.2f} s)",
+            )
+        )
     if r.get("hung_server_wall_s") is not None:
         rows.append(
             ("hung server: one `list`, default timeout", f"{r['hung_server_wall_s']:.1f} s")

@@ -1,5 +1,6 @@
 """Every example in README.md, AGENT_INTEGRATION.md, docs/ and every command's ``--help`` runs, as
-written, on a new store (forge examples against the fake Gitea, ingestion examples against a real
+written, on a new store (forge examples against the fake Gitea and the fake GitLab, ingestion
+examples against a real
 ``issue serve``), with the installed ``issue`` command."""
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ import pytest
 from tests.docs.examples import REPO_ROOT, Block, blocks, help_examples
 from tests.fakes.fixtures import TOKEN_ENV, RunningGitea, start_fake_gitea
 from tests.fakes.gitea import WRITE_TOKEN
+from tests.fakes.gitlab import OWNER_TOKEN as GITLAB_TOKEN
+from tests.fakes.gitlab_fixtures import RunningGitLab, start_fake_gitlab
+
+# The project docs/backends/gitlab.md's examples name.
+GITLAB_PROJECT = "platform/tools/widgets"
 
 BIN = Path(sys.executable).parent
 API_KEY = "docs-example-key-" + "7" * 32
@@ -70,10 +76,20 @@ def gitea(gitea_contract: Any) -> Iterator[RunningGitea]:
     running.recorder.assert_clean()
 
 
+@pytest.fixture(scope="module")
+def gitlab(gitlab_contract: Any) -> Iterator[RunningGitLab]:
+    running = start_fake_gitlab(contract=gitlab_contract, project=GITLAB_PROJECT)
+    try:
+        yield running
+    finally:
+        running.stop()
+    running.recorder.assert_clean()
+
+
 class Project:
     """A new git repository with its own user configuration and environment."""
 
-    def __init__(self, root: Path, gitea: RunningGitea) -> None:
+    def __init__(self, root: Path, gitea: RunningGitea, gitlab: RunningGitLab) -> None:
         self.root = root
         self.repo = root / "project"
         self.repo.mkdir()
@@ -84,6 +100,7 @@ class Project:
             cwd=self.repo, check=True,
         )  # fmt: skip
         self.gitea = gitea
+        self.gitlab = gitlab
         self.server: subprocess.Popen[bytes] | None = None
         self.port = _free_port()
         self.env = {
@@ -102,11 +119,14 @@ class Project:
             AGENT_NAME="agent-coder",
             key=API_KEY,
             **{TOKEN_ENV: WRITE_TOKEN},
+            GITLAB_TOKEN=GITLAB_TOKEN,
         )
 
     def localise(self, text: str) -> str:
         """Point the documented hosts at the ones running in this test."""
         text = text.replace("https://gitea.example.com", self.gitea.base_url)
+        text = text.replace("https://gitlab.example.com", self.gitlab.base_url)
+        text = text.replace("export GITLAB_TOKEN=...", f"export GITLAB_TOKEN={GITLAB_TOKEN}")
         # A path in /tmp would be shared by every run (and every test worker) on the machine.
         text = text.replace("/tmp/scratch.db", str(self.root / "scratch.db"))
         text = text.replace("export GITEA_API_TOKEN=...", f"export GITEA_API_TOKEN={WRITE_TOKEN}")
@@ -188,8 +208,8 @@ class Project:
 
 
 @pytest.fixture
-def project(tmp_path: Path, gitea: RunningGitea) -> Iterator[Project]:
-    made = Project(tmp_path, gitea)
+def project(tmp_path: Path, gitea: RunningGitea, gitlab: RunningGitLab) -> Iterator[Project]:
+    made = Project(tmp_path, gitea, gitlab)
     try:
         yield made
     finally:
