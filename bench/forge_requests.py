@@ -2,8 +2,8 @@
 
 Lists N issues (default 5,000) twice through the backend of ``--forge`` (``gitea``, ``github``,
 ``gitlab``) against its in-process fake (``tests/fakes``) with ``--latency`` seconds added to
-every request (default 50 ms); ETags are on (GitHub sends them; Gitea sends none, so its fake is told to, as a
-caching proxy would). Reported:
+every request (default 50 ms); ETags are on (GitHub and GitLab send them; Gitea sends none, so
+its fake is told to, as a caching proxy would). Reported:
 
 * requests and wall time of the first listing, and the ratio
   ``wall / (latency x ceil(pages / concurrency))`` -- the floor a client fetching ``concurrency``
