@@ -513,3 +513,15 @@ def test_generic_faults_strike_the_github_fake(fake_github: RunningGitHub) -> No
         held.released.set()
         worker.join(5)
         assert answers == [201]
+
+
+def test_last_modified_and_if_modified_since(fake_github: RunningGitHub, api: httpx.Client) -> None:
+    issue = fake_github.fake.add_issue("t")
+    first = api.get(f"{REPO}/issues/1")
+    stamp = first.headers["last-modified"]
+    assert stamp.endswith(" GMT")
+    assert "last-modified" not in api.get(f"{REPO}/issues").headers  # lists carry none
+    same = api.get(f"{REPO}/issues/1", headers={"If-Modified-Since": stamp})
+    assert same.status_code == 304 and same.content == b""
+    issue.updated += 10
+    assert api.get(f"{REPO}/issues/1", headers={"If-Modified-Since": stamp}).status_code == 200

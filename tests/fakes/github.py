@@ -14,8 +14,9 @@ the recorded traffic in ``tests/contracts/github/recorded`` and ``replay``):
   the first; a page past the end links ``last`` back), pointing at ``/repositories/{id}/...``
   with the client's query kept in its order and ``page`` replaced (or appended);
 * ETags: every ``GET`` answered 200 carries a weak ``ETag`` (it depends on the body and on who
-  asks, as GitHub's ``Vary: Authorization``); ``If-None-Match`` with it is a 304 without a body,
-  and a 304 does not count against the rate limit;
+  asks, as GitHub's ``Vary: Authorization``) and a single object its ``Last-Modified``;
+  ``If-None-Match`` with the ETag, or ``If-Modified-Since`` not before that time, is a 304
+  without a body, and a 304 does not count against the rate limit;
 * rate limits: ``x-ratelimit-limit/remaining/used/reset/resource`` on every answer (5,000 an
   hour with a token, 60 without, per user or per address; ``/rate_limit`` itself is free). An
   exhausted budget is a 403 (or 429, a knob) "API rate limit exceeded ..." with remaining 0.
@@ -56,6 +57,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -612,7 +614,10 @@ class FakeGitHub:
             )
             headers["ETag"] = etag
             wanted = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
-            if etag in wanted or etag[2:] in wanted:
+            modified = _last_modified(answer.body)
+            if modified is not None:
+                headers["Last-Modified"] = format_datetime(modified, usegmt=True)
+            if etag in wanted or etag[2:] in wanted or _unmodified(request, modified):
                 # A conditional hit costs nothing (GitHub: "does not count against your
                 # primary rate limit" when the request is authorised).
                 headers.pop("Content-Type", None)
@@ -707,6 +712,25 @@ class FakeGitHub:
         if token.expires is not None and self.state.now() >= token.expires:
             raise GitHubError(401, "Bad credentials")
         request.token = token
+
+
+def _last_modified(body: Any) -> datetime | None:
+    """GitHub's ``Last-Modified`` on a single object: when it was last updated."""
+    stamp = body.get("updated_at") if isinstance(body, dict) else None
+    if not isinstance(stamp, str):
+        return None
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def _unmodified(request: Request, modified: datetime | None) -> bool:
+    """``If-Modified-Since`` (consulted only without ``If-None-Match``, as HTTP says)."""
+    since = request.headers.get("if-modified-since")
+    if modified is None or not since or "if-none-match" in request.headers:
+        return False
+    try:
+        return modified <= parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
 
 
 def _is_limit(err: GitHubError) -> bool:
