@@ -124,12 +124,18 @@ class Declarations:
         if kind.kind == "prim":
             ok = {
                 "number": re.fullmatch(r"-?\d+(\.\d+)?", text) is not None,
-                "boolean": text in ("true", "false"),
+                "boolean": text.lower() in QUERY_BOOLEANS,
             }.get(kind.name, True)
             return [] if ok else [f"{where}: {text!r} is not {kind.name}"]
         if kind.kind == "literal":
             return [] if text == kind.name else [f"{where}: {text!r} is not {kind.name!r}"]
         return []
+
+
+# What Grape's Boolean (dry-types ``Params::Bool``) takes from a query string.
+QUERY_BOOLEANS = frozenset(
+    {"true", "false", "1", "0", "t", "f", "yes", "no", "y", "n", "on", "off"}
+)
 
 
 def _prim_ok(name: str, value: Any) -> bool:

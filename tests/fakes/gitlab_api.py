@@ -634,7 +634,13 @@ def list_labels(req: Request) -> Reply:
 
 
 def _label_of(req: Request, project: Project) -> Label:
-    key = _unquoted(req.ctx.params["label_id"])
+    # By id or name in the path, or (the older form) by ``label_id`` or ``name`` parameters.
+    key = _unquoted(req.ctx.params.get("label_id") or "")
+    key = key or req.arg("label_id") or req.arg("name") or ""
+    if not key:
+        raise ApiError(
+            400, error="label_id, name are missing, exactly one parameter must be provided"
+        )
     found: Label | None = None
     if key.isdigit():
         found = next((lab for lab in req.state.labels_of(project) if lab.id == int(key)), None)
@@ -921,7 +927,10 @@ _ROUTE_TABLE: list[tuple[str, dict[str, Handler]]] = [
         _P + r"/issues/(?P<iid>[^/]+)/notes/(?P<note_id>[^/]+)",
         {"GET": get_note, "PUT": edit_note, "DELETE": delete_note},
     ),
-    (_P + "/labels", {"GET": list_labels, "POST": create_label}),
+    (
+        _P + "/labels",
+        {"GET": list_labels, "POST": create_label, "PUT": edit_label, "DELETE": delete_label},
+    ),
     (
         _P + "/labels/(?P<label_id>[^/]+)",
         {"GET": get_label, "PUT": edit_label, "DELETE": delete_label},

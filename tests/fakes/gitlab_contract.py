@@ -67,6 +67,8 @@ ENDPOINTS: list[tuple[str, str, re.Pattern[str]]] = [
         ("note_delete", "DELETE", _P + r"/issues/\d+/notes/\d+"),
         ("labels", "GET", _P + r"/labels"),
         ("label_create", "POST", _P + r"/labels"),
+        ("label_edit", "PUT", _P + r"/labels"),
+        ("label_delete", "DELETE", _P + r"/labels"),
         ("label", "GET", _P + r"/labels/[^/]+"),
         ("label_edit", "PUT", _P + r"/labels/[^/]+"),
         ("label_delete", "DELETE", _P + r"/labels/[^/]+"),
@@ -154,6 +156,17 @@ DOCUMENTED: dict[str, dict[str, Type]] = {
             "union", items=(_NUMBER, Type("literal", name="None"), Type("literal", name="Any"))
         )
     },
+    # lib/api/helpers/issues_helpers.rb: labels, add_labels and remove_labels are
+    # ``Array[String]`` coerced from a comma-separated string: an array is taken too.
+    "issue_create": {"labels": Type("union", items=(_TEXT, Type("array", items=(_TEXT,))))},
+    "issue_edit": {
+        name: Type("union", items=(_TEXT, Type("array", items=(_TEXT,))))
+        for name in ("labels", "add_labels", "remove_labels")
+    },
+    # labels.md "Edit an existing label" / "Delete a label": the label by ``label_id`` in the
+    # path, or (the older form python-gitlab uses) ``PUT/DELETE /labels`` with ``name``.
+    "label_edit": {"name": _TEXT, "label_id": Type("union", items=(_NUMBER, _TEXT))},
+    "label_delete": {"name": _TEXT, "label_id": Type("union", items=(_NUMBER, _TEXT))},
     # labels.md "List labels": include_ancestor_groups, search.
     "labels": {"include_ancestor_groups": _BOOL, "search": _TEXT},
     # milestones.md / group_milestones.md "List milestones".

@@ -56,9 +56,10 @@ class Request:
         raw = self.arg(name)
         if raw is None:
             return None
-        if raw.lower() in ("true", "1", "yes"):
+        # Grape's Boolean (dry-types Params::Bool): true/false, 1/0, t/f, yes/no, y/n, on/off.
+        if raw.lower() in ("true", "1", "t", "yes", "y", "on"):
             return True
-        if raw.lower() in ("false", "0", "no"):
+        if raw.lower() in ("false", "0", "f", "no", "n", "off"):
             return False
         raise ApiError(400, error=f"{name} is invalid")
 
