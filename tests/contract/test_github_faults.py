@@ -115,3 +115,21 @@ def test_a_spent_primary_limit_says_when_to_retry(fake_github, waits):
         connect(fake_github, waits).list_issues()
     assert caught.value.exit_code == 6 and "retry after" in caught.value.message
     assert sum(waits.slept) <= 60
+
+
+def test_the_cli_says_the_new_name_once_on_stderr(fake_github, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from issue_core.cli.main import cli
+    from tests.contract.cli_backends import CliSetup, write_user_config
+
+    fake_github.fake.add_issue("Moved")
+    settings = {k: v for k, v in fake_github.backend_config().items() if k != "type"}
+    fake_github.fake.rename("tracker-2")
+    write_user_config(tmp_path / "config", CliSetup("github", settings))
+    monkeypatch.setenv("ISSUE_CORE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--backend", "under-test", "show", "1", "--comments"])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if "renamed or moved" in line]
+    assert len(notes) == 1 and "alice/tracker-2" in notes[0]
