@@ -517,3 +517,26 @@ def test_without_the_search_api_text_is_looked_for_in_the_listing(github, backen
     found = backend.list_issues(IssueFilter(state="all", text="start"))
     assert [i.number for i in found] == [1]
     assert backend.find_issue_by_marker("none") is None
+
+
+def test_a_pacing_wait_is_shown_only_on_a_terminal(monkeypatch):
+    import io
+
+    from issue_core.backends._http import pacing
+
+    class Tty(io.StringIO):
+        def __init__(self, tty: bool) -> None:
+            super().__init__()
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    for tty, shown in (
+        (True, "issue-core: pacing writes (80 per minute at most): waiting 12s\n"),
+        (False, ""),
+    ):
+        stream = Tty(tty)
+        monkeypatch.setattr(pacing.sys, "stderr", stream)
+        pacing.show_wait(12.2, "pacing writes (80 per minute at most)")
+        assert stream.getvalue() == shown
