@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from issue_core.core.errors import (
         AuthError,
         BackendUnavailable,
+        ClaimConflict,
         ConfigError,
         Conflict,
         IncompatibleStore,
@@ -55,6 +56,7 @@ _LAZY = {
     "open_backend": "issue_core.api",
     "AuthError": "issue_core.core.errors",
     "BackendUnavailable": "issue_core.core.errors",
+    "ClaimConflict": "issue_core.core.errors",
     "ConfigError": "issue_core.core.errors",
     "Conflict": "issue_core.core.errors",
     "IncompatibleStore": "issue_core.core.errors",
@@ -82,6 +84,7 @@ _LAZY = {
 __all__ = [
     "AuthError",
     "BackendUnavailable",
+    "ClaimConflict",
     "CloseReason",
     "Comment",
     "ConfigError",

@@ -303,13 +303,15 @@ def events_table(events: Sequence[Any], *, color: bool) -> str:
 
 
 def _event_detail(data: dict[str, Any]) -> str:
-    """One line of what an event holds: ``field: before -> after`` for edits, else the data."""
+    """One line of what an event holds: ``field: before -> after`` for edits, then the rest."""
     changes = data.get("changes")
-    if isinstance(changes, dict):
-        return one_line(
-            "; ".join(f"{k}: {v.get('before')} -> {v.get('after')}" for k, v in changes.items())
-        )
-    return one_line(", ".join(f"{k}={v}" for k, v in data.items()))
+    parts = [
+        f"{k}: {v.get('before')} -> {v.get('after')}"
+        for k, v in (changes.items() if isinstance(changes, dict) else ())
+        if isinstance(v, dict)
+    ]
+    parts += [f"{k}={v}" for k, v in data.items() if k != "changes"]
+    return one_line("; ".join(parts))
 
 
 def records_table(records: Records, *, color: bool) -> str:

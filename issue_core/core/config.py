@@ -526,6 +526,20 @@ class Config:
                 return checked_identity(value, f"'agent' in {path}")
         return None
 
+    def claim_ttl_s(self) -> int:
+        """``[claims] ttl = "2h"``: how long a claim's lease lasts when ``--ttl`` is not given
+        (the repository's file first; default ``core.claims.DEFAULT_TTL_S``, two hours)."""
+        from issue_core.core.claims import DEFAULT_TTL_S, parse_duration
+
+        for data, path in (
+            (self.repo_file, _repo_config_file(self.root_dir)),
+            (self.user_file, _user_config_file()),
+        ):
+            section = data.get("claims")
+            if isinstance(section, dict) and "ttl" in section:
+                return parse_duration(section["ttl"], f"[claims] ttl in {path}")
+        return DEFAULT_TTL_S
+
     def labels_create(self) -> str:
         """``[labels] create``: ``"auto"`` (the default) creates labels named on create/edit
         that do not exist yet; ``"never"`` refuses them, for teams with a fixed label set."""

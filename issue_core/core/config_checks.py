@@ -24,6 +24,7 @@ TOP_LEVEL_KEYS = {
     "default_backend": str,
     "user": str,
     "agent": str,
+    "claims": dict,  # [claims] ttl = "2h"
     "backends": dict,
     "labels": (dict, str),  # a table, or the shorthand labels = "never"
     "trusted": dict,

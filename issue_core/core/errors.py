@@ -20,6 +20,7 @@ class ExitCode:
     UNSUPPORTED = 7  # the backend cannot do this (missing capability)
     STORE = 8  # the store is corrupt, read-only or from a newer version
     OUTPUT = 9  # the output could not be printed; any change the command made WAS committed
+    CLAIMED = 10  # the issue is claimed by another agent whose lease is live (or yours ran out)
 
 
 class IssueCoreError(Exception):
@@ -70,6 +71,15 @@ class NotFound(IssueCoreError):
 class Conflict(IssueCoreError):
     code = "conflict"
     exit_code = ExitCode.CONFLICT
+
+
+class ClaimConflict(Conflict):
+    """Another agent holds a live lease on the issue (``details``: holder, expires_at), or the
+    caller's own lease is gone (expired, released, forced away). Exit 10, distinct from a plain
+    conflict, so a worker can tell "someone has it" from "re-read and retry"."""
+
+    code = "claimed"
+    exit_code = ExitCode.CLAIMED
 
 
 class AuthError(IssueCoreError):

@@ -213,6 +213,28 @@ class IssueBackend(ABC):
         issue ``number`` (None: of every issue) after ``since`` (a cursor or an ISO instant)."""
         raise Unsupported(f"the {self.type_name or 'current'} backend keeps no event log")
 
+    # -- claims with leases (ATOMIC_CLAIMS) ---------------------------------------------------
+
+    def claim(self, number: int, *, ttl_s: int) -> Any:
+        """Claim issue ``number`` for the acting agent (``core.claims.Claim``), or extend its
+        own lease; another agent's live lease is ``ClaimConflict`` (exit 10)."""
+        raise Unsupported(f"the {self.type_name or 'current'} backend has no claims")
+
+    def heartbeat(self, number: int, *, ttl_s: int) -> Any:
+        """Extend the acting agent's live lease on ``number`` by ``ttl_s`` from now."""
+        raise Unsupported(f"the {self.type_name or 'current'} backend has no claims")
+
+    def release(self, number: int, *, force: bool = False) -> Any:
+        """End the acting agent's lease on ``number`` (``force``: anyone's, recorded)."""
+        raise Unsupported(f"the {self.type_name or 'current'} backend has no claims")
+
+    def next_ready(
+        self, *, labels: list[str] | None = None, claim_ttl_s: int | None = None
+    ) -> tuple[Issue | None, Any]:
+        """The most important ready issue (open, unclaimed; priority, then age) and, with
+        ``claim_ttl_s``, its claim taken in the same atomic step: ``(issue, claim)``."""
+        raise Unsupported(f"the {self.type_name or 'current'} backend has no ready queue")
+
     def acting_agent(self) -> str:
         """Who acts, by name: the named agent, else the backend's user."""
         return self.agent or self.whoami().username

@@ -48,6 +48,7 @@ from issue_core.core.models import (
 from issue_core.storage.dialect import dialect_of
 
 if TYPE_CHECKING:
+    from issue_core.core.claims import Claim
     from issue_core.core.events import Event
 
 DEFAULT_PATH = ".issue-core/issues.db"
@@ -66,6 +67,7 @@ class LocalBackend(SyncableBackend):
             Capability.NATIVE_IN_PROGRESS,
             Capability.OPTIMISTIC_CONCURRENCY,
             Capability.CHANGE_FEED,
+            Capability.ATOMIC_CLAIMS,
             Capability.DELETE_ISSUES,
             Capability.EDIT_COMMENTS,
             Capability.BULK_CREATE,
@@ -280,6 +282,51 @@ class LocalBackend(SyncableBackend):
         self._require_existing(f"issue #{number}")
         with self.store.writer() as conn:
             issue_rows.delete(conn, number)
+
+    # ------------------------------------------------------------------ claims
+
+    def claim(self, number: int, *, ttl_s: int) -> Claim:
+        from issue_core.backends.local import claims
+
+        self._require_existing(f"issue #{number}")
+        with self.store.writer() as conn:
+            return claims.claim(conn, number, self.identity, now(), ttl_s)
+
+    def heartbeat(self, number: int, *, ttl_s: int) -> Claim:
+        from issue_core.backends.local import claims
+
+        self._require_existing(f"issue #{number}")
+        with self.store.writer() as conn:
+            return claims.heartbeat(conn, number, self.identity, now(), ttl_s)
+
+    def release(self, number: int, *, force: bool = False) -> Claim:
+        from issue_core.backends.local import claims
+
+        self._require_existing(f"issue #{number}")
+        with self.store.writer() as conn:
+            return claims.release(conn, number, self.identity, now(), force=force)
+
+    def next_ready(
+        self, *, labels: list[str] | None = None, claim_ttl_s: int | None = None
+    ) -> tuple[Issue | None, Claim | None]:
+        from issue_core.backends.local import claims
+        from issue_core.backends.local import labels as label_rows
+
+        if not os.path.exists(self.path):
+            return None, None
+        # Pick and claim under one write lock: no other worker can take it in between.
+        with self.store.writer() as conn:
+            label_ids = label_rows.ids(conn, labels) if labels else []
+            if label_ids is None:
+                return None, None
+            at = now()
+            number = claims.next_ready(conn, at, label_ids)
+            taken = None
+            if number is not None and claim_ttl_s is not None:
+                taken = claims.claim(conn, number, self.identity, at, claim_ttl_s)
+        if number is None:
+            return None, None
+        return self.get_issue_by_number(number), taken
 
     # ------------------------------------------------------------------ comments
 

@@ -213,7 +213,7 @@ def apply(
     conn: sqlite3.Connection, current: Issue, values: dict[str, Any], *, create_labels: bool
 ) -> None:
     """Write merged field ``values`` onto the stored issue ``current`` (validated here)."""
-    from issue_core.backends.local import feed, search
+    from issue_core.backends.local import claims, feed, search
     from issue_core.backends.local import labels as label_rows
     from issue_core.backends.local import milestones as milestone_rows
     from issue_core.backends.local import users as users_rows
@@ -221,6 +221,11 @@ def apply(
     row = conn.execute("SELECT id FROM issues WHERE number = ?", (current.number,)).fetchone()
     row_id = row["id"]
     now = timestamps.now()
+    # A live lease fences the state and assignees: only its holder changes them; the holder
+    # moving the issue out of in_progress (closing it) ends the lease with that change.
+    claims.fence(conn, row_id, current.number or 0, feed.actor_of(conn), set(values), now)
+    if "state" in values and IssueState.parse(values["state"]) is not IssueState.IN_PROGRESS:
+        claims.end_on_close(conn, row_id)
     sets: dict[str, Any] = {}
     if "title" in values:
         sets["title"] = validate_title(values["title"])
