@@ -133,3 +133,30 @@ def test_the_cli_says_the_new_name_once_on_stderr(fake_github, tmp_path, monkeyp
     assert result.exit_code == 0, result.output
     notes = [line for line in result.stderr.splitlines() if "renamed or moved" in line]
     assert len(notes) == 1 and "alice/tracker-2" in notes[0]
+
+
+def test_generic_faults_are_one_line_exit_6_in_bounded_time(fake_github, waits):
+    import time as _time
+
+    from issue_core.core.errors import BackendUnavailable
+
+    fake_github.fake.add_issue("x")
+    faults = fake_github.fake.faults
+    cases = [
+        (lambda: faults.server_errors(times=10), "HTTP 503"),
+        (lambda: faults.html_page(times=10), "HTTP 502"),
+        (lambda: faults.malformed_json(times=10), "malformed JSON"),
+        (lambda: faults.hang(times=10, seconds=5), "timed out"),
+    ]
+    for arm, says in cases:
+        faults.clear()
+        arm()
+        backend = connect(fake_github, waits, timeout=1, http_cache=False)
+        started = _time.monotonic()
+        with pytest.raises(BackendUnavailable) as caught:
+            backend.get_issue_by_number(1)
+        assert caught.value.exit_code == 6 and says in caught.value.message, says
+        assert "\n" not in caught.value.one_line()
+        assert _time.monotonic() - started < 4  # the 1 s budget, not attempts x timeout
+        backend.close()
+    faults.clear()
