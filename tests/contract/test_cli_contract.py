@@ -803,7 +803,9 @@ def test_milestone_due_date_is_changed_or_clearly_kept(cli_backend):
 def test_whoami_is_the_author_of_what_i_write(cli_backend):
     cli = cli_backend
     user = cli.json("whoami")
-    assert_shape(user, USER_SHAPE)
+    assert_shape(user, USER_SHAPE, extra=("agent",))
+    # With no --as, $ISSUE_CORE_AGENT or configured agent, the backend's own user acts.
+    assert user["agent"] == user["username"]
     table = cli("whoami")
     assert (table.exit_code, table.stdout) == (0, user["username"] + "\n"), table
     assert cli("whoami", "--jq", ".username").stdout == user["username"] + "\n"
