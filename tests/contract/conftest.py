@@ -70,5 +70,6 @@ from tests.fakes.github_fixtures import (  # noqa: E402, F401
 from tests.fakes.gitlab_fixtures import (  # noqa: E402, F401
     fake_gitlab,
     gitlab_contract,
+    gitlab_contract_session,
     gitlab_options,
 )

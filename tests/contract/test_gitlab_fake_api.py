@@ -4,6 +4,7 @@ the ``fake_gitlab`` fixture."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import httpx
@@ -248,6 +249,11 @@ def test_rate_limit_headers_and_429(fake_gitlab: RunningGitLab, api: httpx.Clien
     bare = api.get("/version")
     assert bare.status_code == 429 and "ratelimit-remaining" not in bare.headers
     assert api.get("/version").status_code == 200
+    fake_gitlab.fake.ratelimit_headers_on_429 = True
+    fake_gitlab.fake.rate_limit = fake_gitlab.fake.requests_seen + 1
+    assert api.get("/version").headers["ratelimit-remaining"] == "0"
+    spent = api.get("/version")
+    assert spent.status_code == 429 and int(spent.headers["ratelimit-reset"]) > 0
 
 
 def test_etag_answers_304(api: httpx.Client) -> None:
@@ -263,3 +269,33 @@ def test_users_by_username(fake_gitlab: RunningGitLab, api: httpx.Client) -> Non
     assert api.get("/users", params={"username": "nobody"}).json() == []
     me = api.get("/user").json()
     assert me["username"] == "owner" and "email" in me
+
+
+def test_generic_faults_apply(fake_gitlab: RunningGitLab, api: httpx.Client) -> None:
+    faults = fake_gitlab.fake.faults
+    faults.server_errors(1, status=502, path="/issues$")
+    assert api.get(f"{P}/issues").status_code == 502
+    assert api.get(f"{P}/issues").status_code == 200
+    faults.drop(1, method="GET")
+    with pytest.raises(httpx.HTTPError):
+        api.get("/version")
+    held = faults.hold(1, method="POST", path="/issues$")
+    answers: list[httpx.Response] = []
+    worker = threading.Thread(
+        target=lambda: answers.append(api.post(f"{P}/issues", json={"title": "held"}))
+    )
+    worker.start()
+    assert held.reached.wait(10)
+    assert [i.title for i in fake_gitlab.fake.project.issues.values()] == ["held"]  # applied
+    assert answers == []  # ... but not answered yet
+    held.released.set()
+    worker.join(10)
+    assert answers[0].status_code == 201 and answers[0].json()["title"] == "held"
+
+
+def test_a_project_without_subgroups(fake_gitlab: RunningGitLab) -> None:
+    from tests.fakes.gitlab import FakeGitLab
+
+    fake = FakeGitLab(project="solo/repo")
+    assert fake.state.access_level(fake.project, fake.owner.id) == 50
+    assert fake.state.groups[fake.project.group_id].full_path == "solo"

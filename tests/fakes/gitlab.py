@@ -118,7 +118,9 @@ class FakeGitLab:
         self.count_limit = count_limit
         self.rate_limit = rate_limit
         self.ratelimit_headers_on_429 = ratelimit_headers_on_429
-        self.requests_seen = 0
+        self.requests_seen = 0  # in the current rate-limit window
+        self.window_seconds = 60  # Rack::Attack's period for throttle_authenticated_api
+        self._window = 0
         self._throttle_left = 0
         self._throttle_retry_after = 60
         self.base_url = "http://127.0.0.1"
@@ -270,6 +272,9 @@ class FakeGitLab:
     def handle(self, ctx: Ctx) -> tuple[int, bytes, dict[str, str]]:
         """Throttle, route, authenticate, run the handler and encode; synchronous."""
         with self.state.lock:
+            window = int(time.time()) // self.window_seconds
+            if window != self._window:  # a new period: the budget is whole again
+                self._window, self.requests_seen = window, 0
             self.requests_seen += 1
             limit_headers = self._ratelimit_headers()
             if self._throttle_left > 0 or self.requests_seen > self.rate_limit:
@@ -310,7 +315,7 @@ class FakeGitLab:
         return reply.status, payload, headers
 
     def _ratelimit_headers(self) -> dict[str, str]:
-        window_end = (int(time.time()) // 60 + 1) * 60
+        window_end = (self._window + 1) * self.window_seconds
         return {
             "RateLimit-Limit": str(self.rate_limit),
             "RateLimit-Name": "throttle_authenticated_api",

@@ -4,35 +4,31 @@
 ``$GITLAB_TOKEN`` to the project owner's token, and fails the test when it ends if any request
 or response broke GitLab's contract (``gitlab_contract.py``). ``gitlab_options`` (override it
 in a module, or parametrize it indirectly) configures the fake: ``{"version": "17.11.0"}``.
+Every recorder is checked once more when the session ends (``gitlab_contract_session``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.fakes.gitlab import OWNER_TOKEN, FakeGitLab
 from tests.fakes.gitlab_contract import GitLabContract
-from tests.fakes.server import ContractRecorder, Exchange, LiveServer
+from tests.fakes.running import RunningFake, fail_on_violations, serve
+from tests.fakes.server import ContractRecorder
 
 TOKEN_ENV = "GITLAB_TOKEN"
+_ALL_RECORDERS: list[ContractRecorder] = []
 
 
 @dataclass
-class RunningGitLab:
-    """A fake GitLab served on 127.0.0.1, with its recorder."""
+class RunningGitLab(RunningFake):
+    """A fake GitLab served on 127.0.0.1 (``api_url``: ``<server>/api/v4``)."""
 
     fake: FakeGitLab
-    server: LiveServer
-    recorder: ContractRecorder
-    _mark: tuple[int, int] = field(default=(0, 0))
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
 
     @property
     def api_url(self) -> str:
@@ -49,29 +45,23 @@ class RunningGitLab:
         config.update(overrides)
         return config
 
-    def reset_count(self) -> None:
-        self._mark = self.recorder.mark()
-
-    def requests(self) -> list[Exchange]:
-        """Requests served since the last ``reset_count()``."""
-        return self.recorder.since(self._mark)
-
-    def stop(self) -> None:
-        self.server.stop()
-
 
 def start_fake_gitlab(*, contract: GitLabContract | None = None, **options: Any) -> RunningGitLab:
     """Start a fake GitLab (``options`` go to ``FakeGitLab``); the caller stops it."""
     fake = FakeGitLab(**options)
-    recorder = ContractRecorder(fake.app, contract)
-    server = LiveServer(recorder).start()
-    fake.set_base_url(server.base_url)
+    server, recorder = serve(fake, contract, _ALL_RECORDERS)
     return RunningGitLab(fake, server, recorder)
 
 
 @pytest.fixture(scope="session")
 def gitlab_contract() -> GitLabContract:
     return GitLabContract()
+
+
+@pytest.fixture(scope="session")
+def gitlab_contract_session() -> Iterator[None]:
+    yield
+    fail_on_violations(_ALL_RECORDERS, "GitLab")
 
 
 @pytest.fixture
@@ -83,6 +73,7 @@ def gitlab_options(request: pytest.FixtureRequest) -> dict[str, Any]:
 @pytest.fixture
 def fake_gitlab(
     gitlab_contract: GitLabContract,
+    gitlab_contract_session: None,
     gitlab_options: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[RunningGitLab]:
