@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -18,6 +15,7 @@ from issue_core.backends.local import LocalBackend
 from issue_core.core.claims import parse_duration
 from issue_core.core.errors import ClaimConflict, Conflict, NotFound, ValidationError
 from issue_core.core.models import Issue, IssueState
+from tests.integration.cli_run import run
 
 
 def open_as(path, who: str) -> LocalBackend:
@@ -242,16 +240,6 @@ def test_workers_looping_on_next_claim_take_every_issue_exactly_once(db):
     for proc in procs:
         proc.join(timeout=60)
     assert sorted(taken) == list(range(1, 121))
-
-
-def run(args, cwd, env):
-    return subprocess.run(
-        [sys.executable, "-m", "issue_core.cli.main", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, **env},
-    )
 
 
 def test_cli_claim_release_next_and_exit_codes(tmp_path):

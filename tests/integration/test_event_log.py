@@ -5,15 +5,13 @@ with a cursor that resumes without loss or repeats."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from issue_core.backends.local import LocalBackend
 from issue_core.core.errors import NotFound, ValidationError
 from issue_core.core.models import Issue, IssueState, Label, Milestone
+from tests.integration.cli_run import run
 
 
 def open_store(path, identity: str) -> LocalBackend:
@@ -133,16 +131,6 @@ def test_a_bulk_create_is_one_event_per_issue(store):
     events = store.list_events(limit=100)
     assert [e.issue for e in events] == list(range(1, 51))
     assert {e.kind for e in events} == {"created"}
-
-
-def run(args, cwd, env):
-    return subprocess.run(
-        [sys.executable, "-m", "issue_core.cli.main", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, **env},
-    )
 
 
 def test_issue_events_cli_formats_and_errors(tmp_path):

@@ -146,13 +146,22 @@ def claim(conn: sqlite3.Connection, number: int, holder: str, now: str, ttl_s: i
     return Claim(number, holder, _short(claimed_at), _short(expires_at), extended)
 
 
-def heartbeat(conn: sqlite3.Connection, number: int, holder: str, now: str, ttl_s: int) -> Claim:
-    """Extend the holder's live lease; a lease that ran out (or another's) is a ClaimConflict."""
+def _live_lease(
+    conn: sqlite3.Connection, number: int, now: str
+) -> tuple[int, tuple[str, str, str] | None]:
+    """The issue's row id and its live lease ``(holder, claimed_at, expires_at)`` once leases
+    that ran out are swept, or None."""
     row_id = _issue(conn, number)["id"]
     expire(conn, now, row_id)
     row = conn.execute(
         "SELECT holder, claimed_at, expires_at FROM claims WHERE issue_id = ?", (row_id,)
     ).fetchone()
+    return row_id, tuple(row) if row is not None else None
+
+
+def heartbeat(conn: sqlite3.Connection, number: int, holder: str, now: str, ttl_s: int) -> Claim:
+    """Extend the holder's live lease; a lease that ran out (or another's) is a ClaimConflict."""
+    row_id, row = _live_lease(conn, number, now)
     if row is None:
         raise ClaimConflict(
             f"issue #{number} is not claimed by {holder}: no live lease to renew "
@@ -175,11 +184,7 @@ def heartbeat(conn: sqlite3.Connection, number: int, holder: str, now: str, ttl_
 
 def release(conn: sqlite3.Connection, number: int, holder: str, now: str, *, force: bool) -> Claim:
     """End the lease: the holder's, or anyone's with ``force`` (recorded as forced)."""
-    row_id = _issue(conn, number)["id"]
-    expire(conn, now, row_id)
-    row = conn.execute(
-        "SELECT holder, claimed_at, expires_at FROM claims WHERE issue_id = ?", (row_id,)
-    ).fetchone()
+    row_id, row = _live_lease(conn, number, now)
     if row is None:
         raise ClaimConflict(
             f"issue #{number} is not claimed: there is no lease to release",
