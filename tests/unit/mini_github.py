@@ -18,6 +18,9 @@ from urllib.parse import parse_qsl, quote, unquote
 
 import httpx
 
+from tests.fakes.contracts import _EMPTY
+from tests.fakes.github_contract import GitHubContract
+
 OWNER, REPO = "acme", "widgets"
 REPO_ID = 4242
 API = "https://api.github.com"
@@ -40,6 +43,10 @@ class MiniGitHub:
         self.fail_next: list[httpx.Response] = []
         self.remaining = 4999
         self.search = True
+        # Every exchange is held to GitHub's OpenAPI description (tests/fakes/github_contract):
+        # a unit fake that drifts from GitHub is a test failure, as for the full fake.
+        self.violations: list[str] = []
+        self.check_responses = False
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -144,6 +151,17 @@ class MiniGitHub:
         return httpx.Response(status, content=json.dumps(body).encode(), headers=base)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer ``request``, after holding it to GitHub's description."""
+        self.violations += GitHubContract.load().check_request(
+            request.method,
+            request.url.path,
+            request.url.query.decode(),
+            request.content if request.content else _EMPTY,
+            request.headers.get("content-type"),
+        )
+        return self._answer(request)
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if self.fail_next:
             return self.fail_next.pop(0)

@@ -9,6 +9,7 @@ and write pacing.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -45,8 +46,10 @@ class FakeTime:
 
 
 @pytest.fixture
-def github() -> MiniGitHub:
-    return MiniGitHub()
+def github() -> Iterator[MiniGitHub]:
+    fake = MiniGitHub()
+    yield fake
+    assert not fake.violations, "\n".join(fake.violations)
 
 
 @pytest.fixture
@@ -540,3 +543,10 @@ def test_a_pacing_wait_is_shown_only_on_a_terminal(monkeypatch):
         monkeypatch.setattr(pacing.sys, "stderr", stream)
         pacing.show_wait(12.2, "pacing writes (80 per minute at most)")
         assert stream.getvalue() == shown
+
+
+def test_a_request_github_would_refuse_fails_the_unit_fake(github: MiniGitHub) -> None:
+    client = httpx.Client(transport=github.transport(), base_url="https://api.github.com")
+    client.get("/repos/acme/widgets/issues", params={"state": "shut"})
+    assert any("state" in v for v in github.violations), github.violations
+    github.violations.clear()  # seen: the fixture's own check would fail the test otherwise
