@@ -16,5 +16,6 @@ from tests.fakes.github_fixtures import (  # noqa: F401
 from tests.fakes.gitlab_fixtures import (  # noqa: F401
     fake_gitlab,
     gitlab_contract,
+    gitlab_contract_session,
     gitlab_options,
 )
