@@ -82,6 +82,8 @@ def test_api_base_for_github_com_and_enterprise_server(monkeypatch, tmp_path):
         "https://api.github.com/": "https://api.github.com",
         "https://ghe.example.com": "https://ghe.example.com/api/v3",
         "https://ghe.example.com/api/v3": "https://ghe.example.com/api/v3",
+        "https://octocorp.ghe.com": "https://api.octocorp.ghe.com",
+        "https://api.octocorp.ghe.com/": "https://api.octocorp.ghe.com",
     }
     for url, base in cases.items():
         backend = GitHubBackend()

@@ -136,11 +136,16 @@ class GitHubBackend(ForgeBackend):
         super().connect(config)
 
     def _api_base(self, url: str) -> str:
-        """github.com's API is its own host; a GitHub Enterprise Server's is ``/api/v3``."""
+        """github.com's API is its own host, and so is GitHub Enterprise Cloud's with data
+        residency (``SUBDOMAIN.ghe.com`` answers at ``api.SUBDOMAIN.ghe.com``); a GitHub
+        Enterprise Server's is ``/api/v3`` under its host."""
         base = (url or DEFAULT_URL).strip().rstrip("/")
-        host = urlsplit(base).netloc.lower()
+        parts = urlsplit(base)
+        host = parts.netloc.lower()
         if host in ("github.com", "www.github.com"):
             return DEFAULT_URL
+        if host.endswith(".ghe.com") and not parts.path.strip("/"):
+            return base if host.startswith("api.") else f"{parts.scheme}://api.{host}"
         if host == "api.github.com" or base.endswith("/api/v3"):
             return base
         return f"{base}/api/v3"
