@@ -25,7 +25,8 @@ def events_cmd(number: int | None, since: str | None, limit: int) -> list[Event]
     Each event: {"cursor", "issue", "issue_id", "kind", "actor", "at", "data"}; pass the last
     cursor back as --since to read on without losing or repeating one. Kinds: created, edited,
     state, labeled, assigned, metadata, commented, comment_edited, comment_deleted, claimed,
-    heartbeat, released, lease_expired, deleted (see AGENT_INTEGRATION.md, "Events").
+    heartbeat, released, lease_expired, linked, unlinked, deleted (see AGENT_INTEGRATION.md,
+    "Events").
 
     \b
     Examples:

@@ -29,6 +29,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "close": "issue_core.cli.issue_state:close_cmd",
     "reopen": "issue_core.cli.issue_state:reopen_cmd",
     "comment": "issue_core.cli.issue_comment:comment_cmd",
+    "ready": "issue_core.cli.issue_ready:ready_cmd",
+    "dep": "issue_core.cli.dependencies:dep_group",
     "meta": "issue_core.cli.metadata:meta_group",
     "label": "issue_core.cli.labels:label_group",
     "milestone": "issue_core.cli.milestones:milestone_group",

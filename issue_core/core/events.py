@@ -28,6 +28,8 @@ KINDS = (
     "heartbeat",
     "released",
     "lease_expired",
+    "linked",
+    "unlinked",
     "deleted",
 )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from issue_core.core.errors import Unsupported
 from issue_core.core.models import (
@@ -26,6 +26,9 @@ from issue_core.core.models import (
     MilestoneState,
     User,
 )
+
+if TYPE_CHECKING:
+    from issue_core.core.dependencies import Link, LinkedIssue
 
 # Re-exported: the original tool's examples import both from here
 # (``from issue_core.core.interfaces import IssueState, IssueFilter``).
@@ -45,7 +48,9 @@ class Capability(StrEnum):
     OPTIMISTIC_CONCURRENCY = "optimistic_concurrency"  # update_issue detects concurrent edits
     CHANGE_FEED = "change_feed"  # SyncableBackend.changes_since
     ATOMIC_CLAIMS = "atomic_claims"  # later: claims with leases
-    DEPENDENCIES = "dependencies"  # later: issue dependencies
+    # add_link/remove_link/list_links: blocks, parent and related links (core.dependencies);
+    # a backend without it has no links, and every open issue is ready
+    DEPENDENCIES = "dependencies"
     DELETE_ISSUES = "delete_issues"
     EDIT_COMMENTS = "edit_comments"  # edit_comment/delete_comment (an append-only log lacks it)
     BULK_CREATE = "bulk_create"  # bulk_create writes a batch all or nothing (one transaction)
@@ -404,6 +409,33 @@ class IssueBackend(ABC):
     def list_users(self) -> list[User]:
         self.require(Capability.USERS, "listing users")
         raise NotImplementedError
+
+    # -- dependencies (DEPENDENCIES) ----------------------------------------------------
+
+    def add_link(self, link: Link) -> bool:
+        """Store ``link`` after ``core.dependencies.check_new_link`` (no self-link, no cycle,
+        one parent); ``False`` when it was stored already. ``NotFound`` for a missing issue;
+        on any error nothing is written."""
+        self.require(Capability.DEPENDENCIES, "dependencies")
+        raise NotImplementedError
+
+    def remove_link(self, link: Link) -> None:
+        """Remove ``link``; ``NotFound`` when there is no such link (or issue)."""
+        self.require(Capability.DEPENDENCIES, "dependencies")
+        raise NotImplementedError
+
+    def list_links(self, number: int) -> list[LinkedIssue]:
+        """Every issue linked to ``number``, as seen from it (``NotFound`` if it is missing)."""
+        self.require(Capability.DEPENDENCIES, "dependencies")
+        raise NotImplementedError
+
+    def list_ready(self, filter: IssueFilter) -> list[Issue]:
+        """Open issues ``filter`` selects whose blockers are all closed, most important
+        (priority, then oldest) first. This default asks every candidate for its links; the
+        local store answers with one query."""
+        from issue_core.core.dependencies import ready_among
+
+        return ready_among(self, filter)
 
 
 class Change:

@@ -458,6 +458,8 @@ def test_only_list_with_a_query_loads_the_query_language(tmp_path):
         ["comment", "1", "a note"],
         ["meta", "set", "1", "owner=alice", "size=3"],
         ["meta", "get", "1"],
+        ["dep", "list", "1"],
+        ["ready"],
     ],
 )
 def test_the_local_write_path_loads_no_http_server_or_dataclasses(tmp_path, argv):

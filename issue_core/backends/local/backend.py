@@ -50,6 +50,7 @@ from issue_core.storage.dialect import dialect_of
 if TYPE_CHECKING:
     from issue_core.core.claims import Claim
     from issue_core.core.events import Event
+    from issue_core.core.dependencies import Link, LinkedIssue
 
 DEFAULT_PATH = ".issue-core/issues.db"
 
@@ -72,6 +73,7 @@ class LocalBackend(SyncableBackend):
             Capability.EDIT_COMMENTS,
             Capability.BULK_CREATE,
             Capability.STORE_FILE,
+            Capability.DEPENDENCIES,
         }
     )
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
@@ -164,7 +166,13 @@ class LocalBackend(SyncableBackend):
     # ------------------------------------------------------------------ reading issues
 
     def list_issues(self, filter: IssueFilter | None = None) -> list[Issue]:
-        flt = filter or IssueFilter()
+        return self._select(filter or IssueFilter())
+
+    def list_ready(self, filter: IssueFilter) -> list[Issue]:
+        # One query: the filter's conditions, no open blocker, priority then age.
+        return self._select(filter, ready=True)
+
+    def _select(self, flt: IssueFilter, *, ready: bool = False) -> list[Issue]:
         if flt.query is not None and flt.query.uses_me and flt.query.me is None:
             flt = flt.with_query(flt.query.with_me(lambda: self.whoami().username))
         with self.store.reader() as conn:
@@ -178,7 +186,7 @@ class LocalBackend(SyncableBackend):
             if label_ids is None:  # a wanted label does not exist: nothing can match
                 return []
             sql, params = build_issue_query(
-                issue_rows.ISSUE_COLUMNS, flt, label_ids, dialect_of(conn)
+                issue_rows.ISSUE_COLUMNS, flt, label_ids, dialect_of(conn), ready=ready
             )
             return issue_rows.hydrate(conn, conn.execute(sql, params).fetchall())
 
@@ -435,6 +443,30 @@ class LocalBackend(SyncableBackend):
             if conn is None:
                 raise NotFound(f"milestone {title!r} not found")
             return milestones.by_title(conn, title)
+
+    # ------------------------------------------------------------------ dependencies
+
+    def add_link(self, link: Link) -> bool:
+        from issue_core.backends.local import links
+
+        self._require_existing(f"issue #{link.source}")
+        with self.store.writer() as conn:
+            return links.add(conn, link)
+
+    def remove_link(self, link: Link) -> None:
+        from issue_core.backends.local import links
+
+        self._require_existing(f"issue #{link.source}")
+        with self.store.writer() as conn:
+            links.remove(conn, link)
+
+    def list_links(self, number: int) -> list[LinkedIssue]:
+        from issue_core.backends.local import links
+
+        with self.store.reader() as conn:
+            if conn is None:
+                raise NotFound(f"issue #{number} not found")
+            return links.of_issue(conn, number)
 
     # ------------------------------------------------------------------ users
 

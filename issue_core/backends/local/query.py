@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from issue_core.backends.local.timestamps import stored_ts
+from issue_core.backends.local.timestamps import now, stored_ts
 from issue_core.core.models import IssueFilter
 from issue_core.storage.dialect import SQLiteDialect
 
@@ -23,11 +23,28 @@ _SORT_COLUMNS = {
 }
 
 
+# The ready queue (``ready=True``): no issue that blocks it is still open (links.py writes
+# ``issue_links``; its target index answers this probe) and no live lease holds it (a claim
+# also sets in_progress, but an open issue with a lease not yet expired is still held), most
+# important then oldest first.
+NO_OPEN_BLOCKER = (
+    "NOT EXISTS (SELECT 1 FROM issue_links bl JOIN issues b ON b.id = bl.source_id "
+    "WHERE bl.target_id = i.id AND bl.kind = 'blocks' AND b.state <> 'closed')"
+)
+NO_LIVE_CLAIM = "NOT EXISTS (SELECT 1 FROM claims c WHERE c.issue_id = i.id AND c.expires_at > ?)"
+READY_ORDER = "COALESCE(i.priority, 5) ASC, i.created_at ASC, i.number ASC"
+
+
 def build_issue_query(
-    columns: str, flt: IssueFilter, label_ids: list[int], dialect: SQLiteDialect
+    columns: str,
+    flt: IssueFilter,
+    label_ids: list[int],
+    dialect: SQLiteDialect,
+    *,
+    ready: bool = False,
 ) -> tuple[str, list[Any]]:
-    where: list[str] = []
-    params: list[Any] = []
+    where: list[str] = [NO_OPEN_BLOCKER, NO_LIVE_CLAIM] if ready else []
+    params: list[Any] = [now()] if ready else []
     if flt.states is not None:
         where.append(f"i.state IN ({dialect.marks(len(flt.states))})")
         params.extend(state.value for state in flt.states)
@@ -77,6 +94,8 @@ def build_issue_query(
         if column == "i.number"
         else f"{column} {direction}, i.number {direction}"
     )
+    if ready:
+        order = READY_ORDER
     sql = (
         f"SELECT {columns} FROM issues i LEFT JOIN milestones m ON m.id = i.milestone_id"
         + (f" WHERE {' AND '.join(where)}" if where else "")

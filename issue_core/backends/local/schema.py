@@ -11,9 +11,9 @@ that a later PostgreSQL implementation of the same store can share it. Only the 
 SQLite-specific; the queries' engine-specific spellings (JSON keys, full-text match, skipping
 duplicates) go through ``issue_core.storage.dialect``.
 
-Room is left for later issues: dependencies get tables of their own keyed by ``issues.id``
-(as ``claims`` and ``events`` are); sync mappings key on ``issues.uid`` (stable across
-renumbering).
+Room is left for later issues: sync mappings key on ``issues.uid`` (stable across
+renumbering); ``claims``, ``events`` and ``issue_links`` (dependencies) are keyed by
+``issues.id``.
 """
 
 from __future__ import annotations
@@ -201,6 +201,22 @@ MIGRATIONS: list[str] = [
         expires_at TEXT NOT NULL
     );
     CREATE INDEX claims_expires ON claims (expires_at);
+    """,
+    # ---------------------------------------------------------------- version 7
+    # Dependencies (links.py, rules in core.dependencies): "source blocks target", "source is
+    # the parent of target", "related" (kept lower id first). The primary key serves "what does
+    # X block / who are X's children"; the target index serves "what blocks X", which the ready
+    # queue asks of every open issue.
+    """
+    CREATE TABLE issue_links (
+        kind       TEXT NOT NULL CHECK (kind IN ('blocks', 'parent', 'related')),
+        source_id  INTEGER NOT NULL REFERENCES issues (id) ON DELETE CASCADE,
+        target_id  INTEGER NOT NULL REFERENCES issues (id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (source_id, kind, target_id),
+        CHECK (source_id <> target_id)
+    );
+    CREATE INDEX issue_links_target ON issue_links (target_id, kind, source_id);
     """,
 ]
 
