@@ -56,3 +56,27 @@ def test_the_query_and_the_generic_queue_agree(backend, seed):
                 link for link in backend.list_links(number) if link.relation == "blocked_by"
             ]
             assert all(link.state == "closed" for link in blockers)
+
+
+def test_a_live_lease_keeps_an_issue_out_of_the_queue_and_an_expired_one_does_not(backend):
+    backend.bulk_create([Issue(title="held"), Issue(title="lapsed"), Issue(title="free")])
+    with backend.store.writer() as conn:
+        for number, expires in ((1, "2999-01-01T00:00:00.000000Z"),
+                                (2, "2000-01-01T00:00:00.000000Z")):  # fmt: skip
+            conn.execute(
+                "INSERT INTO claims (issue_id, holder, claimed_at, expires_at) "
+                "SELECT id, 'w1', '2000-01-01T00:00:00.000000Z', ? FROM issues WHERE number = ?",
+                (expires, number),
+            )
+    assert [i.number for i in ready_issues(backend, IssueFilter())] == [2, 3]
+
+
+def test_links_are_events_of_both_issues(backend):
+    backend.bulk_create([Issue(title="a"), Issue(title="b")])
+    backend.add_link(Link("blocks", 1, 2))
+    backend.remove_link(Link("blocks", 1, 2))
+    events = [(e.issue, e.kind, e.data) for e in backend.list_events(limit=50)
+              if e.kind in ("linked", "unlinked")]  # fmt: skip
+    data = {"kind": "blocks", "source": 1, "target": 2}
+    assert events == [(1, "linked", data), (2, "linked", data),
+                      (1, "unlinked", data), (2, "unlinked", data)]  # fmt: skip

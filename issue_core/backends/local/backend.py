@@ -49,8 +49,8 @@ from issue_core.storage.dialect import dialect_of
 
 if TYPE_CHECKING:
     from issue_core.core.claims import Claim
-    from issue_core.core.events import Event
     from issue_core.core.dependencies import Link, LinkedIssue
+    from issue_core.core.events import Event
 
 DEFAULT_PATH = ".issue-core/issues.db"
 
