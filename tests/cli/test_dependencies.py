@@ -173,3 +173,14 @@ def test_deleting_an_issue_drops_its_links(issue):
     assert issue("delete", "1", "--yes").exit_code == 0
     assert as_json(issue("dep", "list", "2", "--format", "json"))["blocked_by"] == []
     assert [i["number"] for i in as_json(issue("ready", "--format", "json"))] == [2]
+
+
+def test_next_claim_skips_blocked_issues(issue):
+    make(issue, "blocked", "blocker")
+    issue("edit", "1", "--priority", "0")
+    issue("edit", "2", "--priority", "3")
+    issue("dep", "add", "2", "--blocks", "1")
+    taken = as_json(issue("next", "--claim", "--format", "json"))
+    assert taken["number"] == 2
+    issue("close", "2")
+    assert as_json(issue("next", "--claim", "--format", "json"))["number"] == 1

@@ -16,6 +16,7 @@ import sqlite3
 from datetime import timedelta
 
 from issue_core.backends.local import feed
+from issue_core.backends.local.query import NO_OPEN_BLOCKER
 from issue_core.backends.local.timestamps import stored_ts
 from issue_core.core.claims import Claim
 from issue_core.core.errors import ClaimConflict, Conflict, NotFound
@@ -230,7 +231,8 @@ def end_on_close(conn: sqlite3.Connection, row_id: int) -> None:
 
 def next_ready(conn: sqlite3.Connection, now: str, labels: list[int] | None) -> int | None:
     """The most important ready issue: open, unclaimed; priority (0 first, none last), then
-    the oldest. Leases that ran out are swept first, so their issues are ready again."""
+    the oldest; every blocker closed. Leases that ran out are swept first, so their issues
+    are ready again."""
     expire(conn, now)
     joins, params = "", []
     for n, label_id in enumerate(labels or []):
@@ -239,6 +241,7 @@ def next_ready(conn: sqlite3.Connection, now: str, labels: list[int] | None) -> 
     row = conn.execute(
         f"SELECT i.number FROM issues i{joins} "
         "WHERE i.state = 'open' AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.issue_id = i.id) "
+        f"AND {NO_OPEN_BLOCKER} "  # blocked issues are not ready (the ready queue's rule)
         "ORDER BY COALESCE(i.priority, 5), i.created_at, i.number LIMIT 1",
         params,
     ).fetchone()
