@@ -60,6 +60,29 @@ def build_store(folder: Path, count: int, *, seed: int = 7) -> None:
     backend.close()
 
 
+def add_links(folder: Path, count: int, *, seed: int = 11) -> None:
+    """``count`` random "blocks" links between the store's issues, always from a lower number
+    to a higher one (so there is no cycle), written in one transaction: the fixture, not the
+    cost of ``issue dep add`` (each of which checks for a cycle first)."""
+    from issue_core.backends.local import LocalBackend
+
+    rng = random.Random(seed)
+    backend = LocalBackend()
+    backend.connect({"path": str(folder / ".issue-core" / "issues.db"), "identity": "bench"})
+    with backend.store.writer() as conn:
+        ids = [row[0] for row in conn.execute("SELECT id FROM issues ORDER BY number")]
+        links: set[tuple[int, int]] = set()
+        while len(links) < count:
+            a, b = sorted(rng.sample(range(len(ids)), 2))
+            links.add((ids[a], ids[b]))
+        conn.executemany(
+            "INSERT INTO issue_links (kind, source_id, target_id, created_at) "
+            "VALUES ('blocks', ?, ?, '2026-01-01T00:00:00.000000Z')",
+            sorted(links),
+        )
+    backend.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
@@ -81,8 +104,10 @@ def main() -> int:
     issue = str(Path(python).with_name("issue"))
     work = Path(tempfile.mkdtemp(prefix="issue-core-bench-"))
     small, large, on_forge = work / "small", work / "large", work / "on-forge"
+    linked = work / "linked"
     small.mkdir()
     large.mkdir()
+    linked.mkdir()
     # A repository on github.com with nothing configured: the local store, plus reading
     # .git/config for the once-only "connect your forge" note (said in the warm-up run).
     subprocess.run(["git", "init", "-q", str(on_forge)], check=True)
@@ -92,6 +117,8 @@ def main() -> int:
     build_store(small, 1_000)
     build_store(on_forge, 1_000)
     build_store(large, args.large)
+    build_store(linked, 10_000)
+    add_links(linked, 20_000)
     print(f"built stores in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
 
     env = {
@@ -158,6 +185,12 @@ def main() -> int:
             f"issue list -q (five qualifiers) --limit 50 --format json ({n} issues)",
             [issue, "list", "-q", QUERY, "--limit", "50", "--format", "json"],
             large,
+            6.0,
+        ),
+        (
+            "issue ready --format json (10,000 issues, 20,000 dependency links)",
+            [issue, "ready", "--format", "json"],
+            linked,
             6.0,
         ),
         (
