@@ -11,7 +11,7 @@ reason of a close where the forge keeps none, and the one-off create token.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -29,6 +29,7 @@ from issue_core.core.models import (
     CloseReason,
     Comment,
     Issue,
+    IssueFilter,
     IssueState,
     Label,
     Milestone,
@@ -181,6 +182,47 @@ def issue_body(
         create_token=create_token,
         reserved=reserved_fields(due_at, priority, close_reason),
     )
+
+
+def state_and_labels(
+    query: IssueFilter, *, in_progress_label: str, open_state: str
+) -> tuple[str, list[str]]:
+    """The wire ``state`` and the labels to ask for, for a forge that ANDs its label filter:
+    ``in_progress`` is the open state plus the in-progress label (the open state also holds
+    in-progress issues; ``IssueFilter.matches`` removes them where they are not wanted)."""
+    state = query.state
+    labels = list(query.labels)
+    if state is None:
+        wire = open_state if query.excludes_closed else "all"
+    elif state is IssueState.CLOSED:
+        wire = "closed"
+    else:
+        wire = open_state
+        if state is IssueState.IN_PROGRESS:
+            labels.append(in_progress_label)
+    return wire, list(dict.fromkeys(labels))
+
+
+# The fields of an issue that travel in its body (the description and the hidden block).
+BODY_FIELDS = frozenset({"description", "sync_metadata", "priority", "due_at", "close_reason"})
+
+
+def changed_body(
+    wanted: Issue, changed: Iterable[str], stored: Any, *, close_reason: bool = True
+) -> str | None:
+    """The body an update sends: ``None`` when none of the fields it carries changed, or the
+    server holds it already. ``close_reason=False`` for a forge that keeps the reason itself."""
+    carried = BODY_FIELDS if close_reason else BODY_FIELDS - {"close_reason"}
+    if not carried & set(changed):
+        return None
+    body = issue_body(
+        wanted.description,
+        wanted.sync_metadata,
+        due_at=wanted.due_at,
+        priority=wanted.priority,
+        close_reason=wanted.close_reason if close_reason else None,
+    )
+    return None if body == (stored if isinstance(stored, str) else "") else body
 
 
 def create_token_of(body: Any) -> str | None:

@@ -27,7 +27,7 @@ from issue_core.backends.forge.base import (
     reason_of,
     token_env_option,
 )
-from issue_core.backends.forge.fields import since_param
+from issue_core.backends.forge.fields import changed_body, since_param
 from issue_core.backends.gitea import mapping
 from issue_core.core.errors import (
     AuthError,
@@ -299,22 +299,14 @@ class GiteaBackend(ForgeBackend):
         retry_safe = True
         if "title" in changed and wanted.title != current.title:
             payload["title"] = wanted.title
-        body_fields = {"description", "sync_metadata", "priority", "due_at", "close_reason"}
-        if body_fields & set(changed):
-            body = mapping.issue_body(
-                wanted.description,
-                wanted.sync_metadata,
-                due_at=wanted.due_at,
-                priority=wanted.priority,
-                close_reason=wanted.close_reason,
-            )
-            if body != raw.get("body"):
-                payload["body"] = body
-                version = mapping.content_version_of(raw)
-                if version is not None:
-                    # Gitea refuses the edit if the body changed since our read (HTTP 400).
-                    payload["content_version"] = version
-                    retry_safe = False  # a repeat would see its own edit as a conflict
+        body = changed_body(wanted, changed, raw.get("body"))
+        if body is not None:
+            payload["body"] = body
+            version = mapping.content_version_of(raw)
+            if version is not None:
+                # Gitea refuses the edit if the body changed since our read (HTTP 400).
+                payload["content_version"] = version
+                retry_safe = False  # a repeat would see its own edit as a conflict
         if "due_at" in changed and wanted.due_at != current.due_at:
             if wanted.due_at is None:
                 payload["unset_due_date"] = True

@@ -503,15 +503,10 @@ class GitHubBackend(ForgeBackend):
         payload: dict[str, Any] = {}
         if "title" in changed and wanted.title != current.title:
             payload["title"] = wanted.title
-        if {"description", "sync_metadata", "priority", "due_at"} & set(changed):
-            body = fields.issue_body(
-                wanted.description,
-                wanted.sync_metadata,
-                due_at=wanted.due_at,
-                priority=wanted.priority,
-            )
-            if body != (raw.get("body") or ""):
-                payload["body"] = body
+        # GitHub keeps the close reason itself (state_reason): not in the block.
+        body = fields.changed_body(wanted, changed, raw.get("body"), close_reason=False)
+        if body is not None:
+            payload["body"] = body
         if "assignees" in changed and sorted(wanted.assignees) != sorted(current.assignees):
             self._check_assignees(wanted.assignees)
             payload["assignees"] = list(wanted.assignees)

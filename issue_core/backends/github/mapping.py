@@ -155,19 +155,12 @@ def filter_params(
     means it; ``milestone`` takes a number (``none``: without one); ``assignee=none`` is
     "nobody assigned".
     """
-    params: dict[str, Any] = {}
-    state = query.state
-    labels = list(query.labels)
-    if state is None:
-        params["state"] = "open" if query.excludes_closed else "all"
-    elif state is IssueState.CLOSED:
-        params["state"] = "closed"
-    else:
-        params["state"] = "open"
-        if state is IssueState.IN_PROGRESS:
-            labels.append(in_progress_label)
+    state, labels = fields.state_and_labels(
+        query, in_progress_label=in_progress_label, open_state="open"
+    )
+    params: dict[str, Any] = {"state": state}
     if labels:
-        params["labels"] = ",".join(dict.fromkeys(labels))
+        params["labels"] = ",".join(labels)
     if query.milestone:
         params["milestone"] = milestone_number
     elif query.no_milestone:

@@ -32,7 +32,7 @@ from issue_core.backends.forge.base import (
     reason_of,
     token_env_option,
 )
-from issue_core.backends.forge.fields import create_token_of, issue_body, timestamp
+from issue_core.backends.forge.fields import changed_body, create_token_of, issue_body, timestamp
 from issue_core.backends.forge.settings import number_setting
 from issue_core.backends.gitlab import mapping
 from issue_core.core.errors import (
@@ -375,17 +375,10 @@ class GitLabBackend(ForgeBackend):
         payload: dict[str, Any] = {}
         if "title" in changed and wanted.title != current.title:
             payload["title"] = wanted.title
-        if {"description", "sync_metadata", "priority", "due_at", "close_reason"} & set(changed):
-            # GitLab keeps no reason for a close: not_planned and duplicate ride in the block.
-            body = issue_body(
-                wanted.description,
-                wanted.sync_metadata,
-                due_at=wanted.due_at,
-                priority=wanted.priority,
-                close_reason=wanted.close_reason,
-            )
-            if body != (raw.get("description") or ""):
-                payload["description"] = body
+        # GitLab keeps no reason for a close: not_planned and duplicate ride in the block.
+        body = changed_body(wanted, changed, raw.get("description"))
+        if body is not None:
+            payload["description"] = body
         if "due_at" in changed and wanted.due_at != current.due_at:
             payload["due_date"] = mapping.day_param(wanted.due_at)
         if "assignees" in changed and sorted(wanted.assignees) != sorted(current.assignees):

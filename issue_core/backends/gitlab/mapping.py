@@ -23,6 +23,7 @@ from issue_core.backends.forge.fields import (
     label_from_wire,
     label_names,
     reserved_fields,
+    state_and_labels,
     timestamp,
     user_name,
 )
@@ -32,7 +33,6 @@ from issue_core.core.models import (
     Comment,
     Issue,
     IssueFilter,
-    IssueState,
     Label,
     Milestone,
     MilestoneState,
@@ -163,19 +163,12 @@ def filter_params(query: IssueFilter, *, in_progress_label: str) -> dict[str, An
     (``milestone=None``). ``opened`` includes in-progress issues: they are removed client-side
     when not wanted. A milestone titled like one of the keywords is matched client-side only.
     """
-    params: dict[str, Any] = {}
-    state = query.state
-    labels = list(query.labels)
-    if state is None:
-        params["state"] = "opened" if query.excludes_closed else "all"
-    elif state is IssueState.CLOSED:
-        params["state"] = "closed"
-    else:
-        params["state"] = "opened"
-        if state is IssueState.IN_PROGRESS:
-            labels.append(in_progress_label)
+    state, labels = state_and_labels(
+        query, in_progress_label=in_progress_label, open_state="opened"
+    )
+    params: dict[str, Any] = {"state": state}
     if labels:
-        params["labels"] = ",".join(dict.fromkeys(labels))
+        params["labels"] = ",".join(labels)
     if query.milestone and query.milestone.strip().lower() not in MILESTONE_KEYWORDS:
         params["milestone"] = query.milestone
     elif query.no_milestone:
