@@ -44,7 +44,7 @@ def claim_cmd(number: int, ttl: str | None) -> Outcome:
     \b
     Examples:
       issue --as worker-1 claim 12
-      issue claim 12 --ttl 4h --json expires_at
+      issue --as worker-1 claim 12 --ttl 4h --json expires_at
     """
     seconds = _ttl(ttl)
     from issue_core.service import claims
@@ -64,7 +64,8 @@ def heartbeat_cmd(number: int, ttl: str | None) -> Outcome:
 
     \b
     Examples:
-      issue --as worker-1 heartbeat 12
+      issue --as worker-1 claim 12
+      issue --as worker-1 heartbeat 12 --ttl 3h
     """
     seconds = _ttl(ttl)
     from issue_core.service import claims
@@ -85,6 +86,7 @@ def release_cmd(number: int, force: bool) -> Outcome:
 
     \b
     Examples:
+      issue --as worker-1 claim 12
       issue --as worker-1 release 12
     """
     from issue_core.service import claims
