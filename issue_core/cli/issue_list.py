@@ -9,9 +9,9 @@ import click
 from issue_core.cli.issues import LIST_FIELDS, resolve_me
 from issue_core.cli.output import Page, current_output, output_options
 from issue_core.cli.params import (
-    COUNT,
     TIMESTAMP,
-    split_commas,
+    label_filter_option,
+    limit_option,
     split_states,
 )
 from issue_core.cli.session import get_session
@@ -37,15 +37,7 @@ if TYPE_CHECKING:
     help="Only issues in this state (repeat or comma-separate; 'all' for every state) "
     "[default: open,in_progress, i.e. not closed].",
 )
-@click.option(
-    "-l",
-    "--label",
-    "labels",
-    multiple=True,
-    callback=split_commas,
-    metavar="LABEL",
-    help="Only issues with this label (repeat or comma-separate; all must match).",
-)
+@label_filter_option()
 @click.option("-a", "--assignee", metavar="USER", help="Only issues assigned to USER (@me: you).")
 @click.option("--no-assignee", is_flag=True, help="Only issues nobody is assigned to.")
 @click.option("-m", "--milestone", metavar="TITLE", help="Only issues in this milestone.")
@@ -80,15 +72,7 @@ if TYPE_CHECKING:
     show_default=True,
     help="Sort direction.",
 )
-@click.option(
-    "-L",
-    "--limit",
-    type=COUNT,
-    metavar="N",
-    default=30,
-    show_default=True,
-    help="At most N issues; 0 means no limit.",
-)
+@limit_option()
 @output_options(LIST_FIELDS, empty="no issues match", jq_short=False)
 def list_cmd(
     states: list[Any],

@@ -6,33 +6,17 @@ import click
 
 from issue_core.cli.issues import LIST_FIELDS, resolve_me
 from issue_core.cli.output import Page, current_output, output_options
-from issue_core.cli.params import COUNT, split_commas
+from issue_core.cli.params import label_filter_option, limit_option
 from issue_core.cli.session import get_session
 from issue_core.core.models import IssueFilter, validate_label_name
 
 
 @click.command("ready")
-@click.option(
-    "-l",
-    "--label",
-    "labels",
-    multiple=True,
-    callback=split_commas,
-    metavar="LABEL",
-    help="Only issues with this label (repeat or comma-separate; all must match).",
-)
+@label_filter_option()
 @click.option("-m", "--milestone", metavar="TITLE", help="Only issues in this milestone.")
 @click.option("--no-milestone", is_flag=True, help="Only issues in no milestone.")
 @click.option("-A", "--author", metavar="USER", help="Only issues opened by USER (@me: you).")
-@click.option(
-    "-L",
-    "--limit",
-    type=COUNT,
-    metavar="N",
-    default=30,
-    show_default=True,
-    help="At most N issues; 0 means no limit.",
-)
+@limit_option()
 @output_options(LIST_FIELDS, empty="no issue is ready")
 def ready_cmd(
     labels: list[str],

@@ -7,12 +7,15 @@ is opened.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from issue_core.core.errors import ValidationError
 from issue_core.core.models import IssueState, MilestoneState, parse_ts
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_INT = 2**63 - 1  # the largest integer SQLite stores and the forges accept
 
@@ -229,3 +232,29 @@ def read_text_source(source: str, what: str) -> str:
         ) from None
     except UnicodeDecodeError:
         raise click.BadParameter(f"{source} is not UTF-8 text", param_hint=what) from None
+
+
+def label_filter_option() -> Callable[[F], F]:
+    """``-l/--label`` of the commands that list issues (``list``, ``ready``)."""
+    return click.option(
+        "-l",
+        "--label",
+        "labels",
+        multiple=True,
+        callback=split_commas,
+        metavar="LABEL",
+        help="Only issues with this label (repeat or comma-separate; all must match).",
+    )
+
+
+def limit_option() -> Callable[[F], F]:
+    """``-L/--limit`` of the commands that list issues (``list``, ``ready``)."""
+    return click.option(
+        "-L",
+        "--limit",
+        type=COUNT,
+        metavar="N",
+        default=30,
+        show_default=True,
+        help="At most N issues; 0 means no limit.",
+    )
