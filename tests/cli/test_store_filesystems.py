@@ -152,6 +152,9 @@ READS = [
     ["label", "list", "--format", "json"],
     ["milestone", "list", "--format", "json"],
     ["list", "--search", "comment", "--format", "json"],
+    ["next", "--format", "json"],
+    ["ready", "--format", "json"],
+    ["events", "--format", "json"],
 ]
 WRITES = [
     ["create", "New"],

@@ -285,3 +285,20 @@ def test_the_default_ttl_comes_from_the_config(tmp_path):
     (cwd / ".issue-core" / "config.toml").write_text('[claims]\nttl = "forever"\n')
     bad = run(["claim", "1"], cwd, env)
     assert bad.returncode == 2 and "[claims] ttl" in bad.stderr
+
+
+def test_looking_at_next_writes_nothing_and_sees_what_the_sweep_would_free(ann, bob):
+    ann.create_issue(Issue(title="held", priority=0))
+    ann.create_issue(Issue(title="free", priority=2))
+    ann.claim(1, ttl_s=3600)
+    events = [e.cursor for e in ann.list_events()]
+    issue, claim = bob.next_ready()  # no claim: a read, past the live lease
+    assert (issue.number, claim) == (2, None)
+    ann.claim(2, ttl_s=1)
+    time.sleep(1.1)
+    issue, _ = bob.next_ready()  # #2's lease ran out: ready again, though not yet swept
+    assert issue.number == 2
+    assert len(ann.list_events()) == len(events) + 1  # only ann's claim of #2: no sweep written
+    issue, claim = bob.next_ready(claim_ttl_s=60)  # claiming sweeps, then takes the same one
+    assert (issue.number, claim.holder) == (2, "bob")
+    assert [e.kind for e in ann.list_events(2)][-2:] == ["lease_expired", "claimed"]

@@ -322,16 +322,25 @@ class LocalBackend(SyncableBackend):
 
         if not os.path.exists(self.path):
             return None, None
-        # Pick and claim under one write lock: no other worker can take it in between.
-        with self.store.writer() as conn:
-            label_ids = label_rows.ids(conn, labels) if labels else []
-            if label_ids is None:
-                return None, None
-            at = now()
-            number = claims.next_ready(conn, at, label_ids)
-            taken = None
-            if number is not None and claim_ttl_s is not None:
-                taken = claims.claim(conn, number, self.identity, at, claim_ttl_s)
+        taken = None
+        if claim_ttl_s is None:  # only looking: a read, which also works on a read-only store
+            with self.store.reader() as reader:
+                if reader is None:
+                    return None, None
+                label_ids = label_rows.ids(reader, labels) if labels else []
+                if label_ids is None:
+                    return None, None
+                number = claims.next_ready(reader, now(), label_ids, sweep=False)
+        else:
+            # Pick and claim under one write lock: no other worker can take it in between.
+            with self.store.writer() as conn:
+                label_ids = label_rows.ids(conn, labels) if labels else []
+                if label_ids is None:
+                    return None, None
+                at = now()
+                number = claims.next_ready(conn, at, label_ids)
+                if number is not None:
+                    taken = claims.claim(conn, number, self.identity, at, claim_ttl_s)
         if number is None:
             return None, None
         return self.get_issue_by_number(number), taken

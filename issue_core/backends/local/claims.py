@@ -229,20 +229,28 @@ def end_on_close(conn: sqlite3.Connection, row_id: int) -> None:
     conn.execute("DELETE FROM claims WHERE issue_id = ?", (row_id,))
 
 
-def next_ready(conn: sqlite3.Connection, now: str, labels: list[int] | None) -> int | None:
+def next_ready(
+    conn: sqlite3.Connection, now: str, labels: list[int] | None, *, sweep: bool = True
+) -> int | None:
     """The most important ready issue: open, unclaimed; priority (0 first, none last), then
-    the oldest; every blocker closed. Leases that ran out are swept first, so their issues
-    are ready again."""
-    expire(conn, now)
+    the oldest; every blocker closed. Leases that ran out are swept first (``sweep``, in a
+    write transaction), so their issues are ready again; a read-only look (``sweep=False``)
+    counts them as ready without writing, so it works on a read-only store and picks the same
+    issue the sweep would free."""
+    if sweep:
+        expire(conn, now)
     joins, params = "", []
     for n, label_id in enumerate(labels or []):
         joins += f" JOIN issue_labels l{n} ON l{n}.issue_id = i.id AND l{n}.label_id = ?"
         params.append(label_id)
     row = conn.execute(
         f"SELECT i.number FROM issues i{joins} "
-        "WHERE i.state = 'open' AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.issue_id = i.id) "
+        # An issue under a lease that ran out is ready again (what the sweep makes of it).
+        "WHERE (i.state = 'open' OR EXISTS (SELECT 1 FROM claims e WHERE e.issue_id = i.id "
+        "AND e.expires_at <= ?)) "
+        "AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.issue_id = i.id AND c.expires_at > ?) "
         f"AND {NO_OPEN_BLOCKER} "  # blocked issues are not ready (the ready queue's rule)
         "ORDER BY COALESCE(i.priority, 5), i.created_at, i.number LIMIT 1",
-        params,
+        [*params, now, now],
     ).fetchone()
     return int(row[0]) if row else None
