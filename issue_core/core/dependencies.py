@@ -166,15 +166,21 @@ def ready_order(issue: Any) -> tuple[int, float, int]:
     return (priority, created, issue.number or 0)
 
 
+def without_limit(flt: Any) -> Any:
+    """A copy of the ready queue's filter ``flt`` without its limit (the queue's order is not
+    the listing's, so the limit applies last)."""
+    unlimited = flt.without_query() if flt.query is None else flt.with_query(flt.query)
+    unlimited.limit = None
+    return unlimited
+
+
 def ready_among(backend: Any, flt: Any) -> list[Any]:
     """``IssueBackend.list_ready`` for a backend that cannot answer it in one query: the
     issues ``flt`` selects (its limit applied last) whose ``blocked_by`` are all closed."""
     from issue_core.core.interfaces import Capability
 
     limit = flt.limit
-    unlimited = flt.without_query() if flt.query is None else flt.with_query(flt.query)
-    unlimited.limit = None
-    candidates: list[Any] = list(backend.list_issues(unlimited))
+    candidates: list[Any] = list(backend.list_issues(without_limit(flt)))
     if backend.supports(Capability.DEPENDENCIES):
         candidates = [
             issue

@@ -65,6 +65,11 @@ class CliResult:
             f"stdout={self.stdout[:400]!r}, stderr={self.stderr[:400]!r})"
         )
 
+    @property
+    def output(self) -> str:
+        """stdout then stderr, as Click's ``Result.output`` (for messages in assertions)."""
+        return self.stdout + self.stderr
+
     def json(self) -> Any:
         assert self.exit_code == 0, self
         return json.loads(self.stdout)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from issue_core.backends.forge.comments import CommentsById
 from issue_core.backends.forge.feed import FeedPosition, change_order
+from issue_core.backends.forge.links import ForgeLinks
 from issue_core.backends.forge.settings import bool_setting, number_setting, text_setting
 from issue_core.core.errors import (
     AuthError,
@@ -98,6 +99,7 @@ FORGE_CAPABILITIES = frozenset(
         Capability.CHANGE_FEED,
         Capability.DELETE_ISSUES,
         Capability.EDIT_COMMENTS,
+        Capability.DEPENDENCIES,
     }
 )
 
@@ -125,7 +127,7 @@ class RepositoryNotFound(NotFound):
     never as "issue #N not found"."""
 
 
-class ForgeBackend(CommentsById, SyncableBackend):
+class ForgeBackend(CommentsById, ForgeLinks, SyncableBackend):
     #: The forge's name in messages ("Gitea dropped ...", "no Gitea token").
     forge_name: ClassVar[str] = ""
     #: Where to get a token, for the error when the variable is not set.
@@ -167,6 +169,7 @@ class ForgeBackend(CommentsById, SyncableBackend):
         self._comment_issue: dict[str, int] = {}
         self._notices: list[str] = []
         self._assignable: set[str] | None = None  # logins that may be assigned, read once
+        self._block_seen: dict[int, dict[str, list[int]]] = {}  # number -> its block's links
         self._init_state()
 
     def _init_state(self) -> None:
@@ -571,10 +574,13 @@ class ForgeBackend(CommentsById, SyncableBackend):
                 return issue
         raise NotFound(f"no issue with id {key!r} in {self._where}")
 
-    def _note_number(self, issue: Issue) -> Issue:
-        """Remember the number of an issue just mapped (for ``get_issue_by_id``)."""
+    def _note_number(self, issue: Issue, raw: Mapping[str, Any] | None = None) -> Issue:
+        """Remember the number of an issue just mapped (for ``get_issue_by_id``) and the
+        links its body block holds (for ``list_ready``, which then reads no issue again)."""
         if issue.id is not None and issue.number is not None:
             self._number_by_id[issue.id] = issue.number
+        if raw is not None and issue.number is not None:
+            self._note_block_links(issue.number, raw)
         return issue
 
     def delete_issue(self, number: int) -> None:

@@ -18,6 +18,11 @@ precisely (``issue-core:due``, the exact due instant beside Gitea's day-precisio
 and ``issue-core:close-reason`` where a forge keeps no reason for a close (Gitea, GitLab);
 ``take_reserved`` separates them from ``sync_metadata``.
 
+``issue-core:links`` holds the dependencies a forge cannot keep natively (``forge.links``), as
+seen from this issue: ``{"parent": [3], "children": [7], "related": [5]}`` (issue numbers, by
+relation). No field of ``Issue`` carries it, so every rewrite of the body keeps the stored value
+(``KEPT_KEYS``, ``kept_reserved``) and only ``with_reserved`` changes it.
+
 A comment written by a named agent (``--as NAME``) ends with the same block holding only
 ``issue-core:agent`` (``sign_comment``), so that agents sharing one token stay told apart::
 
@@ -46,6 +51,9 @@ PRIORITY_KEY = "issue-core:priority"
 DUE_KEY = "issue-core:due"
 CLOSE_REASON_KEY = "issue-core:close-reason"
 AGENT_KEY = "issue-core:agent"
+LINKS_KEY = "issue-core:links"
+# Reserved keys no field of ``Issue`` carries: a body written from an issue keeps them as stored.
+KEPT_KEYS = (LINKS_KEY,)
 
 
 def take_reserved(metadata: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -119,6 +127,22 @@ def split_body(body: str | None) -> tuple[str, dict[str, Any], str | None]:
     if after.strip():  # a human wrote below the block: keep that text too
         description = f"{before}{SEPARATOR}{after}" if before else after
     return description, data, token if isinstance(token, str) else None
+
+
+def kept_reserved(body: str | None) -> dict[str, Any]:
+    """The ``KEPT_KEYS`` of the block in ``body``, as stored (for a body rewritten from an
+    issue, which knows nothing of them)."""
+    _, data, _ = split_body(body)
+    return {key: data[key] for key in KEPT_KEYS if key in data}
+
+
+def with_reserved(body: str | None, key: str, value: Any) -> str:
+    """``body`` with reserved ``key`` set to ``value`` (removed when ``None``), everything else
+    in it (the description, ``sync_metadata``, the other keys, a create token) kept."""
+    description, data, token = split_body(body)
+    metadata, reserved = take_reserved(data)
+    reserved[key] = value
+    return compose_body(description, metadata, create_token=token, reserved=reserved)
 
 
 def sign_comment(text: str, agent: str | None) -> str:

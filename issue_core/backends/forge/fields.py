@@ -21,6 +21,7 @@ from issue_core.backends.forge.body import (
     PRIORITY_KEY,
     close_reason_of,
     compose_body,
+    kept_reserved,
     split_body,
     take_reserved,
 )
@@ -175,12 +176,14 @@ def issue_body(
     due_at: datetime | None = None,
     priority: int | None = None,
     close_reason: CloseReason | None = None,
+    kept: dict[str, Any] | None = None,
 ) -> str:
+    """``kept``: the reserved keys no field carries, as the stored body has them."""
     return compose_body(
         description,
         sync_metadata,
         create_token=create_token,
-        reserved=reserved_fields(due_at, priority, close_reason),
+        reserved={**(kept or {}), **reserved_fields(due_at, priority, close_reason)},
     )
 
 
@@ -221,6 +224,7 @@ def changed_body(
         due_at=wanted.due_at,
         priority=wanted.priority,
         close_reason=wanted.close_reason if close_reason else None,
+        kept=kept_reserved(stored if isinstance(stored, str) else None),
     )
     return None if body == (stored if isinstance(stored, str) else "") else body
 

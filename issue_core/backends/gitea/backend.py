@@ -144,7 +144,7 @@ class GiteaBackend(ForgeBackend):
 
     def _to_issue(self, raw: Mapping[str, Any]) -> Issue:
         return self._note_number(
-            mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label)
+            mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label), raw
         )
 
     def _is_pull_request(self, raw: Mapping[str, Any]) -> bool:
@@ -376,6 +376,13 @@ class GiteaBackend(ForgeBackend):
             ) from None
         except IssueCoreError as error:
             raise self._with_applied(number, before, error) from None
+
+    def _write_body(self, number: int, raw: Mapping[str, Any], body: str) -> None:
+        payload: dict[str, Any] = {"body": body}
+        version = mapping.content_version_of(raw)
+        if version is not None:
+            payload["content_version"] = version  # a body edited meanwhile is a Conflict
+        self._patch_issue(number, payload, retry_safe=version is None, before=self._to_issue(raw))
 
     def _send_delete_issue(self, number: int) -> None:
         self.client.delete_issue(number)

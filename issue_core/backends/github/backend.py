@@ -293,7 +293,7 @@ class GitHubBackend(ForgeBackend):
 
     def _to_issue(self, raw: Mapping[str, Any]) -> Issue:
         return self._note_number(
-            mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label)
+            mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label), raw
         )
 
     def _is_pull_request(self, raw: Mapping[str, Any]) -> bool:
@@ -599,6 +599,9 @@ class GitHubBackend(ForgeBackend):
 
     def _remove_milestone(self, stored: Milestone) -> None:
         self.client.delete_milestone(int(stored.id or 0))
+
+    def _write_body(self, number: int, raw: Mapping[str, Any], body: str) -> None:
+        self.client.edit_issue(number, {"body": body})
 
     def delete_issue(self, number: int) -> None:
         raise Unsupported(

@@ -83,6 +83,7 @@ class GitLabBackend(ForgeBackend):
     )
     auth_scheme: ClassVar[str] = "private-token"
     capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES
+    body_key: ClassVar[str] = "description"
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
         ConfigOption(
             "url", "GitLab URL", default=DEFAULT_URL, help="gitlab.com or a self-hosted GitLab"
@@ -203,7 +204,7 @@ class GitLabBackend(ForgeBackend):
 
     def _to_issue(self, raw: Mapping[str, Any]) -> Issue:
         return self._note_number(
-            mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label)
+            mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label), raw
         )
 
     def _is_pull_request(self, raw: Mapping[str, Any]) -> bool:
@@ -416,6 +417,9 @@ class GitLabBackend(ForgeBackend):
         self._refuse_dropped_on_update(number, current, wanted, updated, changed)
         self._remember(number, raw)
         return updated
+
+    def _write_body(self, number: int, raw: Mapping[str, Any], body: str) -> None:
+        self.client.edit_issue(number, {"description": body})
 
     def _send_delete_issue(self, number: int) -> None:
         self.client.delete_issue(number)
