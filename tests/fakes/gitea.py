@@ -46,6 +46,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
+from tests.fakes import gitea_deps
 from tests.fakes.faults import FaultMiddleware, Faults
 from tests.fakes.gitea_state import (
     Counts,
@@ -702,6 +703,8 @@ def _apply_issue_edit(
                 raise HttpError(500, "")  # ChangeMilestoneAssign -> APIErrorInternal
             issue.milestone_id = milestone
     if data.get("state") is not None:
+        if data["state"] == "closed":
+            gitea_deps.refuse_close_with_open_blockers(fake, repo, issue)
         fake.state.set_closed(issue, data["state"] == "closed")
 
 
@@ -730,6 +733,7 @@ def delete_issue(fake: FakeGitea, ctx: Ctx) -> Reply:
         )
     issue = issue_of(repo, ctx.params["index"])
     del repo.issues[issue.number]
+    gitea_deps.forget_issue(fake, issue)
     for cid in [c.id for c in repo.comments.values() if c.issue_number == issue.number]:
         del repo.comments[cid]
     return Reply(204)
@@ -1088,6 +1092,7 @@ _ROUTE_TABLE: list[tuple[str, dict[str, Handler]]] = [
     ),
     (_R + "/issues/(?P<index>[^/]+)/labels/(?P<id>[^/]+)", {"DELETE": remove_issue_label}),
     (_R + "/issues/(?P<index>[^/]+)/comments", {"GET": list_comments, "POST": create_comment}),
+    *((_R + path, handlers) for path, handlers in gitea_deps.ROUTES),
     (_R + "/labels", {"GET": list_labels, "POST": create_label}),
     (_R + "/labels/(?P<id>[^/]+)", {"GET": get_label, "PATCH": edit_label, "DELETE": delete_label}),
     (_R + "/milestones", {"GET": list_milestones, "POST": create_milestone}),

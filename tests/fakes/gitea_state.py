@@ -124,6 +124,7 @@ class Repo:
     next_number: int = 1
     created: int = 0
     updated: int = 0
+    dependencies_enabled: bool = True  # the repository's "Enable issue dependencies" setting
 
     @property
     def full_name(self) -> str:
@@ -339,6 +340,8 @@ class Shapes:
             created_at=iso(repo.created),
             updated_at=iso(repo.updated),
         )
+        if isinstance(data.get("internal_tracker"), dict):
+            data["internal_tracker"]["enable_issue_dependencies"] = repo.dependencies_enabled
         if "permissions" in data:
             writer = repo.can_write(viewer)
             data["permissions"] = {
@@ -361,6 +364,9 @@ class GiteaState:
         self.users: dict[str, User] = {}
         self.tokens: dict[str, Token] = {}
         self.repos: dict[tuple[str, str], Repo] = {}
+        # Issue dependencies: (blocked issue id, blocker issue id), across repositories.
+        self.dependencies: list[tuple[int, int]] = []
+        self.cross_repository_dependencies = False  # [service] ALLOW_CROSS_REPOSITORY_DEPENDENCIES
         self._ids: dict[str, int] = {}
         self.add_user("ghost", full_name="Ghost")
 

@@ -97,9 +97,9 @@ class ForgeLinks:
         return self.native_link_kinds
 
     def _native_links(
-        self, number: int, raw: Mapping[str, Any], relations: Iterable[str]
+        self, number: int, relations: Iterable[str]
     ) -> list[tuple[str, Mapping[str, Any]]]:
-        """The native links of issue ``number`` (``raw``) in ``relations`` (names of
+        """The native links of issue ``number`` in ``relations`` (names of
         ``RELATION_NAMES``), each as ``(relation, the other issue's wire form)``, every page
         read; issues of other repositories are left out (they have no number here)."""
         raise NotImplementedError
@@ -141,7 +141,7 @@ class ForgeLinks:
     def _related_numbers(self, number: int, raw: Mapping[str, Any], relation: str) -> list[int]:
         """The issues ``number`` has in ``relation`` (natively or in its block)."""
         if _KIND_OF[relation] in self._native_kinds():
-            found = self._native_links(number, raw, [relation])
+            found = self._native_links(number, [relation])
             return sorted({int(self._to_issue(other).number or 0) for _, other in found})
         return block_links(raw.get(self.body_key)).get(relation, [])
 
@@ -151,7 +151,7 @@ class ForgeLinks:
         relations = [name for name in _KIND_OF if _KIND_OF[name] in native]
         found: dict[tuple[str, int], LinkedIssue] = {}
         if relations:
-            for relation, other_raw in self._native_links(number, raw, relations):
+            for relation, other_raw in self._native_links(number, relations):
                 other = self._to_issue(other_raw)
                 key = (relation, int(other.number or 0))
                 found[key] = LinkedIssue(relation, key[1], other.title, other.state.value)
@@ -295,6 +295,5 @@ class ForgeLinks:
         known = self._open_blockers_known(number)
         if known is not None:
             return known > 0
-        raw = self._get_raw_issue(number, reuse=True)
-        blockers = self._native_links(number, raw, ["blocked_by"])
+        blockers = self._native_links(number, ["blocked_by"])
         return any(self._to_issue(other).state is not IssueState.CLOSED for _, other in blockers)

@@ -14,7 +14,7 @@ milestones are addressed by name/title here and by id on the wire; ``version`` i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,6 +29,7 @@ from issue_core.backends.forge.base import (
 )
 from issue_core.backends.forge.fields import changed_body, since_param
 from issue_core.backends.gitea import mapping
+from issue_core.core.dependencies import Link, LinkKind
 from issue_core.core.errors import (
     AuthError,
     ConfigError,
@@ -79,8 +80,11 @@ class GiteaBackend(ForgeBackend):
         IN_PROGRESS_OPTION,
     )
 
+    native_link_kinds: ClassVar[frozenset[LinkKind]] = frozenset({LinkKind.BLOCKS})
+
     def _init_state(self) -> None:
         self._client: GiteaClient | None = None
+        self._dependencies_enabled: bool | None = None  # the repository's setting, read once
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -364,6 +368,12 @@ class GiteaBackend(ForgeBackend):
             return self.client.edit_issue(number, payload, retry_safe=retry_safe)
         except (Conflict, ValidationError) as error:
             # Gitea answers a stale content_version with 400 "the issue is already changed".
+            if isinstance(error, Conflict) and "open dependencies" in error.message:
+                # Gitea refuses to close an issue while one that blocks it is open (412).
+                raise Conflict(
+                    f"#{number} cannot be closed while an issue that blocks it is open",
+                    hint=f"see its blockers: issue dep list {number}",
+                ) from None
             if isinstance(error, ValidationError) and "already changed" not in error.message:
                 raise self._with_applied(number, before, error) from None
             if "title" in payload:
@@ -394,6 +404,52 @@ class GiteaBackend(ForgeBackend):
             "Gitea lets only the repository's owner and admins delete issues (with a token "
             f"that has write:issue); closing needs write access only: issue close {number}"
         )
+
+    # -- dependencies: ``blocks`` natively, the other kinds in the hidden block ---------------
+
+    def _native_kinds(self) -> frozenset[LinkKind]:
+        """``blocks`` natively unless the repository has issue dependencies disabled (its
+        ``internal_tracker`` says; read once): Gitea then refuses them, and they are kept in
+        the hidden block like the other kinds, which is said once."""
+        if self._dependencies_enabled is None:
+            tracker = self.client.repository().get("internal_tracker")
+            enabled = (
+                not isinstance(tracker, Mapping)
+                or tracker.get("enable_issue_dependencies", True) is not False
+            )
+            self._dependencies_enabled = enabled
+            if not enabled:
+                self._notice(
+                    f"issue dependencies are disabled in {self._where}'s settings: blocking "
+                    "links are kept in the issues' hidden metadata block instead"
+                )
+        return self.native_link_kinds if self._dependencies_enabled else frozenset()
+
+    def _native_links(
+        self, number: int, relations: Iterable[str]
+    ) -> list[tuple[str, Mapping[str, Any]]]:
+        found: list[tuple[str, Mapping[str, Any]]] = []
+        for relation in relations:
+            which = {"blocked_by": "dependencies", "blocks": "blocks"}.get(relation)
+            if which is None:
+                continue
+            for other in self.client.list_related(number, which):
+                if self._in_this_repository(other):
+                    found.append((relation, other))
+        return found
+
+    def _in_this_repository(self, raw: Mapping[str, Any]) -> bool:
+        repo = raw.get("repository")
+        name = repo.get("full_name") if isinstance(repo, Mapping) else None
+        return not mapping.is_pull_request(raw) and str(name or "").lower() == self._where.lower()
+
+    def _add_native(self, link: Link, source: Mapping[str, Any], target: Mapping[str, Any]) -> None:
+        self.client.change_dependency(link.target, link.source, add=True)
+
+    def _remove_native(
+        self, link: Link, source: Mapping[str, Any], target: Mapping[str, Any]
+    ) -> None:
+        self.client.change_dependency(link.target, link.source, add=False)
 
     # -- labels -----------------------------------------------------------------------------------
 

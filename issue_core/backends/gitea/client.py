@@ -111,6 +111,20 @@ class GiteaClient:
     def delete_issue(self, number: int) -> None:
         self.http.delete(f"{self._repo_path}/issues/{number}")
 
+    # -- dependencies (``/dependencies``: the blockers; ``/blocks``: what it blocks) ---------
+
+    def list_related(self, number: int, which: str) -> list[Wire]:
+        """Every page of ``which`` ("dependencies" or "blocks") of issue ``number``. Gitea
+        sends neither a Link header nor a total here: pages are read until a short one."""
+        path = f"{self._repo_path}/issues/{number}/{which}"
+        return list(self.http.paginate(path, params={}, page_size=self.max_page_size()))
+
+    def change_dependency(self, blocked: int, blocker: int, *, add: bool) -> None:
+        """Make issue ``blocked`` depend on ``blocker`` (or no longer), both of this repo."""
+        path = f"{self._repo_path}/issues/{blocked}/dependencies"
+        meta = {"owner": self.owner, "repo": self.repo, "index": blocker}
+        self.http.request("POST" if add else "DELETE", path, json=meta)
+
     # -- comments ---------------------------------------------------------------------
 
     def list_comments(self, number: int, *, since: str | None = None) -> list[Wire]:
