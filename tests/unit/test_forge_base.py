@@ -15,6 +15,7 @@ import pytest
 from issue_core.backends._http.errors import AmbiguousWrite
 from issue_core.backends.forge.base import ForgeBackend
 from issue_core.backends.forge.body import compose_body, split_body
+from issue_core.backends.forge.edit import IssueEdit
 from issue_core.core.errors import AuthError, ConfigError, Conflict, NotFound, PermissionDenied
 from issue_core.core.interfaces import Capability, ConfigOption
 from issue_core.core.models import Issue, IssueState, Label, Milestone, User
@@ -139,17 +140,9 @@ class MemoryForge(ForgeBackend):
         raw = dict(self.server.issues[number - 1])
         return raw, self._to_issue(raw)
 
-    def _write_update(
-        self,
-        number: int,
-        raw: dict[str, Any],
-        current: Issue,
-        wanted: Issue,
-        changed: list[str],
-        *,
-        create_labels: bool,
-    ) -> Issue | None:
-        stored = self.server.issues[number - 1]
+    def _write_update(self, edit: IssueEdit) -> Issue | None:
+        stored = self.server.issues[edit.number - 1]
+        wanted = edit.wanted
         stored["title"] = wanted.title
         stored["body"] = compose_body(wanted.description, wanted.sync_metadata)
         stored["labels"] = [lab.name for lab in self._resolve_labels(wanted.labels, create=True)]
@@ -157,7 +150,7 @@ class MemoryForge(ForgeBackend):
             stored["assignees"] = list(wanted.assignees)
         stored["updated_at"] = self.server.tick()
         updated = self._to_issue(stored)
-        self._refuse_dropped_on_update(number, current, wanted, updated, changed)
+        self._refuse_dropped_on_update(edit, updated)
         return updated
 
     def get_issue_by_number(self, number: int, *, with_comments: bool = False) -> Issue:

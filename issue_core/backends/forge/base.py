@@ -22,15 +22,17 @@ Wire hooks raise ``NotImplementedError`` here; the forge's ``backend.py`` overri
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from issue_core.backends.forge.comments import CommentsById
+from issue_core.backends.forge.edit import IssueEdit
 from issue_core.backends.forge.feed import FeedPosition, change_order
 from issue_core.backends.forge.links import ForgeLinks
 from issue_core.backends.forge.settings import bool_setting, number_setting, text_setting
@@ -87,6 +89,7 @@ MARKER_SCAN_WINDOW = timedelta(minutes=15)
 REUSE_READ_SECONDS = 5.0
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_Client = TypeVar("_Client")
 
 #: What a forge backend does beyond the basics (a forge without one of these removes it).
 FORGE_CAPABILITIES = frozenset(
@@ -299,18 +302,9 @@ class ForgeBackend(CommentsById, ForgeLinks, SyncableBackend):
         raw = self._get_raw_issue(number, reuse=True)
         return raw, self._to_issue(raw)
 
-    def _write_update(
-        self,
-        number: int,
-        raw: dict[str, Any],
-        current: Issue,
-        wanted: Issue,
-        changed: list[str],
-        *,
-        create_labels: bool,
-    ) -> Issue | None:
-        """Write ``wanted`` over ``current`` (``changed``: the merged fields); returns the
-        stored issue, or ``None`` when the server already held it."""
+    def _write_update(self, edit: IssueEdit) -> Issue | None:
+        """Write ``edit.wanted`` over ``edit.current``; returns the stored issue, or ``None``
+        when the server already held it."""
         raise NotImplementedError
 
     def _fetch_labels(self) -> list[Label]:
@@ -432,11 +426,15 @@ class ForgeBackend(CommentsById, ForgeLinks, SyncableBackend):
 
     @property
     def http(self) -> HttpClient:
-        if self._http is None:
+        return self._connected(self._http)
+
+    def _connected(self, client: _Client | None) -> _Client:
+        """``client`` (the HTTP client, the forge's wire client) once ``connect`` made it."""
+        if client is None:
             raise ConfigError(
                 f"the {self.type_name} backend is not connected", hint="call connect(config)"
             )
-        return self._http
+        return client
 
     @property
     def stats(self) -> Any:
@@ -667,9 +665,16 @@ class ForgeBackend(CommentsById, ForgeLinks, SyncableBackend):
                 number=created.number,
             )
 
-    def _refuse_dropped_on_update(
-        self, number: int, current: Issue, wanted: Issue, updated: Issue, changed: list[str]
-    ) -> None:
+    def _edited(self, edit: IssueEdit, raw: dict[str, Any]) -> Issue:
+        """The issue the forge answered ``edit`` with (``raw``): checked for fields it dropped
+        without a word, and remembered for the next read."""
+        updated = self._to_issue(raw)
+        self._refuse_dropped_on_update(edit, updated)
+        self._remember(edit.number, raw)
+        return updated
+
+    def _refuse_dropped_on_update(self, edit: IssueEdit, updated: Issue) -> None:
+        number, current, wanted, changed = edit.number, edit.current, edit.wanted, edit.changed
         wanted_fields = [f for f in self.silently_dropped_on_update if f in changed]
         dropped = dropped_fields(wanted, updated, wanted_fields)
         in_progress = wanted.state is IssueState.IN_PROGRESS
@@ -714,9 +719,8 @@ class ForgeBackend(CommentsById, ForgeLinks, SyncableBackend):
         wanted.close_reason = close_reason_for(wanted.state, wanted.close_reason)
         if wanted.close_reason is not current.close_reason and "close_reason" not in fields:
             fields.append("close_reason")
-        updated = self._write_update(
-            number, raw, current, wanted, fields, create_labels=create_labels
-        )
+        edit = IssueEdit(number, raw, current, wanted, fields, create_labels)
+        updated = self._write_update(edit)
         # The caller's object becomes the stored issue (as the local backend does), so reusing
         # it for the next update compares against this version instead of a false Conflict.
         return issue.refresh_from(updated if updated is not None else current)
@@ -760,6 +764,18 @@ class ForgeBackend(CommentsById, ForgeLinks, SyncableBackend):
                     raise
                 found.append(self._create_label(Label(name=name)))
         return found
+
+    def _edited_labels(self, edit: IssueEdit, known: Mapping[str, Label]) -> list[Label] | None:
+        """The labels the edited issue carries, the in-progress marker among them when it is
+        in progress (``known``: those on the issue now); ``None`` when neither its labels nor
+        its state change."""
+        if not edit.labels_may_change:
+            return None
+        wanted = edit.wanted
+        labels = self._resolve_labels(wanted.labels, create=edit.create_labels, known=known)
+        if wanted.state is IssueState.IN_PROGRESS:
+            labels.append(self._in_progress(known))
+        return labels
 
     def _in_progress(self, known: Mapping[str, Label] | None = None) -> Label:
         """The state label is created on first use: it is the backend's, not the user's."""
@@ -974,6 +990,20 @@ def issue_sort_key(sort: str) -> Callable[[Issue], tuple[Any, ...]]:
     if sort == "priority":  # unset after backlog (4), as the local store orders
         return lambda i: (5 if i.priority is None else i.priority, i.number or 0)
     return lambda i: (i.created_at or _EPOCH, i.number or 0)
+
+
+def first_of(query: IssueFilter, issues: Iterable[Issue]) -> Iterator[Issue]:
+    """``issues`` up to ``query.limit``, none read beyond it (``issue list`` streamed)."""
+    return itertools.islice(issues, query.limit)
+
+
+def listed(query: IssueFilter, issues: Iterable[Issue], *, server_order: bool) -> list[Issue]:
+    """``issues`` in the documented order of ``query``, up to its limit. ``server_order``: the
+    forge lists them in that order already, so reading stops at the limit; otherwise every
+    match is read before sorting."""
+    found = list(itertools.islice(issues, query.limit) if server_order else issues)
+    found.sort(key=issue_sort_key(query.sort), reverse=query.direction == "desc")
+    return found[: query.limit] if query.limit is not None else found
 
 
 def reason_of(exc: IssueCoreError, fallback: str) -> str:

@@ -21,33 +21,30 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from issue_core.backends.forge.base import (
     FORGE_CAPABILITIES,
     IN_PROGRESS_OPTION,
-    ForgeBackend,
     changed_names,
-    issue_sort_key,
+    first_of,
+    listed,
     reason_of,
     token_env_option,
 )
-from issue_core.backends.forge.fields import changed_body, since_param
+from issue_core.backends.forge.edit import IssueEdit
+from issue_core.backends.forge.fields import since_param
+from issue_core.backends.forge.repo_backend import RepoApiBackend, RepoMapping
 from issue_core.backends.gitea import mapping
 from issue_core.core.dependencies import Link, LinkKind
 from issue_core.core.errors import (
     AuthError,
-    ConfigError,
     Conflict,
     IssueCoreError,
     NotFound,
-    Unsupported,
     ValidationError,
 )
 from issue_core.core.interfaces import Capability, ConfigOption
 from issue_core.core.models import (
-    Comment,
     Issue,
     IssueFilter,
     IssueState,
     Label,
-    Milestone,
-    User,
     close_reason_for,
     validate_description,
     validate_title,
@@ -61,7 +58,7 @@ KIND = "gitea"  # the backend type: names it in setting and cursor errors
 DEFAULT_TOKEN_ENV = "GITEA_API_TOKEN"
 
 
-class GiteaBackend(ForgeBackend):
+class GiteaBackend(RepoApiBackend):
     """A ``ForgeBackend`` over Gitea's wire: only what Gitea does its own way is here."""
 
     type_name: ClassVar[str] = KIND
@@ -71,6 +68,8 @@ class GiteaBackend(ForgeBackend):
         "Gitea lets only a comment's author or a user with write access change it; "
         "the token also needs the write:issue scope"
     )
+    # Gitea ignores an empty due date on edit: refused rather than silently kept.
+    milestone_due_unremovable: ClassVar[str] = "Gitea cannot remove a milestone's due date"
     capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
         ConfigOption("url", "Gitea URL", help="e.g. https://gitea.example.com"),
@@ -105,18 +104,13 @@ class GiteaBackend(ForgeBackend):
 
     @property
     def client(self) -> GiteaClient:
-        if self._client is None:
-            raise ConfigError("the gitea backend is not connected", hint="call connect(config)")
-        return self._client
+        return self._connected(self._client)
 
     @property
-    def _where(self) -> str:
-        return f"{self.client.owner}/{self.client.repo}"
+    def wire(self) -> RepoMapping:
+        return mapping
 
     # -- identity and health ---------------------------------------------------------------
-
-    def _fetch_me(self) -> User:
-        return mapping.user_from_wire(self.client.current_user())
 
     def _server_version(self) -> str:
         # Gitea refuses /version too when the token is invalid (the base reports it as reached).
@@ -146,14 +140,6 @@ class GiteaBackend(ForgeBackend):
 
     # -- issues: reading -----------------------------------------------------------------------
 
-    def _to_issue(self, raw: Mapping[str, Any]) -> Issue:
-        return self._note_number(
-            mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label), raw
-        )
-
-    def _is_pull_request(self, raw: Mapping[str, Any]) -> bool:
-        return mapping.is_pull_request(raw)
-
     def _raw_issues_since(self, since: datetime | None) -> Iterator[Mapping[str, Any]]:
         params: dict[str, Any] = {"state": "all", "type": "issues"}
         if since is not None:
@@ -162,11 +148,6 @@ class GiteaBackend(ForgeBackend):
 
     def _search_marker(self, marker: str) -> Iterator[Issue]:
         return self._issues({"state": "all", "type": "issues", "q": marker})
-
-    def _issues(self, params: Mapping[str, Any], *, wanted: int | None = None) -> Iterator[Issue]:
-        for raw in self.client.iter_issues(params, wanted=wanted):
-            if not mapping.is_pull_request(raw):
-                yield self._to_issue(raw)
 
     def _filter_can_match(self, query: IssueFilter) -> bool:
         """Gitea ignores unknown label/milestone names (returning *everything*): check first."""
@@ -185,19 +166,18 @@ class GiteaBackend(ForgeBackend):
         self.client.repository()  # a missing repository stays NotFound
         return True
 
+    def _matching(self, query: IssueFilter, *, wanted: int | None) -> Iterator[Issue]:
+        params = mapping.filter_params(query, in_progress_label=self.in_progress_label)
+        for issue in self._issues(params, wanted=wanted):
+            if query.matches_fields(issue) and self._text_matches(query, issue):
+                yield issue
+
     def iter_issues(self, filter: IssueFilter | None = None) -> Iterator[Issue]:
         query = filter or IssueFilter()
         if not self._filter_can_match(query):
             return
-        params = mapping.filter_params(query, in_progress_label=self.in_progress_label)
-        count = 0
         try:
-            for issue in self._issues(params, wanted=query.limit):
-                if query.matches_fields(issue) and self._text_matches(query, issue):
-                    yield issue
-                    count += 1
-                    if query.limit is not None and count >= query.limit:
-                        return
+            yield from first_of(query, self._matching(query, wanted=query.limit))
         except NotFound:
             if not self._names_unknown_user(query):
                 raise
@@ -206,33 +186,20 @@ class GiteaBackend(ForgeBackend):
         query = filter or IssueFilter()
         if not self._filter_can_match(query):
             return []
-        params = mapping.filter_params(query, in_progress_label=self.in_progress_label)
         # Gitea lists by creation time, newest first: that answers "created desc" with a limit
         # from the first pages. Any other order, "number" included (migrated issues were
         # created out of number order), needs every match before sorting.
         server_order = query.sort == "created" and query.direction == "desc"
-        found: list[Issue] = []
+        wanted = query.limit if server_order else None
         try:
-            wanted = query.limit if server_order else None
-            for issue in self._issues(params, wanted=wanted):
-                if not query.matches_fields(issue) or not self._text_matches(query, issue):
-                    continue
-                found.append(issue)
-                if server_order and query.limit is not None and len(found) >= query.limit:
-                    break
+            return listed(query, self._matching(query, wanted=wanted), server_order=server_order)
         except NotFound:
             if self._names_unknown_user(query):
                 return []
             raise
-        found.sort(key=issue_sort_key(query.sort), reverse=query.direction == "desc")
-        return found[: query.limit] if query.limit is not None else found
 
     def _fetch_raw_issue(self, number: int) -> dict[str, Any]:
         return self.client.get_issue(number)
-
-    def _refuse_raw(self, number: int, raw: Mapping[str, Any]) -> None:
-        if mapping.is_pull_request(raw):
-            raise NotFound(f"#{number} in {self._where} is a pull request, not an issue")
 
     # -- issues: writing -------------------------------------------------------------------------
 
@@ -283,27 +250,14 @@ class GiteaBackend(ForgeBackend):
     def _create_token_of(self, raw: Mapping[str, Any]) -> str | None:
         return mapping.create_token_of(raw)
 
-    def _post_issue(
-        self, payload: dict[str, Any], *, find_existing: Callable[[], dict[str, Any] | None]
-    ) -> dict[str, Any]:
-        return self.client.create_issue(payload, find_existing=find_existing)
-
-    def _write_update(
-        self,
-        number: int,
-        raw: dict[str, Any],
-        current: Issue,
-        wanted: Issue,
-        changed: list[str],
-        *,
-        create_labels: bool,
-    ) -> Issue | None:
+    def _write_update(self, edit: IssueEdit) -> Issue | None:
+        number, raw, current, wanted = edit.number, edit.raw, edit.current, edit.wanted
         # 1. Work out and check every write before making any.
         payload: dict[str, Any] = {}
         retry_safe = True
-        if "title" in changed and wanted.title != current.title:
-            payload["title"] = wanted.title
-        body = changed_body(wanted, changed, raw.get("body"))
+        if edit.title is not None:
+            payload["title"] = edit.title
+        body = edit.body(self.body_key)
         if body is not None:
             payload["body"] = body
             version = mapping.content_version_of(raw)
@@ -311,28 +265,24 @@ class GiteaBackend(ForgeBackend):
                 # Gitea refuses the edit if the body changed since our read (HTTP 400).
                 payload["content_version"] = version
                 retry_safe = False  # a repeat would see its own edit as a conflict
-        if "due_at" in changed and wanted.due_at != current.due_at:
+        if edit.due_changes:
             if wanted.due_at is None:
                 payload["unset_due_date"] = True
             else:
                 payload["due_date"] = mapping.due_date_param(wanted.due_at)
-        if "assignees" in changed and sorted(wanted.assignees) != sorted(current.assignees):
+        if edit.assignees_change:
             self._check_assignees(wanted.assignees)
             payload["assignees"] = list(wanted.assignees)
-        if "milestone" in changed and wanted.milestone != current.milestone:
+        if edit.milestone_changes:
             payload["milestone"] = self._milestone_id(wanted.milestone) if wanted.milestone else 0
-        new_state = wanted.state
-        wire_state = "closed" if new_state is IssueState.CLOSED else "open"
+        wire_state = "closed" if wanted.state is IssueState.CLOSED else "open"
         if wire_state != raw.get("state"):
             payload["state"] = wire_state
+        known = mapping.label_ids_by_name(raw)
+        labels = self._edited_labels(edit, _labels_by_name(known))
         label_ids: list[int] | None = None
-        if "labels" in changed or "state" in changed:
-            known = mapping.label_ids_by_name(raw)
-            wanted_ids = self._label_ids(wanted.labels, create=create_labels, known=known)
-            if new_state is IssueState.IN_PROGRESS:
-                wanted_ids.append(self._in_progress_label_id(known=known))
-            if set(wanted_ids) != set(known.values()):
-                label_ids = sorted(set(wanted_ids))
+        if labels is not None and {int(lab.id or 0) for lab in labels} != set(known.values()):
+            label_ids = sorted({int(lab.id or 0) for lab in labels})
 
         # 2. The fields, then the labels: a failure leaves the issue as it was, or says what
         # was applied.
@@ -353,10 +303,7 @@ class GiteaBackend(ForgeBackend):
             raw = self.client.get_issue(number)
         elif not payload:
             return None  # nothing to send: the server already has it
-        updated = self._to_issue(raw)
-        self._refuse_dropped_on_update(number, current, wanted, updated, changed)
-        self._remember(int(raw["number"]), raw)
-        return updated
+        return self._edited(edit, raw)
 
     def _patch_issue(
         self, number: int, payload: dict[str, Any], *, retry_safe: bool, before: Issue
@@ -453,18 +400,12 @@ class GiteaBackend(ForgeBackend):
 
     # -- labels -----------------------------------------------------------------------------------
 
-    def _fetch_labels(self) -> list[Label]:
-        return [mapping.label_from_wire(raw) for raw in self.client.list_labels()]
+    def _label_ids(self, names: list[str], *, create: bool) -> list[int]:
+        """Gitea addresses labels by id on the wire."""
+        return [int(label.id or 0) for label in self._resolve_labels(names, create=create)]
 
-    def _label_ids(
-        self, names: list[str], *, create: bool, known: Mapping[str, int] | None = None
-    ) -> list[int]:
-        """Gitea addresses labels by id on the wire (``known``: the ids on the issue)."""
-        labels = self._resolve_labels(names, create=create, known=_labels_by_name(known))
-        return [int(label.id or 0) for label in labels]
-
-    def _in_progress_label_id(self, known: Mapping[str, int] | None = None) -> int:
-        return int(self._in_progress(_labels_by_name(known)).id or 0)
+    def _in_progress_label_id(self) -> int:
+        return int(self._in_progress().id or 0)
 
     def _post_label(self, label: Label, *, find_existing: Callable[[], Label | None]) -> Label:
         def find() -> dict[str, Any] | None:
@@ -486,69 +427,6 @@ class GiteaBackend(ForgeBackend):
 
     def _remove_label(self, stored: Label) -> None:
         self.client.delete_label(int(stored.id or 0))
-
-    # -- milestones -------------------------------------------------------------------------------
-
-    def _fetch_milestones(self) -> list[Milestone]:
-        return [mapping.milestone_from_wire(raw) for raw in self.client.list_milestones("all")]
-
-    def _milestone_id(self, title: str) -> int:
-        return int(self._stored_milestone(title).id or 0)
-
-    def _post_milestone(self, milestone: Milestone) -> Milestone:
-        title = milestone.title
-
-        def find() -> dict[str, Any] | None:
-            for raw in self.client.list_milestones("all"):
-                if raw.get("title") == title:
-                    return dict(raw)
-            return None
-
-        raw = self.client.create_milestone(mapping.milestone_to_wire(milestone), find_existing=find)
-        return mapping.milestone_from_wire(raw)
-
-    def _patch_milestone(self, stored: Milestone, milestone: Milestone) -> Milestone:
-        if milestone.due_on is None and stored.due_on is not None:
-            # Gitea ignores an empty due date on edit: refuse rather than silently keep it.
-            raise Unsupported(
-                "Gitea cannot remove a milestone's due date",
-                hint="set another date with --due instead",
-            )
-        payload = mapping.milestone_to_wire(milestone)
-        return mapping.milestone_from_wire(self.client.edit_milestone(int(stored.id or 0), payload))
-
-    def _remove_milestone(self, stored: Milestone) -> None:
-        # Gitea clears the milestone of its issues itself (without touching their updated_at).
-        self.client.delete_milestone(int(stored.id or 0))
-
-    # -- comments ---------------------------------------------------------------------------------
-
-    def _fetch_comments(self, number: int, *, since: str | None = None) -> list[dict[str, Any]]:
-        return self.client.list_comments(number, since=since)
-
-    def _fetch_comment(self, comment_id: int) -> dict[str, Any]:
-        return self.client.get_comment(comment_id)
-
-    def _post_comment(
-        self, number: int, text: str, *, find_existing: Callable[[], dict[str, Any] | None]
-    ) -> dict[str, Any]:
-        return self.client.create_comment(number, text, find_existing=find_existing)
-
-    def _patch_comment(self, comment_id: int, text: str) -> dict[str, Any] | None:
-        # None when Gitea answers 204: a comment without content (an event such as a label
-        # change) has no text to edit.
-        return self.client.edit_comment(comment_id, text)
-
-    def _remove_comment(self, comment_id: int) -> None:
-        self.client.delete_comment(comment_id)
-
-    def _comment_from_wire(self, raw: Mapping[str, Any], number: int) -> Comment:
-        return mapping.comment_from_wire(raw, issue_number=number)
-
-    # -- users ------------------------------------------------------------------------------------
-
-    def _fetch_users(self) -> list[User]:
-        return [mapping.user_from_wire(raw) for raw in self.client.list_assignees()]
 
 
 # --------------------------------------------------------------------------- helpers

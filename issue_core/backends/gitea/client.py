@@ -1,41 +1,32 @@
 """Gitea REST wire calls (``/api/v1``, as in Gitea 1.27's swagger). Returns wire JSON only;
-``mapping`` turns it into domain models.
+``mapping`` turns it into domain models. What Gitea shares with GitHub's shape is
+``forge.repo_api``'s; here: page sizes from ``/settings/api``, labels by id, the edits Gitea
+makes its own way, the token-scope probe and deletes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import quote
 
 from issue_core.backends._http import HttpClient
+from issue_core.backends.forge.repo_api import RepoApi, Wire
 from issue_core.core.errors import NotFound
-
-Wire = dict[str, Any]
 
 # Gitea's default MAX_RESPONSE_ITEMS: the page size used until /settings/api says otherwise.
 DEFAULT_PAGE_SIZE = 50
 MAX_ITEMS = "max_response_items"  # /settings/api's name for it
 
 
-class GiteaClient:
+class GiteaClient(RepoApi):
     def __init__(self, http: HttpClient, owner: str, repo: str, *, page_size: int | None = None):
-        self.http = http
-        self.owner = owner
-        self.repo = repo
-        self._repo_path = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
+        super().__init__(http, owner, repo)
         self._max_page_size = page_size
 
     # -- server --------------------------------------------------------------------
 
     def version(self) -> Wire:
         return dict(self.http.get_json("/version") or {})
-
-    def current_user(self) -> Wire:
-        return dict(self.http.get_json("/user") or {})
-
-    def repository(self) -> Wire:
-        return dict(self.http.get_json(self._repo_path) or {})
 
     def max_page_size(self) -> int:
         """The largest page the server allows: from /settings/api, remembered a day per server
@@ -62,10 +53,11 @@ class GiteaClient:
             return DEFAULT_PAGE_SIZE
         return self.max_page_size()
 
-    def _pages(
-        self, path: str, params: Mapping[str, Any], wanted: int | None = None
-    ) -> Iterator[Any]:
-        return self.http.paginate(path, params=params, page_size=self.page_size_for(wanted))
+    def _pages(self, path: str, params: Mapping[str, Any]) -> Iterator[Any]:
+        return self.http.paginate(path, params=params, page_size=self.page_size_for(None))
+
+    def _label_path(self, key: int | str) -> str:
+        return f"{self._repo_path}/labels/{key}"
 
     # -- issues ----------------------------------------------------------------------
 
@@ -79,16 +71,6 @@ class GiteaClient:
             page_size=self.page_size_for(wanted),
             wanted=wanted,
             stable_key=lambda raw: raw.get("id") if isinstance(raw, dict) else None,
-        )
-
-    def get_issue(self, number: int) -> Wire:
-        return dict(self.http.get_json(f"{self._repo_path}/issues/{number}"))
-
-    def create_issue(self, payload: Wire, *, find_existing: Callable[[], Wire | None]) -> Wire:
-        return dict(
-            self.http.create_once(
-                f"{self._repo_path}/issues", json=payload, find_existing=find_existing
-            )
         )
 
     def edit_issue(self, number: int, payload: Wire, *, retry_safe: bool) -> Wire:
@@ -131,57 +113,6 @@ class GiteaClient:
         params = {"since": since} if since else None
         path = f"{self._repo_path}/issues/{number}/comments"
         return list(self.http.get_json(path, params=params) or [])
-
-    def create_comment(
-        self, number: int, body: str, *, find_existing: Callable[[], Wire | None]
-    ) -> Wire:
-        path = f"{self._repo_path}/issues/{number}/comments"
-        return dict(self.http.create_once(path, json={"body": body}, find_existing=find_existing))
-
-    def get_comment(self, comment_id: int) -> Wire:
-        return dict(self.http.get_json(f"{self._repo_path}/issues/comments/{comment_id}") or {})
-
-    def edit_comment(self, comment_id: int, body: str) -> Wire | None:
-        """PATCH the body (an absolute value: a retry is harmless). None when Gitea answers 204,
-        its answer for a comment without content (an event such as a label change)."""
-        path = f"{self._repo_path}/issues/comments/{comment_id}"
-        data = self.http.patch(path, json={"body": body}, idempotent=True).data
-        return dict(data) if isinstance(data, dict) else None
-
-    def delete_comment(self, comment_id: int) -> None:
-        self.http.delete(f"{self._repo_path}/issues/comments/{comment_id}")
-
-    # -- labels -------------------------------------------------------------------------
-
-    def list_labels(self) -> list[Wire]:
-        return list(self._pages(f"{self._repo_path}/labels", {}))
-
-    def create_label(self, payload: Wire, *, find_existing: Callable[[], Wire | None]) -> Wire:
-        path = f"{self._repo_path}/labels"
-        return dict(self.http.create_once(path, json=payload, find_existing=find_existing))
-
-    def edit_label(self, label_id: int, payload: Wire) -> Wire:
-        path = f"{self._repo_path}/labels/{label_id}"
-        return dict(self.http.patch(path, json=payload, idempotent=True).data)
-
-    def delete_label(self, label_id: int) -> None:
-        self.http.delete(f"{self._repo_path}/labels/{label_id}")
-
-    # -- milestones -------------------------------------------------------------------------
-
-    def list_milestones(self, state: str = "all") -> list[Wire]:
-        return list(self._pages(f"{self._repo_path}/milestones", {"state": state}))
-
-    def create_milestone(self, payload: Wire, *, find_existing: Callable[[], Wire | None]) -> Wire:
-        path = f"{self._repo_path}/milestones"
-        return dict(self.http.create_once(path, json=payload, find_existing=find_existing))
-
-    def edit_milestone(self, milestone_id: int, payload: Wire) -> Wire:
-        path = f"{self._repo_path}/milestones/{milestone_id}"
-        return dict(self.http.patch(path, json=payload, idempotent=True).data)
-
-    def delete_milestone(self, milestone_id: int) -> None:
-        self.http.delete(f"{self._repo_path}/milestones/{milestone_id}")
 
     # -- users --------------------------------------------------------------------------------
 

@@ -160,4 +160,16 @@ def filter_params(query: IssueFilter, *, in_progress_label: str) -> dict[str, An
     return params
 
 
-__all__ = ["issue_body", "label_from_wire", "reserved_fields", "version_of"]
+# Re-exported from ``forge.fields``; with what ``forge.repo_backend.RepoMapping`` reads.
+__all__ = [
+    "comment_from_wire",
+    "is_pull_request",
+    "issue_body",
+    "issue_from_wire",
+    "label_from_wire",
+    "milestone_from_wire",
+    "milestone_to_wire",
+    "reserved_fields",
+    "user_from_wire",
+    "version_of",
+]

@@ -13,7 +13,6 @@ Differences from the local store, all documented in ``docs/backends/github.md``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -23,14 +22,15 @@ from issue_core.backends.forge import fields
 from issue_core.backends.forge.base import (
     FORGE_CAPABILITIES,
     IN_PROGRESS_OPTION,
-    ForgeBackend,
     RepositoryNotFound,
-    issue_sort_key,
+    first_of,
+    listed,
     reason_of,
 )
+from issue_core.backends.forge.edit import IssueEdit
+from issue_core.backends.forge.repo_backend import RepoApiBackend, RepoMapping
 from issue_core.backends.github import mapping
 from issue_core.core.errors import (
-    ConfigError,
     IssueCoreError,
     NotFound,
     PermissionDenied,
@@ -44,7 +44,6 @@ from issue_core.core.models import (
     IssueState,
     Label,
     Milestone,
-    User,
     close_reason_for,
     validate_description,
     validate_title,
@@ -65,7 +64,7 @@ API_VERSION = "2022-11-28"
 WRITE_SCOPES = {"repo", "public_repo"}
 
 
-class GitHubBackend(ForgeBackend):
+class GitHubBackend(RepoApiBackend):
     """A ``ForgeBackend`` over GitHub's REST API: only what GitHub does its own way is here."""
 
     type_name: ClassVar[str] = KIND
@@ -86,6 +85,9 @@ class GitHubBackend(ForgeBackend):
     )
     # One PATCH carries everything; a user without push access keeps only title, body, state.
     silently_dropped_on_update: ClassVar[tuple[str, ...]] = ("labels", "assignees", "milestone")
+    # GitHub's description types due_on as a string, never null: refused rather than sending
+    # what its API does not define (or silently keeping the date).
+    milestone_due_unremovable: ClassVar[str] = "GitHub's API cannot remove a milestone's due date"
     # GitHub's REST API cannot delete an issue (only GraphQL's deleteIssue, for admins).
     capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES - {Capability.DELETE_ISSUES}
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
@@ -108,14 +110,7 @@ class GitHubBackend(ForgeBackend):
         IN_PROGRESS_OPTION,
     )
 
-    def __init__(
-        self,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(transport=transport, sleep=sleep, clock=clock)
+    def _init_state(self) -> None:
         self._client: GitHubClient | None = None
         self._configured_repo = ""
         self._moved = False  # a redirect was followed: the next answer names the new repository
@@ -176,13 +171,11 @@ class GitHubBackend(ForgeBackend):
 
     @property
     def client(self) -> GitHubClient:
-        if self._client is None:
-            raise ConfigError("the github backend is not connected", hint="call connect(config)")
-        return self._client
+        return self._connected(self._client)
 
     @property
-    def _where(self) -> str:
-        return f"{self.client.owner}/{self.client.repo}"
+    def wire(self) -> RepoMapping:
+        return mapping
 
     # -- a renamed or moved repository ------------------------------------------------------------
 
@@ -245,9 +238,6 @@ class GitHubBackend(ForgeBackend):
 
     # -- identity and health ----------------------------------------------------------------------
 
-    def _fetch_me(self) -> User:
-        return mapping.user_from_wire(self.client.current_user())
-
     def _server_version(self) -> str:
         if self.http.host == "api.github.com":
             return "github.com"
@@ -291,14 +281,6 @@ class GitHubBackend(ForgeBackend):
 
     # -- issues: reading -------------------------------------------------------------------------
 
-    def _to_issue(self, raw: Mapping[str, Any]) -> Issue:
-        return self._note_number(
-            mapping.issue_from_wire(raw, in_progress_label=self.in_progress_label), raw
-        )
-
-    def _is_pull_request(self, raw: Mapping[str, Any]) -> bool:
-        return mapping.is_pull_request(raw)
-
     def _raw_issues_since(self, since: datetime | None) -> Iterator[Mapping[str, Any]]:
         params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "asc"}
         if since is not None:
@@ -327,11 +309,6 @@ class GitHubBackend(ForgeBackend):
             if mapping.is_pull_request(raw):
                 continue
             if str(raw.get("repository_url") or "").lower().endswith(mine):
-                yield self._to_issue(raw)
-
-    def _issues(self, params: Mapping[str, Any], *, wanted: int | None = None) -> Iterator[Issue]:
-        for raw in self.client.iter_issues(params, wanted=wanted):
-            if not mapping.is_pull_request(raw):
                 yield self._to_issue(raw)
 
     def _matching(self, query: IssueFilter, *, wanted: int | None) -> Iterator[Issue]:
@@ -401,10 +378,7 @@ class GitHubBackend(ForgeBackend):
 
     def iter_issues(self, filter: IssueFilter | None = None) -> Iterator[Issue]:
         query = filter or IssueFilter()
-        for count, issue in enumerate(self._matching_checked(query, wanted=query.limit), 1):
-            yield issue
-            if query.limit is not None and count >= query.limit:
-                return
+        yield from first_of(query, self._matching_checked(query, wanted=query.limit))
 
     def list_issues(self, filter: IssueFilter | None = None) -> list[Issue]:
         query = filter or IssueFilter()
@@ -412,13 +386,8 @@ class GitHubBackend(ForgeBackend):
         # first pages. "number" (issues moved in keep no number order) needs every match.
         server_order = query.sort in ("created", "updated") and not query.text
         wanted = query.limit if server_order else None
-        found: list[Issue] = []
-        for issue in self._matching_checked(query, wanted=wanted):
-            found.append(issue)
-            if server_order and query.limit is not None and len(found) >= query.limit:
-                break
-        found.sort(key=issue_sort_key(query.sort), reverse=query.direction == "desc")
-        return found[: query.limit] if query.limit is not None else found
+        found = self._matching_checked(query, wanted=wanted)
+        return listed(query, found, server_order=server_order)
 
     def _fetch_raw_issue(self, number: int) -> dict[str, Any]:
         try:
@@ -439,10 +408,6 @@ class GitHubBackend(ForgeBackend):
                 hint=f"check owner and repo, and that the token in ${self.token_env} can read it",
             ) from None
 
-    def _refuse_raw(self, number: int, raw: Mapping[str, Any]) -> None:
-        if mapping.is_pull_request(raw):
-            raise NotFound(f"#{number} in {self._where} is a pull request, not an issue")
-
     # -- issues: writing -----------------------------------------------------------------------
 
     def create_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
@@ -450,7 +415,7 @@ class GitHubBackend(ForgeBackend):
         description = validate_description(issue.description)
         state = IssueState.parse(issue.state)
         reason = close_reason_for(state, issue.close_reason)
-        milestone = self._milestone_number(issue.milestone) if issue.milestone else None
+        milestone = self._milestone_id(issue.milestone) if issue.milestone else None
         self._check_assignees(issue.assignees)
         labels = self._label_names(issue.labels, create=create_labels)
         if state is IssueState.IN_PROGRESS:
@@ -485,36 +450,23 @@ class GitHubBackend(ForgeBackend):
     def _create_token_of(self, raw: Mapping[str, Any]) -> str | None:
         return fields.create_token_of(raw.get("body"))
 
-    def _post_issue(
-        self, payload: dict[str, Any], *, find_existing: Callable[[], dict[str, Any] | None]
-    ) -> dict[str, Any]:
-        return self.client.create_issue(payload, find_existing=find_existing)
-
-    def _write_update(
-        self,
-        number: int,
-        raw: dict[str, Any],
-        current: Issue,
-        wanted: Issue,
-        changed: list[str],
-        *,
-        create_labels: bool,
-    ) -> Issue | None:
+    def _write_update(self, edit: IssueEdit) -> Issue | None:
+        raw, current, wanted = edit.raw, edit.current, edit.wanted
         payload: dict[str, Any] = {}
-        if "title" in changed and wanted.title != current.title:
-            payload["title"] = wanted.title
+        if edit.title is not None:
+            payload["title"] = edit.title
         # GitHub keeps the close reason itself (state_reason): not in the block.
-        body = fields.changed_body(wanted, changed, raw.get("body"), close_reason=False)
+        body = edit.body(self.body_key, close_reason=False)
         if body is not None:
             payload["body"] = body
-        if "assignees" in changed and sorted(wanted.assignees) != sorted(current.assignees):
+        if edit.assignees_change:
             self._check_assignees(wanted.assignees)
             payload["assignees"] = list(wanted.assignees)
-        if "milestone" in changed and wanted.milestone != current.milestone:
+        if edit.milestone_changes:
             payload["milestone"] = (
-                self._milestone_number(wanted.milestone) if wanted.milestone else None
+                self._milestone_id(wanted.milestone) if wanted.milestone else None
             )
-        if {"state", "close_reason"} & set(changed):
+        if {"state", "close_reason"} & set(edit.changed):
             wire_state = mapping.state_fields(
                 wanted.state, wanted.close_reason, reopening=raw.get("state") == "closed"
             )
@@ -522,29 +474,16 @@ class GitHubBackend(ForgeBackend):
                 wanted.close_reason is not current.close_reason
             ):
                 payload.update(wire_state)
-        if "labels" in changed or "state" in changed:
-            known = {name: Label(name=name) for name in fields.label_names(raw)}
-            names = [
-                label.name
-                for label in self._resolve_labels(wanted.labels, create=create_labels, known=known)
-            ]
-            if wanted.state is IssueState.IN_PROGRESS:
-                names.append(self._in_progress(known).name)
-            if set(names) != set(known):
-                payload["labels"] = sorted(set(names), key=str.lower)
+        known = {name: Label(name=name) for name in fields.label_names(raw)}
+        labels = self._edited_labels(edit, known)
+        if labels is not None and {lab.name for lab in labels} != set(known):
+            payload["labels"] = sorted({lab.name for lab in labels}, key=str.lower)
         if not payload:
             return None  # the server already holds it
-        self._recent.pop(number, None)
-        raw = self.client.edit_issue(number, payload)
-        updated = self._to_issue(raw)
-        self._refuse_dropped_on_update(number, current, wanted, updated, changed)
-        self._remember(int(raw["number"]), raw)
-        return updated
+        self._recent.pop(edit.number, None)
+        return self._edited(edit, self.client.edit_issue(edit.number, payload))
 
     # -- labels (GitHub addresses them by name) ---------------------------------------------------
-
-    def _fetch_labels(self) -> list[Label]:
-        return [mapping.label_from_wire(raw) for raw in self.client.list_labels()]
 
     def _label_names(self, names: list[str], *, create: bool) -> list[str]:
         return [label.name for label in self._resolve_labels(names, create=create)]
@@ -566,40 +505,6 @@ class GitHubBackend(ForgeBackend):
     def _remove_label(self, stored: Label) -> None:
         self.client.delete_label(stored.name)
 
-    # -- milestones (GitHub addresses them by number) -------------------------------------------
-
-    def _fetch_milestones(self) -> list[Milestone]:
-        return [mapping.milestone_from_wire(raw) for raw in self.client.list_milestones("all")]
-
-    def _milestone_number(self, title: str) -> int:
-        return int(self._stored_milestone(title).id or 0)
-
-    def _post_milestone(self, milestone: Milestone) -> Milestone:
-        title = milestone.title
-
-        def find() -> dict[str, Any] | None:
-            for raw in self.client.list_milestones("all"):
-                if raw.get("title") == title:
-                    return dict(raw)
-            return None
-
-        raw = self.client.create_milestone(mapping.milestone_to_wire(milestone), find_existing=find)
-        return mapping.milestone_from_wire(raw)
-
-    def _patch_milestone(self, stored: Milestone, milestone: Milestone) -> Milestone:
-        if milestone.due_on is None and stored.due_on is not None:
-            # GitHub's description types due_on as a string, never null: refuse rather than
-            # send what its API does not define (or silently keep the date).
-            raise Unsupported(
-                "GitHub's API cannot remove a milestone's due date",
-                hint="set another date with --due instead",
-            )
-        raw = self.client.edit_milestone(int(stored.id or 0), mapping.milestone_to_wire(milestone))
-        return mapping.milestone_from_wire(raw)
-
-    def _remove_milestone(self, stored: Milestone) -> None:
-        self.client.delete_milestone(int(stored.id or 0))
-
     def _write_body(self, number: int, raw: Mapping[str, Any], body: str) -> None:
         self.client.edit_issue(number, {"body": body})
 
@@ -610,26 +515,6 @@ class GitHubBackend(ForgeBackend):
         )
 
     # -- comments -----------------------------------------------------------------------------
-
-    def _fetch_comments(self, number: int, *, since: str | None = None) -> list[dict[str, Any]]:
-        return self.client.list_comments(number, since=since)
-
-    def _post_comment(
-        self, number: int, text: str, *, find_existing: Callable[[], dict[str, Any] | None]
-    ) -> dict[str, Any]:
-        return self.client.create_comment(number, text, find_existing=find_existing)
-
-    def _fetch_comment(self, comment_id: int) -> dict[str, Any]:
-        return self.client.get_comment(comment_id)
-
-    def _comment_from_wire(self, raw: Mapping[str, Any], number: int) -> Comment:
-        return mapping.comment_from_wire(raw, issue_number=number)
-
-    def _patch_comment(self, comment_id: int, body: str) -> dict[str, Any] | None:
-        return self.client.edit_comment(comment_id, body)
-
-    def _remove_comment(self, comment_id: int) -> None:
-        self.client.delete_comment(comment_id)
 
     def comments_since(self, since: datetime | None = None) -> list[Comment]:
         """Every issue comment of the repository updated at or after ``since``, oldest update
@@ -655,11 +540,6 @@ class GitHubBackend(ForgeBackend):
         except NotFound:
             return True
         return False
-
-    # -- users --------------------------------------------------------------------------------
-
-    def _fetch_users(self) -> list[User]:
-        return [mapping.user_from_wire(raw) for raw in self.client.list_assignees()]
 
 
 # --------------------------------------------------------------------------- helpers

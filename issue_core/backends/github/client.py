@@ -4,7 +4,9 @@ domain models.
 
 Every list is read 100 a page (GitHub's largest), and GitHub's ``Link rel="last"`` lets the
 pages after the first be fetched concurrently. Every answer passes ``seen`` (the backend learns a
-renamed repository's new name from the URLs in it).
+renamed repository's new name from the URLs in it). What Gitea shares with GitHub's shape is
+``forge.repo_api``'s; here: reading with ``seen``, labels by name, search, the repository-wide
+comment list, scopes and ``/meta``.
 """
 
 from __future__ import annotations
@@ -14,14 +16,13 @@ from typing import Any
 from urllib.parse import quote
 
 from issue_core.backends._http import GITHUB_PAGES, HttpClient, parse_link_header
-
-Wire = dict[str, Any]
+from issue_core.backends.forge.repo_api import RepoApi, Wire
 
 PAGE_SIZE = 100  # GitHub's per_page maximum
 SEARCH_LIMIT = 1000  # GitHub's search answers at most this many results
 
 
-class GitHubClient:
+class GitHubClient(RepoApi):
     def __init__(
         self,
         http: HttpClient,
@@ -31,16 +32,9 @@ class GitHubClient:
         seen: Callable[[Any], None] = lambda data: None,
         page_size: int = PAGE_SIZE,
     ) -> None:
-        self.http = http
         self.page_size = page_size
         self._seen = seen
-        self.move_to(owner, repo)
-
-    def move_to(self, owner: str, repo: str) -> None:
-        """Address another repository (a renamed one's new name)."""
-        self.owner = owner
-        self.repo = repo
-        self._repo_path = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
+        super().__init__(http, owner, repo)
 
     def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         data = self.http.get_json(path, params=params)
@@ -49,7 +43,7 @@ class GitHubClient:
 
     def _pages(
         self, path: str, params: Mapping[str, Any], *, wanted: int | None = None
-    ) -> Iterator[Wire]:
+    ) -> Iterator[Any]:
         for item in self.http.paginate(
             path,
             params=params,
@@ -67,12 +61,6 @@ class GitHubClient:
         """GitHub Enterprise Server's ``/meta`` (``installed_version``)."""
         # Never conditional: /meta is outside the issue API, and one GET a check is cheap.
         return dict(self.http.get("/meta", use_cache=False).data or {})
-
-    def current_user(self) -> Wire:
-        return dict(self._get("/user") or {})
-
-    def repository(self) -> Wire:
-        return dict(self._get(self._repo_path) or {})
 
     def scopes(self) -> tuple[str | None, str | None]:
         """The token's ``X-OAuth-Scopes`` and what ``/user`` accepts (classic tokens send
@@ -108,19 +96,9 @@ class GitHubClient:
                 return
             page += 1
 
-    def get_issue(self, number: int) -> Wire:
-        return dict(self._get(f"{self._repo_path}/issues/{number}") or {})
-
-    def create_issue(self, payload: Wire, *, find_existing: Callable[[], Wire | None]) -> Wire:
-        data = self.http.create_once(
-            f"{self._repo_path}/issues", json=payload, find_existing=find_existing
-        )
-        return dict(data)
-
     def edit_issue(self, number: int, payload: Wire) -> Wire:
         """PATCH absolute values (labels and assignees are whole lists): a retry is harmless."""
-        path = f"{self._repo_path}/issues/{number}"
-        return dict(self.http.patch(path, json=payload, idempotent=True).data)
+        return dict(self._patch(f"{self._repo_path}/issues/{number}", payload))
 
     # -- comments -----------------------------------------------------------------------------
 
@@ -136,55 +114,10 @@ class GitHubClient:
             params["since"] = since
         return self._pages(f"{self._repo_path}/issues/comments", params)
 
-    def create_comment(
-        self, number: int, body: str, *, find_existing: Callable[[], Wire | None]
-    ) -> Wire:
-        path = f"{self._repo_path}/issues/{number}/comments"
-        return dict(self.http.create_once(path, json={"body": body}, find_existing=find_existing))
-
-    def get_comment(self, comment_id: int) -> Wire:
-        return dict(self._get(f"{self._repo_path}/issues/comments/{comment_id}") or {})
-
-    def edit_comment(self, comment_id: int, body: str) -> Wire:
-        path = f"{self._repo_path}/issues/comments/{comment_id}"
-        return dict(self.http.patch(path, json={"body": body}, idempotent=True).data)
-
-    def delete_comment(self, comment_id: int) -> None:
-        self.http.delete(f"{self._repo_path}/issues/comments/{comment_id}")
-
     # -- labels (addressed by name) ---------------------------------------------------------------
 
-    def _label_path(self, name: str) -> str:
-        return f"{self._repo_path}/labels/{quote(name, safe='')}"
-
-    def list_labels(self) -> list[Wire]:
-        return list(self._pages(f"{self._repo_path}/labels", {}))
-
-    def create_label(self, payload: Wire, *, find_existing: Callable[[], Wire | None]) -> Wire:
-        path = f"{self._repo_path}/labels"
-        return dict(self.http.create_once(path, json=payload, find_existing=find_existing))
-
-    def edit_label(self, name: str, payload: Wire) -> Wire:
-        return dict(self.http.patch(self._label_path(name), json=payload, idempotent=True).data)
-
-    def delete_label(self, name: str) -> None:
-        self.http.delete(self._label_path(name))
-
-    # -- milestones (addressed by number) -------------------------------------------------------
-
-    def list_milestones(self, state: str = "all") -> list[Wire]:
-        return list(self._pages(f"{self._repo_path}/milestones", {"state": state}))
-
-    def create_milestone(self, payload: Wire, *, find_existing: Callable[[], Wire | None]) -> Wire:
-        path = f"{self._repo_path}/milestones"
-        return dict(self.http.create_once(path, json=payload, find_existing=find_existing))
-
-    def edit_milestone(self, number: int, payload: Wire) -> Wire:
-        path = f"{self._repo_path}/milestones/{number}"
-        return dict(self.http.patch(path, json=payload, idempotent=True).data)
-
-    def delete_milestone(self, number: int) -> None:
-        self.http.delete(f"{self._repo_path}/milestones/{number}")
+    def _label_path(self, key: int | str) -> str:
+        return f"{self._repo_path}/labels/{quote(str(key), safe='')}"
 
     # -- users ------------------------------------------------------------------------------------
 

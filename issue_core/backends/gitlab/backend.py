@@ -28,11 +28,13 @@ from issue_core.backends.forge.base import (
     RECOVERY_WINDOW,
     ForgeBackend,
     RepositoryNotFound,
-    issue_sort_key,
+    first_of,
+    listed,
     reason_of,
     token_env_option,
 )
-from issue_core.backends.forge.fields import changed_body, create_token_of, issue_body, timestamp
+from issue_core.backends.forge.edit import IssueEdit
+from issue_core.backends.forge.fields import create_token_of, issue_body, timestamp
 from issue_core.backends.forge.settings import number_setting
 from issue_core.backends.gitlab import mapping
 from issue_core.core.errors import (
@@ -140,9 +142,7 @@ class GitLabBackend(ForgeBackend):
 
     @property
     def client(self) -> GitLabClient:
-        if self._client is None:
-            raise ConfigError("the gitlab backend is not connected", hint="call connect(config)")
-        return self._client
+        return self._connected(self._client)
 
     @property
     def _where(self) -> str:
@@ -265,10 +265,7 @@ class GitLabBackend(ForgeBackend):
         if query.text or query.sort == "number":
             yield from self.list_issues(query)
             return
-        for count, issue in enumerate(self._matching(query, wanted=query.limit), start=1):
-            yield issue
-            if query.limit is not None and count >= query.limit:
-                return
+        yield from first_of(query, self._matching(query, wanted=query.limit))
 
     def list_issues(self, filter: IssueFilter | None = None) -> list[Issue]:
         query = filter or IssueFilter()
@@ -276,13 +273,8 @@ class GitLabBackend(ForgeBackend):
         # pages. By number (imports are created out of iid order), or with comment matches
         # joining in, every match is read before sorting.
         server_order = query.sort in ("created", "updated") and not query.text
-        found: list[Issue] = []
-        for issue in self._matching(query, wanted=query.limit if server_order else None):
-            found.append(issue)
-            if server_order and query.limit is not None and len(found) >= query.limit:
-                break
-        found.sort(key=issue_sort_key(query.sort), reverse=query.direction == "desc")
-        return found[: query.limit] if query.limit is not None else found
+        found = self._matching(query, wanted=query.limit if server_order else None)
+        return listed(query, found, server_order=server_order)
 
     def _fetch_raw_issue(self, number: int) -> dict[str, Any]:
         with self._in_project():
@@ -362,40 +354,27 @@ class GitLabBackend(ForgeBackend):
             )
         return [self._user_ids[name.lower()] for name in names]
 
-    def _write_update(
-        self,
-        number: int,
-        raw: dict[str, Any],
-        current: Issue,
-        wanted: Issue,
-        changed: list[str],
-        *,
-        create_labels: bool,
-    ) -> Issue | None:
+    def _write_update(self, edit: IssueEdit) -> Issue | None:
         # Work out and check every change, then send them in one PUT.
+        raw, wanted = edit.raw, edit.wanted
         payload: dict[str, Any] = {}
-        if "title" in changed and wanted.title != current.title:
-            payload["title"] = wanted.title
+        if edit.title is not None:
+            payload["title"] = edit.title
         # GitLab keeps no reason for a close: not_planned and duplicate ride in the block.
-        body = changed_body(wanted, changed, raw.get("description"))
+        body = edit.body(self.body_key)
         if body is not None:
-            payload["description"] = body
-        if "due_at" in changed and wanted.due_at != current.due_at:
+            payload[self.body_key] = body
+        if edit.due_changes:
             payload["due_date"] = mapping.day_param(wanted.due_at)
-        if "assignees" in changed and sorted(wanted.assignees) != sorted(current.assignees):
+        if edit.assignees_change:
             payload["assignee_ids"] = self._assignee_ids(wanted.assignees)
-        if "milestone" in changed and wanted.milestone != current.milestone:
+        if edit.milestone_changes:
             milestone = wanted.milestone
             payload["milestone_id"] = self._milestone_id(milestone) if milestone else 0
-        if "labels" in changed or "state" in changed:
-            on_issue = set(mapping.label_names(raw))
-            known = {name: Label(name=name) for name in on_issue}
-            names = {
-                lab.name
-                for lab in self._resolve_labels(wanted.labels, create=create_labels, known=known)
-            }
-            if wanted.state is IssueState.IN_PROGRESS:
-                names.add(self._in_progress(known).name)
+        on_issue = set(mapping.label_names(raw))
+        labels = self._edited_labels(edit, {name: Label(name=name) for name in on_issue})
+        if labels is not None:
+            names = {lab.name for lab in labels}
             if names - on_issue:
                 payload["add_labels"] = ",".join(sorted(names - on_issue))
             if on_issue - names:
@@ -405,18 +384,15 @@ class GitLabBackend(ForgeBackend):
             payload["state_event"] = "close" if closed else "reopen"
         if not payload:
             return None  # the server already has it
-        self._recent.pop(number, None)
+        self._recent.pop(edit.number, None)
         try:
-            raw = self.client.edit_issue(number, payload)
+            raw = self.client.edit_issue(edit.number, payload)
         except (ValidationError, NotFound, PermissionDenied, AuthError):
             raise  # refused before anything was written
         except IssueCoreError as error:
             # GitLab applies one PUT whole or not at all: say which it was.
-            raise self._with_applied(number, current, error) from None
-        updated = self._to_issue(raw)
-        self._refuse_dropped_on_update(number, current, wanted, updated, changed)
-        self._remember(number, raw)
-        return updated
+            raise self._with_applied(edit.number, edit.current, error) from None
+        return self._edited(edit, raw)
 
     def _write_body(self, number: int, raw: Mapping[str, Any], body: str) -> None:
         self.client.edit_issue(number, {"description": body})
