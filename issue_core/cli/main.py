@@ -41,6 +41,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "heartbeat": "issue_core.cli.claims:heartbeat_cmd",
     "release": "issue_core.cli.claims:release_cmd",
     "next": "issue_core.cli.claims:next_cmd",
+    "sync": "issue_core.cli.sync:sync_group",
     "backend": "issue_core.cli.backends:backend_group",
     "config": "issue_core.cli.config_detect:config_group",
     "serve": "issue_core.cli.server:serve_cmd",

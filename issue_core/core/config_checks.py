@@ -29,6 +29,7 @@ TOP_LEVEL_KEYS = {
     "labels": (dict, str),  # a table, or the shorthand labels = "never"
     "trusted": dict,
     "server": dict,
+    "sync": dict,  # [sync] bulk_threshold, on_delete, [sync.users.NAME]
     "git_remote": str,  # the remote `issue config detect` used (repository file)
 }
 LABELS_KEYS = {"create": str}

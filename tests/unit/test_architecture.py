@@ -376,6 +376,9 @@ NEVER_ON_THE_CLI_PATH = (
     # only `issue list -q` pays for the query language and its SQL
     "issue_core.core.query",
     "issue_core.backends.local.query_sql",
+    # only `issue sync` loads the sync engine
+    "issue_core.service.sync",
+    "issue_core.cli.sync",
 )
 QUERY_LANGUAGE = ("issue_core.core.query", "issue_core.backends.local.query_sql")
 # reading issues needs no label, milestone, comment or search-index repository (loaded lazily)
@@ -565,3 +568,21 @@ def test_the_ingest_endpoint_imports_no_web_framework():
     framework = _top_level_imports(TREES["issue_core.server.endpoint"])
     assert not framework & {"fastapi", "starlette", "uvicorn"}
     assert "issue_core.server.app" not in GRAPH["issue_core.server.endpoint"]
+
+
+def test_the_sync_engine_is_a_use_case_that_opens_no_backend():
+    """``service/sync`` gets connected backends from its front end: it reaches them only
+    through the interface (no backend module, no registry, no runtime), and keeps its state on
+    the one SQL engine."""
+    sync_modules = [m for m in GRAPH if _under(m, "issue_core.service.sync")]
+    assert "issue_core.service.sync.engine" in sync_modules
+    reaching = sorted(
+        f"{module} imports {target}"
+        for module in sync_modules
+        for target in GRAPH[module]
+        if _under(target, "issue_core.backends", RUNTIME)
+    )
+    assert reaching == []
+    assert "issue_core.storage" in GRAPH["issue_core.service.sync.state"] or (
+        "issue_core.storage.sqlite" in GRAPH["issue_core.service.sync.state"]
+    )

@@ -1,0 +1,75 @@
+"""Reading one side: its change feed since the pair's cursor, and an issue's current version.
+
+The feed is read page by page until it stops moving (``changes_since``, oldest first, cursors
+opaque); each backend's cursor already overlaps where its clock is coarse (a forge's whole
+seconds), so nothing changed within the cursor's instant is missed. The cursor is the side's
+own: no clock of another machine orders anything.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from issue_core.core.errors import NotFound
+from issue_core.core.interfaces import IssueBackend, SyncableBackend
+from issue_core.core.models import Issue
+
+if TYPE_CHECKING:
+    from issue_core.service.sync.state import Link
+
+PAGE = 500
+
+
+class Side:
+    """One backend of the pair as a run sees it."""
+
+    def __init__(self, key: str, name: str, backend: IssueBackend) -> None:
+        self.key = key
+        self.name = name
+        self.backend = backend
+        self.feed: dict[str, Issue] = {}
+        self.gone: dict[str, int | None] = {}  # id -> number of issues the feed says are deleted
+        self.cursor_before: str | None = None
+        self.cursor_after: str | None = None
+
+    @property
+    def syncable(self) -> SyncableBackend:
+        return cast(SyncableBackend, self.backend)
+
+    def read_feed(self, cursor: str | None) -> None:
+        self.cursor_before = cursor
+        while True:
+            changes, after = self.syncable.changes_since(cursor, limit=PAGE)
+            for change in changes:
+                key = str(change.issue.id)
+                if change.deleted:
+                    self.feed.pop(key, None)
+                    self.gone[key] = change.issue.number
+                else:
+                    self.gone.pop(key, None)
+                    self.feed[key] = change.issue
+            if not changes or after == cursor:
+                break
+            cursor = after
+        self.cursor_after = cursor
+
+    def current(self, link: Link) -> Issue | None:
+        """The linked issue as it is now (None: deleted): from this run's feed, else by its
+        number (checked against its id: numbers can move), else by its id."""
+        issue_id = str(link.id_of(self.key))
+        if issue_id in self.feed:
+            return self.feed[issue_id]
+        if issue_id in self.gone:
+            return None
+        number = link.number_on(self.key)
+        if number is not None:
+            try:
+                found = self.backend.get_issue_by_number(number)
+                if str(found.id) == issue_id:
+                    return found
+            except NotFound:
+                pass
+        try:
+            return self.syncable.get_issue_by_id(issue_id)
+        except NotFound:
+            return None
