@@ -681,6 +681,13 @@ def delete_milestone(request: Request) -> Answer:
 
 # --------------------------------------------------------------------------- routes
 
+
+def _dependency_routes() -> list[tuple[str, dict[str, Handler]]]:
+    from tests.fakes.github_deps import ROUTES as DEPENDENCY_ROUTES
+
+    return list(DEPENDENCY_ROUTES)
+
+
 _R = "/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
 _N = "(?P<number>[^/]+)"
 _ROUTE_TABLE: list[tuple[str, dict[str, Handler]]] = [
@@ -710,6 +717,7 @@ _ROUTE_TABLE: list[tuple[str, dict[str, Handler]]] = [
     ),
     (_R + f"/issues/{_N}/labels/(?P<name>[^/]+)", {"DELETE": remove_issue_label}),
     (_R + f"/issues/{_N}/comments", {"GET": list_issue_comments, "POST": create_comment}),
+    *((_R + path, handlers) for path, handlers in _dependency_routes()),
     (_R + "/labels", {"GET": list_labels, "POST": create_label}),
     (
         _R + "/labels/(?P<name>[^/]+)",

@@ -65,6 +65,29 @@ def _templates() -> dict[str, Any]:
     }
 
 
+def dependencies_summary(repo: Repo, issue: Issue) -> dict[str, int]:
+    """``blocked_by``/``blocking`` count the open issues of each side, ``total_*`` all."""
+    blockers = [repo.issue_by_id(i) for i in repo.blockers.get(issue.id, [])]
+    blocking = [repo.issue_by_id(b) for b, ids in repo.blockers.items() if issue.id in ids]
+    return {
+        "blocked_by": sum(1 for i in blockers if i is not None and i.state == "open"),
+        "total_blocked_by": sum(1 for i in blockers if i is not None),
+        "blocking": sum(1 for i in blocking if i is not None and i.state == "open"),
+        "total_blocking": sum(1 for i in blocking if i is not None),
+    }
+
+
+def sub_issues_summary(repo: Repo, issue: Issue) -> dict[str, int]:
+    children = [repo.issue_by_id(c) for c, p in repo.parents.items() if p == issue.id]
+    total = sum(1 for c in children if c is not None)
+    done = sum(1 for c in children if c is not None and c.state == "closed")
+    return {
+        "total": total,
+        "completed": done,
+        "percent_completed": (100 * done) // total if total else 0,
+    }
+
+
 class Shapes:
     """Renders state objects as GitHub does, for one API root."""
 
@@ -224,13 +247,8 @@ class Shapes:
             "author_association": self.association(repo, issue.user),
             "type": None,
             "active_lock_reason": issue.active_lock_reason,
-            "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
-            "issue_dependencies_summary": {
-                "blocked_by": 0,
-                "total_blocked_by": 0,
-                "blocking": 0,
-                "total_blocking": 0,
-            },
+            "sub_issues_summary": sub_issues_summary(repo, issue),
+            "issue_dependencies_summary": dependencies_summary(repo, issue),
             "body": issue.body,
             "closed_by": self.user(issue.closed_by),
             "reactions": self.reactions(f"{api}/reactions"),

@@ -131,6 +131,13 @@ class Repo:
     next_milestone: int = 1
     created: int = 0
     updated: int = 0
+    # Issue dependencies and sub-issues, by the issues' global ids: blocked -> its blockers,
+    # and child -> its parent (``github_deps``).
+    blockers: dict[int, list[int]] = field(default_factory=dict)
+    parents: dict[int, int] = field(default_factory=dict)
+
+    def issue_by_id(self, issue_id: int) -> Issue | None:
+        return next((i for i in self.issues.values() if i.id == issue_id), None)
 
     @property
     def full_name(self) -> str:

@@ -173,6 +173,7 @@ class ForgeBackend(CommentsById, ForgeLinks, SyncableBackend):
         self._notices: list[str] = []
         self._assignable: set[str] | None = None  # logins that may be assigned, read once
         self._block_seen: dict[int, dict[str, list[int]]] = {}  # number -> its block's links
+        self._open_blockers_seen: dict[int, int | None] = {}  # number -> open blockers, if told
         self._init_state()
 
     def _init_state(self) -> None:

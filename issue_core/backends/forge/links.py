@@ -89,6 +89,7 @@ class ForgeLinks:
     # block of every issue mapped so far holds.
     _recent: dict[int, tuple[float, dict[str, Any]]]
     _block_seen: dict[int, dict[str, list[int]]]
+    _open_blockers_seen: dict[int, int | None]
 
     # -- wire hooks (the forge's backend.py) ------------------------------------------------
 
@@ -112,9 +113,9 @@ class ForgeLinks:
     ) -> None:
         raise NotImplementedError
 
-    def _open_blockers_known(self, number: int) -> int | None:
-        """How many open issues block ``number``, when the issue's listing said so (GitHub's
-        ``issue_dependencies_summary``); None: ask ``_native_links``."""
+    def _open_blockers_of(self, raw: Mapping[str, Any]) -> int | None:
+        """How many open issues block the issue, when its wire form says (GitHub's
+        ``issue_dependencies_summary``); None: ``list_ready`` asks ``_native_links``."""
         return None
 
     def _write_body(self, number: int, raw: Mapping[str, Any], body: str) -> None:
@@ -137,6 +138,7 @@ class ForgeLinks:
         """Called for every issue the backend maps: what its block says, kept for
         ``list_ready`` (a listing already read every candidate's body)."""
         self._block_seen[number] = block_links(raw.get(self.body_key))
+        self._open_blockers_seen[number] = self._open_blockers_of(raw)
 
     def _related_numbers(self, number: int, raw: Mapping[str, Any], relation: str) -> list[int]:
         """The issues ``number`` has in ``relation`` (natively or in its block)."""
@@ -219,6 +221,7 @@ class ForgeLinks:
         for number in (link.source, link.target):
             self._recent.pop(number, None)
             self._block_seen.pop(number, None)
+            self._open_blockers_seen.pop(number, None)
 
     def _write_block_link(
         self,
@@ -292,7 +295,7 @@ class ForgeLinks:
         return self._block_seen.get(number, {})
 
     def _natively_blocked(self, number: int) -> bool:
-        known = self._open_blockers_known(number)
+        known = self._open_blockers_seen.get(number)
         if known is not None:
             return known > 0
         blockers = self._native_links(number, ["blocked_by"])

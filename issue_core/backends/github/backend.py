@@ -13,7 +13,7 @@ Differences from the local store, all documented in ``docs/backends/github.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
@@ -30,6 +30,7 @@ from issue_core.backends.forge.base import (
 from issue_core.backends.forge.edit import IssueEdit
 from issue_core.backends.forge.repo_backend import RepoApiBackend, RepoMapping
 from issue_core.backends.github import mapping
+from issue_core.core.dependencies import Link, LinkKind
 from issue_core.core.errors import (
     IssueCoreError,
     NotFound,
@@ -90,6 +91,8 @@ class GitHubBackend(RepoApiBackend):
     milestone_due_unremovable: ClassVar[str] = "GitHub's API cannot remove a milestone's due date"
     # GitHub's REST API cannot delete an issue (only GraphQL's deleteIssue, for admins).
     capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES - {Capability.DELETE_ISSUES}
+    # Issue dependencies and sub-issues; ``related`` has no GitHub form: the hidden block.
+    native_link_kinds: ClassVar[frozenset[LinkKind]] = frozenset({LinkKind.BLOCKS, LinkKind.PARENT})
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
         ConfigOption(
             "url",
@@ -504,6 +507,54 @@ class GitHubBackend(RepoApiBackend):
 
     def _remove_label(self, stored: Label) -> None:
         self.client.delete_label(stored.name)
+
+    # -- dependencies: issue dependencies (blocks) and sub-issues (parent) -------------------
+
+    _RELATED_PATHS: ClassVar[dict[str, str]] = {
+        "blocked_by": "dependencies/blocked_by",
+        "blocks": "dependencies/blocking",
+        "children": "sub_issues",
+    }
+
+    def _native_links(
+        self, number: int, relations: Iterable[str]
+    ) -> list[tuple[str, Mapping[str, Any]]]:
+        found: list[tuple[str, Mapping[str, Any]]] = []
+        for relation in relations:
+            if relation == "parent":
+                parent = self.client.parent(number)
+                others = [parent] if parent else []
+            elif relation in self._RELATED_PATHS:
+                others = self.client.list_related(number, self._RELATED_PATHS[relation])
+            else:
+                continue
+            found.extend((relation, other) for other in others if self._in_this_repo(other))
+        return found
+
+    def _in_this_repo(self, raw: Mapping[str, Any]) -> bool:
+        """Another repository's issue has no number here (GitHub links across repositories)."""
+        url = str(raw.get("repository_url") or "").lower()
+        return not mapping.is_pull_request(raw) and url.endswith(self._where.lower())
+
+    def _open_blockers_of(self, raw: Mapping[str, Any]) -> int | None:
+        summary = raw.get("issue_dependencies_summary")
+        count = summary.get("blocked_by") if isinstance(summary, Mapping) else None
+        return count if isinstance(count, int) else None
+
+    def _add_native(self, link: Link, source: Mapping[str, Any], target: Mapping[str, Any]) -> None:
+        # GitHub takes the other issue's global id: a number would name another issue.
+        if link.kind is LinkKind.PARENT:
+            self.client.add_sub_issue(link.source, int(target["id"]))
+        else:
+            self.client.add_blocked_by(link.target, int(source["id"]))
+
+    def _remove_native(
+        self, link: Link, source: Mapping[str, Any], target: Mapping[str, Any]
+    ) -> None:
+        if link.kind is LinkKind.PARENT:
+            self.client.remove_sub_issue(link.source, int(target["id"]))
+        else:
+            self.client.remove_blocked_by(link.target, int(source["id"]))
 
     def _write_body(self, number: int, raw: Mapping[str, Any], body: str) -> None:
         self.client.edit_issue(number, {"body": body})

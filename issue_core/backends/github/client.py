@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from issue_core.backends._http import GITHUB_PAGES, HttpClient, parse_link_header
 from issue_core.backends.forge.repo_api import RepoApi, Wire
+from issue_core.core.errors import NotFound
 
 PAGE_SIZE = 100  # GitHub's per_page maximum
 SEARCH_LIMIT = 1000  # GitHub's search answers at most this many results
@@ -99,6 +100,34 @@ class GitHubClient(RepoApi):
     def edit_issue(self, number: int, payload: Wire) -> Wire:
         """PATCH absolute values (labels and assignees are whole lists): a retry is harmless."""
         return dict(self._patch(f"{self._repo_path}/issues/{number}", payload))
+
+    # -- dependencies and sub-issues (the other issue named by its global id) -----------------
+
+    def list_related(self, number: int, which: str) -> list[Wire]:
+        """Every page of ``which`` of issue ``number``: ``dependencies/blocked_by``,
+        ``dependencies/blocking`` or ``sub_issues``."""
+        return list(self._pages(f"{self._repo_path}/issues/{number}/{which}", {}))
+
+    def parent(self, number: int) -> Wire | None:
+        try:
+            return dict(self._get(f"{self._repo_path}/issues/{number}/parent") or {})
+        except NotFound:
+            return None  # no parent
+
+    def add_blocked_by(self, number: int, blocker_id: int) -> None:
+        path = f"{self._repo_path}/issues/{number}/dependencies/blocked_by"
+        self.http.post(path, json={"issue_id": blocker_id})
+
+    def remove_blocked_by(self, number: int, blocker_id: int) -> None:
+        self.http.delete(f"{self._repo_path}/issues/{number}/dependencies/blocked_by/{blocker_id}")
+
+    def add_sub_issue(self, number: int, child_id: int) -> None:
+        path = f"{self._repo_path}/issues/{number}/sub_issues"
+        self.http.post(path, json={"sub_issue_id": child_id})
+
+    def remove_sub_issue(self, number: int, child_id: int) -> None:
+        path = f"{self._repo_path}/issues/{number}/sub_issue"
+        self.http.request("DELETE", path, json={"sub_issue_id": child_id})
 
     # -- comments -----------------------------------------------------------------------------
 
