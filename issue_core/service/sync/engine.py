@@ -47,6 +47,8 @@ from issue_core.service.sync.users import UserMap
 
 OTHER = {"a": "b", "b": "a"}
 DEFAULT_BULK_THRESHOLD = 50
+# Intents whose write is idempotent: after a crash the next plan redoes them from fresh reads.
+REPLANNED = frozenset({"update", "edit_comment"})
 
 
 class Options:
@@ -131,6 +133,7 @@ class Run:
         for side in self.sides.values():
             side.read_feed(self.state.cursor(self.pair_id, side.key))
         items = self._items()
+        self._drop_replanned_intents()
         for item in items:
             self._plan(item)
         self._guard(items)
@@ -170,6 +173,17 @@ class Run:
                 )
         return self.report
 
+    def _drop_replanned_intents(self) -> None:
+        """An interrupted update or comment edit sets values: this run's plan (made from
+        both sides as they are now) replaces it, so its intent has done its work."""
+        if self.options.dry_run:
+            return
+        stale = [i for i in self.state.intents(self.pair_id) if i["action"] in REPLANNED]
+        if stale:
+            with self.state.writing():
+                for intent in stale:
+                    self.state.forget_intent(intent["id"])
+
     def _summary(self) -> dict[str, Any]:
         return {
             "direction": self.options.direction,
@@ -197,7 +211,7 @@ class Run:
             for issue_id, issue in side.feed.items():
                 link = self.by_id[key].get(issue_id)
                 if link is not None:
-                    if not link.deleted and link.link_id not in items:
+                    if not link.deleted and not link.pending and link.link_id not in items:
                         items[link.link_id] = Item("linked", link)
                 elif carried_link(issue, self.pair_id) is None:
                     unlinked[key].append(issue)
@@ -206,11 +220,14 @@ class Run:
                 if link is not None and not link.deleted:
                     item = Item("deleted", link, origin=key)
                     items[link.link_id] = item
-        # Open conflicts are weighed again every run: still reported, or settled by an edit.
-        for row in self.state.conflicts(self.pair_id):
-            link = self.by_link.get(row["link_id"])
-            if link is not None and not link.deleted and link.link_id not in items:
-                items[link.link_id] = Item("linked", link)
+        # Open conflicts are weighed again every run (still reported, or settled by an edit),
+        # and an issue whose write was interrupted is looked at again whatever the feeds say.
+        again = [row["link_id"] for row in self.state.conflicts(self.pair_id)]
+        again += [intent["link_id"] for intent in self.state.intents(self.pair_id)]
+        for link_id in again:
+            link = self.by_link.get(link_id)
+            if link is not None and not link.deleted and not link.pending:
+                items.setdefault(link_id, Item("linked", link))
         self._match(unlinked, items)
         for key in ("a", "b"):
             if OTHER[key] not in self.options.write:
