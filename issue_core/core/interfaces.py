@@ -47,6 +47,10 @@ class Capability(StrEnum):
     NATIVE_IN_PROGRESS = "native_in_progress"  # stores in_progress as a real state (not a label)
     OPTIMISTIC_CONCURRENCY = "optimistic_concurrency"  # update_issue detects concurrent edits
     CHANGE_FEED = "change_feed"  # SyncableBackend.changes_since
+    # SyncableBackend.comments_since, iter_all_comments, snapshot, and comments carrying a
+    # client-generated marker (add_comment(marker=...), find_comment_by_marker)
+    COMMENT_FEED = "comment_feed"
+    COMMENT_FEED_DELETIONS = "comment_feed_deletions"  # comments_since reports deleted ones
     ATOMIC_CLAIMS = "atomic_claims"  # later: claims with leases
     # add_link/remove_link/list_links: blocks, parent and related links (core.dependencies);
     # a backend without it has no links, and every open issue is ready
@@ -341,9 +345,21 @@ class IssueBackend(ABC):
         self.require(Capability.COMMENTS, "comments")
         raise NotImplementedError
 
-    def add_comment(self, number: int, body: str) -> Comment:
+    def add_comment(self, number: int, body: str, *, marker: str | None = None) -> Comment:
+        """Add a comment to issue ``number``. ``marker`` (``COMMENT_FEED``): a client-generated
+        id stored with the comment (``Comment.marker``; on a forge hidden in its text), so a
+        write whose answer was lost is found again by ``find_comment_by_marker``."""
         self.require(Capability.COMMENTS, "comments")
         raise NotImplementedError
+
+    def find_comment_by_marker(self, number: int, marker: str) -> Comment | None:
+        """The comment of issue ``number`` added with ``marker``, if any (``NotFound`` for a
+        missing issue). This default reads the issue's comments."""
+        self.require(Capability.COMMENT_FEED, "comment markers")
+        for comment in self.list_comments(number):
+            if comment.marker == marker:
+                return comment
+        return None
 
     def edit_comment(self, number: int, comment_id: str, body: str) -> Comment:
         """Replace the body of comment ``comment_id`` of issue ``number``; returns the comment.
@@ -452,6 +468,66 @@ class Change:
         return f"Change(#{self.issue.number}, cursor={self.cursor!r}, deleted={self.deleted})"
 
 
+class CommentChange:
+    """One entry of a comment feed: the comment as it is now (for a deleted one: its id, an
+    empty body), the issue it belongs to (number and stable id), and the cursor after it."""
+
+    __slots__ = ("comment", "cursor", "deleted", "issue_id", "issue_number")
+
+    def __init__(
+        self,
+        comment: Comment,
+        *,
+        issue_number: int,
+        issue_id: str | None,
+        cursor: str,
+        deleted: bool = False,
+    ) -> None:
+        self.comment = comment
+        self.issue_number = issue_number
+        self.issue_id = issue_id
+        self.cursor = cursor
+        self.deleted = deleted
+
+    def __repr__(self) -> str:
+        return (
+            f"CommentChange(#{self.issue_number} comment {self.comment.id}, "
+            f"cursor={self.cursor!r}, deleted={self.deleted})"
+        )
+
+
+class RepositorySnapshot:
+    """Everything of a repository at once (``SyncableBackend.snapshot``): every issue, any
+    state, each with its ``comments`` filled in, and the cursors of both feeds to continue
+    from. The cursors were taken before the first read, so the feeds replay whatever changed
+    while the snapshot was read (a change may come twice, never not at all)."""
+
+    __slots__ = ("comment_cursor", "issue_cursor", "issues")
+
+    def __init__(self, issues: list[Issue], *, issue_cursor: str, comment_cursor: str) -> None:
+        self.issues = issues
+        self.issue_cursor = issue_cursor
+        self.comment_cursor = comment_cursor
+
+    def __repr__(self) -> str:
+        count = sum(len(issue.comments or ()) for issue in self.issues)
+        return f"RepositorySnapshot({len(self.issues)} issues, {count} comments)"
+
+
+def attach_comments(issues: list[Issue], comments: Iterable[Comment]) -> list[Issue]:
+    """``issues``, each with its ``comments`` from ``comments`` (any order, ``issue_number``
+    set); a comment of an issue not among them (created after the list was read) is left
+    out: the feeds bring both later."""
+    by_number = {issue.number: issue for issue in issues}
+    for issue in issues:
+        issue.comments = []
+    for comment in comments:
+        owner = by_number.get(comment.issue_number)
+        if owner is not None and owner.comments is not None:
+            owner.comments.append(comment)
+    return issues
+
+
 class SyncableBackend(IssueBackend):
     """A backend that sync can read incrementally and write idempotently."""
 
@@ -465,3 +541,27 @@ class SyncableBackend(IssueBackend):
     @abstractmethod
     def get_issue_by_id(self, issue_id: str) -> Issue:
         """Look an issue up by its stable ``id``. Raises ``NotFound``."""
+
+    # -- comments (COMMENT_FEED) -------------------------------------------------------------
+
+    def comments_since(
+        self, cursor: str | None, *, limit: int = 500
+    ) -> tuple[list[CommentChange], str]:
+        """Comments added or edited after ``cursor`` (``None``: from the start), oldest change
+        first, each comment once, and the cursor to pass next time (opaque; it may replay a
+        few changes already seen, never skip one). Deleted comments come with
+        ``deleted=True`` where ``COMMENT_FEED_DELETIONS`` is supported; elsewhere a deletion
+        is seen only by listing the issue's comments."""
+        self.require(Capability.COMMENT_FEED, "a comment change feed")
+        raise NotImplementedError
+
+    def iter_all_comments(self) -> Iterator[Comment]:
+        """Every comment of every issue (``issue_number`` set), in as few requests as the
+        backend allows."""
+        self.require(Capability.COMMENT_FEED, "reading every comment")
+        raise NotImplementedError
+
+    def snapshot(self) -> RepositorySnapshot:
+        """Every issue with its comments and both feeds' cursors (a first pull)."""
+        self.require(Capability.COMMENT_FEED, "snapshots")
+        raise NotImplementedError

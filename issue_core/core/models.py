@@ -212,6 +212,22 @@ def validate_comment(body: str) -> str:
     return body
 
 
+MARKER_MAX = 200
+
+
+def validate_marker(marker: str) -> str:
+    """A comment's marker: 1-200 printable characters without blanks (an id, not text)."""
+    if (
+        not isinstance(marker, str)
+        or not 0 < len(marker) <= MARKER_MAX
+        or not all(ch.isprintable() and not ch.isspace() for ch in marker)
+    ):
+        raise ValidationError(
+            f"invalid comment marker {marker!r}: 1-{MARKER_MAX} printable characters, no blanks"
+        )
+    return marker
+
+
 def validate_label_name(name: str) -> str:
     cleaned = (name or "").strip()
     if not cleaned:
@@ -438,9 +454,20 @@ class Milestone(_Record):
 
 class Comment(_Record):
     """A comment. ``agent``: on a forge, the named agent that wrote it through ``author``'s
-    account (read from the comment's hidden agent block); None elsewhere or when unnamed."""
+    account (read from the comment's hidden agent block); None elsewhere or when unnamed.
+    ``marker``: the client-generated id it was added with (``add_comment(marker=...)``: sync
+    finds a comment an interrupted run wrote by it), or None."""
 
-    _FIELDS = ("body", "author", "id", "issue_number", "created_at", "updated_at", "agent")
+    _FIELDS = (
+        "body",
+        "author",
+        "id",
+        "issue_number",
+        "created_at",
+        "updated_at",
+        "agent",
+        "marker",
+    )
 
     def __init__(
         self,
@@ -451,6 +478,7 @@ class Comment(_Record):
         created_at: datetime | None = None,
         updated_at: datetime | None = None,
         agent: str | None = None,
+        marker: str | None = None,
     ) -> None:
         self.body = body
         self.author = author
@@ -459,6 +487,7 @@ class Comment(_Record):
         self.created_at = created_at
         self.updated_at = updated_at
         self.agent = agent
+        self.marker = marker
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -471,6 +500,8 @@ class Comment(_Record):
         }
         if self.agent is not None:  # only forge comments an agent signed carry the key
             data["agent"] = self.agent
+        if self.marker is not None:  # only comments added with a marker (sync's) carry it
+            data["marker"] = self.marker
         return data
 
     @classmethod
@@ -483,6 +514,7 @@ class Comment(_Record):
             created_at=parse_ts(data.get("created_at")),
             updated_at=parse_ts(data.get("updated_at")),
             agent=data.get("agent"),
+            marker=data.get("marker"),
         )
 
 

@@ -578,6 +578,8 @@ def edit_note(req: Request) -> Reply:
     body = _note_body(req)
     if body != note.body:
         note.body, note.updated = body, req.state.now()
+        # Note's after_save :touch_noteable: saving a note moves its issue's updated_at too.
+        _issue_of(req, project).updated = note.updated
     return Reply(200, req.fake.shapes.note(project, note))
 
 

@@ -106,13 +106,23 @@ def test_a_bad_as_is_one_line_and_exit_2(project):
 def test_the_agent_block_round_trips_and_leaves_other_text_alone():
     signed = sign_comment("Looks good.", "worker-1")
     assert signed.endswith('<!-- issue-core:sync-metadata {"issue-core:agent":"worker-1"} -->')
-    assert comment_signature(signed) == ("Looks good.", "worker-1")
+    assert comment_signature(signed) == ("Looks good.", "worker-1", None)
     assert sign_comment("plain", None) == "plain"
-    assert comment_signature("plain") == ("plain", None)
+    assert comment_signature("plain") == ("plain", None, None)
     other = 'text\n\n<!-- issue-core:sync-metadata {"marker":"m"} -->'
-    assert comment_signature(other) == (other, None)
+    assert comment_signature(other) == (other, None, None)
     spaced = 'x\n\n<!-- issue-core:sync-metadata {"issue-core:agent":"a b"} -->'
-    assert comment_signature(spaced) == (spaced, None)
+    assert comment_signature(spaced) == (spaced, None, None)
+
+
+def test_the_comment_marker_rides_in_the_agent_block_and_alone():
+    both = sign_comment("Synced.", "worker-1", "s1-c9")
+    assert comment_signature(both) == ("Synced.", "worker-1", "s1-c9")
+    alone = sign_comment("Synced.", None, "s1-c9")
+    assert alone.endswith('{"issue-core:comment-marker":"s1-c9"} -->')
+    assert comment_signature(alone) == ("Synced.", None, "s1-c9")
+    spaced = 'x\n\n<!-- issue-core:sync-metadata {"issue-core:comment-marker":"a b"} -->'
+    assert comment_signature(spaced) == (spaced, None, None)
 
 
 def test_whoami_on_gitea_shows_the_token_user_and_the_agent(

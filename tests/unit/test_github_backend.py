@@ -449,8 +449,8 @@ def test_repository_wide_comments_are_one_list_without_pull_requests(github, bac
     backend.add_comment(1, "on one")
     github.comments.append({**github.comments[-1], "id": 5, "issue_url": github.issues[2]["url"]})
     github.requests.clear()
-    comments = backend.comments_since(None)
-    assert [(c.issue_number, c.body) for c in comments] == [(1, "on one")]
+    changes, _ = backend.comments_since(None)
+    assert [(c.issue_number, c.comment.body) for c in changes] == [(1, "on one")]
     assert github.paths("GET")[0].startswith("/repos/acme/widgets/issues/comments?")
 
 

@@ -18,6 +18,7 @@ from issue_core.backends._http.pagination import (
     GITHUB_PAGES,
     GITLAB_PAGES,
     PageStyle,
+    fetch_concurrently,
     parse_link_header,
 )
 from issue_core.backends._http.ratelimit import RateLimitPolicy
@@ -41,5 +42,6 @@ __all__ = [
     "RetryPolicy",
     "Timeouts",
     "default_cache_dir",
+    "fetch_concurrently",
     "parse_link_header",
 ]

@@ -24,7 +24,9 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from functools import partial
 from typing import Any
@@ -186,6 +188,7 @@ class HttpClient:
         self._refine_error = refine_error
         self._on_redirect = on_redirect
         self._sleep = sleep
+        self._date_watches: list[list[datetime]] = []
         self.rate_limiter = RateLimiter(
             rate_limit, sleep=self._counted_sleep, clock=clock, host=self.host
         )
@@ -210,6 +213,28 @@ class HttpClient:
         )
 
     # -- lifecycle ------------------------------------------------------------------
+
+    @contextmanager
+    def server_dates(self) -> Iterator[list[datetime]]:
+        """The ``Date`` of every response received inside the block: the server's own clock,
+        so that a cursor taken from it never depends on this machine's."""
+        seen: list[datetime] = []
+        self._date_watches.append(seen)
+        try:
+            yield seen
+        finally:
+            self._date_watches.remove(seen)
+
+    def _note_date(self, value: str | None) -> None:
+        from email.utils import parsedate_to_datetime  # only while a block watches
+
+        try:
+            moment = parsedate_to_datetime(value) if value else None
+        except (TypeError, ValueError):
+            return
+        if moment is not None and moment.tzinfo is not None:
+            for seen in self._date_watches:
+                seen.append(moment)
 
     def close(self) -> None:
         self._http.close()
@@ -386,6 +411,8 @@ class HttpClient:
                 self._sleep(delay)
                 continue
             self.rate_limiter.observe(response.headers)
+            if self._date_watches:
+                self._note_date(response.headers.get("date"))
             if response.status_code in (403, 429) and is_rate_limited(
                 response.status_code, response.headers, _safe_text(response)
             ):

@@ -12,16 +12,18 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from issue_core.core.errors import BackendUnavailable
 
 if TYPE_CHECKING:
     from issue_core.backends._http.client import ApiResponse, HttpClient
+
+T = TypeVar("T")
 
 # A bound on runaway pagination (a server that always says "next").
 MAX_PAGES = 10_000
@@ -154,7 +156,7 @@ def paginate(
     if pages is not None:
         later = range(style.first_page + 1, style.first_page + pages)
         eager = len(later) if wanted is None else max(0, math.ceil(wanted / page_size) - 1)
-        yield from _concurrent_pages(fetch, later[:eager], concurrency)
+        yield from fetch_concurrently(fetch, later[:eager], concurrency)
         for page in later[eager:]:  # only when the caller still wants more
             yield from fetch(page)
         return
@@ -214,9 +216,11 @@ def follow_next_links(
         response = client.get(next_link)
 
 
-def _concurrent_pages(
-    fetch: Callable[[int], list[Any]], pages: range, concurrency: int
+def fetch_concurrently(
+    fetch: Callable[[T], list[Any]], pages: Sequence[T], concurrency: int
 ) -> Iterator[Any]:
+    """The items of ``fetch(page)`` for every page, in order, ``concurrency`` requests at a
+    time kept ahead of the caller (pages of a list, or one list per issue)."""
     if len(pages) == 0:
         return
     if concurrency <= 1 or len(pages) == 1:

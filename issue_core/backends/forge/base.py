@@ -14,7 +14,8 @@ marked "wire" below with its own requests and mapping; everything else is shared
   found again (right away, and by the next identical create through ``pending``);
 - updates as a three-way merge (``core.merge``) onto the issue as the server holds it now;
 - the dropped-field check: forges silently drop what a user without push access may not set;
-- the change feed over ``since`` with a second-granular cursor (``feed``), and marker lookups.
+- the change feed over ``since`` with a second-granular cursor (``feed``), and marker lookups;
+  the comment feed and the snapshot are ``sync_reads``'.
 
 Wire hooks raise ``NotImplementedError`` here; the forge's ``backend.py`` overrides them.
 """
@@ -36,6 +37,7 @@ from issue_core.backends.forge.edit import IssueEdit
 from issue_core.backends.forge.feed import FeedPosition, change_order
 from issue_core.backends.forge.links import ForgeLinks
 from issue_core.backends.forge.settings import bool_setting, number_setting, text_setting
+from issue_core.backends.forge.sync_reads import ForgeSyncReads
 from issue_core.core.errors import (
     AuthError,
     ConfigError,
@@ -100,6 +102,7 @@ FORGE_CAPABILITIES = frozenset(
         Capability.USERS,
         Capability.FULL_TEXT_SEARCH,
         Capability.CHANGE_FEED,
+        Capability.COMMENT_FEED,
         Capability.DELETE_ISSUES,
         Capability.EDIT_COMMENTS,
         Capability.DEPENDENCIES,
@@ -130,7 +133,7 @@ class RepositoryNotFound(NotFound):
     never as "issue #N not found"."""
 
 
-class ForgeBackend(CommentsById, ForgeLinks, SyncableBackend):
+class ForgeBackend(CommentsById, ForgeLinks, ForgeSyncReads, SyncableBackend):
     #: The forge's name in messages ("Gitea dropped ...", "no Gitea token").
     forge_name: ClassVar[str] = ""
     #: Where to get a token, for the error when the variable is not set.
@@ -170,6 +173,8 @@ class ForgeBackend(CommentsById, ForgeLinks, SyncableBackend):
         # Comment id -> issue number, for comments this backend listed (forges that address
         # comments by id alone: ``forge.comments``).
         self._comment_issue: dict[str, int] = {}
+        # Comment id -> the marker it carries (an edit keeps it: ``forge.comments``).
+        self._comment_markers: dict[str, str] = {}
         self._notices: list[str] = []
         self._assignable: set[str] | None = None  # logins that may be assigned, read once
         self._block_seen: dict[int, dict[str, list[int]]] = {}  # number -> its block's links

@@ -30,8 +30,16 @@ A comment written by a named agent (``--as NAME``) ends with the same block hold
 
     <!-- issue-core:sync-metadata {"issue-core:agent":"worker-1"} -->
 
-``comment_signature`` reads it back (the text without the block, and the name); a block with
-other keys, or a name that is not a plain name, is left in the text as written.
+A comment added with a marker (sync's client-generated id: ``add_comment(marker=...)``)
+carries it in the same block as ``issue-core:comment-marker``, beside the agent's name if any::
+
+    Looks good to me.
+
+    <!-- issue-core:sync-metadata {"issue-core:comment-marker":"s1-c9"} -->
+
+``comment_signature`` reads it back (the text without the block, the name and the marker); a
+block with other keys, or a name or marker that is not a plain name, is left in the text as
+written.
 """
 
 from __future__ import annotations
@@ -54,6 +62,8 @@ AGENT_KEY = "issue-core:agent"
 LINKS_KEY = "issue-core:links"
 # Reserved keys no field of ``Issue`` carries: a body written from an issue keeps them as stored.
 KEPT_KEYS = (LINKS_KEY,)
+COMMENT_MARKER_KEY = "issue-core:comment-marker"
+_COMMENT_KEYS = frozenset({AGENT_KEY, COMMENT_MARKER_KEY})
 
 
 def take_reserved(metadata: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -145,20 +155,25 @@ def with_reserved(body: str | None, key: str, value: Any) -> str:
     return compose_body(description, metadata, create_token=token, reserved=reserved)
 
 
-def sign_comment(text: str, agent: str | None) -> str:
-    """The comment text as written on the forge: ``text`` with the agent's block, if named."""
-    return compose_body(text, {}, reserved={AGENT_KEY: agent}) if agent else text
+def sign_comment(text: str, agent: str | None, marker: str | None = None) -> str:
+    """The comment text as written on the forge: ``text`` with the block naming the agent
+    and carrying the marker, when there is either."""
+    if not agent and not marker:
+        return text
+    return compose_body(text, {}, reserved={AGENT_KEY: agent, COMMENT_MARKER_KEY: marker})
 
 
-def comment_signature(text: str) -> tuple[str, str | None]:
-    """``(text, agent)`` of a comment as stored on the forge (see ``sign_comment``)."""
+def comment_signature(text: str) -> tuple[str, str | None, str | None]:
+    """``(text, agent, marker)`` of a comment as stored on the forge (see ``sign_comment``)."""
     if BLOCK_START not in text:
-        return text, None
+        return text, None, None
     description, data, token = split_body(text)
-    agent = data.get(AGENT_KEY)
-    if token is not None or set(data) != {AGENT_KEY} or not _plain_name(agent):
-        return text, None
-    return description, agent
+    agent, marker = data.get(AGENT_KEY), data.get(COMMENT_MARKER_KEY)
+    if token is not None or not data or not set(data) <= _COMMENT_KEYS:
+        return text, None, None
+    if any(value is not None and not _plain_name(value) for value in (agent, marker)):
+        return text, None, None
+    return description, agent, marker
 
 
 def _plain_name(value: object) -> bool:

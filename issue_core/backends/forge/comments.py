@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from issue_core.backends.forge.body import comment_signature, sign_comment
 from issue_core.backends.forge.fields import comment_issue_number, since_param, user_name
 from issue_core.core.errors import NotFound, PermissionDenied, ValidationError
-from issue_core.core.models import Comment, validate_comment
+from issue_core.core.models import Comment, validate_comment, validate_marker
 
 
 class CommentsById:
@@ -28,6 +28,7 @@ class CommentsById:
 
     agent: str | None
     _comment_issue: dict[str, int]
+    _comment_markers: dict[str, str]
     _recent: dict[int, Any]
     _clock: Callable[[], float]
 
@@ -79,9 +80,11 @@ class CommentsById:
         self._comment_issue.update((c.id or "", number) for c in comments)
         return comments
 
-    def add_comment(self, number: int, body: str) -> Comment:
-        # A named agent signs its comment (the hidden agent block): agents sharing a token.
-        text = sign_comment(validate_comment(body), self.agent)
+    def add_comment(self, number: int, body: str, *, marker: str | None = None) -> Comment:
+        # A named agent signs its comment (the hidden agent block): agents sharing a token;
+        # a marker rides in the same block.
+        checked = validate_marker(marker) if marker is not None else None
+        text = sign_comment(validate_comment(body), self.agent, checked)
         # A missing issue may be a 500 (Gitea), and a pull request number would comment on
         # the pull request: check first, as show and edit do.
         self._get_raw_issue(number, reuse=True)
@@ -100,8 +103,10 @@ class CommentsById:
         return self._read_comment(raw, number)
 
     def edit_comment(self, number: int, comment_id: str, body: str) -> Comment:
-        text = sign_comment(validate_comment(body), self.agent)
+        body = validate_comment(body)
         key = self._comment_of_issue(number, comment_id)
+        # The marker stays with the comment (sync finds it by that): it was read with the id.
+        text = sign_comment(body, self.agent, self._comment_markers.get(str(key)))
         try:
             raw = self._patch_comment(key, text)
         except PermissionDenied as error:
@@ -117,7 +122,9 @@ class CommentsById:
     def _read_comment(self, raw: Mapping[str, Any], number: int) -> Comment:
         """The comment with its agent block (if any) taken out of the text into ``agent``."""
         comment = self._comment_from_wire(raw, number)
-        comment.body, comment.agent = comment_signature(comment.body)
+        comment.body, comment.agent, comment.marker = comment_signature(comment.body)
+        if comment.marker is not None and comment.id is not None:
+            self._comment_markers[comment.id] = comment.marker
         return comment
 
     def delete_comment(self, number: int, comment_id: str) -> None:
@@ -147,6 +154,7 @@ class CommentsById:
         except NotFound:
             raise missing from None
         on = comment_issue_number(raw)
+        self._read_comment(raw, on or 0)  # remembers its marker, which an edit keeps
         if on != number:
             where = f"#{on}" if on is not None else "a pull request"
             missing.message += f" (it is a comment on {where})"

@@ -28,7 +28,7 @@ from issue_core.backends.forge.base import (
     token_env_option,
 )
 from issue_core.backends.forge.edit import IssueEdit
-from issue_core.backends.forge.fields import since_param
+from issue_core.backends.forge.fields import comment_issue_number, since_param
 from issue_core.backends.forge.repo_backend import RepoApiBackend, RepoMapping
 from issue_core.backends.gitea import mapping
 from issue_core.core.dependencies import Link, LinkKind
@@ -52,6 +52,7 @@ from issue_core.core.models import (
 
 if TYPE_CHECKING:
     from issue_core.backends._http import HttpClient
+    from issue_core.backends.forge.sync_reads import RawComments
     from issue_core.backends.gitea.client import GiteaClient
 
 KIND = "gitea"  # the backend type: names it in setting and cursor errors
@@ -427,6 +428,14 @@ class GiteaBackend(RepoApiBackend):
 
     def _remove_label(self, stored: Label) -> None:
         self.client.delete_label(int(stored.id or 0))
+
+    # -- comments ---------------------------------------------------------------------------------
+
+    def _raw_comments_since(self, since: datetime | None) -> RawComments:
+        for raw in self.client.iter_repo_comments(since=since_param(since) if since else None):
+            number = comment_issue_number(raw)
+            if number is not None:  # None: a pull request's comment
+                yield number, raw
 
 
 # --------------------------------------------------------------------------- helpers

@@ -114,6 +114,17 @@ class GiteaClient(RepoApi):
         path = f"{self._repo_path}/issues/{number}/comments"
         return list(self.http.get_json(path, params=params) or [])
 
+    def iter_repo_comments(self, *, since: str | None = None) -> Iterator[Wire]:
+        """Every comment of the repository's issues and pull requests (a pull request's has
+        an empty ``issue_url``), updated at or after ``since``, oldest first: one request per
+        page instead of one per issue."""
+        return self.http.paginate(
+            f"{self._repo_path}/issues/comments",
+            params={"since": since},
+            page_size=self.max_page_size(),
+            stable_key=lambda raw: raw.get("id") if isinstance(raw, dict) else None,
+        )
+
     # -- users --------------------------------------------------------------------------------
 
     def list_assignees(self) -> list[Wire]:

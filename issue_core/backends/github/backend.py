@@ -39,7 +39,6 @@ from issue_core.core.errors import (
 )
 from issue_core.core.interfaces import Capability, ConfigOption
 from issue_core.core.models import (
-    Comment,
     Issue,
     IssueFilter,
     IssueState,
@@ -54,6 +53,7 @@ if TYPE_CHECKING:
     import httpx
 
     from issue_core.backends._http import HttpClient
+    from issue_core.backends.forge.sync_reads import RawComments
     from issue_core.backends.github.client import GitHubClient
 
 KIND = "github"
@@ -567,23 +567,26 @@ class GitHubBackend(RepoApiBackend):
 
     # -- comments -----------------------------------------------------------------------------
 
-    def comments_since(self, since: datetime | None = None) -> list[Comment]:
-        """Every issue comment of the repository updated at or after ``since``, oldest update
-        first, from GitHub's repository-wide list (a request per 100 comments instead of one
-        per issue); comments on pull requests are left out."""
-        comments: list[Comment] = []
+    def _raw_comments_since(self, since: datetime | None) -> RawComments:
+        """GitHub's repository-wide list (a request per 100 comments instead of one per issue),
+        oldest update first; comments on pull requests are left out: their ``html_url`` names
+        the pull request (asked of the issue only when a comment has no ``html_url``)."""
         pulls: set[int] = set()
+        issues = set(self._number_by_id.values())
         for raw in self.client.list_repo_comments(
             since=fields.since_param(since) if since else None
         ):
             number = fields.comment_issue_number(raw)
             if number is None or number in pulls:
                 continue
-            if self._number_is_pull_request(number):
+            on_pull = mapping.comment_on_pull_request(raw)
+            if on_pull is None and number not in issues:
+                on_pull = self._number_is_pull_request(number)
+            if on_pull:
                 pulls.add(number)
                 continue
-            comments.append(mapping.comment_from_wire(raw, issue_number=number))
-        return comments
+            issues.add(number)
+            yield number, raw
 
     def _number_is_pull_request(self, number: int) -> bool:
         try:

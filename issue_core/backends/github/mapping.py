@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from issue_core.backends.forge import fields
 from issue_core.backends.forge.body import DUE_KEY, compose_body, split_body, take_reserved
@@ -177,3 +178,12 @@ def filter_params(
         params["sort"] = query.sort
         params["direction"] = query.direction
     return params
+
+
+def comment_on_pull_request(raw: Mapping[str, Any]) -> bool | None:
+    """Whether a comment of the repository-wide list is on a pull request: its ``html_url``
+    is the pull request's page (``.../pull/7#issuecomment-1``); None when it has none."""
+    url = raw.get("html_url")
+    if not isinstance(url, str) or not url:
+        return None
+    return "/pull/" in urlsplit(url).path

@@ -33,6 +33,7 @@ from issue_core.backends.forge.base import (
     reason_of,
     token_env_option,
 )
+from issue_core.backends.forge.body import comment_signature, sign_comment
 from issue_core.backends.forge.edit import IssueEdit
 from issue_core.backends.forge.fields import create_token_of, issue_body, timestamp
 from issue_core.backends.forge.settings import number_setting
@@ -59,11 +60,13 @@ from issue_core.core.models import (
     close_reason_for,
     validate_comment,
     validate_description,
+    validate_marker,
     validate_title,
 )
 
 if TYPE_CHECKING:
     from issue_core.backends._http import HttpClient
+    from issue_core.backends.forge.sync_reads import RawComments
     from issue_core.backends.gitlab.client import GitLabClient
 
 KIND = "gitlab"
@@ -496,14 +499,19 @@ class GitLabBackend(ForgeBackend):
             notes = list(self.client.list_notes(number))
         except NotFound:
             raise NotFound(f"issue #{number} not found in {self._where}") from None
-        return [
-            mapping.comment_from_wire(raw, issue_number=number)
-            for raw in notes
-            if mapping.is_user_note(raw)
-        ]
+        return [self._read_comment(raw, number) for raw in notes if mapping.is_user_note(raw)]
 
-    def add_comment(self, number: int, body: str) -> Comment:
-        text = validate_comment(body)
+    def _read_comment(self, raw: Mapping[str, Any], number: int) -> Comment:
+        """The note with its hidden block (agent, marker; if any) taken out of the text."""
+        comment = mapping.comment_from_wire(dict(raw), issue_number=number)
+        comment.body, comment.agent, comment.marker = comment_signature(comment.body)
+        if comment.marker is not None and comment.id is not None:
+            self._comment_markers[comment.id] = comment.marker
+        return comment
+
+    def add_comment(self, number: int, body: str, *, marker: str | None = None) -> Comment:
+        checked = validate_marker(marker) if marker is not None else None
+        text = sign_comment(validate_comment(body), self.agent, checked)
         self._get_raw_issue(number, reuse=True)  # a clear NotFound
         started = datetime.fromtimestamp(self._clock(), UTC)
 
@@ -520,7 +528,34 @@ class GitLabBackend(ForgeBackend):
 
         raw = self.client.create_note(number, text, find_existing=find)
         self._recent.pop(number, None)
-        return mapping.comment_from_wire(raw, issue_number=number)
+        return self._read_comment(raw, number)
+
+    # -- the comment feed: no repository-wide list of notes, one request per changed issue ---
+
+    def _raw_comments_since(self, since: datetime | None) -> RawComments:
+        # Saving a note touches its issue (GitLab's Note#touch_noteable): the issues updated
+        # since hold every note updated since.
+        return self._notes_of(list(self._issues_since(since)), since)
+
+    def _raw_comments_of(self, issues: list[Issue]) -> RawComments:
+        return self._notes_of([issue for issue in issues if issue.comments_count], None)
+
+    def _notes_of(self, issues: list[Issue], since: datetime | None) -> RawComments:
+        from issue_core.backends._http import fetch_concurrently
+
+        def notes(number: int) -> list[tuple[int, Mapping[str, Any]]]:
+            found: list[tuple[int, Mapping[str, Any]]] = []
+            with self._in_project():
+                for raw in self.client.iter_notes_by_update(number):
+                    updated = timestamp(raw.get("updated_at"))
+                    if since is not None and updated is not None and updated < since:
+                        break  # newest update first: the rest is older still
+                    if mapping.is_user_note(raw):
+                        found.append((number, raw))
+            return found
+
+        numbers = [issue.number for issue in issues if issue.number is not None]
+        return fetch_concurrently(notes, numbers, self.http.page_concurrency)
 
     def _note_id(self, number: int, comment_id: str) -> int:
         if not isinstance(number, int) or number < 1:
@@ -530,7 +565,7 @@ class GitLabBackend(ForgeBackend):
             raise self._comment_missing(text, number)
         return int(text)
 
-    def _user_note(self, number: int, note_id: int) -> None:
+    def _user_note(self, number: int, note_id: int) -> dict[str, Any]:
         """Notes are addressed under their issue on GitLab (another issue's note is a 404);
         a system note is not a comment."""
         try:
@@ -539,11 +574,14 @@ class GitLabBackend(ForgeBackend):
             raise self._comment_missing(note_id, number) from None
         if not mapping.is_user_note(raw):
             raise self._comment_missing(note_id, number)
+        return raw
 
     def edit_comment(self, number: int, comment_id: str, body: str) -> Comment:
-        text = validate_comment(body)
+        body = validate_comment(body)
         note_id = self._note_id(number, comment_id)
-        self._user_note(number, note_id)
+        # The marker stays with the note (sync finds it by that).
+        marker = self._read_comment(self._user_note(number, note_id), number).marker
+        text = sign_comment(body, self.agent, marker)
         try:
             raw = self.client.edit_note(number, note_id, text)
         except PermissionDenied as error:
@@ -551,7 +589,7 @@ class GitLabBackend(ForgeBackend):
         except NotFound:
             raise self._comment_missing(note_id, number) from None
         self._recent.pop(number, None)
-        return mapping.comment_from_wire(raw, issue_number=number)
+        return self._read_comment(raw, number)
 
     def delete_comment(self, number: int, comment_id: str) -> None:
         note_id = self._note_id(number, comment_id)

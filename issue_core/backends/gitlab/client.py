@@ -194,6 +194,17 @@ class GitLabClient:
             {"sort": "asc", "order_by": "created_at"},
         )
 
+    def iter_notes_by_update(self, iid: int) -> Iterator[Wire]:
+        """The issue's notes, the last updated first, system notes included; pages after the
+        first only as the caller reads on (it stops at the first note older than its cursor)."""
+        return self.http.paginate(
+            f"{self._project_path}/issues/{iid}/notes",
+            params={"sort": "desc", "order_by": "updated_at"},
+            page_size=self.page_size,
+            style=GITLAB_PAGES,
+            wanted=self.page_size,
+        )
+
     def get_note(self, iid: int, note_id: int) -> Wire:
         return dict(self.http.get_json(f"{self._project_path}/issues/{iid}/notes/{note_id}"))
 

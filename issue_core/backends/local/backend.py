@@ -15,7 +15,7 @@ them: reading issues loads none. Who acts (``identity``) is handed in by ``conne
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from issue_core.backends.local import issues as issue_rows
@@ -28,8 +28,11 @@ from issue_core.core.interfaces import (
     Capability,
     Change,
     CheckFailure,
+    CommentChange,
     ConfigOption,
+    RepositorySnapshot,
     SyncableBackend,
+    attach_comments,
 )
 from issue_core.core.models import (
     Comment,
@@ -43,6 +46,7 @@ from issue_core.core.models import (
     validate_color,
     validate_comment,
     validate_label_name,
+    validate_marker,
     validate_milestone_title,
 )
 from issue_core.storage.dialect import dialect_of
@@ -68,6 +72,8 @@ class LocalBackend(SyncableBackend):
             Capability.NATIVE_IN_PROGRESS,
             Capability.OPTIMISTIC_CONCURRENCY,
             Capability.CHANGE_FEED,
+            Capability.COMMENT_FEED,
+            Capability.COMMENT_FEED_DELETIONS,
             Capability.ATOMIC_CLAIMS,
             Capability.DELETE_ISSUES,
             Capability.EDIT_COMMENTS,
@@ -219,6 +225,34 @@ class LocalBackend(SyncableBackend):
         with self.store.reader() as conn:
             return feed.changes_since(conn, cursor, limit=limit)
 
+    def comments_since(
+        self, cursor: str | None, *, limit: int = 500
+    ) -> tuple[list[CommentChange], str]:
+        from issue_core.backends.local import comment_feed
+
+        with self.store.reader() as conn:
+            return comment_feed.comments_since(conn, cursor, limit=limit)
+
+    def iter_all_comments(self) -> Iterator[Comment]:
+        from issue_core.backends.local import comment_feed
+
+        with self.store.reader() as conn:
+            yield from comment_feed.all_comments(conn)
+
+    def snapshot(self) -> RepositorySnapshot:
+        """Every issue and comment in two queries; the cursor is read first, so a change made
+        meanwhile is replayed by the feeds."""
+        from issue_core.backends.local import comment_feed
+
+        with self.store.reader() as conn:
+            cursor = comment_feed.current_cursor(conn)
+        issues = self.list_issues(IssueFilter(state=None, limit=None, sort="number"))
+        return RepositorySnapshot(
+            attach_comments(issues, self.iter_all_comments()),
+            issue_cursor=cursor,
+            comment_cursor=cursor,
+        )
+
     def list_events(
         self, number: int | None = None, *, since: str | None = None, limit: int = 500
     ) -> list[Event]:
@@ -355,14 +389,24 @@ class LocalBackend(SyncableBackend):
                 raise NotFound(f"issue #{number} not found")
             return comments.list_for(conn, comments.issue_row_id(conn, number), number)
 
-    def add_comment(self, number: int, body: str) -> Comment:
+    def add_comment(self, number: int, body: str, *, marker: str | None = None) -> Comment:
         from issue_core.backends.local import comments
 
         body = validate_comment(body)
+        if marker is not None:
+            marker = validate_marker(marker)
         at = now()
         self._require_existing(f"issue #{number}")
         with self.store.writer() as conn:
-            return comments.add(conn, number, body, self.identity, at)
+            return comments.add(conn, number, body, self.identity, at, marker=marker)
+
+    def find_comment_by_marker(self, number: int, marker: str) -> Comment | None:
+        from issue_core.backends.local import comments
+
+        with self.store.reader() as conn:
+            if conn is None:
+                raise NotFound(f"issue #{number} not found")
+            return comments.by_marker(conn, comments.issue_row_id(conn, number), number, marker)
 
     def edit_comment(self, number: int, comment_id: str, body: str) -> Comment:
         from issue_core.backends.local import comments

@@ -1,7 +1,9 @@
 """Comment rows. Ids come from a counter (never reused) and are how users name comments
 (``issue comment 5 --edit 7``); each comment added, edited or deleted changes its issue
-(``feed.touch``) and its text in the full-text index (``search.py``). Functions over a
-connection inside the backend's transaction; the backend validates input before it opens one."""
+(``feed.touch``) and its text in the full-text index (``search.py``). A comment may carry a
+marker (sync's client-generated id, unique per issue): adding one with a marker the issue
+already has returns that comment instead of a second one. Functions over a connection inside
+the backend's transaction; the backend validates input before it opens one."""
 
 from __future__ import annotations
 
@@ -20,38 +22,62 @@ def issue_row_id(conn: sqlite3.Connection, number: int) -> int:
     return int(row["id"])
 
 
+COLUMNS = "id, author, body, created_at, updated_at, marker"
+
+
+def from_row(row: sqlite3.Row, number: int) -> Comment:
+    """A comment row (``COLUMNS``) of issue ``number`` as the model."""
+    return Comment(
+        body=row["body"],
+        author=row["author"],
+        id=str(row["id"]),
+        issue_number=number,
+        created_at=parse_ts(row["created_at"]),
+        updated_at=parse_ts(row["updated_at"]),
+        marker=row["marker"],
+    )
+
+
 def list_for(conn: sqlite3.Connection, issue_id: int, number: int) -> list[Comment]:
     rows = conn.execute(
-        "SELECT id, author, body, created_at, updated_at FROM comments "
-        "WHERE issue_id = ? ORDER BY id",
-        (issue_id,),
+        f"SELECT {COLUMNS} FROM comments WHERE issue_id = ? ORDER BY id", (issue_id,)
     ).fetchall()
-    return [
-        Comment(
-            body=r["body"],
-            author=r["author"],
-            id=str(r["id"]),
-            issue_number=number,
-            created_at=parse_ts(r["created_at"]),
-            updated_at=parse_ts(r["updated_at"]),
-        )
-        for r in rows
-    ]
+    return [from_row(r, number) for r in rows]
 
 
-def add(conn: sqlite3.Connection, number: int, body: str, author: str, now: str) -> Comment:
+def by_marker(conn: sqlite3.Connection, issue_id: int, number: int, marker: str) -> Comment | None:
+    row = conn.execute(
+        f"SELECT {COLUMNS} FROM comments WHERE issue_id = ? AND marker = ?", (issue_id, marker)
+    ).fetchone()
+    return from_row(row, number) if row is not None else None
+
+
+def add(
+    conn: sqlite3.Connection,
+    number: int,
+    body: str,
+    author: str,
+    now: str,
+    *,
+    marker: str | None = None,
+) -> Comment:
     issue_id = issue_row_id(conn, number)
+    if marker is not None:
+        earlier = by_marker(conn, issue_id, number, marker)
+        if earlier is not None:  # a retried write: the comment is there already
+            return earlier
     users.record(conn, [author], now)
     comment_id = counters.next_value(conn, "comment_id")  # never reused (schema v4)
     conn.execute(
-        "INSERT INTO comments (id, issue_id, author, body, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (comment_id, issue_id, author, body, now, now),
+        "INSERT INTO comments (id, issue_id, author, body, created_at, updated_at, marker) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (comment_id, issue_id, author, body, now, now, marker),
     )
     _count(conn, issue_id, +1)
-    feed.touch(
-        conn, [issue_id], now, kind="commented", data={"comment_id": str(comment_id), "body": body}
-    )
+    data = {"comment_id": str(comment_id), "body": body}
+    if marker is not None:
+        data["marker"] = marker
+    feed.touch(conn, [issue_id], now, kind="commented", data=data)
     search.add_comment(conn, issue_id, body)
     ts = parse_ts(now)
     return Comment(
@@ -61,6 +87,7 @@ def add(conn: sqlite3.Connection, number: int, body: str, author: str, now: str)
         issue_number=number,
         created_at=ts,
         updated_at=ts,
+        marker=marker,
     )
 
 
@@ -81,6 +108,7 @@ def edit(conn: sqlite3.Connection, number: int, comment_id: str, body: str, now:
         issue_number=number,
         created_at=parse_ts(row["created_at"]),
         updated_at=parse_ts(updated_at),
+        marker=row["marker"],
     )
 
 
@@ -98,9 +126,7 @@ def _row(conn: sqlite3.Connection, number: int, comment_id: str) -> tuple[int, s
     row: sqlite3.Row | None = None
     if key is not None:
         row = conn.execute(
-            "SELECT id, author, body, created_at, updated_at FROM comments "
-            "WHERE id = ? AND issue_id = ?",
-            (key, issue_id),
+            f"SELECT {COLUMNS} FROM comments WHERE id = ? AND issue_id = ?", (key, issue_id)
         ).fetchone()
     if row is None:
         raise NotFound(

@@ -218,6 +218,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX issue_links_target ON issue_links (target_id, kind, source_id);
     """,
+    # ---------------------------------------------------------------- version 8
+    # A comment's marker: the client-generated id sync adds a comment with, so that a run
+    # interrupted after the write finds it instead of adding it twice (one per issue).
+    """
+    ALTER TABLE comments ADD COLUMN marker TEXT;
+    CREATE UNIQUE INDEX comments_marker ON comments (issue_id, marker) WHERE marker IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
