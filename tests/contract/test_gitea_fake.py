@@ -512,3 +512,27 @@ def test_a_comment_of_another_repository_is_a_bare_404(
     assert other.comments[theirs.id].body == "hi"
     unknown = api.patch(f"{REPO}/issues/comments/999999", json={"body": "x"})
     assert unknown.status_code == 404 and "comment does not exist" in unknown.json()["errors"][0]
+
+
+def test_repository_comments_are_paged_in_creation_order_with_inclusive_since(
+    fake_gitea: RunningGitea, api: httpx.Client
+) -> None:
+    fake = fake_gitea.fake
+    issue, pull = fake.add_issue("issue"), fake.add_pull_request("pull")
+    clock = iter(range(1_800_000_000, 1_800_000_100))
+    fake.state.clock = lambda: float(next(clock))
+    made = [
+        fake.state.new_comment(fake.repo, target, fake.owner, f"c{n}")
+        for n, target in enumerate([issue, pull, issue, issue])
+    ]
+    first = api.get(f"{REPO}/issues/comments", params={"limit": 3, "page": 1})
+    assert [c["body"] for c in first.json()] == ["c0", "c1", "c2"]
+    assert first.headers["x-total-count"] == "4" and "link" not in first.headers
+    second = api.get(f"{REPO}/issues/comments", params={"limit": 3, "page": 2})
+    assert [c["body"] for c in second.json()] == ["c3"]
+    # A pull request's comment names no issue_url (the pull request's page is elsewhere).
+    assert first.json()[1]["issue_url"] == "" and first.json()[1]["pull_request_url"]
+    # since and before compare updated_at, both inclusive.
+    since = first.json()[2]["updated_at"]
+    window = api.get(f"{REPO}/issues/comments", params={"since": since, "before": since})
+    assert [c["id"] for c in window.json()] == [made[2].id]

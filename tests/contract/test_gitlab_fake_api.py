@@ -81,6 +81,21 @@ def test_state_event_closes_and_reopens_with_system_notes(api: httpx.Client) -> 
     assert api.get(f"{P}/issues/1").json()["user_notes_count"] == 1
 
 
+def test_saving_a_note_touches_its_issue(fake_gitlab: RunningGitLab, api: httpx.Client) -> None:
+    """Note's ``after_save :touch_noteable``: creating and editing a note move the issue's
+    ``updated_at`` (what an ``updated_after`` read of changed notes relies on)."""
+    clock = iter(range(1_800_000_000, 1_800_000_100, 10))
+    fake_gitlab.fake.state.clock = lambda: float(next(clock))
+    created = api.post(f"{P}/issues", json={"title": "x"}).json()["updated_at"]
+    note = api.post(f"{P}/issues/1/notes", json={"body": "first"}).json()
+    commented = api.get(f"{P}/issues/1").json()["updated_at"]
+    api.put(f"{P}/issues/1/notes/{note['id']}", json={"body": "edited"})
+    edited = api.get(f"{P}/issues/1").json()["updated_at"]
+    assert created < commented < edited
+    by_update = api.get(f"{P}/issues/1/notes", params={"order_by": "updated_at"}).json()
+    assert by_update[0]["body"] == "edited"
+
+
 def test_an_edit_without_parameters_is_refused(api: httpx.Client) -> None:
     api.post(f"{P}/issues", json={"title": "x"})
     answer = api.put(f"{P}/issues/1", json={})

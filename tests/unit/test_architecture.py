@@ -169,7 +169,16 @@ def test_the_store_repositories_never_name_an_engine():
         if target == "issue_core.storage.sqlite"
     )
     assert naming == []
-    for name in ("issues", "labels", "users", "query", "backend", "search", "comments"):
+    for name in (
+        "issues",
+        "labels",
+        "users",
+        "query",
+        "backend",
+        "search",
+        "comments",
+        "comment_feed",
+    ):
         source = (PACKAGE / "backends" / "local" / f"{name}.py").read_text(encoding="utf-8")
         assert "SQLITE" not in source, name
 
@@ -226,6 +235,7 @@ def test_the_local_store_and_the_forges_never_import_each_other():
 
 def test_the_forge_base_imports_no_forge_of_its_own():
     assert "issue_core.backends.forge.feed" in GRAPH
+    assert "issue_core.backends.forge.sync_reads" in GRAPH
     forges = (
         "issue_core.backends.gitea",
         "issue_core.backends.github",
@@ -387,6 +397,7 @@ NOT_FOR_READING = (
     "issue_core.backends.local.labels",
     "issue_core.backends.local.milestones",
     "issue_core.backends.local.comments",
+    "issue_core.backends.local.comment_feed",
 )
 
 
