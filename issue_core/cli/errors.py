@@ -26,7 +26,7 @@ from typing import Any
 
 import click
 
-from issue_core.core.errors import ExitCode, IssueCoreError, UsageError
+from issue_core.core.errors import ExitCode, IssueCoreError, as_usage_error, internal_error
 
 PROG = "issue"
 INTERRUPTED = 130
@@ -129,30 +129,9 @@ def report_internal(error: BaseException, *, as_json: bool, debug: bool) -> int:
         import traceback
 
         traceback.print_exception(error, file=sys.stderr)
-    detail = " ".join(f"{type(error).__name__}: {error}".split())
-    message = f"internal error: {detail}"
-    hint = None if debug else "rerun with --debug for the traceback"
-    payload: dict[str, Any] = {"code": "internal", "message": message, "exit_code": 1}
-    if hint:
-        payload["hint"] = hint
-    report(payload, message + (f" ({hint})" if hint else ""), as_json=as_json)
+    internal = internal_error(error, debug=debug)
+    report(internal.to_dict(), internal.one_line(), as_json=as_json)
     return ExitCode.ERROR
-
-
-def as_usage_error(error: BaseException) -> UsageError | None:
-    """Input mistakes that surface below the CLI's own checks, as the usage errors they are.
-
-    The commands bound what they parse; these catch a value that reached a store or encoder
-    by another way (a new option, an environment variable, a config value).
-    """
-    if isinstance(error, OverflowError):  # SQLite holds integers up to 2^63-1
-        return UsageError(f"a number is too large: {error}", hint="numbers go up to 2^63-1")
-    if isinstance(error, UnicodeEncodeError) and "surrogates" in str(error.reason):
-        # Undecodable bytes Python carried in as lone surrogates (from argv, env, a file name).
-        return UsageError(
-            "input is not valid UTF-8 text", hint="give text, names and values as UTF-8"
-        )
-    return None
 
 
 def stdout_closed() -> bool:

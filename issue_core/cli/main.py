@@ -45,6 +45,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "backend": "issue_core.cli.backends:backend_group",
     "config": "issue_core.cli.config_detect:config_group",
     "serve": "issue_core.cli.server:serve_cmd",
+    "mcp": "issue_core.cli.mcp:mcp_cmd",
     "outbox": "issue_core.cli.server:outbox_group",
 }
 

@@ -146,3 +146,41 @@ class OutputFailed(IssueCoreError):
 
 class ConfigError(UsageError):
     code = "config"
+
+
+def as_usage_error(error: BaseException) -> UsageError | None:
+    """Input mistakes that surface below a front end's own checks, as the usage errors they are.
+
+    Front ends bound what they parse; these catch a value that reached a store or encoder by
+    another way (a new option, an environment variable, a config value, a tool argument). The
+    CLI and the MCP server both map errors through here, so they say the same thing.
+    """
+    if isinstance(error, OverflowError):  # SQLite holds integers up to 2^63-1
+        return UsageError(f"a number is too large: {error}", hint="numbers go up to 2^63-1")
+    if isinstance(error, UnicodeEncodeError) and "surrogates" in str(error.reason):
+        # Undecodable bytes Python carried in as lone surrogates (from argv, env, a file name).
+        return UsageError(
+            "input is not valid UTF-8 text", hint="give text, names and values as UTF-8"
+        )
+    return None
+
+
+class InternalError(IssueCoreError):
+    """An error no front end expected: a bug, reported by its type and message alone."""
+
+    code = "internal"
+
+
+def internal_error(error: BaseException, *, debug: bool = False) -> InternalError:
+    """``error`` (not an ``IssueCoreError``) as the one-line internal error front ends report."""
+    detail = " ".join(f"{type(error).__name__}: {error}".split())
+    hint = None if debug else "rerun with --debug for the traceback"
+    return InternalError(f"internal error: {detail}", hint=hint)
+
+
+def as_issue_core_error(error: BaseException) -> IssueCoreError:
+    """Any exception as the typed error a front end reports: itself, a usage error it stands
+    for (``as_usage_error``), else an internal error."""
+    if isinstance(error, IssueCoreError):
+        return error
+    return as_usage_error(error) or internal_error(error)

@@ -21,6 +21,15 @@ if TYPE_CHECKING:
 # -- labels ------------------------------------------------------------------------------
 
 
+def list_labels(backend: IssueBackend) -> list[Label]:
+    return backend.list_labels()
+
+
+def create_label(backend: IssueBackend, label: Label) -> Label:
+    """Create ``label`` (``Conflict`` if one of that name exists)."""
+    return backend.create_label(label)
+
+
 def stored_label_name(backend: IssueBackend, name: str) -> str:
     """The label's name as stored when ``name`` matches it in another case; else ``name``."""
     stored = [lb.name for lb in backend.list_labels() if lb.name.lower() == name.lower()]
@@ -42,6 +51,16 @@ def edit_label(
 
 
 # -- milestones ----------------------------------------------------------------------------
+
+
+def list_milestones(backend: IssueBackend, state: MilestoneState | None = None) -> list[Milestone]:
+    """The milestones in ``state`` (None: every state)."""
+    return backend.list_milestones(state)
+
+
+def create_milestone(backend: IssueBackend, milestone: Milestone) -> Milestone:
+    """Create ``milestone`` (``Conflict`` if one of that title exists)."""
+    return backend.create_milestone(milestone)
 
 
 def find_milestone(backend: IssueBackend, title: str) -> Milestone:

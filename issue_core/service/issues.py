@@ -85,6 +85,11 @@ def _matching(backend: IssueBackend, issue_filter: IssueFilter, query: Query) ->
     return found[: issue_filter.limit] if issue_filter.limit is not None else found
 
 
+def get_issue(backend: IssueBackend, number: int, *, with_comments: bool = False) -> Issue:
+    """Issue ``number`` (``NotFound`` if there is none), with its comments when asked."""
+    return backend.get_issue(number, with_comments=with_comments)
+
+
 # -- writes that may create labels ---------------------------------------------------------
 
 
@@ -170,6 +175,16 @@ def set_closed(
 
 
 # -- comments ------------------------------------------------------------------------------
+
+
+def comments(backend: IssueBackend, number: int) -> list[Comment]:
+    """Issue ``number``'s comments, oldest first."""
+    return backend.list_comments(number)
+
+
+def add_comment(backend: IssueBackend, number: int, body: str) -> Comment:
+    """Add a comment (checked as the CLI checks it) to issue ``number``, as the acting agent."""
+    return backend.add_comment(number, validate_comment(body))
 
 
 def find_comment(backend: IssueBackend, number: int, comment_id: str) -> Comment:

@@ -151,6 +151,7 @@ class Project:
             ["bash", "-c", PRELUDE + self.localise(script)],
             cwd=self.repo,
             env=self.env,
+            stdin=subprocess.DEVNULL,  # an example reads only what it pipes in (`issue mcp`: EOF)
             capture_output=True,
             text=True,
             timeout=timeout,

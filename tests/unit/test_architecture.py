@@ -37,7 +37,7 @@ FORGE = (
     "issue_core.backends.github",
     "issue_core.backends.gitlab",
 )
-FRONT_ENDS = ("issue_core.cli", "issue_core.server", "issue_core.api")
+FRONT_ENDS = ("issue_core.cli", "issue_core.server", "issue_core.api", "issue_core.mcp")
 
 
 def _module_name(path: Path) -> str:
@@ -309,6 +309,8 @@ FRONT_END_EXCEPTIONS = {
     # ``issue serve`` / ``issue outbox`` are the CLI face of the server: they start it and open
     # its state db (the outbox use cases take that store and its locks as arguments).
     ("issue_core.cli.server", "issue_core.server"),
+    # ``issue mcp`` is the CLI face of the MCP server: it checks the tool names and starts it.
+    ("issue_core.cli.mcp", "issue_core.mcp"),
     # The server's own database (claims, the outbox) runs on the one SQL engine.
     ("issue_core.server.outbox", "issue_core.storage"),
     ("issue_core.server.timings", "issue_core.storage"),
@@ -389,6 +391,11 @@ NEVER_ON_THE_CLI_PATH = (
     # only `issue sync` loads the sync engine
     "issue_core.service.sync",
     "issue_core.cli.sync",
+    # `issue mcp` only: the MCP SDK and the server over it
+    "mcp",
+    "mcp_types",
+    "issue_core.mcp",
+    "issue_core.cli.mcp",
 )
 QUERY_LANGUAGE = ("issue_core.core.query", "issue_core.backends.local.query_sql")
 # reading issues needs no label, milestone, comment or search-index repository (loaded lazily)
@@ -480,6 +487,55 @@ def test_the_local_write_path_loads_no_http_server_or_dataclasses(tmp_path, argv
     line, stdout = _loaded_by(tmp_path, argv, NEVER_ON_THE_CLI_PATH)
     assert stdout  # the command really ran (its confirmation line)
     assert line == "LOADED []"
+
+
+def test_mcp_help_loads_neither_the_sdk_nor_the_server(tmp_path):
+    """``issue mcp --help`` is a plain command's help: the SDK loads only when it serves."""
+    unwanted = ("mcp", "mcp_types", "issue_core.mcp", "pydantic", "starlette", "anyio")
+    line, stdout = _loaded_by(tmp_path, ["mcp", "--help"], unwanted)
+    assert "--read-only" in stdout and line == "LOADED []"
+
+
+MCP = "issue_core.mcp"
+# The one place the MCP server touches a backend object itself: closing it when it stops.
+MCP_BACKEND_CALLS = {("issue_core.mcp.session", "close")}
+
+
+def _names_a_backend(node: ast.expr) -> bool:
+    """``backend`` or ``something.backend``: a method called on it is a backend call."""
+    name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
+    return "backend" in name.lower()
+
+
+def test_the_mcp_tools_reach_issue_core_only_through_the_service():
+    """The MCP server is parse -> call a ``service/`` use case -> shape: of issue-core it
+    imports the service, the domain (``core/``) and itself, not even the backend registry, and
+    no module of it calls a backend's methods (the use cases do)."""
+    assert "issue_core.mcp.reads" in GRAPH and "issue_core.mcp.writes" in GRAPH
+    beyond = sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if _under(module, MCP)
+        for target in targets
+        if not _under(target, MCP, "issue_core.service", "issue_core.core", "issue_core._version")
+    )
+    assert beyond == []
+    calls = sorted(
+        f"{module}:{node.lineno} {ast.unparse(node.func)}"
+        for module, tree in TREES.items()
+        if _under(module, MCP)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and _names_a_backend(node.func.value)
+        and (module, node.func.attr) not in MCP_BACKEND_CALLS
+    )
+    assert calls == []
+    uses_the_service = {
+        module for module, targets in GRAPH.items() if _under(module, MCP)
+        and any(_under(t, "issue_core.service") for t in targets)
+    }  # fmt: skip
+    assert {"issue_core.mcp.reads", "issue_core.mcp.writes"} <= uses_the_service
 
 
 def test_the_forge_hint_reads_git_config_and_loads_nothing_more(tmp_path):
