@@ -112,14 +112,18 @@ def _copy(
     target = OTHER[origin]
     link = item.link
     number = link.number_on(target)
-    run.report.act(
-        "comment",
-        target,
-        number,
-        source=(origin, link.number_on(origin)),
-        detail=f"comment {cl.cid_on(origin)}",
-    )
+
+    def tell() -> None:
+        run.report.act(
+            "comment",
+            target,
+            number,
+            source=(origin, link.number_on(origin)),
+            detail=f"comment {cl.cid_on(origin)}",
+        )
+
     if run.options.dry_run or number is None:
+        tell()
         return
     cl.place(origin, str(cl.cid_on(origin)), text)
     with run.state.writing():
@@ -133,6 +137,7 @@ def _copy(
     with run.state.writing():
         run.state.save_comment(run.pair_id, cl)
         run.state.forget_intent(cl.mark)
+    tell()
 
 
 def _carry_edits(
@@ -188,14 +193,18 @@ def _carry_edits(
         return
     number = link.number_on(target)
     assert number is not None
-    run.report.act(
-        "edit_comment",
-        target,
-        number,
-        source=(source, link.number_on(source)),
-        detail=f"comment {cl.cid_on(target)}",
-    )
+
+    def tell() -> None:
+        run.report.act(
+            "edit_comment",
+            target,
+            number,
+            source=(source, link.number_on(source)),
+            detail=f"comment {cl.cid_on(target)}",
+        )
+
     if run.options.dry_run:
+        tell()
         return
     body = found[target].body  # type: ignore[union-attr]
     _, mark = split_mark(body)
@@ -207,6 +216,7 @@ def _carry_edits(
         cl.base_a = cl.base_b = texts[source]
         run.state.save_comment(run.pair_id, cl)
         run.state.forget_intent(intent)
+    tell()
 
 
 def plan_copies(run: Run, item: Item) -> None:

@@ -432,8 +432,10 @@ class Run:
         values = snapshot(source)
         values["assignees"] = self.translate("assignees", values["assignees"], target)
         side = self.sides[target]
-        self.report.act("create", target, None, source=(origin, source.number), title=source.title)
         if self.options.dry_run:
+            self.report.act(
+                "create", target, None, source=(origin, source.number), title=source.title
+            )
             comment_step.plan_copies(self, item)
             return
         with self.state.writing():
@@ -450,7 +452,9 @@ class Run:
         created = self.applier.create_issue(
             side.backend, new_issue(values, self.pair_id, link.link_id, str(source.id))
         )
-        self.report.actions[-1]["number"] = created.number
+        self.report.act(
+            "create", target, created.number, source=(origin, source.number), title=source.title
+        )
         with self.state.writing():
             link.place(target, str(created.id), created.number)
             link.set_base(target, snapshot(created))
@@ -472,15 +476,19 @@ class Run:
                 continue
             other = item.current[OTHER[key]]
             action = self._action_for(issue, values)
-            self.report.act(
-                action,
-                key,
-                issue.number,
-                source=(OTHER[key], other.number if other else None),
-                title=issue.title,
-                fields=list(values),
-            )
+
+            def tell(number: int | None) -> None:
+                self.report.act(
+                    action,  # noqa: B023 - called within this iteration
+                    key,  # noqa: B023
+                    number,
+                    source=(OTHER[key], other.number if other else None),  # noqa: B023
+                    title=issue.title,  # noqa: B023
+                    fields=list(values),  # noqa: B023
+                )
+
             if self.options.dry_run:
+                tell(issue.number)
                 after[key] = issue
                 continue
             intent = uuid.uuid4().hex
@@ -496,6 +504,7 @@ class Run:
                 with self.state.writing():
                     self.state.forget_intent(intent)
             link.place(key, str(after[key].id), after[key].number)
+            tell(after[key].number)
         if self.options.dry_run:
             return
         with self.state.writing():
