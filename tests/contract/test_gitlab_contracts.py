@@ -93,6 +93,18 @@ def test_errors_must_be_gitlab_shaped(contract: GitLabContract) -> None:
     assert html and "expected application/json" in html[0]
 
 
+def test_a_202_is_only_the_answer_to_a_note_of_quick_actions(contract: GitLabContract) -> None:
+    notes = P + "/issues/1/notes"
+    answer = {"commands_changes": {"state_event": "close"}, "summary": ["Closed this issue."]}
+    body = json.dumps(answer).encode()
+    assert contract.check_response("POST", notes, 202, body, JSON) == []
+    note_like = json.dumps({"id": 1, "body": "x"}).encode()
+    assert contract.check_response("POST", notes, 202, note_like, JSON)
+    bad_summary = json.dumps({"commands_changes": {}, "summary": "Closed"}).encode()
+    assert contract.check_response("POST", notes, 202, bad_summary, JSON)
+    assert contract.check_response("POST", P + "/issues", 202, body, JSON)
+
+
 def test_requests_are_held_to_the_gitbeaker_options(contract: GitLabContract) -> None:
     def request(method: str, path: str, query: str = "", body: Any = None) -> list[str]:
         raw = json.dumps(body).encode() if body is not None else b""

@@ -26,6 +26,10 @@ What it copies from GitLab (lib/api/*.rb, the REST docs and tests/contracts/gitl
   ``state_event`` ``close``/``activate``, ``state`` filter ``active``/``closed``;
 * notes: list (``sort``, ``order_by``), get, create, edit (author only), delete (author or
   Maintainer); a system note cannot be edited;
+* quick actions (``gitlab_quick_actions.py``): a line of a description (create, edit) or of a
+  note (create, edit) that starts with ``/`` and a known command runs it with the writer's
+  rights and is removed from the text, outside code, HTML and ``>>>`` blocks; a note of
+  commands alone is not stored (``202`` with ``commands_changes`` and ``summary``);
 * auth: ``PRIVATE-TOKEN`` header, ``Authorization: Bearer`` or ``private_token`` in the query;
   an unknown token is ``401 {"message":"401 Unauthorized"}``; an expired or revoked one a 401
   with ``{"error":"invalid_token", ...}`` and ``WWW-Authenticate``; a token without the scope

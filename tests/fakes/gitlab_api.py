@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from tests.fakes import gitlab_quick_actions as quick_actions
 from tests.fakes.gitea import Reply
 from tests.fakes.gitlab_paging import _comparable, keyset_page, offset_page
 from tests.fakes.gitlab_request import ApiError, Request
@@ -387,7 +388,9 @@ def create_issue(req: Request) -> Reply:
     if len(title) > 255:
         raise ApiError(400, {"title": ["is too long (maximum is 255 characters)"]})
     planner = req.level(project) >= PLANNER
-    issue = req.state.new_issue(project, title, user, req.arg("description") or "")
+    allowed = quick_actions.allowed(req, project, None, user)
+    description, commands = quick_actions.extract(req.arg("description") or "", allowed)
+    issue = req.state.new_issue(project, title, user, description)
     if req.bool_arg("confidential"):
         issue.confidential = True
     if planner:
@@ -396,6 +399,7 @@ def create_issue(req: Request) -> Reply:
         milestone = _milestone_id(req, project)
         issue.milestone_id = milestone if milestone and milestone > 0 else None
         issue.due_date = _due_date(req)
+    quick_actions.run(req, project, issue, user, commands)
     return Reply(201, req.fake.shapes.issue(project, issue, _note_counts(project)))
 
 
@@ -422,6 +426,10 @@ def edit_issue(req: Request) -> Reply:
             notes.append(f"changed title from **{issue.title}** to **{title}**")
             issue.title = title
     description = req.arg("description")
+    commands: list[quick_actions.Command] = []
+    if description is not None:
+        allowed = quick_actions.allowed(req, project, issue, user)
+        description, commands = quick_actions.extract(description, allowed)
     if description is not None and description != issue.description:
         issue.description = description
         notes.append("changed the description")
@@ -445,6 +453,7 @@ def edit_issue(req: Request) -> Reply:
         issue.updated = req.state.now()
         for text in notes:
             req.state.system_note(project, issue, user, text)
+    quick_actions.run(req, project, issue, user, commands)
     return Reply(200, req.fake.shapes.issue(project, issue, _note_counts(project)))
 
 
@@ -565,7 +574,14 @@ def create_note(req: Request) -> Reply:
     issue = _issue_of(req, project)
     if issue.discussion_locked and req.level(project) < REPORTER:
         raise ApiError(403, "403 Forbidden")
-    note = req.state.new_note(project, issue, user, _note_body(req))
+    allowed = quick_actions.allowed(req, project, issue, user)
+    body, commands = quick_actions.extract(_note_body(req), allowed)
+    if commands and not body.strip():
+        # Commands alone: GitLab runs them and stores no note.
+        changes, summary = quick_actions.run(req, project, issue, user, commands)
+        return Reply(202, {"commands_changes": changes, "summary": summary})
+    note = req.state.new_note(project, issue, user, body)
+    quick_actions.run(req, project, issue, user, commands)
     return Reply(201, req.fake.shapes.note(project, note))
 
 
@@ -575,7 +591,14 @@ def edit_note(req: Request) -> Reply:
     note = _note_of(req, project, _issue_of(req, project))
     if note.system or note.author_id != user.id:
         raise ApiError(403, "403 Forbidden")
-    body = _note_body(req)
+    issue = _issue_of(req, project)
+    allowed = quick_actions.allowed(req, project, issue, user)
+    body, commands = quick_actions.extract(_note_body(req), allowed)
+    quick_actions.run(req, project, issue, user, commands)
+    if commands and not body.strip():
+        # Edited to commands alone: GitLab runs them and deletes the note.
+        del project.notes[note.id]
+        return Reply(200, req.fake.shapes.note(project, note))
     if body != note.body:
         note.body, note.updated = body, req.state.now()
         # Note's after_save :touch_noteable: saving a note moves its issue's updated_at too.

@@ -7,7 +7,7 @@ assignees, ``closed_by``, a note's author) against ``user/basic.json``; and ever
 the gitbeaker declaration of its entity (``IssueSchema``, ``LabelSchema``, ``MilestoneSchema``,
 ``NoteSchema``, ``SimpleUserSchema``/``UserSchema``) for the types of the keys present. Errors
 must be GitLab's ``{"message": ...}`` or ``{"error": ...}`` (a throttled request may answer
-``Retry later`` as text).
+``Retry later`` as text); a ``202`` only GitLab's answer to a note of quick actions alone.
 
 Requests: the parameters of issue list/create/edit against gitbeaker's ``AllIssuesOptions``,
 ``CreateIssueOptions`` and ``EditIssueOptions`` (camelCase there, snake_case on the wire) plus
@@ -356,6 +356,8 @@ class GitLabContract:
             return [f"{where}: answered {status} but no GitLab endpoint matches"]
         if endpoint.endswith("_delete"):
             return [f"{where}: a delete answers 204 without a body"]
+        if status == 202:
+            return _commands_only_problems(endpoint, value, where)
         return self.entity_problems(endpoint, value, where)
 
     def entity_problems(self, endpoint: str, value: Any, where: str) -> list[str]:
@@ -413,6 +415,23 @@ class GitLabContract:
             f"{relative} at {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:200]}"
             for e in errors[:10]
         ]
+
+
+def _commands_only_problems(endpoint: str, value: Any, where: str) -> list[str]:
+    """GitLab's answer to a note made of quick actions alone: no note is stored and the API
+    answers 202 with what the commands changed (lib/api/notes.rb; as gitlab.com answers,
+    gitlab4j/gitlab4j-api#1273): an object of ``commands_changes`` and ``summary``."""
+    if endpoint != "note_create":
+        return [f"{where}: only a note made of quick actions is answered with 202"]
+    if not isinstance(value, dict) or set(value) != {"commands_changes", "summary"}:
+        return [f"{where}: expected an object of commands_changes and summary"]
+    problems = []
+    if not isinstance(value["commands_changes"], dict):
+        problems.append(f"{where}: commands_changes is not an object")
+    summary = value["summary"]
+    if not isinstance(summary, list) or not all(isinstance(s, str) for s in summary):
+        problems.append(f"{where}: summary is not a list of strings")
+    return problems
 
 
 def _embedded_users(item: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -35,9 +35,10 @@ from issue_core.backends.forge.base import (
 )
 from issue_core.backends.forge.body import comment_signature, sign_comment
 from issue_core.backends.forge.edit import IssueEdit
-from issue_core.backends.forge.fields import create_token_of, issue_body, timestamp
+from issue_core.backends.forge.fields import changed_body, create_token_of, issue_body, timestamp
 from issue_core.backends.forge.settings import number_setting
 from issue_core.backends.gitlab import mapping
+from issue_core.backends.gitlab.quick_actions import neutralise, restore, rewritten
 from issue_core.core.errors import (
     AuthError,
     ConfigError,
@@ -300,13 +301,15 @@ class GitLabBackend(ForgeBackend):
         def build(token: str | None) -> dict[str, Any]:
             payload: dict[str, Any] = {
                 "title": title,
-                "description": issue_body(
-                    description,
-                    issue.sync_metadata,
-                    create_token=token,
-                    due_at=issue.due_at,
-                    priority=issue.priority,
-                    close_reason=close_reason_for(state, issue.close_reason),
+                "description": neutralise(
+                    issue_body(
+                        description,
+                        issue.sync_metadata,
+                        create_token=token,
+                        due_at=issue.due_at,
+                        priority=issue.priority,
+                        close_reason=close_reason_for(state, issue.close_reason),
+                    )
                 ),
             }
             if names:
@@ -364,9 +367,10 @@ class GitLabBackend(ForgeBackend):
         if edit.title is not None:
             payload["title"] = edit.title
         # GitLab keeps no reason for a close: not_planned and duplicate ride in the block.
-        body = edit.body(self.body_key)
+        # Compared as written, before quick actions were neutralised (``quick_actions``).
+        body = changed_body(wanted, edit.changed, restore(raw.get(self.body_key) or ""))
         if body is not None:
-            payload[self.body_key] = body
+            payload[self.body_key] = neutralise(body)
         if edit.due_changes:
             payload["due_date"] = mapping.day_param(wanted.due_at)
         if edit.assignees_change:
@@ -398,7 +402,7 @@ class GitLabBackend(ForgeBackend):
         return self._edited(edit, raw)
 
     def _write_body(self, number: int, raw: Mapping[str, Any], body: str) -> None:
-        self.client.edit_issue(number, {"description": body})
+        self.client.edit_issue(number, {"description": rewritten(body)})
 
     def _send_delete_issue(self, number: int) -> None:
         self.client.delete_issue(number)
@@ -511,7 +515,8 @@ class GitLabBackend(ForgeBackend):
 
     def add_comment(self, number: int, body: str, *, marker: str | None = None) -> Comment:
         checked = validate_marker(marker) if marker is not None else None
-        text = sign_comment(validate_comment(body), self.agent, checked)
+        # Never run as quick actions (``quick_actions``): the hidden block is not at risk.
+        text = neutralise(sign_comment(validate_comment(body), self.agent, checked))
         self._get_raw_issue(number, reuse=True)  # a clear NotFound
         started = datetime.fromtimestamp(self._clock(), UTC)
 
@@ -581,7 +586,7 @@ class GitLabBackend(ForgeBackend):
         note_id = self._note_id(number, comment_id)
         # The marker stays with the note (sync finds it by that).
         marker = self._read_comment(self._user_note(number, note_id), number).marker
-        text = sign_comment(body, self.agent, marker)
+        text = neutralise(sign_comment(body, self.agent, marker))  # never run as quick actions
         try:
             raw = self.client.edit_note(number, note_id, text)
         except PermissionDenied as error:

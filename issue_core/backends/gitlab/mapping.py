@@ -29,6 +29,7 @@ from issue_core.backends.forge.fields import (
 )
 from issue_core.backends.forge.fields import comment_from_wire as forge_comment
 from issue_core.backends.forge.fields import issue_from_wire as forge_issue
+from issue_core.backends.gitlab.quick_actions import ZWSP, restore
 from issue_core.core.models import (
     Comment,
     Issue,
@@ -54,8 +55,10 @@ username_of = user_name
 
 
 def issue_from_wire(raw: Wire, *, in_progress_label: str) -> Issue:
-    """``node_id`` is the issue's GraphQL global id, which GitLab builds from its ``id``."""
+    """``node_id`` is the issue's GraphQL global id, which GitLab builds from its ``id``; the
+    description as it was written (``quick_actions``)."""
     node_id = f"gid://gitlab/Issue/{raw['id']}" if raw.get("id") is not None else None
+    raw = _restored(raw, "description")
     return forge_issue(raw, GITLAB_NAMES, in_progress_label=in_progress_label, node_id=node_id)
 
 
@@ -126,7 +129,15 @@ def milestone_to_wire(milestone: Milestone, *, for_create: bool) -> dict[str, An
 
 
 def comment_from_wire(raw: Wire, *, issue_number: int) -> Comment:
-    return forge_comment(raw, issue_number=issue_number, author_key="author")
+    return forge_comment(_restored(raw, "body"), issue_number=issue_number, author_key="author")
+
+
+def _restored(raw: Wire, key: str) -> Wire:
+    """``raw`` with its text ``key`` as it was written, before ``quick_actions.neutralise``."""
+    text = raw.get(key)
+    if not isinstance(text, str) or ZWSP not in text:
+        return raw
+    return {**raw, key: restore(text)}
 
 
 def is_user_note(raw: Wire) -> bool:
