@@ -165,3 +165,22 @@ def test_server_faults_mid_run_are_resumed_without_duplicates(issue, work, fault
     assert sorted(i["title"] for i in work_issues) == [f"Task {n}" for n in range(4)]
     for item in work_issues:
         assert comments_of(issue, "work", item["number"]) == [item["title"].replace("Task", "note")]
+
+
+def test_a_comment_edited_on_gitea_is_carried_though_the_issue_did_not_move(issue, work):
+    """Gitea leaves an issue's updated_at alone when one of its comments is edited: the comment
+    feed (repository-wide comments since the cursor) is what tells sync to look."""
+    ok(issue("create", "T"))
+    ok(issue("comment", "1", "first words"))
+    as_json(sync(issue, "bidirectional", "local", "work"))
+    as_json(sync(issue, "bidirectional", "local", "work"))  # reads its own writes back once
+    shown = as_json(issue("--backend", "work", "show", "1", "-c", "--format", "json"))
+    before = as_json(issue("--backend", "work", "show", "1", "--format", "json"))["updated_at"]
+    comment_id = shown["comments"][0]["id"]
+    ok(issue("--backend", "work", "comment", "1", "--edit", str(comment_id), "-b", "better words"))
+    after = as_json(issue("--backend", "work", "show", "1", "--format", "json"))["updated_at"]
+    assert after == before  # the issue feed alone would not see the edit
+    report = as_json(sync(issue, "bidirectional", "local", "work"))
+    assert [a["action"] for a in report["actions"]] == ["edit_comment"]
+    assert comments_of(issue, "local", 1) == ["better words"]
+    assert as_json(sync(issue, "bidirectional", "local", "work"))["actions"] == []

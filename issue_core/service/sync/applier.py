@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from issue_core.core.interfaces import IssueBackend
+from issue_core.core.interfaces import Capability, IssueBackend
 from issue_core.core.models import Comment, Issue, Milestone
 from issue_core.service.sync.state import SyncState
 
@@ -71,9 +71,12 @@ class Applier:
         self.fault.after()
         return updated
 
-    def add_comment(self, backend: IssueBackend, number: int, body: str) -> Comment:
+    def add_comment(self, backend: IssueBackend, number: int, body: str, mark: str) -> Comment:
+        """The copy carries ``mark`` in its text and, where the backend keeps comment markers
+        (``COMMENT_FEED``), as its marker too: a retried add then returns the first."""
+        marker = mark if backend.supports(Capability.COMMENT_FEED) else None
         self.fault.before()
-        comment = backend.add_comment(number, body)
+        comment = backend.add_comment(number, body, marker=marker)
         self.fault.after()
         return comment
 

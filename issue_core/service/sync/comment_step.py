@@ -48,7 +48,7 @@ def sync(run: Run, item: Item) -> None:
     marks = {key: {} for key in comments}  # type: dict[str, dict[str, Comment]]
     for key in comments:
         for comment in comments[key]:
-            mark = split_mark(comment.body)[1]
+            mark = split_mark(comment.body)[1] or comment.marker
             if mark is not None:
                 marks[key][mark] = comment
     known = run.state.comment_links(run.pair_id, link.link_id)
@@ -70,6 +70,7 @@ def sync(run: Run, item: Item) -> None:
             if str(comment.id) in linked[key]:
                 continue
             text, mark = split_mark(comment.body)
+            mark = mark or comment.marker
             if mark is not None and mark in known_marks:
                 continue  # a copy of ours, completed above
             cl = CommentLink(uuid.uuid4().hex, link.link_id)
@@ -132,7 +133,7 @@ def _copy(
             cl.mark, run.pair_id, link.link_id, target, "comment", {"from": cl.cid_on(origin)}
         )
     backend = run.sides[target].backend
-    written = run.applier.add_comment(backend, number, marked(text, cl.mark, author))
+    written = run.applier.add_comment(backend, number, marked(text, cl.mark, author), cl.mark)
     cl.place(target, str(written.id), split_mark(written.body)[0])
     with run.state.writing():
         run.state.save_comment(run.pair_id, cl)

@@ -132,6 +132,7 @@ class Run:
     def execute(self) -> Report:
         for side in self.sides.values():
             side.read_feed(self.state.cursor(self.pair_id, side.key))
+            side.read_comment_feed(self.state.cursor(self.pair_id, f"{side.key}.comments"))
         items = self._items()
         self._drop_replanned_intents()
         for item in items:
@@ -168,6 +169,9 @@ class Run:
                 if not failed and self.options.only is None:
                     for side in self.sides.values():
                         self.state.save_cursor(self.pair_id, side.key, side.cursor_after)
+                        self.state.save_cursor(
+                            self.pair_id, f"{side.key}.comments", side.comment_cursor_after
+                        )
                 self.state.record_run(
                     self.pair_id, self.sides["a"].name, self.sides["b"].name, self._summary()
                 )
@@ -224,6 +228,13 @@ class Run:
         # and an issue whose write was interrupted is looked at again whatever the feeds say.
         again = [row["link_id"] for row in self.state.conflicts(self.pair_id)]
         again += [intent["link_id"] for intent in self.state.intents(self.pair_id)]
+        # and an issue whose comments changed (the comment feeds), though its fields did not
+        for key, side in self.sides.items():
+            again += [
+                self.by_id[key][issue_id].link_id
+                for issue_id in sorted(side.commented)
+                if issue_id in self.by_id[key]
+            ]
         for link_id in again:
             link = self.by_link.get(link_id)
             if link is not None and not link.deleted and not link.pending:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from issue_core.core.errors import NotFound
-from issue_core.core.interfaces import IssueBackend, SyncableBackend
+from issue_core.core.interfaces import Capability, IssueBackend, SyncableBackend
 from issue_core.core.models import Issue
 
 if TYPE_CHECKING:
@@ -31,6 +31,9 @@ class Side:
         self.gone: dict[str, int | None] = {}  # id -> number of issues the feed says are deleted
         self.cursor_before: str | None = None
         self.cursor_after: str | None = None
+        # ids of issues whose comments changed (COMMENT_FEED), and that feed's cursors
+        self.commented: set[str] = set()
+        self.comment_cursor_after: str | None = None
 
     @property
     def syncable(self) -> SyncableBackend:
@@ -52,6 +55,23 @@ class Side:
                 break
             cursor = after
         self.cursor_after = cursor
+
+    def read_comment_feed(self, cursor: str | None) -> None:
+        """Which issues' comments changed since ``cursor`` (a comment edit does not move an
+        issue on every forge's issue feed). Without ``COMMENT_FEED`` the issue feed alone
+        decides which issues' comments are read."""
+        self.comment_cursor_after = cursor
+        if not self.backend.supports(Capability.COMMENT_FEED):
+            return
+        while True:
+            changes, after = self.syncable.comments_since(cursor, limit=PAGE)
+            for change in changes:
+                if change.issue_id is not None:
+                    self.commented.add(str(change.issue_id))
+            if not changes or after == cursor:
+                break
+            cursor = after
+        self.comment_cursor_after = cursor
 
     def current(self, link: Link) -> Issue | None:
         """The linked issue as it is now (None: deleted): from this run's feed, else by its
