@@ -51,7 +51,10 @@ class Capability(StrEnum):
     # client-generated marker (add_comment(marker=...), find_comment_by_marker)
     COMMENT_FEED = "comment_feed"
     COMMENT_FEED_DELETIONS = "comment_feed_deletions"  # comments_since reports deleted ones
-    ATOMIC_CLAIMS = "atomic_claims"  # later: claims with leases
+    # claims with leases and the ready queue's next (core.claims): claim, heartbeat, release,
+    # next_ready, fenced edits; how strong a claim is, is the backend's (AGENT_INTEGRATION.md)
+    CLAIMS = "claims"
+    ATOMIC_CLAIMS = "atomic_claims"  # a claim is one transaction (the local store)
     # add_link/remove_link/list_links: blocks, parent and related links (core.dependencies);
     # a backend without it has no links, and every open issue is ready
     DEPENDENCIES = "dependencies"
@@ -222,7 +225,7 @@ class IssueBackend(ABC):
         issue ``number`` (None: of every issue) after ``since`` (a cursor or an ISO instant)."""
         raise Unsupported(f"the {self.type_name or 'current'} backend keeps no event log")
 
-    # -- claims with leases (ATOMIC_CLAIMS) ---------------------------------------------------
+    # -- claims with leases (CLAIMS) -----------------------------------------------------------
 
     def claim(self, number: int, *, ttl_s: int) -> Any:
         """Claim issue ``number`` for the acting agent (``core.claims.Claim``), or extend its

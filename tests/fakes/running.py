@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.server import Contract, ContractRecorder, Exchange, LiveServer
+from tests.fakes.server import Contract, ContractRecorder, Exchange, LiveServer, ServerDate
 
 
 @dataclass
@@ -44,7 +44,9 @@ def serve(
 ) -> tuple[LiveServer, ContractRecorder]:
     """Serve ``fake.app`` behind a recorder (kept in ``recorders``); the caller stops it."""
     recorder = ContractRecorder(fake.app, contract)
-    server = LiveServer(recorder).start()
+    # The fake's clock dates its answers (a test may replace ``fake.state.clock``).
+    dated = ServerDate(recorder, lambda: fake.state.clock())
+    server = LiveServer(dated, date_header=False).start()
     fake.set_base_url(server.base_url)
     recorders.append(recorder)
     return server, recorder

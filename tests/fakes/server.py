@@ -178,9 +178,13 @@ class ContractRecorder:
 class LiveServer:
     """uvicorn serving ``app`` on 127.0.0.1:<free port> in a daemon thread."""
 
-    def __init__(self, app: ASGIApp, *, grace_seconds: int = 1, port: int = 0) -> None:
+    def __init__(
+        self, app: ASGIApp, *, grace_seconds: int = 1, port: int = 0, date_header: bool = True
+    ) -> None:
         self.app = app
         self.grace_seconds = grace_seconds
+        # False: the app sends its own ``Date`` (a fake whose clock a test moves).
+        self.date_header = date_header
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -205,6 +209,7 @@ class LiveServer:
             lifespan="off",
             timeout_graceful_shutdown=self.grace_seconds,
             timeout_keep_alive=30,
+            date_header=self.date_header,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -254,3 +259,29 @@ def closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class ServerDate:
+    """ASGI middleware: the ``Date`` header of every answer from the fake's own clock, as a
+    forge's answers carry its clock (a test that moves the fake's clock moves its ``Date``).
+    Claims judge leases by it (``forge.claims``)."""
+
+    def __init__(self, app: ASGIApp, clock: Any) -> None:
+        self.app = app
+        self.clock = clock
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def dated_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                from email.utils import formatdate
+
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                date = formatdate(self.clock(), usegmt=True).encode("latin-1")
+                message = {**message, "headers": [*headers, (b"date", date)]}
+            await send(message)
+
+        await self.app(scope, receive, dated_send)

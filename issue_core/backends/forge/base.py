@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from issue_core.backends.forge.claims import ForgeClaims
 from issue_core.backends.forge.comments import CommentsById
 from issue_core.backends.forge.edit import IssueEdit
 from issue_core.backends.forge.feed import FeedPosition, change_order
@@ -106,6 +107,7 @@ FORGE_CAPABILITIES = frozenset(
         Capability.DELETE_ISSUES,
         Capability.EDIT_COMMENTS,
         Capability.DEPENDENCIES,
+        Capability.CLAIMS,  # the marker protocol of forge.claims (no transaction)
     }
 )
 
@@ -133,7 +135,7 @@ class RepositoryNotFound(NotFound):
     never as "issue #N not found"."""
 
 
-class ForgeBackend(CommentsById, ForgeLinks, ForgeSyncReads, SyncableBackend):
+class ForgeBackend(ForgeClaims, CommentsById, ForgeLinks, ForgeSyncReads, SyncableBackend):
     #: The forge's name in messages ("Gitea dropped ...", "no Gitea token").
     forge_name: ClassVar[str] = ""
     #: Where to get a token, for the error when the variable is not set.
@@ -696,6 +698,12 @@ class ForgeBackend(CommentsById, ForgeLinks, ForgeSyncReads, SyncableBackend):
             )
 
     def update_issue(self, issue: Issue, *, create_labels: bool = False) -> Issue:
+        return self._update(issue, create_labels=create_labels, fence=True)
+
+    def _update(self, issue: Issue, *, create_labels: bool, fence: bool) -> Issue:
+        """``update_issue``; ``fence``: refuse a change of the state or assignees of an issue
+        another agent holds (``forge.claims``), and end the holder's lease when it moves the
+        issue out of in_progress."""
         if issue.number is None:
             raise ValidationError(
                 "cannot update an issue without a number", hint="load it from this backend first"
@@ -720,6 +728,7 @@ class ForgeBackend(CommentsById, ForgeLinks, ForgeSyncReads, SyncableBackend):
             )
         wanted = applied_to(current, merged.values)
         fields = list(merged.values)
+        lease = self._fence(number, current, set(fields)) if fence else None
         # The reason a close stores (none once open; ``completed`` for a plain close), and a
         # change of it written like any other field.
         wanted.close_reason = close_reason_for(wanted.state, wanted.close_reason)
@@ -727,6 +736,7 @@ class ForgeBackend(CommentsById, ForgeLinks, ForgeSyncReads, SyncableBackend):
             fields.append("close_reason")
         edit = IssueEdit(number, raw, current, wanted, fields, create_labels)
         updated = self._write_update(edit)
+        self._after_fenced_edit(number, lease, updated if updated is not None else current)
         # The caller's object becomes the stored issue (as the local backend does), so reusing
         # it for the next update compares against this version instead of a false Conflict.
         return issue.refresh_from(updated if updated is not None else current)

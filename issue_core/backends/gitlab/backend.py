@@ -18,7 +18,7 @@ description; due dates are days on GitLab (the exact instant rides in the block)
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -614,6 +614,22 @@ class GitLabBackend(ForgeBackend):
             f"cannot {action} comment {note_id} on #{number} in {self._where}: {error.message}",
             hint="GitLab lets only a comment's author edit it (and maintainers delete it)",
         )
+
+    # -- claim markers (forge.claims): notes under their issue --------------------------------
+
+    def _marker_comments(self, number: int) -> Sequence[Mapping[str, Any]]:
+        return [raw for raw in self.client.list_notes(number) if mapping.is_user_note(raw)]
+
+    def _post_marker(self, number: int, text: str) -> Mapping[str, Any]:
+        def find() -> dict[str, Any] | None:  # an answer lost: the lease id is unique
+            return next(
+                (dict(n) for n in self.client.list_notes(number) if n.get("body") == text), None
+            )
+
+        return self.client.create_note(number, text, find_existing=find)
+
+    def _drop_marker(self, number: int, note_id: int) -> None:
+        self.client.delete_note(number, note_id)
 
     # -- users --------------------------------------------------------------------------------
 

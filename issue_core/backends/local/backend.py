@@ -74,6 +74,7 @@ class LocalBackend(SyncableBackend):
             Capability.CHANGE_FEED,
             Capability.COMMENT_FEED,
             Capability.COMMENT_FEED_DELETIONS,
+            Capability.CLAIMS,
             Capability.ATOMIC_CLAIMS,
             Capability.DELETE_ISSUES,
             Capability.EDIT_COMMENTS,
