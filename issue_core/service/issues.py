@@ -152,16 +152,21 @@ def set_closed(
     *,
     closed: bool,
     reason: CloseReason | str | None = None,
+    force: bool = False,
 ) -> StateChange:
     """Close (``closed``, with ``reason``: ``completed`` when not given) or reopen issue
     ``number``, adding ``comment`` first. Idempotent: an issue already in that state is left as
     it is (the comment is still added), unless a close names a reason it was not closed for:
-    then the reason changes."""
+    then the reason changes. ``force``: another agent's live lease is released first (recorded
+    as forced, as ``issue release --force``) instead of refusing the close."""
     body = validate_comment(comment) if comment is not None else None
     wanted = CloseReason.parse(reason)
     if wanted is not None and not closed:
         raise ValidationError("a close reason is only for closing", hint="drop --reason")
     issue = backend.get_issue(number)
+    if force and backend.supports(Capability.CLAIMS) and not issue.is_closed:
+        _release_forced(backend, number)
+        issue = backend.get_issue(number)
     if body is not None:
         backend.add_comment(number, body)
     state = IssueState.CLOSED if closed else IssueState.OPEN
@@ -172,6 +177,16 @@ def set_closed(
     issue.state = state
     issue.close_reason = close_reason_for(state, wanted)
     return StateChange(backend.update_issue(issue), changed=True, commented=body is not None)
+
+
+def _release_forced(backend: IssueBackend, number: int) -> None:
+    """Release the issue's lease, whoever holds it; no lease at all is no obstacle."""
+    from issue_core.core.errors import ClaimConflict
+
+    try:
+        backend.release(number, force=True)
+    except ClaimConflict:
+        pass  # not claimed (or it ran out): the close needs nothing released
 
 
 # -- comments ------------------------------------------------------------------------------
