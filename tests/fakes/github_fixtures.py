@@ -51,6 +51,35 @@ class RunningGitHub(RunningFake):
         return config
 
 
+class ToLoopback:
+    """An httpx transport that takes every request, whatever its host (``https://api.github.com``),
+    to the fake on 127.0.0.1, the ``Host`` header kept: with ``serve_as_github_com`` it lets a
+    backend use github.com's own API root, no ``/api/v3``, against the fake."""
+
+    def __init__(self, running: RunningGitHub) -> None:
+        import httpx
+
+        self._target = httpx.URL(running.base_url)
+        self._inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: Any) -> Any:
+        target = self._target
+        request.url = request.url.copy_with(
+            scheme=target.scheme, host=target.host, port=target.port
+        )
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def serve_as_github_com(running: RunningGitHub) -> ToLoopback:
+    """The fake names ``https://api.github.com`` in every URL it sends (links, redirects,
+    bodies), as github.com does; the transport returned reaches it there."""
+    running.fake.set_base_url("https://api.github.com")
+    return ToLoopback(running)
+
+
 def start_fake_github(
     *, contract: GitHubContract | None = None, fake: FakeGitHub | None = None, **options: Any
 ) -> RunningGitHub:
