@@ -37,6 +37,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "user": "issue_core.cli.users:user_group",
     "whoami": "issue_core.cli.users:whoami_cmd",
     "events": "issue_core.cli.events:events_cmd",
+    "watch": "issue_core.cli.watch:watch_cmd",
     "claim": "issue_core.cli.claims:claim_cmd",
     "heartbeat": "issue_core.cli.claims:heartbeat_cmd",
     "release": "issue_core.cli.claims:release_cmd",

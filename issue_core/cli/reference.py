@@ -81,6 +81,7 @@ followed by what is wrong (exit 2).
 | 8 | store: read-only, disk full (nothing written, reads work), corrupt, foreign, newer |
 | 9 | output failed after the work was done: any write was committed, do not repeat it |
 | 10 | claimed: another agent holds a live lease (named with its expiry), or yours ran out |
+| 124 | timed out: `issue watch --until-change --timeout` saw no matching event |
 | 130 | interrupted (Ctrl-C) |
 | 141 | stdout was closed early (`issue list \\| head`); nothing is printed |
 

@@ -21,6 +21,9 @@ class ExitCode:
     STORE = 8  # the store is corrupt, read-only or from a newer version
     OUTPUT = 9  # the output could not be printed; any change the command made WAS committed
     CLAIMED = 10  # the issue is claimed by another agent whose lease is live (or yours ran out)
+    TIMED_OUT = (
+        124  # a wait ran out with nothing seen (`issue watch --until-change`), as timeout(1)
+    )
 
 
 class IssueCoreError(Exception):
@@ -98,6 +101,13 @@ class BackendUnavailable(IssueCoreError):
 
 class RateLimited(BackendUnavailable):
     code = "rate_limited"
+
+
+class TimedOut(IssueCoreError):
+    """A wait with a deadline (``issue watch --until-change --timeout``) saw nothing."""
+
+    code = "timed_out"
+    exit_code = ExitCode.TIMED_OUT
 
 
 class Unsupported(IssueCoreError):

@@ -8,6 +8,7 @@ kind: ``changes`` with ``before``/``after`` values for edits, the comment, the l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +72,50 @@ class Event:
 
 
 EVENT_FIELDS = tuple(Event("0", 0, "x", "x", "x").to_dict())
+
+
+class EventFilter:
+    """Which events a reader wants (``issue watch``'s filters): all of the given conditions.
+
+    ``numbers``, ``kinds`` and ``actors`` are properties of the event; ``labels`` and
+    ``assignees`` of its issue as it is when the event is read (every label, any assignee), so
+    "what happens to issues labelled needs-review" includes the event that added the label.
+    An empty condition matches everything.
+    """
+
+    __slots__ = ("actors", "assignees", "kinds", "labels", "numbers")
+
+    def __init__(
+        self,
+        numbers: Iterable[int] = (),
+        kinds: Iterable[str] = (),
+        actors: Iterable[str] = (),
+        labels: Iterable[str] = (),
+        assignees: Iterable[str] = (),
+    ) -> None:
+        self.numbers = tuple(dict.fromkeys(numbers))
+        self.kinds = tuple(dict.fromkeys(kinds))
+        self.actors = tuple(dict.fromkeys(actors))
+        self.labels = tuple(dict.fromkeys(labels))
+        self.assignees = tuple(dict.fromkeys(assignees))
+        unknown = [kind for kind in self.kinds if kind not in KINDS]
+        if unknown:
+            raise ValidationError(
+                f"unknown event kind {unknown[0]!r}", hint=f"known kinds: {', '.join(KINDS)}"
+            )
+
+    @property
+    def about_issues(self) -> bool:
+        """Whether a condition reads the issue's current labels or assignees."""
+        return bool(self.labels or self.assignees)
+
+    def matches(self, event: Event) -> bool:
+        """The event's own conditions (numbers, kinds, actors); not labels or assignees."""
+        return (
+            (not self.numbers or event.issue in self.numbers)
+            and (not self.kinds or event.kind in self.kinds)
+            and (not self.actors or event.actor in self.actors)
+        )
 
 
 def parse_since(text: str | None) -> tuple[str | None, datetime | None]:

@@ -219,10 +219,28 @@ class IssueBackend(ABC):
         raise Unsupported(f"the {self.type_name} backend has no notion of a current user")
 
     def list_events(
-        self, number: int | None = None, *, since: str | None = None, limit: int = 500
+        self,
+        number: int | None = None,
+        *,
+        since: str | None = None,
+        limit: int = 500,
+        until: str | None = None,
+        wanted: Any = None,
     ) -> list[Any]:
         """The event log (``issue_core.core.events.Event``), oldest first: every change of
-        issue ``number`` (None: of every issue) after ``since`` (a cursor or an ISO instant)."""
+        issue ``number`` (None: of every issue) after ``since`` (a cursor or an ISO instant)
+        up to the cursor ``until`` that ``wanted`` (``core.events.EventFilter``) matches."""
+        raise Unsupported(f"the {self.type_name or 'current'} backend keeps no event log")
+
+    def event_cursor(self) -> str:
+        """The cursor of the newest event (a watcher starting now reads on from it)."""
+        raise Unsupported(f"the {self.type_name or 'current'} backend keeps no event log")
+
+    def wait_for_events(
+        self, after: str, timeout_s: float, *, interval: float | None = None
+    ) -> bool:
+        """Block until the log may hold events after the cursor ``after`` (True) or
+        ``timeout_s`` passed (False); ``interval``: how often to look when nothing says."""
         raise Unsupported(f"the {self.type_name or 'current'} backend keeps no event log")
 
     # -- claims with leases (CLAIMS) -----------------------------------------------------------

@@ -481,6 +481,9 @@ def test_only_list_with_a_query_loads_the_query_language(tmp_path):
         ["meta", "get", "1"],
         ["dep", "list", "1"],
         ["ready"],
+        ["events", "1"],
+        ["watch", "--since", "0", "--no-follow"],
+        ["watch", "--until-change", "--since", "0", "--json", "kind"],
     ],
 )
 def test_the_local_write_path_loads_no_http_server_or_dataclasses(tmp_path, argv):

@@ -52,9 +52,10 @@ from issue_core.core.models import (
 from issue_core.storage.dialect import dialect_of
 
 if TYPE_CHECKING:
+    from issue_core.backends.local.watching import StoreWaiter
     from issue_core.core.claims import Claim
     from issue_core.core.dependencies import Link, LinkedIssue
-    from issue_core.core.events import Event
+    from issue_core.core.events import Event, EventFilter
 
 DEFAULT_PATH = ".issue-core/issues.db"
 
@@ -94,6 +95,7 @@ class LocalBackend(SyncableBackend):
 
     def __init__(self) -> None:
         self._store: Store | None = None
+        self._waiter: StoreWaiter | None = None  # issue watch's, made on its first wait
         self.identity = "unknown"
         self.name: str | None = None
 
@@ -138,6 +140,8 @@ class LocalBackend(SyncableBackend):
             raise NotFound(f"{what} not found")
 
     def close(self) -> None:
+        if self._waiter is not None:
+            self._waiter.close()
         if self._store is not None:
             self._store.close()
 
@@ -255,21 +259,70 @@ class LocalBackend(SyncableBackend):
         )
 
     def list_events(
-        self, number: int | None = None, *, since: str | None = None, limit: int = 500
+        self,
+        number: int | None = None,
+        *,
+        since: str | None = None,
+        limit: int = 500,
+        until: str | None = None,
+        wanted: EventFilter | None = None,
     ) -> list[Event]:
         from issue_core.backends.local import events
         from issue_core.core.events import parse_since
 
         cursor, instant = parse_since(since)
         with self.store.reader() as conn:
+            if cursor is not None and int(cursor) > events.latest(conn):
+                raise ValidationError(
+                    f"cursor {cursor} is past the newest event ({events.latest(conn)})",
+                    hint="a cursor from another store, or from before it was recreated",
+                )
             found = events.read(
-                conn, number=number, after=int(cursor or 0), since=instant, limit=limit
+                conn,
+                number=number,
+                after=int(cursor or 0),
+                since=instant,
+                limit=limit,
+                until=int(until) if until is not None else None,
+                wanted=wanted,
             )
             if number is not None and not found and not cursor and instant is None:
                 exists = conn is not None and issue_rows.row_of(conn, "i.number = ?", number)
                 if not exists:
                     raise NotFound(f"issue #{number} not found")
             return found
+
+    def event_cursor(self) -> str:
+        from issue_core.backends.local import events
+
+        with self.store.reader() as conn:
+            return str(events.latest(conn))
+
+    def wait_for_events(
+        self, after: str, timeout_s: float, *, interval: float | None = None
+    ) -> bool:
+        """Sleeps until another process commits an event after ``after`` (``watching``: a
+        change of the store's files wakes it, then one look at the log's newest entry)."""
+        import time
+
+        from issue_core.backends.local import events, watching
+
+        if self._waiter is None:  # before the first look below, so no write falls between
+            self._waiter = watching.StoreWaiter(self.store.path, interval=interval or 0.05)
+        target = int(after)
+
+        def grown() -> bool:
+            with self.store.reader() as conn:
+                return events.latest(conn) > target
+
+        deadline = time.monotonic() + timeout_s
+        while not grown():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if self._waiter.wait(left) and watching.settle(grown):
+                return True
+        return True
 
     # ------------------------------------------------------------------ writing issues
 
