@@ -20,7 +20,7 @@ import pytest
 
 from issue_core.core.errors import ClaimConflict, Conflict, NotFound
 from issue_core.core.interfaces import Capability
-from issue_core.core.models import Issue, IssueState
+from issue_core.core.models import Issue, IssueState, parse_ts
 
 FORGES = ("gitea", "github", "gitlab")
 USERS = ("ann", "bob", "carol")
@@ -280,3 +280,60 @@ def test_racing_workers_on_next_claim_take_each_issue_once(forge):
     forge.running.fake.faults.latency = 0.0
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(n for _, n in taken) == sorted(numbers)
+
+
+def _lagging(backend: Any) -> Any:
+    """``backend`` reading the claim markers from a lagging replica: it sees only its own
+    (the window of the marker protocol: a marker stored but not yet listed)."""
+    from issue_core.backends.forge import leases
+
+    seen = type(backend)._marker_comments
+    own: set[int] = set()
+    posted = type(backend)._post_marker
+
+    def post(self: Any, number: int, text: str) -> Any:
+        raw = posted(self, number, text)
+        own.add(int(raw["id"]))
+        return raw
+
+    def listed(self: Any, number: int) -> list[Any]:
+        return [c for c in seen(self, number) if leases.parse_marker(c) is None or c["id"] in own]
+
+    backend._post_marker = post.__get__(backend)
+    backend._marker_comments = listed.__get__(backend)
+    return backend
+
+
+def test_a_marker_not_yet_visible_double_claims_except_where_the_body_is_a_compare_and_set(
+    forge,
+):
+    ann, bob = forge.agent("ann"), _lagging(forge.agent("bob"))
+    number = ann.create_issue(Issue(title="t")).number
+    ann.claim(number, ttl_s=3600)
+    if forge.name == "gitea":
+        # Gitea's content_version: bob won the replay it could see, but ann's seal is live.
+        with pytest.raises(ClaimConflict, match="claimed by ann"):
+            bob.claim(number, ttl_s=3600)
+        assert not [b for b in forge.comments(number) if "bob claims" in b]  # withdrawn
+    else:
+        # No compare-and-set: the documented window (AGENT_INTEGRATION.md) is real.
+        assert bob.claim(number, ttl_s=3600).holder == "bob"
+
+
+def test_the_seal_follows_heartbeat_and_release_on_gitea(forge):
+    from issue_core.backends.forge import leases
+
+    if forge.name != "gitea":
+        pytest.skip("only Gitea's body is a compare-and-set")
+    ann, bob = forge.agent("ann"), _lagging(forge.agent("bob"))
+    number = ann.create_issue(Issue(title="t", description="keep me")).number
+    claim = ann.claim(number, ttl_s=60)
+    body = forge.running.fake.issue(number).body
+    assert leases.sealed(body).expires_at == parse_ts(claim.expires_at)
+    assert ann.get_issue_by_number(number).description == "keep me"
+    beat = ann.heartbeat(number, ttl_s=7200)
+    sealed = leases.sealed(forge.running.fake.issue(number).body)
+    assert sealed.expires_at == parse_ts(beat.expires_at)
+    ann.release(number)
+    assert leases.sealed(forge.running.fake.issue(number).body) is None
+    assert bob.claim(number, ttl_s=60).holder == "bob"  # nothing sealed: bob may

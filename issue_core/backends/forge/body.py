@@ -61,7 +61,8 @@ CLOSE_REASON_KEY = "issue-core:close-reason"
 AGENT_KEY = "issue-core:agent"
 LINKS_KEY = "issue-core:links"
 # Reserved keys no field of ``Issue`` carries: a body written from an issue keeps them as stored.
-KEPT_KEYS = (LINKS_KEY,)
+LEASE_KEY = "issue-core:lease"  # a sealed lease (forge.claims: Gitea's content_version)
+KEPT_KEYS = (LINKS_KEY, LEASE_KEY)
 COMMENT_MARKER_KEY = "issue-core:comment-marker"
 _COMMENT_KEYS = frozenset({AGENT_KEY, COMMENT_MARKER_KEY})
 

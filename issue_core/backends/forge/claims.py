@@ -11,6 +11,12 @@ markers are replayed, and AGENT_INTEGRATION.md what that guarantees):
 4. the winner makes the claim visible: ``in_progress`` and the token's user assigned (a forge
    assigns only its own users; the agent is named in the marker and in ``Claim.holder``).
 
+Where the forge can make the issue's body a compare-and-set (Gitea: ``content_version``, a
+conditional ``UPDATE ... WHERE content_version = ?``), the winner of the replay also *seals*
+its lease into the body's hidden block, and only one live seal can be written: a claimer that
+won the replay only because it had not yet seen an earlier marker finds the other's seal and
+loses. Heartbeat, release and a holder's close update the seal the same way.
+
 Heartbeat and release are markers too, judged by the same replay (only the holder renews; a
 release by another agent needs ``force``, and says so in its marker). A plain edit of the
 state or assignees of an ``in_progress`` issue reads the markers first: another agent's live
@@ -29,6 +35,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from issue_core.backends.forge import leases
+from issue_core.backends.forge.body import LEASE_KEY, with_reserved
 from issue_core.core.errors import ClaimConflict, Conflict, IssueCoreError, NotFound
 from issue_core.core.models import Issue, IssueFilter, IssueState
 
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
     from issue_core.core.claims import Claim
 
 FENCED_FIELDS = frozenset({"state", "assignees"})
+SEAL_ATTEMPTS = 5  # a body edited between the read and the compare-and-set is read again
 
 
 def _ttl_text(seconds: int) -> str:
@@ -100,6 +108,9 @@ class ForgeClaims:
         def _remove_comment(self, comment_id: int) -> None:
             raise NotImplementedError
 
+        def _write_body(self, number: int, raw: Mapping[str, Any], body: str) -> None:
+            raise NotImplementedError
+
     # -- marker hooks (comments; GitLab's are notes) -----------------------------------------
 
     def _marker_comments(self, number: int) -> Sequence[Mapping[str, Any]]:
@@ -116,6 +127,10 @@ class ForgeClaims:
 
     def _drop_marker(self, number: int, note_id: int) -> None:
         self._remove_comment(note_id)
+
+    def _can_seal(self, raw: Mapping[str, Any]) -> bool:
+        """Whether ``_write_body`` of this issue (read as ``raw``) is a compare-and-set."""
+        return False
 
     # -- the protocol ---------------------------------------------------------------------------
 
@@ -144,6 +159,47 @@ class ForgeClaims:
         if not outcome.applied:
             self._withdraw(number, note_id)
         return note_id, outcome
+
+    def _seal(self, number: int, lease: leases.Lease | None, *, ending: str = "") -> None:
+        """Seal ``lease`` into the body (``None``: clear the seal of lease ``ending``) with the
+        forge's compare-and-set; another agent's live seal is a ``ClaimConflict``. A forge
+        without one does nothing here."""
+        for _ in range(SEAL_ATTEMPTS):
+            with self.http.server_dates() as dates:
+                raw = self._get_raw_issue(number)
+            if not self._can_seal(raw):
+                return
+            now = dates[-1] if dates else datetime.fromtimestamp(self._clock(), UTC)
+            body = raw.get("body")
+            there = leases.sealed(body if isinstance(body, str) else None)
+            ours = lease.lease_id if lease is not None else ending
+            if there is not None and there.live_at(now) and there.lease_id != ours:
+                if lease is None:
+                    return  # another agent's seal: not this one's to clear
+                raise held(number, there)
+            if lease is None and there is None:
+                return
+            value = leases.seal_of(lease) if lease is not None else None
+            try:
+                self._write_body(number, raw, with_reserved(body, LEASE_KEY, value))
+            except Conflict:
+                continue  # the body changed since the read: read it again
+            finally:
+                self._recent.pop(number, None)
+            return
+        raise Conflict(
+            f"issue #{number}: its body kept changing while the claim was sealed",
+            hint=f"try again: issue claim {number}",
+        )
+
+    def _sealed_or_withdrawn(self, number: int, note_id: int, lease: leases.Lease) -> None:
+        """Seal the lease the marker ``note_id`` won; when another agent's seal is live, the
+        marker is withdrawn and the ``ClaimConflict`` raised."""
+        try:
+            self._seal(number, lease)
+        except ClaimConflict:
+            self._withdraw(number, note_id)
+            raise
 
     def _withdraw(self, number: int, note_id: int) -> None:
         try:
@@ -175,7 +231,7 @@ class ForgeClaims:
             line += f"{leases.shown(before.lease.expires_at)})"
         lease_id = live.lease_id if live is not None else secrets.token_hex(8)
         record = leases.record("claim", me, lease_id, ttl_s=ttl_s, nonce=secrets.token_hex(4))
-        _, outcome = self._write_marker(number, record, line)
+        note_id, outcome = self._write_marker(number, record, line)
         lease = outcome.lease
         if outcome.kind == "lost" and lease is not None:
             raise held(number, lease)
@@ -184,6 +240,7 @@ class ForgeClaims:
                 f"issue #{number}: the claim could not be confirmed (its marker was not seen)",
                 hint=f"try again: issue claim {number}",
             )
+        self._sealed_or_withdrawn(number, note_id, lease)
         self._show(number, claimed=True)
         extended = outcome.kind == "extended"
         return Claim(
@@ -203,10 +260,11 @@ class ForgeClaims:
             raise held(number, live)
         record = leases.record("heartbeat", me, live.lease_id, ttl_s=ttl_s)
         line = f"issue-core: {me} renews its lease for {_ttl_text(ttl_s)}"
-        _, outcome = self._write_marker(number, record, line)
+        note_id, outcome = self._write_marker(number, record, line)
         if outcome.kind != "renewed" or outcome.lease is None:
             raise self._no_lease_of(number, me)  # it ran out (or was forced away) meanwhile
         lease = outcome.lease
+        self._sealed_or_withdrawn(number, note_id, lease)
         return Claim(
             number, me, leases.shown(lease.claimed_at), leases.shown(lease.expires_at), True
         )
@@ -249,6 +307,7 @@ class ForgeClaims:
                 f"issue #{number} is not claimed: there is no lease to release",
                 hint=f"see its comments: issue show {number} --comments",
             )
+        self._seal(number, None, ending=lease.lease_id)
         if why == "releases":
             self._show(number, claimed=False)
 

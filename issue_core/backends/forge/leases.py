@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from issue_core.backends.forge.body import compose_body, split_body
+from issue_core.backends.forge.body import LEASE_KEY, compose_body, split_body
 from issue_core.backends.forge.fields import timestamp
 from issue_core.core.models import format_ts
 
@@ -165,3 +165,26 @@ def record(op: str, agent: str, lease: str, **extra: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"op": op, "agent": agent, "lease": lease}
     data.update({k: v for k, v in extra.items() if v is not None})
     return data
+
+
+def seal_of(lease: Lease) -> dict[str, Any]:
+    """The lease as sealed in the issue's body block (``forge.claims``)."""
+    return {
+        "holder": lease.holder,
+        "lease": lease.lease_id,
+        "claimed_at": shown(lease.claimed_at),
+        "expires_at": shown(lease.expires_at),
+    }
+
+
+def sealed(body: str | None) -> Lease | None:
+    """The lease sealed in an issue's body block, or None (none, or not readable)."""
+    _, data, _ = split_body(body)
+    value = data.get(LEASE_KEY)
+    if not isinstance(value, dict):
+        return None
+    holder, lease_id = value.get("holder"), value.get("lease")
+    claimed, expires = timestamp(value.get("claimed_at")), timestamp(value.get("expires_at"))
+    if not isinstance(holder, str) or not isinstance(lease_id, str) or not claimed or not expires:
+        return None
+    return Lease(holder, lease_id, claimed, expires, 0)

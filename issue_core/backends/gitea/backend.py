@@ -335,6 +335,11 @@ class GiteaBackend(RepoApiBackend):
         except IssueCoreError as error:
             raise self._with_applied(number, before, error) from None
 
+    def _can_seal(self, raw: Mapping[str, Any]) -> bool:
+        # ChangeContent updates WHERE content_version = the one sent (Gitea 1.27's API takes
+        # it): a real compare-and-set, so a claim's lease is sealed in the body (forge.claims).
+        return mapping.content_version_of(raw) is not None
+
     def _write_body(self, number: int, raw: Mapping[str, Any], body: str) -> None:
         payload: dict[str, Any] = {"body": body}
         version = mapping.content_version_of(raw)
