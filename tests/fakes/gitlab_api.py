@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from tests.fakes import gitlab_links
 from tests.fakes import gitlab_quick_actions as quick_actions
 from tests.fakes.gitea import Reply
 from tests.fakes.gitlab_paging import _comparable, keyset_page, offset_page
@@ -519,6 +520,7 @@ def delete_issue(req: Request) -> Reply:
     issue = _issue_of(req, project)
     req.need_level(project, OWNER)
     del project.issues[issue.iid]
+    gitlab_links.forget_issue(req, issue)
     for note_id in [n.id for n in project.notes.values() if n.issue_iid == issue.iid]:
         del project.notes[note_id]
     return Reply(204)
@@ -948,6 +950,7 @@ _ROUTE_TABLE: list[tuple[str, dict[str, Handler]]] = [
     (_P + "/issues_statistics", {"GET": issues_statistics}),
     (_P + r"/issues/(?P<iid>[^/]+)", {"GET": get_issue, "PUT": edit_issue, "DELETE": delete_issue}),
     (_P + r"/issues/(?P<iid>[^/]+)/notes", {"GET": list_notes, "POST": create_note}),
+    *((_P + path, handlers) for path, handlers in gitlab_links.ROUTES),
     (
         _P + r"/issues/(?P<iid>[^/]+)/notes/(?P<note_id>[^/]+)",
         {"GET": get_note, "PUT": edit_note, "DELETE": delete_note},

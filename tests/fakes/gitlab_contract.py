@@ -65,6 +65,9 @@ ENDPOINTS: list[tuple[str, str, re.Pattern[str]]] = [
         ("note", "GET", _P + r"/issues/\d+/notes/\d+"),
         ("note_edit", "PUT", _P + r"/issues/\d+/notes/\d+"),
         ("note_delete", "DELETE", _P + r"/issues/\d+/notes/\d+"),
+        ("issue_links", "GET", _P + r"/issues/\d+/links"),
+        ("issue_link_create", "POST", _P + r"/issues/\d+/links"),
+        ("issue_link_delete", "DELETE", _P + r"/issues/\d+/links/\d+"),
         ("labels", "GET", _P + r"/labels"),
         ("label_create", "POST", _P + r"/labels"),
         ("label_edit", "PUT", _P + r"/labels"),
@@ -106,6 +109,9 @@ ENTITY = {
     "users": ("user/basic.json", "SimpleUserSchema"),
     "project_users": ("user/basic.json", "SimpleUserSchema"),
     "current_user": ("user/basic.json", "UserSchema"),
+    "issue_links": (None, "IssueLinkSchema"),
+    "issue_link_create": ("issue_link.json", "ExpandedIssueLinkSchema"),
+    "issue_link_delete": ("issue_link.json", "ExpandedIssueLinkSchema"),
 }
 # Request options: gitbeaker declarations whose members an endpoint takes.
 OPTIONS = {
@@ -190,6 +196,15 @@ DOCUMENTED: dict[str, dict[str, Type]] = {
     "project_users": {"search": _TEXT},
     # search.md "Project search": scope and search.
     "search": {"scope": _TEXT, "search": _TEXT},
+    # issue_links.md "Create an issue link": the target's project and iid, and the type.
+    "issue_link_create": {
+        "target_project_id": Type("union", items=(_NUMBER, _TEXT)),
+        "target_issue_iid": Type("union", items=(_NUMBER, _TEXT)),
+        "link_type": Type(
+            "union",
+            items=tuple(Type("literal", name=t) for t in ("relates_to", "blocks", "is_blocked_by")),
+        ),
+    },
     # notes.md "List project issue notes": sort and order_by (also in the example).
     "notes": {"sort": _TEXT, "order_by": _TEXT},
 }
@@ -354,7 +369,8 @@ class GitLabContract:
             return _error_problems(where, value)
         if endpoint is None:
             return [f"{where}: answered {status} but no GitLab endpoint matches"]
-        if endpoint.endswith("_delete"):
+        if endpoint.endswith("_delete") and endpoint not in ENTITY:
+            # issue_links.md "Delete an issue link" answers the link it removed.
             return [f"{where}: a delete answers 204 without a body"]
         if status == 202:
             return _commands_only_problems(endpoint, value, where)
@@ -372,6 +388,7 @@ class GitLabContract:
             "users",
             "project_users",
             "search",
+            "issue_links",
         )
         if listed and not isinstance(value, list):
             return [f"{where}: expected a JSON array"]

@@ -188,6 +188,9 @@ class GitLabState:
         self.projects: dict[int, Project] = {}
         self.group_labels: dict[int, Label] = {}  # by id; each has its group_id
         self.group_milestones: dict[int, Milestone] = {}
+        self.issue_links: dict[int, Any] = {}  # by id: gitlab_links.IssueLink
+        # The paid tiers' "blocked issues" feature (blocks / is_blocked_by links); Free lacks it.
+        self.blocked_issues_licensed = False
         self._ids: dict[str, int] = {}
         self._last_ms = 0
 

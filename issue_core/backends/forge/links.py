@@ -77,12 +77,19 @@ def changed_links(body: str | None, relation: str, number: int, *, present: bool
     return with_reserved(body, LINKS_KEY, dict(sorted(links.items())) or None)
 
 
+class NativeRefused(Exception):
+    """Raised by ``_add_native`` when the forge refuses that kind of link here (GitLab's
+    ``blocks`` on the Free tier): the link goes into the hidden block instead."""
+
+
 class ForgeLinks:
     """The ``DEPENDENCIES`` methods of ``ForgeBackend`` (a mixin: it uses the backend's issue
     reads, ``_get_raw_issue`` and ``_to_issue``, and the wire hooks below)."""
 
     #: The link kinds the forge keeps natively; the others live in the hidden block.
     native_link_kinds: ClassVar[frozenset[LinkKind]] = frozenset()
+    #: Native kinds the forge may refuse (``NativeRefused``): read from both places.
+    mixed_link_kinds: ClassVar[frozenset[LinkKind]] = frozenset()
     #: The wire key of an issue's body ("body"; GitLab "description").
     body_key: ClassVar[str] = "body"
     # The backend's state (``ForgeBackend.__init__``): issues read moments ago, and what the
@@ -140,12 +147,25 @@ class ForgeLinks:
         self._block_seen[number] = block_links(raw.get(self.body_key))
         self._open_blockers_seen[number] = self._open_blockers_of(raw)
 
-    def _related_numbers(self, number: int, raw: Mapping[str, Any], relation: str) -> list[int]:
-        """The issues ``number`` has in ``relation`` (natively or in its block)."""
-        if _KIND_OF[relation] in self._native_kinds():
-            found = self._native_links(number, [relation])
-            return sorted({int(self._to_issue(other).number or 0) for _, other in found})
-        return block_links(raw.get(self.body_key)).get(relation, [])
+    def _in_block(self, kind: LinkKind) -> bool:
+        """Whether links of ``kind`` may be in the hidden block: every kind the forge does
+        not keep natively, and those it may refuse natively (``mixed_link_kinds``)."""
+        return kind not in self._native_kinds() or kind in self.mixed_link_kinds
+
+    def _related_numbers(
+        self, number: int, relation: str, raw: Mapping[str, Any] | None = None
+    ) -> list[int]:
+        """The issues ``number`` has in ``relation`` (natively and in its block; ``raw``: the
+        issue as just read, else its block is read only when it may hold that kind)."""
+        kind = _KIND_OF[relation]
+        found: set[int] = set()
+        if kind in self._native_kinds():
+            for _, other in self._native_links(number, [relation]):
+                found.add(int(self._to_issue(other).number or 0))
+        if self._in_block(kind):
+            block = block_links(raw.get(self.body_key)) if raw else self._block_seen_of(number)
+            found.update(block.get(relation, []))
+        return sorted(found)
 
     def list_links(self, number: int) -> list[LinkedIssue]:
         raw = self._get_raw_issue(number, reuse=True)
@@ -158,9 +178,11 @@ class ForgeLinks:
                 key = (relation, int(other.number or 0))
                 found[key] = LinkedIssue(relation, key[1], other.title, other.state.value)
         for relation, numbers in block_links(raw.get(self.body_key)).items():
-            if _KIND_OF[relation] in native:
-                continue  # the forge keeps that kind itself now: its answer is the truth
+            if not self._in_block(_KIND_OF[relation]):
+                continue  # the forge keeps that kind itself: its answer is the truth
             for other_number in numbers:
+                if (relation, other_number) in found:
+                    continue
                 try:
                     other = self._to_issue(self._get_raw_issue(other_number, reuse=True))
                 except NotFound:
@@ -183,38 +205,43 @@ class ForgeLinks:
         forward = _SOURCE_SIDE[link.kind]
 
         def successors(number: int) -> list[int]:
-            raw = source if number == link.source else self._get_raw_issue(number, reuse=True)
             try:
-                return self._related_numbers(number, raw, forward)
+                return self._related_numbers(
+                    number, forward, source if number == link.source else None
+                )
             except NotFound:
-                return []
+                return []  # an issue deleted since: it leads nowhere
 
         def parent_of(number: int) -> int | None:
-            parents = self._related_numbers(number, target, "parent")
+            parents = self._related_numbers(number, "parent", target)
             return parents[0] if parents else None
 
         check_new_link(link, successors, parent_of)
 
     def add_link(self, link: Link) -> bool:
         source, target = self._both_ends(link)
-        if link.target in self._related_numbers(link.source, source, _SOURCE_SIDE[link.kind]):
+        if link.target in self._related_numbers(link.source, _SOURCE_SIDE[link.kind], source):
             return False
         self._check(link, source, target)
-        if link.kind in self._native_kinds():
+        try:
+            if link.kind not in self._native_kinds():
+                raise NativeRefused
             self._add_native(link, source, target)
-        else:
+        except NativeRefused:
             self._write_block_link(link, source, target, present=True)
         self._forget_reads(link)
         return True
 
     def remove_link(self, link: Link) -> None:
         source, target = self._both_ends(link)
-        if link.target not in self._related_numbers(link.source, source, _SOURCE_SIDE[link.kind]):
+        relation = _SOURCE_SIDE[link.kind]
+        if link.target not in self._related_numbers(link.source, relation, source):
             raise NotFound(f"no such dependency: {link.describe()}")
-        if link.kind in self._native_kinds():
-            self._remove_native(link, source, target)
-        else:
+        in_block = link.target in block_links(source.get(self.body_key)).get(relation, [])
+        if in_block and self._in_block(link.kind):
             self._write_block_link(link, source, target, present=False)
+        else:
+            self._remove_native(link, source, target)
         self._forget_reads(link)
 
     def _forget_reads(self, link: Link) -> None:
@@ -271,18 +298,20 @@ class ForgeLinks:
         limit = filter.limit
         candidates = sorted(self.list_issues(without_limit(filter)), key=ready_order)
         native = LinkKind.BLOCKS in self._native_kinds()
+        in_block = self._in_block(LinkKind.BLOCKS)
         unclosed: set[int] | None = None
         ready: list[Issue] = []
         for issue in candidates:
             number = int(issue.number or 0)
-            if native:
-                blocked = self._natively_blocked(number)
-            else:
+            blocked = False
+            if in_block:
                 blockers = self._block_seen_of(number).get("blocked_by", [])
                 if blockers and unclosed is None:
                     everything = IssueFilter(state="open,in_progress", limit=None)
                     unclosed = {int(i.number or 0) for i in self.list_issues(everything)}
                 blocked = any(n in (unclosed or set()) for n in blockers)
+            if native and not blocked:
+                blocked = self._natively_blocked(number)
             if not blocked:
                 ready.append(issue)
                 if limit is not None and len(ready) >= limit:

@@ -18,7 +18,7 @@ description; due dates are days on GitLab (the exact instant rides in the block)
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,12 +36,15 @@ from issue_core.backends.forge.base import (
 from issue_core.backends.forge.body import comment_signature, sign_comment
 from issue_core.backends.forge.edit import IssueEdit
 from issue_core.backends.forge.fields import changed_body, create_token_of, issue_body, timestamp
+from issue_core.backends.forge.links import NativeRefused
 from issue_core.backends.forge.settings import number_setting
 from issue_core.backends.gitlab import mapping
 from issue_core.backends.gitlab.quick_actions import neutralise, restore, rewritten
+from issue_core.core.dependencies import Link, LinkKind
 from issue_core.core.errors import (
     AuthError,
     ConfigError,
+    Conflict,
     IssueCoreError,
     NotFound,
     PermissionDenied,
@@ -90,6 +93,12 @@ class GitLabBackend(ForgeBackend):
     auth_scheme: ClassVar[str] = "private-token"
     capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES
     body_key: ClassVar[str] = "description"
+    # Issue links: relates_to on every tier; blocks on a paid tier only (Free refuses it, and
+    # the link goes to the hidden block), so blocks are read from both places.
+    native_link_kinds: ClassVar[frozenset[LinkKind]] = frozenset(
+        {LinkKind.RELATED, LinkKind.BLOCKS}
+    )
+    mixed_link_kinds: ClassVar[frozenset[LinkKind]] = frozenset({LinkKind.BLOCKS})
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
         ConfigOption(
             "url", "GitLab URL", default=DEFAULT_URL, help="gitlab.com or a self-hosted GitLab"
@@ -115,6 +124,8 @@ class GitLabBackend(ForgeBackend):
         self._user_ids: dict[str, int] | None = None
         self._group_labels: set[str] = set()
         self._milestone_wire: dict[str, dict[str, Any]] = {}
+        self._blocks_refused = False  # this project's tier refused a blocks link
+        self._project_id: Any = None  # the project's numeric id, once an issue told it
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -401,6 +412,81 @@ class GitLabBackend(ForgeBackend):
             raise self._with_applied(edit.number, edit.current, error) from None
         return self._edited(edit, raw)
 
+    # -- dependencies: issue links (relates_to; blocks on a paid tier), parent in the block --
+
+    def _native_kinds(self) -> frozenset[LinkKind]:
+        if self._blocks_refused or self._free_tier_remembered():
+            return frozenset({LinkKind.RELATED})
+        return self.native_link_kinds
+
+    def _tier_key(self) -> str:
+        return f"blocked_issues_refused {self.client.project}"
+
+    def _free_tier_remembered(self) -> bool:
+        from issue_core.backends.forge import settings_cache
+
+        if settings_cache.load_number("gitlab", self.http.base_url, self._tier_key()):
+            self._blocks_refused = True
+        return self._blocks_refused
+
+    def _native_links(
+        self, number: int, relations: Iterable[str]
+    ) -> list[tuple[str, Mapping[str, Any]]]:
+        wanted = set(relations)
+        found: list[tuple[str, Mapping[str, Any]]] = []
+        for other in self.client.list_links(number):
+            relation = _RELATION_OF.get(str(other.get("link_type") or "relates_to"))
+            same_project = other.get("project_id") == self._own_project_id(number)
+            if relation in wanted and same_project:
+                found.append((relation, other))
+        return found
+
+    def _own_project_id(self, number: int) -> Any:
+        """This project's numeric id (another project's issue has no number here: GitLab links
+        across projects), from an issue read moments ago or issue ``number``: once."""
+        if self._project_id is None:
+            recent = next(iter(self._recent.values()), None)
+            raw = recent[1] if recent else self._get_raw_issue(number, reuse=True)
+            self._project_id = raw.get("project_id")
+        return self._project_id
+
+    def _add_native(self, link: Link, source: Mapping[str, Any], target: Mapping[str, Any]) -> None:
+        link_type = "relates_to" if link.kind is LinkKind.RELATED else "blocks"
+        try:
+            self.client.create_link(link.source, link.target, link_type)
+        except PermissionDenied as error:
+            if link_type != "blocks" or "not available for current license" not in error.message:
+                raise
+            self._refuse_blocks()
+            raise NativeRefused from None
+        except Conflict:
+            raise Conflict(
+                f"GitLab keeps one link between two issues, and #{link.source} and "
+                f"#{link.target} are linked already",
+                hint=f"see it with: issue dep list {link.source}",
+            ) from None
+
+    def _refuse_blocks(self) -> None:
+        """GitLab Free has no blocking links: they go to the hidden block, said once."""
+        from issue_core.backends.forge import settings_cache
+
+        self._blocks_refused = True
+        settings_cache.store_number("gitlab", self.http.base_url, self._tier_key(), 1)
+        self._notice(
+            f"GitLab refuses blocking links in {self._where} (they need a paid tier): "
+            "they are kept in the issues' hidden metadata block instead"
+        )
+
+    def _remove_native(
+        self, link: Link, source: Mapping[str, Any], target: Mapping[str, Any]
+    ) -> None:
+        wanted = "relates_to" if link.kind is LinkKind.RELATED else "blocks"
+        for other in self.client.list_links(link.source):
+            if other.get("iid") == link.target and other.get("link_type") == wanted:
+                self.client.delete_link(link.source, int(other["issue_link_id"]))
+                return
+        raise NotFound(f"no such dependency: {link.describe()}")
+
     def _write_body(self, number: int, raw: Mapping[str, Any], body: str) -> None:
         self.client.edit_issue(number, {"description": rewritten(body)})
 
@@ -636,3 +722,7 @@ class GitLabBackend(ForgeBackend):
     def _fetch_users(self) -> list[User]:
         with self._in_project():
             return [mapping.user_from_wire(raw) for raw in self.client.list_users()]
+
+
+# GitLab's link_type, seen from the issue asked about -> the relation of core.dependencies.
+_RELATION_OF = {"relates_to": "related", "blocks": "blocks", "is_blocked_by": "blocked_by"}

@@ -184,6 +184,25 @@ class GitLabClient:
     def delete_issue(self, iid: int) -> None:
         self.http.delete(f"{self._project_path}/issues/{iid}")
 
+    # -- issue links ----------------------------------------------------------------------
+
+    def list_links(self, iid: int) -> list[Wire]:
+        """Every link of issue ``iid``, each the other issue with its ``issue_link_id`` and
+        ``link_type`` as seen from ``iid``. GitLab answers the whole list at once (the
+        endpoint takes no paging parameters), so one request reads all of it."""
+        return list(self.http.get_json(f"{self._project_path}/issues/{iid}/links") or [])
+
+    def create_link(self, iid: int, target_iid: int, link_type: str) -> None:
+        payload = {
+            "target_project_id": self.project,
+            "target_issue_iid": target_iid,
+            "link_type": link_type,
+        }
+        self.http.post(f"{self._project_path}/issues/{iid}/links", json=payload)
+
+    def delete_link(self, iid: int, link_id: int) -> None:
+        self.http.delete(f"{self._project_path}/issues/{iid}/links/{link_id}")
+
     # -- notes (comments) -------------------------------------------------------------
 
     def list_notes(self, iid: int) -> Iterator[Wire]:
