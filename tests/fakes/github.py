@@ -40,6 +40,8 @@ the recorded traffic in ``tests/contracts/github/recorded`` and ``replay``):
   is read-only.";
 * errors: ``{"message", "documentation_url", "status"}`` (``status`` a string), 422 adds
   ``errors`` (``resource``, ``field``, ``code``);
+* search: ``/search/issues`` with ``search_api=True`` (``github_search``: ``repo:``, ``is:``,
+  ``in:`` qualifiers, words and phrases), else a 404 as from a GHES without its search index;
 * ``/meta``: the root-style answer is github.com's (no ``installed_version``); under ``/api/v3``
   it is a GitHub Enterprise Server's, with ``installed_version`` (and every ``/api/v3`` answer
   carries ``X-GitHub-Enterprise-Version``), which is what ``issue config detect`` probes.
@@ -372,9 +374,12 @@ class FakeGitHub:
         ghes_version: str = GHES_VERSION,
         write_limits: bool = False,
         clock: Callable[[], float] | None = None,
+        search_api: bool = False,
     ) -> None:
         self.state = GitHubState(clock) if clock is not None else GitHubState()
         self.write_limits = write_limits
+        # GET /search/issues (github_search); off: 404, a GHES without its search index.
+        self.search_api = search_api
         self.writes_by_user: dict[str, list[int]] = {}
         self.faults = Faults()
         self.base_url = "http://127.0.0.1"

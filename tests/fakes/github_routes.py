@@ -33,6 +33,7 @@ import re
 from typing import Any
 
 from tests.fakes.github import Answer, GitHubError, Handler, Request, invalid, not_found
+from tests.fakes.github_search import search_issues
 from tests.fakes.github_state import Comment, Issue, Label, Milestone, Repo, parse_iso
 
 ADMIN_RIGHTS = "Must have admin rights to Repository."
@@ -695,6 +696,7 @@ _ROUTE_TABLE: list[tuple[str, dict[str, Handler]]] = [
     ("/users/(?P<username>[^/]+)", {"GET": get_user}),
     ("/rate_limit", {"GET": get_rate_limit}),
     ("/meta", {"GET": get_meta}),
+    ("/search/issues", {"GET": search_issues}),
     (_R, {"GET": get_repo}),
     (_R + "/assignees", {"GET": list_assignees}),
     (_R + "/assignees/(?P<login>[^/]+)", {"GET": check_assignee}),

@@ -21,7 +21,13 @@ from tests.fakes.faults import FAULT_SCOPE_KEY
 
 ASGIApp = Callable[..., Any]
 # Request headers worth keeping for assertions; Authorization is kept only as its scheme.
-_KEPT_REQUEST_HEADERS = ("content-type", "if-none-match", "accept", "user-agent")
+_KEPT_REQUEST_HEADERS = (
+    "content-type",
+    "if-none-match",
+    "accept",
+    "user-agent",
+    "x-github-api-version",
+)
 
 
 class Contract(Protocol):

@@ -320,7 +320,10 @@ class GitHubBackend(RepoApiBackend):
             words = " ".join(f'"{_quoted(w)}"' for w in query.text.split())
             state = "closed" if query.state is IssueState.CLOSED else None
             state = "open" if state is None and query.excludes_closed else state
-            candidates: Iterator[Issue] = iter(list(self._searched(words, state=state)))
+            # A server seen without the search API (a 404) is not asked again: scanned.
+            candidates: Iterator[Issue] = iter(
+                [] if self._search_missing else list(self._searched(words, state=state))
+            )
             if self._search_missing:
                 candidates = self._scanned_for_text(query)
         else:
