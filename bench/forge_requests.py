@@ -60,6 +60,14 @@ class Subject:
     def page_size(self) -> int:
         raise NotImplementedError
 
+    def add_comment(self, number: int, body: str) -> None:
+        """A comment on issue ``number``, written straight into the fake's state."""
+        raise NotImplementedError
+
+    def set_clock(self, clock: Any) -> None:
+        """The fake's clock (``time.time`` by default): seed in the past with a fixed one."""
+        self.running.fake.state.clock = clock
+
     def backend(self, **settings: Any) -> Any:
         raise NotImplementedError
 
@@ -105,6 +113,10 @@ class GiteaSubject(Subject):
     def page_size(self) -> int:
         return int(self.running.fake.max_response_items)
 
+    def add_comment(self, number: int, body: str) -> None:
+        fake = self.running.fake
+        fake.state.new_comment(fake.repo, fake.issue(number), fake.owner, body)
+
     def backend(self, **settings: Any) -> Any:
         from issue_core.backends.gitea import GiteaBackend
 
@@ -136,6 +148,9 @@ class GitHubSubject(Subject):
 
         return PAGE_SIZE
 
+    def add_comment(self, number: int, body: str) -> None:
+        self.running.fake.add_comment(number, body)
+
     def backend(self, **settings: Any) -> Any:
         from issue_core.backends.github import GitHubBackend
 
@@ -166,6 +181,16 @@ class GitLabSubject(Subject):
         from issue_core.backends.gitlab.client import MAX_PAGE_SIZE
 
         return MAX_PAGE_SIZE
+
+    def add_comment(self, number: int, body: str) -> None:
+        self.running.fake.add_note(number, body)
+
+    def set_clock(self, clock: Any) -> None:
+        # The fake's milliseconds never go back (two writes always order): moving its clock
+        # back restarts that count, which only the set-up's own writes had used.
+        state = self.running.fake.state
+        state.clock = clock
+        state._last_ms = 0
 
     def backend(self, **settings: Any) -> Any:
         from issue_core.backends.gitlab import GitLabBackend

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from issue_core.backends.forge.base import (
@@ -625,8 +625,14 @@ class GitLabBackend(ForgeBackend):
 
     def _raw_comments_since(self, since: datetime | None) -> RawComments:
         # Saving a note touches its issue (GitLab's Note#touch_noteable): the issues updated
-        # since hold every note updated since.
-        return self._notes_of(list(self._issues_since(since)), since)
+        # since hold every note updated since. ``since`` is the cursor's second less the one
+        # the feed steps back (for forges whose "since" is exclusive; GitLab's is not): an
+        # issue last updated before the cursor's second has no note newer than it.
+        changed = list(self._issues_since(since))
+        if since is not None:
+            cursor_second = since + timedelta(seconds=1)
+            changed = [i for i in changed if i.updated_at is None or i.updated_at >= cursor_second]
+        return self._notes_of(changed, since)
 
     def _raw_comments_of(self, issues: list[Issue]) -> RawComments:
         return self._notes_of([issue for issue in issues if issue.comments_count], None)
