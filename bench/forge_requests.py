@@ -33,6 +33,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -227,70 +229,77 @@ def _count(subject: Subject, action: Any) -> int:
     return len(subject.since(mark))
 
 
-def measure(forge: str, issue_count: int, latency: float, *, hang: bool = False) -> dict[str, Any]:
-    from issue_core.core.models import IssueFilter, IssueState
-
-    results: dict[str, Any] = {"forge": forge, "issues": issue_count, "latency_s": latency}
+@contextmanager
+def running(forge: str) -> Iterator[Subject]:
+    """The started subject of ``forge``, with its caches and config in a scratch directory."""
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["ISSUE_CORE_CACHE_DIR"] = str(Path(scratch) / "cache")
         os.environ["ISSUE_CORE_CONFIG_DIR"] = str(Path(scratch) / "config")
         subject = SUBJECTS[forge](Path(scratch))
         subject.start()
         try:
-            target = subject.add_issues(issue_count)
-            page_size = subject.page_size()
-            pages = math.ceil(issue_count / page_size)
-
-            # Reference: no added latency, no cache (CPU cost of client and fake).
-            backend = subject.backend(http_cache=False)
-            concurrency = int(backend.http.page_concurrency)
-            _, _, cpu_wall = _listing(subject, backend)
-            backend.close()
-
-            subject.set_latency(latency)
-            backend = subject.backend()
-            first, first_requests, first_wall = _listing(subject, backend)
-            second, second_requests, second_wall = _listing(subject, backend)
-            assert len(first) == len(second) == issue_count
-
-            show = _count(subject, lambda: backend.get_issue_by_number(target))
-            show_comments = _count(
-                subject, lambda: backend.get_issue_by_number(target, with_comments=True)
-            )
-            beyond_a_page = _count(
-                subject, lambda: backend.list_issues(IssueFilter(limit=page_size + 1))
-            )
-            extra: dict[str, dict[str, float]] = {}
-            for name, settings in subject.extra_listings().items():
-                other = subject.backend(**settings)
-                listed, asked, took = _listing(subject, other)
-                assert len(listed) == issue_count
-                extra[name] = {"requests": len(asked), "wall_s": took}
-                other.close()
-            writes: dict[str, int] = {}
-
-            def write(change: Any) -> None:
-                issue = backend.get_issue(target)  # as `issue close N` / `edit N` do
-                change(issue)
-                backend.update_issue(issue)
-
-            writes["close"] = _count(subject, lambda: write(_set(state=IssueState.CLOSED)))
-            writes["reopen"] = _count(subject, lambda: write(_set(state=IssueState.OPEN)))
-            writes["edit"] = _count(subject, lambda: write(_set(title="edited")))
-            backend.close()
-            hang_wall = None
-            if hang:
-                subject.hang()
-                backend = subject.backend()  # the default timeout
-                started = time.perf_counter()
-                try:
-                    backend.list_issues(IssueFilter(limit=5))
-                except Exception:
-                    pass
-                hang_wall = time.perf_counter() - started
-                backend.close()
+            yield subject
         finally:
             subject.stop()
+
+
+def measure(forge: str, issue_count: int, latency: float, *, hang: bool = False) -> dict[str, Any]:
+    from issue_core.core.models import IssueFilter, IssueState
+
+    results: dict[str, Any] = {"forge": forge, "issues": issue_count, "latency_s": latency}
+    with running(forge) as subject:
+        target = subject.add_issues(issue_count)
+        page_size = subject.page_size()
+        pages = math.ceil(issue_count / page_size)
+
+        # Reference: no added latency, no cache (CPU cost of client and fake).
+        backend = subject.backend(http_cache=False)
+        concurrency = int(backend.http.page_concurrency)
+        _, _, cpu_wall = _listing(subject, backend)
+        backend.close()
+
+        subject.set_latency(latency)
+        backend = subject.backend()
+        first, first_requests, first_wall = _listing(subject, backend)
+        second, second_requests, second_wall = _listing(subject, backend)
+        assert len(first) == len(second) == issue_count
+
+        show = _count(subject, lambda: backend.get_issue_by_number(target))
+        show_comments = _count(
+            subject, lambda: backend.get_issue_by_number(target, with_comments=True)
+        )
+        beyond_a_page = _count(
+            subject, lambda: backend.list_issues(IssueFilter(limit=page_size + 1))
+        )
+        extra: dict[str, dict[str, float]] = {}
+        for name, settings in subject.extra_listings().items():
+            other = subject.backend(**settings)
+            listed, asked, took = _listing(subject, other)
+            assert len(listed) == issue_count
+            extra[name] = {"requests": len(asked), "wall_s": took}
+            other.close()
+        writes: dict[str, int] = {}
+
+        def write(change: Any) -> None:
+            issue = backend.get_issue(target)  # as `issue close N` / `edit N` do
+            change(issue)
+            backend.update_issue(issue)
+
+        writes["close"] = _count(subject, lambda: write(_set(state=IssueState.CLOSED)))
+        writes["reopen"] = _count(subject, lambda: write(_set(state=IssueState.OPEN)))
+        writes["edit"] = _count(subject, lambda: write(_set(title="edited")))
+        backend.close()
+        hang_wall = None
+        if hang:
+            subject.hang()
+            backend = subject.backend()  # the default timeout
+            started = time.perf_counter()
+            try:
+                backend.list_issues(IssueFilter(limit=5))
+            except Exception:
+                pass
+            hang_wall = time.perf_counter() - started
+            backend.close()
 
     floor = latency * math.ceil(pages / concurrency)
     results.update(
@@ -361,6 +370,11 @@ def markdown(r: dict[str, Any]) -> str:
         rows.append(
             ("hung server: one `list`, default timeout", f"{r['hung_server_wall_s']:.1f} s")
         )
+    return table(rows)
+
+
+def table(rows: list[tuple[str, str]]) -> str:
+    """``(measure, value)`` rows as the Markdown table performance.md keeps."""
     lines = ["| measure | value |", "| --- | --- |"]
     lines += [f"| {name} | {value} |" for name, value in rows]
     return "\n".join(lines)

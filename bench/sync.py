@@ -31,9 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -42,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.forge_requests import SUBJECTS, Subject  # noqa: E402
+from bench.forge_requests import SUBJECTS, Subject, running, table  # noqa: E402
 
 CHANGED = 10
 SEEDED_AT = time.time() - 3600  # the seeding's time on the fake's clock: clear of any overlap
@@ -199,26 +197,13 @@ def measure(forge: str, args: argparse.Namespace) -> dict[str, Any]:
     for part in ("reads", "engine"):
         if part == "engine" and not args.engine:
             continue
-        with tempfile.TemporaryDirectory() as scratch:
-            os.environ["ISSUE_CORE_CACHE_DIR"] = str(Path(scratch) / "cache")
-            os.environ["ISSUE_CORE_CONFIG_DIR"] = str(Path(scratch) / "config")
-            subject = SUBJECTS[forge](Path(scratch))
-            subject.start()
-            try:
-                if part == "reads":
-                    results["reads"] = measure_reads(
-                        subject, args.issues, args.comments, args.latency
-                    )
-                else:
-                    results["engine"] = measure_engine(
-                        subject,
-                        Path(scratch),
-                        args.engine_issues,
-                        args.engine_comments,
-                        args.latency,
-                    )
-            finally:
-                subject.stop()
+        with running(forge) as subject:
+            if part == "reads":
+                results["reads"] = measure_reads(subject, args.issues, args.comments, args.latency)
+            else:
+                results["engine"] = measure_engine(
+                    subject, subject.scratch, args.engine_issues, args.engine_comments, args.latency
+                )
     return results
 
 
@@ -262,9 +247,7 @@ def markdown(r: dict[str, Any]) -> str:
                 f"{engine['no_change_requests']} / {engine['no_change_wall_s']:.2f} s",
             ),
         ]
-    lines = ["| measure | value |", "| --- | --- |"]
-    lines += [f"| {name} | {value} |" for name, value in rows]
-    return "\n".join(lines)
+    return table(rows)
 
 
 def main() -> None:
