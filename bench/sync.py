@@ -170,7 +170,7 @@ def measure_engine(
     _, first, first_wall = _timed(subject, pull)
     copied = local.list_issues(IssueFilter(state=None, limit=None))
     assert len(copied) == issue_count, len(copied)
-    change_some(subject, list(range(1, CHANGED + 1)))
+    change_some(subject, list(range(1, min(CHANGED, issue_count) + 1)))
     _, incremental, incremental_wall = _timed(subject, pull)
     _, unchanged, unchanged_wall = _timed(subject, pull)
     forge.close()
