@@ -77,3 +77,16 @@ except ImportError:  # pragma: no cover - the GitHub backend is not there
 else:
     register_backend("github", _github)
 register_backend("gitlab", _gitlab)
+
+
+def opener(running, backend_class, opened: list[IssueBackend]):
+    """``open_backend(**settings)``: a ``backend_class`` connected to the fake ``running`` with
+    these settings on top of its own; each one opened is added to ``opened`` (to close)."""
+
+    def open_backend(**settings):
+        backend = backend_class()
+        backend.connect(running.backend_config(**settings))
+        opened.append(backend)
+        return backend
+
+    return open_backend

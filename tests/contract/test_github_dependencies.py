@@ -11,20 +11,18 @@ from issue_core.core.dependencies import Link
 from issue_core.core.errors import Conflict
 from issue_core.core.models import Issue, IssueFilter, IssueState
 from issue_core.service.ready import ready_issues
+from tests.contract.forge_backends import opener
 
 
 @pytest.fixture
 def github(fake_github, tmp_path, monkeypatch):
     monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path / "cache"))
-
-    def open_backend(**settings):
-        backend = GitHubBackend()
-        backend.connect(fake_github.backend_config(**settings))
-        return backend
-
+    opened: list = []
+    open_backend = opener(fake_github, GitHubBackend, opened)
     backend = open_backend(page_size=2)  # every relationship list below spans pages
     yield fake_github, backend, open_backend
-    backend.close()
+    for each in opened:
+        each.close()
 
 
 def numbers(links, relation):

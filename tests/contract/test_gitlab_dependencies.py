@@ -12,21 +12,15 @@ from issue_core.core.dependencies import Link
 from issue_core.core.errors import Conflict
 from issue_core.core.models import Issue, IssueFilter, IssueState
 from issue_core.service.ready import ready_issues
+from tests.contract.forge_backends import opener
 from tests.fakes.gitlab import OWNER_TOKEN
 
 
 @pytest.fixture
 def gitlab(fake_gitlab, tmp_path, monkeypatch):
     monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path / "cache"))
-    opened = []
-
-    def open_backend(**settings):
-        backend = GitLabBackend()
-        backend.connect(fake_gitlab.backend_config(**settings))
-        opened.append(backend)
-        return backend
-
-    yield fake_gitlab, open_backend
+    opened: list = []
+    yield fake_gitlab, opener(fake_gitlab, GitLabBackend, opened)
     for backend in opened:
         backend.close()
 

@@ -137,46 +137,34 @@ def _change(fake: FakeGitea, blocked: tuple[Repo, Issue], blocker: tuple[Repo, I
         deps.remove(pair)
 
 
-def add_dependency(fake: FakeGitea, ctx: Ctx) -> Reply:
-    """Make the path's issue depend on (be blocked by) the body's; answers the path's issue."""
+def _handle(fake: FakeGitea, ctx: Ctx, *, path_is_blocked: bool, add: bool) -> Reply:
+    """The four writes: the path's issue is the blocked one (``/dependencies``) or the blocker
+    (``/blocks``), the body's the other; each answers the path's issue, 201 on adding and 200
+    on removing (as documented)."""
     from tests.fakes.gitea import require_write_scope
 
     user = require_write_scope(ctx)
-    repo, target = _path_issue(fake, ctx)
-    blocker = _form_issue(fake, ctx, repo)
-    _change(fake, (repo, target), blocker, user, add=True)
-    return _reply(201, fake.shapes.issue(fake.state, repo, target))
+    repo, here = _path_issue(fake, ctx)
+    other = _form_issue(fake, ctx, repo)
+    blocked, blocker = ((repo, here), other) if path_is_blocked else (other, (repo, here))
+    _change(fake, blocked, blocker, user, add=add)
+    return _reply(201 if add else 200, fake.shapes.issue(fake.state, repo, here))
+
+
+def add_dependency(fake: FakeGitea, ctx: Ctx) -> Reply:
+    return _handle(fake, ctx, path_is_blocked=True, add=True)
 
 
 def remove_dependency(fake: FakeGitea, ctx: Ctx) -> Reply:
-    from tests.fakes.gitea import require_write_scope
-
-    user = require_write_scope(ctx)
-    repo, target = _path_issue(fake, ctx)
-    blocker = _form_issue(fake, ctx, repo)
-    _change(fake, (repo, target), blocker, user, add=False)
-    return _reply(200, fake.shapes.issue(fake.state, repo, target))  # as documented
+    return _handle(fake, ctx, path_is_blocked=True, add=False)
 
 
 def add_blocking(fake: FakeGitea, ctx: Ctx) -> Reply:
-    """Block the body's issue by the path's; answers the path's issue."""
-    from tests.fakes.gitea import require_write_scope
-
-    user = require_write_scope(ctx)
-    repo, blocker = _path_issue(fake, ctx)
-    target = _form_issue(fake, ctx, repo)
-    _change(fake, target, (repo, blocker), user, add=True)
-    return _reply(201, fake.shapes.issue(fake.state, repo, blocker))
+    return _handle(fake, ctx, path_is_blocked=False, add=True)
 
 
 def remove_blocking(fake: FakeGitea, ctx: Ctx) -> Reply:
-    from tests.fakes.gitea import require_write_scope
-
-    user = require_write_scope(ctx)
-    repo, blocker = _path_issue(fake, ctx)
-    target = _form_issue(fake, ctx, repo)
-    _change(fake, target, (repo, blocker), user, add=False)
-    return _reply(200, fake.shapes.issue(fake.state, repo, blocker))
+    return _handle(fake, ctx, path_is_blocked=False, add=False)
 
 
 def refuse_close_with_open_blockers(fake: FakeGitea, repo: Repo, issue: Issue) -> None:
