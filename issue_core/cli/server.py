@@ -112,6 +112,16 @@ def _root_backend(ctx: click.Context) -> str | None:
     " (keeps the backend's Python work off the event loop's GIL; helps when a core is free).",
 )
 @click.option(
+    "--synchronous",
+    type=click.Choice(["full", "normal"]),
+    default="full",
+    show_default=True,
+    help="How the server's commits reach the disk. full: each is fsynced before the answer,"
+    " so an answered task survives a power cut. normal (opt-in, for lower latency): no fsync"
+    " per commit; survives a killed server, but a power cut or OS crash may lose (or, on"
+    " retry, repeat) the last tasks answered. See docs/ingestion.md, Durability.",
+)
+@click.option(
     "--graceful-timeout",
     type=float,
     default=10.0,
@@ -170,6 +180,7 @@ def serve_cmd(
     log_level: str,
     no_access_log: bool,
     writer: str,
+    synchronous: str,
     graceful_timeout: float,
     header_limit: str,
     header_timeout: float,
@@ -237,6 +248,7 @@ def serve_cmd(
         body_limit=limit,
         bench_routes=os.environ.get(BENCH_ROUTES_ENV, "") not in ("", "0"),
         writer_process=writer == "process",
+        synchronous=synchronous,
         routes=route_table,
         limits=ConnectionLimits(
             header_limit=parse_size(header_limit),

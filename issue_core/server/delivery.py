@@ -9,6 +9,7 @@ same ``classify`` a first attempt asks) and keep the per-backend circuit and con
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Mapping
@@ -63,6 +64,8 @@ class BackendPool:
 
     configs: Mapping[str, BackendConfig]
     identity: str
+    # ``issue serve --synchronous``: how local-store backends commit ("full": fsync each time).
+    synchronous: str = "full"
     _open: dict[str, IssueBackend] = field(default_factory=dict)
     circuits: dict[str, Circuit] = field(default_factory=dict)
 
@@ -74,6 +77,8 @@ class BackendPool:
             chosen = self.configs.get(name)
             if chosen is None:
                 raise NotFound(f"no backend named {name!r} is configured for this server")
+            if self.synchronous != "full" and chosen.type == "local":
+                chosen = _with_setting(chosen, "synchronous", self.synchronous)
             backend = runtime.connect(chosen, self.identity)
             self._open[name] = backend
         return backend
@@ -98,6 +103,13 @@ class BackendPool:
     def close(self) -> None:
         for name in list(self._open):
             self.discard(name)
+
+
+def _with_setting(chosen: BackendConfig, key: str, value: Any) -> BackendConfig:
+    """``chosen`` with one more setting (the configured object itself is left as it was)."""
+    changed = copy.copy(chosen)  # name, type, source and trust as configured
+    changed.settings = {**chosen.settings, key: value}
+    return changed
 
 
 def create_on_backend(pool: BackendPool, row: TaskRow) -> Issue:

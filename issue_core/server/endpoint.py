@@ -112,6 +112,7 @@ class IngestEndpoint:
             settings.identity,
             process=settings.writer_process,
             max_queue=settings.max_queue,
+            synchronous=settings.synchronous,
         )
         self.router = Router(settings.routes, settings.backends, settings.default_backend)
         self.reader: StateStore | None = None

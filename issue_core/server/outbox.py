@@ -24,10 +24,12 @@ restart resumes them without waiting for a lease to run out. A live worker's lea
 taken: its lock is held for as long as it runs.
 
 The database runs in WAL mode with ``synchronous=FULL``: a commit is on disk before the server
-answers, so a task it acknowledged survives SIGKILL and power loss. Connections, transactions,
-migrations and chunked statements are the shared SQL engine's (``issue_core.storage.sqlite``).
-A row is a ``TaskRow`` (``service/tasks.py``, the ingestion use case's plain data). Only the
-standard library is imported here so that ``issue outbox`` stays fast without the ``api`` extra.
+answers, so a task it acknowledged survives SIGKILL and power loss (unless the server runs with
+the opt-in ``--synchronous normal``: then SIGKILL, not power loss; docs/ingestion.md).
+Connections, transactions, migrations and chunked statements are the shared SQL engine's
+(``issue_core.storage.sqlite``). A row is a ``TaskRow`` (``service/tasks.py``, the ingestion
+use case's plain data). Only the standard library is imported here so that ``issue outbox``
+stays fast without the ``api`` extra.
 """
 
 from __future__ import annotations
@@ -117,14 +119,16 @@ def _values(row: TaskRow) -> tuple[Any, ...]:
 class StateStore:
     """Access to ``server.db``. One instance per thread (SQLite connections are not shared)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, synchronous: str = "full") -> None:
+        """``synchronous``: "full" (every commit fsynced), or "normal" for a server run with
+        ``--synchronous normal`` (commits survive a killed process, not a power cut)."""
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Private from the first byte (SQLite would create it 0644); WAL files inherit it.
             os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
             self.conn = engine.connect(str(path))  # rows as tuples: TaskRow.from_sql
-            engine.use_wal(self.conn)
+            engine.use_wal(self.conn, synchronous)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the server state db {path}: {exc}") from exc

@@ -103,6 +103,13 @@ def run_server(
             **protocol,
         )
         host, port = sock.getsockname()[:2]
+        if settings.synchronous != "full":
+            # Weaker durability is asked for by name, and said at every start.
+            log.warning(
+                "commits are not fsynced (--synchronous %s): an answered task survives a killed"
+                " server, not a power cut or an operating-system crash",
+                settings.synchronous,
+            )
         log.info(
             "listening",
             extra={
@@ -120,6 +127,7 @@ def run_server(
                     "body_timeout": limits.body_timeout,
                     "keep_alive": limits.keep_alive,
                     "max_connections": limits.max_connections,
+                    "synchronous": settings.synchronous,
                     "version": __version__,
                     **impls,
                 }

@@ -46,6 +46,9 @@ class ServerSettings:
     routes: dict[str, str] = field(default_factory=dict)
     # Backend writes in a child process (``issue serve``'s default) or on a thread (tests).
     writer_process: bool = False
+    # How the pipeline commits (``issue serve --synchronous``): "full" fsyncs every commit, so
+    # an answered task survives a power cut; "normal" (opt-in) survives a killed process only.
+    synchronous: str = "full"
 
     @property
     def state_db(self) -> Path:

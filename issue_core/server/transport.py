@@ -50,13 +50,14 @@ class StageConfig:
     backends: Mapping[str, BackendConfig]
     identity: str
     builtin_backends: dict[str, str]  # BUILTIN_BACKENDS as the parent sees it
+    synchronous: str = "full"  # issue serve --synchronous: server.db's and local stores' commits
 
     def open(self) -> Pipeline:
         """Open the state db, heal tasks an earlier stop left in flight, connect backends."""
         from issue_core.backends import BUILTIN_BACKENDS
 
         BUILTIN_BACKENDS.update(self.builtin_backends)
-        store = StateStore(self.state_path)
+        store = StateStore(self.state_path, synchronous=self.synchronous)
         try:
             holder = LeaseHolder(self.state_path.parent)
         except BaseException:
@@ -72,7 +73,7 @@ class StageConfig:
             raise
         if healed:
             log.warning("requeued %d task(s) interrupted by an earlier stop", healed)
-        pool = BackendPool(dict(self.backends), self.identity)
+        pool = BackendPool(dict(self.backends), self.identity, self.synchronous)
         return Pipeline(store, BackendStage(store, pool, holder))
 
 

@@ -64,6 +64,7 @@ class IngestWorker:
     identity: str
     process: bool = False  # run the pipeline in a child process
     max_queue: int = 10_000
+    synchronous: str = "full"  # the pipeline's commits (issue serve --synchronous)
     stage: ThreadTransport | ProcessTransport | None = None
     _pending: dict[int, _Pending] = field(default_factory=dict)
     _unsent: list[Task] = field(default_factory=list)
@@ -91,7 +92,11 @@ class IngestWorker:
         from issue_core.backends import BUILTIN_BACKENDS
 
         config = StageConfig(
-            self.state_path, dict(self.backends), self.identity, dict(BUILTIN_BACKENDS)
+            self.state_path,
+            dict(self.backends),
+            self.identity,
+            dict(BUILTIN_BACKENDS),
+            self.synchronous,
         )
         transport_class = ProcessTransport if self.process else ThreadTransport
         transport = transport_class(config, self._on_message)

@@ -4,7 +4,9 @@
   wait up to ``BUSY_TIMEOUT_S`` for a lock instead of failing at once, usable from the thread
   that the caller serialises them on, with foreign keys on and the dialect attached
   (``conn.dialect``: the SQL that differs between engines, see ``dialect.py``).
-- ``use_wal``: WAL with ``synchronous=FULL``, so a commit is on disk before it returns.
+- ``use_wal``: WAL with ``synchronous=FULL``, so a commit is on disk before it returns
+  (``synchronous="normal"``, asked for by ``issue serve --synchronous normal`` only: a commit
+  survives a killed process, not a power cut; docs/ingestion.md, Durability).
 - ``write_transaction``: ``BEGIN IMMEDIATE`` ... ``COMMIT``. The write lock is taken up front,
   so two processes never deadlock upgrading read locks, and the busy timeout queues writers
   instead of surfacing "database is locked". Reads need none (WAL gives each statement a
@@ -43,12 +45,19 @@ _READ_ONLY_ERRNOS = frozenset({1, 13, 30})  # EPERM, EACCES, EROFS
 T = TypeVar("T")
 
 
+# ``PRAGMA synchronous`` levels a caller may ask for: "full" (the default everywhere) fsyncs the
+# WAL at every commit; "normal" leaves that to the checkpoints.
+SYNCHRONOUS_LEVELS = ("full", "normal")
+
+
 class Connection(sqlite3.Connection):
     """A sqlite3 connection that names its dialect, for the repositories' engine-specific SQL."""
 
     dialect: SQLiteDialect = SQLITE
     #: Who acts through this connection's writes (the local store's event log reads it).
     actor: str | None = None
+    #: Its ``PRAGMA synchronous`` between transactions (``use_wal``).
+    synchronous: str = "full"
 
 
 def connect(target: str, *, uri: bool = False, rows: bool = False) -> Connection:
@@ -68,9 +77,16 @@ def connect(target: str, *, uri: bool = False, rows: bool = False) -> Connection
     return conn
 
 
-def use_wal(conn: sqlite3.Connection) -> None:
-    """Durable commits in WAL mode (the mode is recorded in the file, so it is set only once)."""
-    conn.execute("PRAGMA synchronous = FULL")
+def use_wal(conn: sqlite3.Connection, synchronous: str = "full") -> None:
+    """Durable commits in WAL mode (the mode is recorded in the file, so it is set only once).
+
+    ``synchronous="normal"`` (one of ``SYNCHRONOUS_LEVELS``) commits without an fsync: a commit
+    survives a killed process, but not a power cut or an operating-system crash."""
+    if synchronous not in SYNCHRONOUS_LEVELS:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS_LEVELS}, not {synchronous!r}")
+    conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+    if isinstance(conn, Connection):
+        conn.synchronous = synchronous
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
 
@@ -80,9 +96,11 @@ def write_transaction(conn: sqlite3.Connection, *, durable: bool = True) -> Iter
     """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception.
 
     ``durable=False`` commits without fsync (WAL, ``synchronous=NORMAL``): the commit survives a
-    killed process but not a power cut. Only for bookkeeping that can be rebuilt.
+    killed process but not a power cut. Only for bookkeeping that can be rebuilt. (On a
+    connection that ``use_wal`` made "normal", every commit is already so.)
     """
-    if not durable:
+    relax = not durable and getattr(conn, "synchronous", "full") == "full"
+    if relax:
         conn.execute("PRAGMA synchronous = NORMAL")
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -94,7 +112,7 @@ def write_transaction(conn: sqlite3.Connection, *, durable: bool = True) -> Iter
             raise
         conn.execute("COMMIT")
     finally:
-        if not durable:
+        if relax:
             conn.execute("PRAGMA synchronous = FULL")
 
 

@@ -130,19 +130,29 @@ def keys_in(store: Path) -> Counter[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("writer", ["thread", "process"])
+@pytest.mark.parametrize(
+    ("writer", "synchronous"), [("thread", "full"), ("process", "full"), ("process", "normal")]
+)
 def test_sigkill_during_a_burst_loses_no_acknowledged_task(
-    project: Project, tmp_path: Path, writer: str
+    project: Project, tmp_path: Path, writer: str, synchronous: str
 ) -> None:
+    """Also with ``--synchronous normal``: without an fsync per commit, a killed server still
+    loses and repeats nothing (its commits are in the operating system's cache)."""
     set_down(project.fault_file)  # a quarter of the tasks go to a backend that is down: 202s
     log = tmp_path / "server.log"
-    first = start_server(project, log, "--writer", writer)
+    options = ("--writer", writer, "--synchronous", synchronous)
+    first = start_server(project, log, *options)
     burst = asyncio.run(burst_until_killed(first, kill_after=400))
     assert first.process.wait(10) == -signal.SIGKILL
     assert 202 in burst.acked.values() and 201 in burst.acked.values()
+    said = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    listening = next(line for line in said if line["msg"] == "listening")
+    assert listening["synchronous"] == synchronous
+    warned = [line for line in said if "not fsynced" in line["msg"]]
+    assert len(warned) == (synchronous == "normal")
 
     set_down(project.fault_file, None)
-    second = start_server(project, tmp_path / "restarted.log", "--writer", writer)
+    second = start_server(project, tmp_path / "restarted.log", *options)
     try:
         # Every acknowledged task is (or, for 202s, becomes) an issue, exactly once.
         def all_delivered() -> bool:

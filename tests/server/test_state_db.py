@@ -30,6 +30,22 @@ def test_a_new_state_db_is_durable_wal_at_the_current_version(tmp_path: Any) -> 
     store.close()
 
 
+def test_a_state_db_opened_for_a_latency_first_server_commits_without_fsync(
+    tmp_path: Any,
+) -> None:
+    """``issue serve --synchronous normal``: every commit NORMAL, non-durable ones included."""
+    store = StateStore(tmp_path / "server.db", synchronous="normal")
+    conn = store.conn
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+    with store.transaction(durable=False):
+        pass
+    with store.transaction():
+        store.claim_many(conn, [_row("t1", "k1")])
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+    store.close()
+    assert StateStore(tmp_path / "server.db").conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
 def test_a_state_db_from_before_versions_is_migrated(tmp_path: Any) -> None:
     """user_version 0 with the table: what the first releases wrote (version 1's schema)."""
     path = tmp_path / "server.db"
@@ -62,3 +78,36 @@ def test_claims_in_chunks_find_duplicates_across_statements(tmp_path: Any) -> No
     assert {index: row.tracking_id for index, row in existing.items()} == {3: "t0", 4: "t1"}
     assert store.counts() == {"claimed": 3}
     store.close()
+
+
+def test_a_latency_first_pipeline_relaxes_only_its_own_connections(tmp_path: Any) -> None:
+    """``--synchronous normal`` reaches the pipeline's state db and its local-store backends;
+    the configured backend is left as configured, and a full server is full throughout."""
+    from issue_core.backends import BUILTIN_BACKENDS
+    from issue_core.core.config import BackendConfig
+    from issue_core.server.transport import StageConfig
+
+    for level, pragma in (("full", 2), ("normal", 1)):
+        folder = tmp_path / level
+        configured = BackendConfig("main", "local", {"path": str(folder / "issues.db")})
+        config = StageConfig(
+            folder / "server.db", {"main": configured}, "me", dict(BUILTIN_BACKENDS), level
+        )
+        pipeline = config.open()
+        try:
+            assert pipeline.store.conn.execute("PRAGMA synchronous").fetchone()[0] == pragma
+            store = pipeline.stage.pool.get("main").store  # type: ignore[attr-defined]
+            with store.writer() as conn:
+                assert conn.execute("PRAGMA synchronous").fetchone()[0] == pragma
+        finally:
+            pipeline.close()
+        assert configured.settings == {"path": str(folder / "issues.db")}
+
+
+def test_the_local_backend_refuses_an_unknown_synchronous_level(tmp_path: Any) -> None:
+    from issue_core.backends.local import LocalBackend
+    from issue_core.core.errors import ValidationError
+
+    backend = LocalBackend()
+    with pytest.raises(ValidationError, match="synchronous"):
+        backend.connect({"path": str(tmp_path / "i.db"), "identity": "me", "synchronous": "off"})

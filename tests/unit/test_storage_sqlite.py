@@ -30,6 +30,27 @@ def test_connections_are_autocommit_with_foreign_keys_wal_and_their_dialect(conn
     assert isinstance(conn.execute("SELECT 1 AS one").fetchone(), sqlite3.Row)
 
 
+def test_synchronous_normal_is_asked_for_by_name_and_kept_across_transactions(tmp_path):
+    """``issue serve --synchronous normal``: no fsync per commit; a non-durable transaction on
+    such a connection leaves it normal, one on a full connection puts it back to full."""
+    relaxed = engine.connect(str(tmp_path / "n.db"))
+    engine.use_wal(relaxed, "normal")
+    assert relaxed.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    for durable in (True, False):
+        with engine.write_transaction(relaxed, durable=durable):
+            assert relaxed.execute("PRAGMA synchronous").fetchone()[0] == 1
+        assert relaxed.execute("PRAGMA synchronous").fetchone()[0] == 1
+    relaxed.close()
+    full = engine.connect(str(tmp_path / "f.db"))
+    engine.use_wal(full)
+    with engine.write_transaction(full, durable=False):
+        assert full.execute("PRAGMA synchronous").fetchone()[0] == 1
+    assert full.execute("PRAGMA synchronous").fetchone()[0] == 2
+    with pytest.raises(ValueError, match="synchronous"):
+        engine.use_wal(full, "off")
+    full.close()
+
+
 def test_tuple_rows_unless_asked(tmp_path):
     plain = engine.connect(str(tmp_path / "y.db"))
     assert plain.execute("SELECT 1").fetchone() == (1,)

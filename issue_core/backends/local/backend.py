@@ -113,7 +113,9 @@ class LocalBackend(SyncableBackend):
                 "the local backend needs the acting identity ('identity')",
                 hint="open it with issue_core.open_backend(), which resolves who acts",
             )
-        self._store = Store(path, actor=identity)
+        # "normal" only where `issue serve --synchronous normal` asked for it (server/delivery.py):
+        # commits then survive a killed process, not a power cut (docs/ingestion.md).
+        self._store = Store(path, actor=identity, synchronous=config.get("synchronous") or "full")
         self.name = config.get("name")
         self.identity = identity
 

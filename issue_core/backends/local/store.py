@@ -28,11 +28,13 @@ from issue_core.core.errors import (
     StoreError,
     StoreFull,
     StoreReadOnly,
+    ValidationError,
 )
 from issue_core.storage import sqlite as engine
 from issue_core.storage.sqlite import (
     BUSY_TIMEOUT_S,
     READ_ONLY_FILESYSTEM,
+    SYNCHRONOUS_LEVELS,
     Connection,
     read_only_reason,
 )
@@ -122,8 +124,13 @@ class Store:
     cannot be written is opened read-only (``read_only``); ``writer()`` then raises.
     """
 
-    def __init__(self, path: str, actor: str | None = None) -> None:
+    def __init__(self, path: str, actor: str | None = None, synchronous: str = "full") -> None:
         self.path = os.path.expanduser(path)
+        if synchronous not in SYNCHRONOUS_LEVELS:
+            raise ValidationError(
+                f"the local backend's 'synchronous' must be one of {', '.join(SYNCHRONOUS_LEVELS)}"
+            )
+        self.synchronous = synchronous  # storage.sqlite.use_wal: "full" unless a server relaxed it
         # Who the event log says acted (feed.py reads it off the writing connection).
         self.actor = actor
         self.created_path: str | None = None
@@ -249,7 +256,7 @@ class Store:
             version = self._check(conn)
             if version == 0 and not create:
                 return False
-            engine.use_wal(conn)
+            engine.use_wal(conn, self.synchronous)
             self._migrate(conn, version)
             return True
 
