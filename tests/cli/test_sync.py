@@ -282,3 +282,19 @@ def test_a_foreign_or_corrupt_sync_state_db_is_refused(issue, git_project, monke
     again.close()
     with pytest.raises(StoreError, match="newer than this"):
         SyncState(str(git_project / "state" / "sync.db"), in_local_store=False)
+
+
+def test_what_a_pull_could_not_carry_back_is_carried_by_the_next_bidirectional_run(issue, pair):
+    """The target's own new issue and edit, read by a pull that cannot write them back, are
+    kept pending although the target's cursor moves on."""
+    ok(issue("--backend", "mine", "create", "Shared"))
+    ok(sync(issue, "pull", "mine", "team"))
+    ok(sync(issue, "pull", "mine", "team"))
+    ok(issue("--backend", "team", "create", "Team only"))
+    ok(issue("--backend", "team", "edit", "1", "-b", "team's words"))
+    ok(sync(issue, "pull", "mine", "team"))
+    ok(sync(issue, "pull", "mine", "team"))
+    report = as_json(sync(issue, "bidirectional", "mine", "team"))
+    assert sorted(a["action"] for a in report["actions"]) == ["create", "update"]
+    assert [i["title"] for i in issues_of(issue, "mine")] == ["Shared", "Team only"]
+    assert issues_of(issue, "mine")[0]["description"] == "team's words"

@@ -133,6 +133,8 @@ class Run:
         for side in self.sides.values():
             side.read_feed(self.state.cursor(self.pair_id, side.key))
             side.read_comment_feed(self.state.cursor(self.pair_id, f"{side.key}.comments"))
+            if OTHER[side.key] in self.options.write:
+                side.read_again(self.state.pending(self.pair_id, side.key))
         items = self._items()
         self._drop_replanned_intents()
         for item in items:
@@ -167,6 +169,7 @@ class Run:
         if not self.options.dry_run:
             with self.state.writing():
                 if not failed and self.options.only is None:
+                    self._record_pending()
                     for side in self.sides.values():
                         self.state.save_cursor(self.pair_id, side.key, side.cursor_after)
                         self.state.save_cursor(
@@ -176,6 +179,31 @@ class Run:
                     self.pair_id, self.sides["a"].name, self.sides["b"].name, self._summary()
                 )
         return self.report
+
+    def _record_pending(self) -> None:
+        """A side this run could not carry over (the target of a pull or push): its new
+        issues and its own edits are kept for the next run that writes the other way, since
+        its cursor moves past them now. A run that did write the other way clears them."""
+        for key, side in self.sides.items():
+            if OTHER[key] in self.options.write:
+                self.state.clear_pending(self.pair_id, key)
+                continue
+            waiting = []
+            for issue_id, issue in side.feed.items():
+                link = self.by_id[key].get(issue_id)
+                if link is None:
+                    if carried_link(issue, self.pair_id) is None:
+                        waiting.append((issue_id, issue.number))
+                elif not link.deleted and snapshot(issue) != link.base_on(key):
+                    waiting.append((issue_id, issue.number))
+            waiting += [(issue_id, number) for issue_id, number in side.gone.items()]
+            waiting += [
+                (issue_id, issue.number if issue else None)
+                for issue_id in side.commented
+                for issue in [side.feed.get(issue_id)]
+            ]
+            if waiting:
+                self.state.add_pending(self.pair_id, key, waiting)
 
     def _drop_replanned_intents(self) -> None:
         """An interrupted update or comment edit sets values: this run's plan (made from

@@ -73,15 +73,18 @@ class Side:
             cursor = after
         self.comment_cursor_after = cursor
 
-    def current(self, link: Link) -> Issue | None:
-        """The linked issue as it is now (None: deleted): from this run's feed, else by its
-        number (checked against its id: numbers can move), else by its id."""
-        issue_id = str(link.id_of(self.key))
-        if issue_id in self.feed:
-            return self.feed[issue_id]
-        if issue_id in self.gone:
-            return None
-        number = link.number_on(self.key)
+    def read_again(self, issues: list[tuple[str, int | None]]) -> None:
+        """Add to the feed issues an earlier one-way run left pending (by id, last number)."""
+        for issue_id, number in issues:
+            if issue_id in self.feed or issue_id in self.gone:
+                continue
+            found = self._fetch(issue_id, number)
+            if found is None:
+                self.gone[issue_id] = number
+            else:
+                self.feed[issue_id] = found
+
+    def _fetch(self, issue_id: str, number: int | None) -> Issue | None:
         if number is not None:
             try:
                 found = self.backend.get_issue_by_number(number)
@@ -93,3 +96,13 @@ class Side:
             return self.syncable.get_issue_by_id(issue_id)
         except NotFound:
             return None
+
+    def current(self, link: Link) -> Issue | None:
+        """The linked issue as it is now (None: deleted): from this run's feed, else by its
+        number (checked against its id: numbers can move), else by its id."""
+        issue_id = str(link.id_of(self.key))
+        if issue_id in self.feed:
+            return self.feed[issue_id]
+        if issue_id in self.gone:
+            return None
+        return self._fetch(issue_id, link.number_on(self.key))

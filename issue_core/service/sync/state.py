@@ -20,6 +20,9 @@ Tables (every row is keyed by the pair's id, the two backend names in sorted ord
 - ``sync_intents``: a write about to be made (recorded and committed before it is sent), under
   the id the written object carries; removed once the write and its link are committed.
 - ``sync_conflicts``: fields both sides changed differently, kept until resolved.
+- ``sync_pending``: issues a one-way run read on its target but could not carry back (new
+  ones, or with edits of their own): the next run that writes the other way reads them again,
+  though the target's cursor has moved past them.
 - ``sync_runs``: when each pair last synced and what the run did (``issue sync status``).
 """
 
@@ -37,7 +40,7 @@ from issue_core.core.errors import IncompatibleStore, NotAStore, StoreError
 from issue_core.core.models import format_ts, utcnow
 from issue_core.storage import sqlite as engine
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: sync_pending
 # ``PRAGMA application_id`` of a sync state db of its own ("Isyn"); the local store's ("Issu")
 # is accepted too: its file may hold the sync tables beside the store's.
 APPLICATION_ID = 0x4973796E
@@ -97,6 +100,13 @@ CREATE TABLE IF NOT EXISTS sync_conflicts (
     detected_at TEXT NOT NULL,
     PRIMARY KEY (pair, link_id, field)
 );
+CREATE TABLE IF NOT EXISTS sync_pending (
+    pair     TEXT NOT NULL,
+    side     TEXT NOT NULL,
+    issue_id TEXT NOT NULL,
+    number   INTEGER,
+    PRIMARY KEY (pair, side, issue_id)
+);
 CREATE TABLE IF NOT EXISTS sync_runs (
     pair        TEXT PRIMARY KEY,
     a_name      TEXT NOT NULL,
@@ -115,6 +125,7 @@ OWN_TABLES = frozenset(
         "sync_intents",
         "sync_conflicts",
         "sync_runs",
+        "sync_pending",
     }
 )
 
@@ -247,6 +258,8 @@ class SyncState:
             row = self.conn.execute("SELECT version FROM sync_schema").fetchone()
             if row is None:
                 self.conn.execute("INSERT INTO sync_schema (version) VALUES (?)", (SCHEMA_VERSION,))
+            else:  # every later version only added tables, made above
+                self.conn.execute("UPDATE sync_schema SET version = ?", (SCHEMA_VERSION,))
             if not self.in_local_store:
                 self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
@@ -425,6 +438,26 @@ class SyncState:
             {**dict(row), "a_value": _load(row["a_value"]), "b_value": _load(row["b_value"])}
             for row in rows.fetchall()
         ]
+
+    # -- pending ------------------------------------------------------------------------
+
+    def add_pending(self, pair: str, side: str, issues: list[tuple[str, int | None]]) -> None:
+        self.conn.executemany(
+            "INSERT INTO sync_pending (pair, side, issue_id, number) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (pair, side, issue_id) DO UPDATE SET number = excluded.number",
+            [(pair, side, issue_id, number) for issue_id, number in issues],
+        )
+
+    def pending(self, pair: str, side: str) -> list[tuple[str, int | None]]:
+        rows = self.conn.execute(
+            "SELECT issue_id, number FROM sync_pending WHERE pair = ? AND side = ? "
+            "ORDER BY issue_id",
+            (pair, side),
+        ).fetchall()
+        return [(str(row[0]), row[1]) for row in rows]
+
+    def clear_pending(self, pair: str, side: str) -> None:
+        self.conn.execute("DELETE FROM sync_pending WHERE pair = ? AND side = ?", (pair, side))
 
     # -- runs -----------------------------------------------------------------------------
 
