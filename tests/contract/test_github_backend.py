@@ -307,6 +307,12 @@ def test_archived_repository_refuses_writes_in_one_line(fake_github, backend):
     assert "\n" not in caught.value.message
     info = backend.test_connection()
     assert info.checks["permissions"] == (False, "archived: the repository is read-only")
+    assert info.checks["repository"][0] is True
+    assert info.failed_check == (
+        "permissions",
+        "archived: the repository is read-only",
+        "permission",
+    )
 
 
 def test_missing_scope_is_named(fake_github, time_, monkeypatch):

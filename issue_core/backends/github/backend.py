@@ -37,7 +37,7 @@ from issue_core.core.errors import (
     PermissionDenied,
     Unsupported,
 )
-from issue_core.core.interfaces import Capability, ConfigOption
+from issue_core.core.interfaces import BackendInfo, Capability, ConfigOption
 from issue_core.core.models import (
     Issue,
     IssueFilter,
@@ -274,12 +274,13 @@ class GitHubBackend(RepoApiBackend):
             "issues: create one with the repo scope (public_repo for a public repository)"
         )
 
-    def test_connection(self) -> Any:
+    def test_connection(self) -> BackendInfo:
         info = super().test_connection()
         repo = info.checks.get("repository")
         if repo and not repo[0] and "archived" in repo[1]:
-            info.checks["repository"] = (True, f"{self._where} is accessible (archived)")
-            info.checks["permissions"] = (False, "archived: the repository is read-only")
+            # Readable, but nothing may be written: a permission failure, not the server's.
+            info.check("repository", True, f"{self._where} is accessible (archived)")
+            info.check("permissions", False, "archived: the repository is read-only", "permission")
         return info
 
     # -- issues: reading -------------------------------------------------------------------------
