@@ -337,3 +337,11 @@ def test_the_seal_follows_heartbeat_and_release_on_gitea(forge):
     ann.release(number)
     assert leases.sealed(forge.running.fake.issue(number).body) is None
     assert bob.claim(number, ttl_s=60).holder == "bob"  # nothing sealed: bob may
+
+
+def test_a_claim_marker_reads_as_one_line_by_its_agent(forge):
+    ann = forge.agent("ann")
+    number = ann.create_issue(Issue(title="t")).number
+    ann.claim(number, ttl_s=7200)
+    (marker,) = ann.list_comments(number)
+    assert (marker.body, marker.agent) == ("issue-core: ann claims this issue for 2h", "ann")

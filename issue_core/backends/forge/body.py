@@ -64,6 +64,7 @@ LINKS_KEY = "issue-core:links"
 LEASE_KEY = "issue-core:lease"  # a sealed lease (forge.claims: Gitea's content_version)
 KEPT_KEYS = (LINKS_KEY, LEASE_KEY)
 COMMENT_MARKER_KEY = "issue-core:comment-marker"
+CLAIM_KEY = "issue-core:claim"  # a claim marker's record (forge.leases)
 _COMMENT_KEYS = frozenset({AGENT_KEY, COMMENT_MARKER_KEY})
 
 
@@ -169,6 +170,12 @@ def comment_signature(text: str) -> tuple[str, str | None, str | None]:
     if BLOCK_START not in text:
         return text, None, None
     description, data, token = split_body(text)
+    claim = data.get(CLAIM_KEY)
+    if token is None and set(data) == {CLAIM_KEY} and isinstance(claim, dict):
+        # A claim marker reads as its one line, by its agent: the record is the protocol's,
+        # and a copy of the comment elsewhere (sync) must not become a claim there.
+        agent = claim.get("agent")
+        return description, agent if _plain_name(agent) else None, None
     agent, marker = data.get(AGENT_KEY), data.get(COMMENT_MARKER_KEY)
     if token is not None or not data or not set(data) <= _COMMENT_KEYS:
         return text, None, None

@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from issue_core.backends.forge.body import LEASE_KEY, compose_body, split_body
+from issue_core.backends.forge.body import CLAIM_KEY, LEASE_KEY, compose_body, split_body
 from issue_core.backends.forge.fields import timestamp
 from issue_core.core.models import format_ts
 
-MARKER_KEY = "issue-core:claim"
+MARKER_KEY = CLAIM_KEY
 OPS = ("claim", "heartbeat", "release")
 
 
