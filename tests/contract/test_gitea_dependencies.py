@@ -150,3 +150,21 @@ def test_request_counts(gitea):
     assert fresh.stats.requests - start == 1 + 4
     fresh.close()
     backend.close()
+
+
+def test_a_blocker_in_another_repository_is_not_listed_but_still_blocks(gitea):
+    running, backend, _ = gitea
+    backend.bulk_create([Issue(title="here"), Issue(title="free")])
+    state = running.fake.state
+    state.cross_repository_dependencies = True
+    other = state.add_repo("alice", "elsewhere")
+    state.new_issue(other, title="there", body="", poster="alice")
+    client = httpx.Client(
+        base_url=running.api_url, headers={"Authorization": f"token {WRITE_TOKEN}"}
+    )
+    meta = {"owner": "alice", "repo": "elsewhere", "index": 1}
+    assert client.post("/repos/alice/tracker/issues/1/dependencies", json=meta).status_code == 201
+    client.close()
+    assert backend.list_links(1) == []  # #1 of elsewhere has no number here
+    assert [i.number for i in ready_issues(backend, IssueFilter())] == [2]
+    assert backend.get_issue(1).title == "here"  # its number was not taken for elsewhere's

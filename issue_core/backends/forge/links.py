@@ -37,7 +37,7 @@ from issue_core.core.dependencies import (
     without_limit,
 )
 from issue_core.core.errors import IssueCoreError, NotFound
-from issue_core.core.models import Issue, IssueFilter, IssueState
+from issue_core.core.models import Issue, IssueFilter
 
 # Relations as seen from either end (``blocked_by`` seen from the blocker's other end ...).
 _SOURCE_SIDE = {kind: pair[0] for kind, pair in RELATIONS.items()}
@@ -105,11 +105,12 @@ class ForgeLinks:
         return self.native_link_kinds
 
     def _native_links(
-        self, number: int, relations: Iterable[str]
+        self, number: int, relations: Iterable[str], *, everywhere: bool = False
     ) -> list[tuple[str, Mapping[str, Any]]]:
         """The native links of issue ``number`` in ``relations`` (names of
         ``RELATION_NAMES``), each as ``(relation, the other issue's wire form)``, every page
-        read; issues of other repositories are left out (they have no number here)."""
+        read; issues of other repositories are left out (they have no number here) unless
+        ``everywhere`` (the ready queue: a blocker elsewhere still blocks)."""
         raise NotImplementedError
 
     def _add_native(self, link: Link, source: Mapping[str, Any], target: Mapping[str, Any]) -> None:
@@ -163,7 +164,10 @@ class ForgeLinks:
             for _, other in self._native_links(number, [relation]):
                 found.add(int(self._to_issue(other).number or 0))
         if self._in_block(kind):
-            block = block_links(raw.get(self.body_key)) if raw else self._block_seen_of(number)
+            # Read now (or moments ago), never from an older listing: the cycle check walks it.
+            if raw is None:
+                raw = self._get_raw_issue(number, reuse=True)
+            block = block_links(raw.get(self.body_key))
             found.update(block.get(relation, []))
         return sorted(found)
 
@@ -327,5 +331,7 @@ class ForgeLinks:
         known = self._open_blockers_seen.get(number)
         if known is not None:
             return known > 0
-        blockers = self._native_links(number, ["blocked_by"])
-        return any(self._to_issue(other).state is not IssueState.CLOSED for _, other in blockers)
+        blockers = self._native_links(number, ["blocked_by"], everywhere=True)
+        # The wire state, not a mapped issue: a blocker of another repository has a number of
+        # its own there, which must not be noted as one of this repository's.
+        return any(other.get("state") != "closed" for _, other in blockers)

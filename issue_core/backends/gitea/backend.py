@@ -379,7 +379,7 @@ class GiteaBackend(RepoApiBackend):
         return self.native_link_kinds if self._dependencies_enabled else frozenset()
 
     def _native_links(
-        self, number: int, relations: Iterable[str]
+        self, number: int, relations: Iterable[str], *, everywhere: bool = False
     ) -> list[tuple[str, Mapping[str, Any]]]:
         found: list[tuple[str, Mapping[str, Any]]] = []
         for relation in relations:
@@ -387,7 +387,7 @@ class GiteaBackend(RepoApiBackend):
             if which is None:
                 continue
             for other in self.client.list_related(number, which):
-                if self._in_this_repository(other):
+                if everywhere or self._in_this_repository(other):
                     found.append((relation, other))
         return found
 

@@ -521,7 +521,7 @@ class GitHubBackend(RepoApiBackend):
     }
 
     def _native_links(
-        self, number: int, relations: Iterable[str]
+        self, number: int, relations: Iterable[str], *, everywhere: bool = False
     ) -> list[tuple[str, Mapping[str, Any]]]:
         found: list[tuple[str, Mapping[str, Any]]] = []
         for relation in relations:
@@ -532,13 +532,15 @@ class GitHubBackend(RepoApiBackend):
                 others = self.client.list_related(number, self._RELATED_PATHS[relation])
             else:
                 continue
-            found.extend((relation, other) for other in others if self._in_this_repo(other))
+            found.extend(
+                (relation, other) for other in others if everywhere or self._in_this_repo(other)
+            )
         return found
 
     def _in_this_repo(self, raw: Mapping[str, Any]) -> bool:
         """Another repository's issue has no number here (GitHub links across repositories)."""
         url = str(raw.get("repository_url") or "").lower()
-        return not mapping.is_pull_request(raw) and url.endswith(self._where.lower())
+        return not mapping.is_pull_request(raw) and url.endswith(f"/repos/{self._where.lower()}")
 
     def _open_blockers_of(self, raw: Mapping[str, Any]) -> int | None:
         summary = raw.get("issue_dependencies_summary")

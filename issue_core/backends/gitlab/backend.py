@@ -430,14 +430,14 @@ class GitLabBackend(ForgeBackend):
         return self._blocks_refused
 
     def _native_links(
-        self, number: int, relations: Iterable[str]
+        self, number: int, relations: Iterable[str], *, everywhere: bool = False
     ) -> list[tuple[str, Mapping[str, Any]]]:
         wanted = set(relations)
         found: list[tuple[str, Mapping[str, Any]]] = []
         for other in self.client.list_links(number):
             relation = _RELATION_OF.get(str(other.get("link_type") or "relates_to"))
-            same_project = other.get("project_id") == self._own_project_id(number)
-            if relation in wanted and same_project:
+            here = everywhere or other.get("project_id") == self._own_project_id(number)
+            if relation in wanted and here:
                 found.append((relation, other))
         return found
 
