@@ -351,10 +351,15 @@ def measure(
 
 
 def start_server(
-    project: Path, env: dict[str, str], writer: str, access_log: bool, limits: bool
+    project: Path,
+    env: dict[str, str],
+    writer: str,
+    access_log: bool,
+    limits: bool,
+    synchronous: str = "full",
 ) -> tuple[subprocess.Popen[bytes], int]:
     log = project / "server.log"
-    command = ["serve", "--port", "0", "--writer", writer]
+    command = ["serve", "--port", "0", "--writer", writer, "--synchronous", synchronous]
     if not access_log:
         command.append("--no-access-log")
     entry = ["-m", "issue_core.cli.main"] if limits else ["-c", NO_LIMITS_SERVER]
@@ -471,6 +476,13 @@ def main() -> int:
         " read them with bench/ingest_timings.py)",
     )
     parser.add_argument(
+        "--synchronous",
+        choices=["full", "normal"],
+        default="full",
+        help="the server's commits (issue serve --synchronous): fsynced each (full, the"
+        " default) or left to the checkpoints (normal, opt-in)",
+    )
+    parser.add_argument(
         "--only",
         choices=["spec", "activity"],
         help="run only this POST /issues/ scenario (after the floor and echo)",
@@ -513,7 +525,7 @@ def main() -> int:
         if args.timings:
             env["ISSUE_CORE_SERVER_TIMINGS"] = str(args.timings.resolve())
         server, port = start_server(
-            project, env, args.writer, not args.no_access_log, not args.no_limits
+            project, env, args.writer, not args.no_access_log, not args.no_limits, args.synchronous
         )
         try:
             results = [
@@ -559,7 +571,8 @@ def main() -> int:
         f"\n{args.clients} concurrent clients ({args.client} load generator, separate process),"
         f" {args.duration:.0f} s per scenario, one server worker, access log"
         f" {'off' if args.no_access_log else 'on (to a file)'}, connection limits"
-        f" {'OFF (plain uvicorn protocol)' if args.no_limits else 'on'}; load average"
+        f" {'OFF (plain uvicorn protocol)' if args.no_limits else 'on'}, --synchronous"
+        f" {args.synchronous}; load average"
         f" {load_before} before, {_load()} after\n"
     )
     print(table(results, floor))

@@ -19,6 +19,7 @@ What is essential and what is there for throughput (docs/performance.md has the 
   loop's side: one hand-over per loop turn), ``transport.py`` (a thread or the writer child
   process), ``pipeline.py`` (group commit: claims and the last cycle's records in one
   transaction), ``writer.py`` (the pipeline's backend side), ``messages.py`` (what they say to
-  each other), ``http_protocol.py``, ``logs.py``'s batching handler; ``timings.py`` measures it
+  each other), ``checkpointer.py`` (WAL checkpoints off the cycle with ``--synchronous
+  normal``), ``http_protocol.py``, ``logs.py``'s batching handler; ``timings.py`` measures it
   (opt-in).
 """

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from issue_core.core.errors import IssueCoreError, StoreError
 from issue_core.core.models import Issue
 from issue_core.server import timings
+from issue_core.server.checkpointer import Checkpointer
 from issue_core.server.messages import (
     Answers,
     Claimed,
@@ -64,9 +65,12 @@ Emit = Callable[[OutMessage], None]
 
 
 class Pipeline:
-    def __init__(self, store: StateStore, stage: BackendStage) -> None:
+    def __init__(
+        self, store: StateStore, stage: BackendStage, checkpointer: Checkpointer | None = None
+    ) -> None:
         self.store = store
         self.stage = stage
+        self.checkpointer = checkpointer  # --synchronous normal: WAL checkpoints off the cycle
         # idempotency key of a task claimed but not yet recorded -> repeats waiting for it
         self.inflight: dict[str, list[tuple[int, TaskRow]]] = {}
         # outcomes created but not yet recorded: (their records, the tasks with their outcome)
@@ -76,6 +80,8 @@ class Pipeline:
         self.commit_times = (0.0, 0.0)  # the last commit's statements and COMMIT (timings)
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.stage.close()
         self.store.close()
 

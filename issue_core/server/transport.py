@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from issue_core.core.config import BackendConfig
+from issue_core.core.config import DEFAULT_DB_RELPATH, BackendConfig
 from issue_core.core.errors import StoreError
 from issue_core.server import timings
+from issue_core.server.checkpointer import Checkpointer
 from issue_core.server.delivery import BackendPool
 from issue_core.server.messages import (
     Died,
@@ -74,7 +75,19 @@ class StageConfig:
         if healed:
             log.warning("requeued %d task(s) interrupted by an earlier stop", healed)
         pool = BackendPool(dict(self.backends), self.identity, self.synchronous)
-        return Pipeline(store, BackendStage(store, pool, holder))
+        checkpointer = None
+        if self.synchronous == "normal":
+            checkpointer = Checkpointer([str(self.state_path), *self._local_store_paths()])
+            checkpointer.start()
+        return Pipeline(store, BackendStage(store, pool, holder), checkpointer)
+
+    def _local_store_paths(self) -> list[str]:
+        """The files of the local-store backends (configuration resolves their paths)."""
+        return [
+            os.path.expanduser(config.settings.get("path") or DEFAULT_DB_RELPATH)
+            for config in self.backends.values()
+            if config.type == "local"
+        ]
 
 
 class ThreadTransport:

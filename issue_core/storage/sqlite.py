@@ -81,10 +81,15 @@ def use_wal(conn: sqlite3.Connection, synchronous: str = "full") -> None:
     """Durable commits in WAL mode (the mode is recorded in the file, so it is set only once).
 
     ``synchronous="normal"`` (one of ``SYNCHRONOUS_LEVELS``) commits without an fsync: a commit
-    survives a killed process, but not a power cut or an operating-system crash."""
+    survives a killed process, but not a power cut or an operating-system crash. Such a
+    connection also never checkpoints inside its commits (the checkpoint is where the fsyncs
+    went): whoever asks for "normal" checkpoints on another connection (server/checkpointer.py).
+    """
     if synchronous not in SYNCHRONOUS_LEVELS:
         raise ValueError(f"synchronous must be one of {SYNCHRONOUS_LEVELS}, not {synchronous!r}")
     conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+    if synchronous == "normal":
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
     if isinstance(conn, Connection):
         conn.synchronous = synchronous
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":

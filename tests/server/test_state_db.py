@@ -96,6 +96,11 @@ def test_a_latency_first_pipeline_relaxes_only_its_own_connections(tmp_path: Any
         pipeline = config.open()
         try:
             assert pipeline.store.conn.execute("PRAGMA synchronous").fetchone()[0] == pragma
+            # normal: checkpoints run on a thread of their own, for both databases
+            checkpointer = pipeline.checkpointer
+            paths = None if checkpointer is None else checkpointer.paths
+            wanted = [str(folder / "server.db"), str(folder / "issues.db")]
+            assert paths == (wanted if level == "normal" else None)
             store = pipeline.stage.pool.get("main").store  # type: ignore[attr-defined]
             with store.writer() as conn:
                 assert conn.execute("PRAGMA synchronous").fetchone()[0] == pragma

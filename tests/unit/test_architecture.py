@@ -314,6 +314,8 @@ FRONT_END_EXCEPTIONS = {
     # The server's own database (claims, the outbox) runs on the one SQL engine.
     ("issue_core.server.outbox", "issue_core.storage"),
     ("issue_core.server.timings", "issue_core.storage"),
+    # --synchronous normal: the server checkpoints its own databases' WALs on a thread.
+    ("issue_core.server.checkpointer", "issue_core.storage"),
 }
 
 
