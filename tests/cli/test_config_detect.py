@@ -321,30 +321,11 @@ def test_a_self_hosted_gitlab_is_probed_without_a_token(issue, git_project, fake
 
 
 def test_a_host_that_never_answers_is_given_up_on_after_one_request(issue, git_project):
-    import socket
-    import threading
+    from tests.fakes.silent import silent_server
 
-    held: list[socket.socket] = []
-    with socket.socket() as silent:  # takes connections, never answers
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(8)
-        silent.settimeout(0.2)
-
-        def take() -> None:
-            while not stop.is_set():
-                try:
-                    held.append(silent.accept()[0])
-                except OSError:
-                    continue
-
-        stop = threading.Event()
-        taker = threading.Thread(target=take, daemon=True)
-        taker.start()
-        remote("origin", f"http://127.0.0.1:{silent.getsockname()[1]}/acme/widgets")
+    with silent_server() as silent:  # takes connections, never answers
+        remote("origin", f"{silent.url}/acme/widgets")
         result = issue("config", "detect", "--print")
-        stop.set()
-        taker.join()
-    for conn in held:
-        conn.close()
+    held = silent.held
     assert result.exit_code == 6 and "did not answer" in result.stderr
     assert len(held) == 1  # the first timeout ends it: not one wait per question

@@ -139,44 +139,21 @@ def test_a_server_that_accepts_and_never_answers_is_one_line_exit_6_in_bounded_t
     """A GitLab that takes the connection and then says nothing (a hung proxy): the request
     budget (``timeout``) bounds the whole command, retries included, and the error is one line
     with exit 6 (unavailable)."""
-    import socket
-    import threading
     import time
 
     from issue_core.core.errors import BackendUnavailable
+    from tests.fakes.silent import silent_server
 
     monkeypatch.setenv("GITLAB_TOKEN", "glpat-fake-never-answered-0000")
-    held: list[socket.socket] = []
-    stop = threading.Event()
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(8)
-        silent.settimeout(0.1)
-
-        def take() -> None:
-            while not stop.is_set():
-                try:
-                    held.append(silent.accept()[0])
-                except OSError:
-                    continue
-
-        taker = threading.Thread(target=take, daemon=True)
-        taker.start()
+    with silent_server() as silent:
         backend = GitLabBackend()
-        port = silent.getsockname()[1]
-        backend.connect({"url": f"http://127.0.0.1:{port}", "project": "group/repo", "timeout": 1})
+        backend.connect({"url": silent.url, "project": "group/repo", "timeout": 1})
         started = time.monotonic()
-        try:
-            with pytest.raises(BackendUnavailable) as caught:
-                backend.list_issues()
-            elapsed = time.monotonic() - started
-        finally:
-            stop.set()
-            taker.join(timeout=2)
-            backend.close()
-            for connection in held:
-                connection.close()
+        with pytest.raises(BackendUnavailable) as caught:
+            backend.list_issues()
+        elapsed = time.monotonic() - started
+        backend.close()
     assert caught.value.exit_code == 6 and "timed out after 1s" in caught.value.message
     assert "\n" not in caught.value.one_line()
     assert elapsed < 4  # the 1 s budget, not attempts x timeout
-    assert len(held) == 1  # the budget was spent: no retry after it
+    assert len(silent.held) == 1  # the budget was spent: no retry after it

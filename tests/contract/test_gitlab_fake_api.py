@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.fakes.gitlab import OWNER_TOKEN, READ_TOKEN
-from tests.fakes.gitlab_fixtures import RunningGitLab
+from tests.fakes.gitlab_fixtures import RunningGitLab, owner_client
 from tests.fakes.gitlab_state import DEVELOPER, GUEST
 
 P = "/projects/group%2Fsub%2Frepo"
@@ -19,9 +19,7 @@ P = "/projects/group%2Fsub%2Frepo"
 
 @pytest.fixture
 def api(fake_gitlab: RunningGitLab) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=fake_gitlab.api_url, headers={"PRIVATE-TOKEN": OWNER_TOKEN}, timeout=10
-    ) as client:
+    with owner_client(fake_gitlab) as client:
         yield client
 
 

@@ -16,8 +16,7 @@ from issue_core.backends.forge.body import BLOCK_START
 from issue_core.backends.gitlab import GitLabBackend
 from issue_core.core.dependencies import Link
 from issue_core.core.models import Issue, IssueState
-from tests.fakes.gitlab import OWNER_TOKEN
-from tests.fakes.gitlab_fixtures import RunningGitLab
+from tests.fakes.gitlab_fixtures import RunningGitLab, owner_client
 from tests.fakes.gitlab_state import DEVELOPER, GUEST
 
 P = "/projects/group%2Fsub%2Frepo"
@@ -31,9 +30,7 @@ def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def api(fake_gitlab: RunningGitLab) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=fake_gitlab.api_url, headers={"PRIVATE-TOKEN": OWNER_TOKEN}, timeout=10
-    ) as client:
+    with owner_client(fake_gitlab) as client:
         yield client
 
 
@@ -186,3 +183,17 @@ def test_a_body_rewritten_for_a_link_neutralises_a_line_gitlab_left_unrun(fake_g
     assert any(s.description.startswith(f"please\n{ZWSP}/label ~bug") for s in stored)
     for number in (1, 2):
         assert backend.get_issue_by_number(number).description == "please\n/label ~bug"
+
+
+def test_a_note_gitlab_still_ran_as_commands_is_one_line_not_a_traceback(
+    fake_gitlab, backend, monkeypatch
+):
+    """Were a GitLab to run a neutralised line anyway, its 202 (no note) is said in one line."""
+    from issue_core.backends.gitlab import backend as gitlab_backend
+    from issue_core.core.errors import ValidationError
+
+    monkeypatch.setattr(gitlab_backend, "neutralise", lambda text: text)
+    issue = backend.create_issue(Issue(title="t"))
+    with pytest.raises(ValidationError, match="ran the comment on #1 as quick actions") as caught:
+        backend.add_comment(issue.number, "/close")
+    assert caught.value.exit_code == 2 and "\n" not in caught.value.one_line()

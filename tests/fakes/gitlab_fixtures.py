@@ -46,6 +46,14 @@ class RunningGitLab(RunningFake):
         return config
 
 
+def owner_client(running: RunningGitLab) -> Any:
+    """An ``httpx.Client`` on the fake's API root with the project owner's token."""
+    import httpx
+
+    headers = {"PRIVATE-TOKEN": OWNER_TOKEN}
+    return httpx.Client(base_url=running.api_url, headers=headers, timeout=10)
+
+
 def start_fake_gitlab(*, contract: GitLabContract | None = None, **options: Any) -> RunningGitLab:
     """Start a fake GitLab (``options`` go to ``FakeGitLab``); the caller stops it."""
     fake = FakeGitLab(**options)

@@ -619,6 +619,13 @@ class GitLabBackend(ForgeBackend):
 
         raw = self.client.create_note(number, text, find_existing=find)
         self._recent.pop(number, None)
+        if raw.get("id") is None:
+            # GitLab's 202 for a note it ran as quick actions alone (``quick_actions`` writes
+            # none): said in one line, never a note read from what is no note.
+            raise ValidationError(
+                f"GitLab ran the comment on #{number} as quick actions and stored no comment",
+                hint="quote the lines that start with '/' in the comment",
+            )
         return self._read_comment(raw, number)
 
     # -- the comment feed: no repository-wide list of notes, one request per changed issue ---
