@@ -258,6 +258,10 @@ class IssueBackend(ABC):
         """End the acting agent's lease on ``number`` (``force``: anyone's, recorded)."""
         raise Unsupported(f"the {self.type_name or 'current'} backend has no claims")
 
+    def live_claim(self, number: int) -> Any:
+        """The live lease on ``number`` (``core.claims.Claim``), or None: a look, no write."""
+        return None
+
     def next_ready(
         self, *, labels: list[str] | None = None, claim_ttl_s: int | None = None
     ) -> tuple[Issue | None, Any]:

@@ -167,6 +167,8 @@ def set_closed(
     if force and backend.supports(Capability.CLAIMS) and not issue.is_closed:
         _release_forced(backend, number)
         issue = backend.get_issue(number)
+    elif body is not None and issue.is_closed != closed and backend.supports(Capability.CLAIMS):
+        _refuse_fenced(backend, number)  # before the comment: a refused close writes nothing
     if body is not None:
         backend.add_comment(number, body)
     state = IssueState.CLOSED if closed else IssueState.OPEN
@@ -177,6 +179,21 @@ def set_closed(
     issue.state = state
     issue.close_reason = close_reason_for(state, wanted)
     return StateChange(backend.update_issue(issue), changed=True, commented=body is not None)
+
+
+def _refuse_fenced(backend: IssueBackend, number: int) -> None:
+    """Another agent's live lease fences a change of state (as the update itself would)."""
+    from issue_core.core.errors import ClaimConflict
+
+    held = backend.live_claim(number)
+    if held is not None and held.holder != backend.acting_agent():
+        raise ClaimConflict(
+            f"issue #{number} is claimed by {held.holder} until {held.expires_at}: its state "
+            "cannot change under the lease",
+            hint=f"ask the holder, or take it over: issue close {number} --force",
+            holder=held.holder,
+            expires_at=held.expires_at,
+        )
 
 
 def _release_forced(backend: IssueBackend, number: int) -> None:

@@ -70,3 +70,17 @@ def test_bad_claims_exit_as_on_the_local_store_and_change_nothing(cli):
     closed = cli("--as", "w1", "claim", number)
     assert closed.exit_code == 4 and "closed" in closed.stderr
     _one_line(closed)
+
+
+def test_a_fenced_close_with_a_comment_writes_nothing(cli):
+    number = cli.json("create", "x")["number"]
+    assert cli("--as", "w1", "claim", number).exit_code == 0
+    before = cli.json("show", number)["comments_count"]
+    refused = cli("--as", "w2", "close", number, "--comment", "done")
+    assert refused.exit_code == 10 and "claimed by w1" in refused.stderr
+    _one_line(refused)
+    after = cli.json("show", number)
+    assert (after["state"], after["comments_count"]) == ("in_progress", before)
+    # The holder's own close with a comment goes through, and ends its lease.
+    assert cli("--as", "w1", "close", number, "--comment", "done").exit_code == 0
+    assert cli("--as", "w1", "heartbeat", number).exit_code == 10

@@ -269,6 +269,17 @@ class ForgeClaims:
             number, me, leases.shown(lease.claimed_at), leases.shown(lease.expires_at), True
         )
 
+    def live_claim(self, number: int) -> Claim | None:
+        from issue_core.core.claims import Claim
+
+        log, now = self._lease_now(number)
+        live = log.live_at(now)
+        if live is None:
+            return None
+        return Claim(
+            number, live.holder, leases.shown(live.claimed_at), leases.shown(live.expires_at)
+        )
+
     def _no_lease_of(self, number: int, me: str) -> ClaimConflict:
         return ClaimConflict(
             f"issue #{number} is not claimed by {me}: no live lease to renew "

@@ -404,6 +404,12 @@ class LocalBackend(SyncableBackend):
         with self.store.writer() as conn:
             return claims.release(conn, number, self.identity, now(), force=force)
 
+    def live_claim(self, number: int) -> Claim | None:
+        from issue_core.backends.local import claims
+
+        with self.store.reader() as reader:
+            return claims.live_claim(reader, number, now()) if reader is not None else None
+
     def next_ready(
         self, *, labels: list[str] | None = None, claim_ttl_s: int | None = None
     ) -> tuple[Issue | None, Claim | None]:

@@ -160,6 +160,16 @@ def _live_lease(
     return row_id, tuple(row) if row is not None else None
 
 
+def live_claim(conn: sqlite3.Connection, number: int, now: str) -> Claim | None:
+    """The live lease on issue ``number`` at ``now``, read without sweeping (a look)."""
+    row = conn.execute(
+        "SELECT c.holder, c.claimed_at, c.expires_at FROM claims c JOIN issues i "
+        "ON i.id = c.issue_id WHERE i.number = ? AND c.expires_at > ?",
+        (number, now),
+    ).fetchone()
+    return Claim(number, row[0], _short(row[1]), _short(row[2])) if row is not None else None
+
+
 def heartbeat(conn: sqlite3.Connection, number: int, holder: str, now: str, ttl_s: int) -> Claim:
     """Extend the holder's live lease; a lease that ran out (or another's) is a ClaimConflict."""
     row_id, row = _live_lease(conn, number, now)
