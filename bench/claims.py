@@ -89,11 +89,9 @@ def floor_worker(path: str, who: str, start, results) -> None:
     results.put(taken)
 
 
-def api_worker(path: str, who: str, start, results) -> None:
-    from issue_core.backends.local import LocalBackend
-
-    backend = LocalBackend()
-    backend.connect({"path": path, "identity": who})
+def claim_until_none_ready(backend, start, results) -> None:
+    """From the start signal, ``next_ready(claim_ttl_s=...)`` until nothing is ready; the
+    numbers taken go to ``results``."""
     start.wait()
     taken = []
     while True:
@@ -103,6 +101,14 @@ def api_worker(path: str, who: str, start, results) -> None:
         taken.append(issue.number)
     backend.close()
     results.put(taken)
+
+
+def api_worker(path: str, who: str, start, results) -> None:
+    from issue_core.backends.local import LocalBackend
+
+    backend = LocalBackend()
+    backend.connect({"path": path, "identity": who})
+    claim_until_none_ready(backend, start, results)
 
 
 def cli_worker(path: str, who: str, start, results) -> None:
@@ -133,15 +139,7 @@ def forge_worker(setup: dict, who: str, start, results) -> None:
     backend = _forge_backend(setup["forge"])
     backend.connect(setup["config"])
     backend.agent = who
-    start.wait()
-    taken = []
-    while True:
-        issue, _claim = backend.next_ready(claim_ttl_s=TTL_S)
-        if issue is None:
-            break
-        taken.append(issue.number)
-    backend.close()
-    results.put(taken)
+    claim_until_none_ready(backend, start, results)
 
 
 def _forge_backend(forge: str):
