@@ -33,6 +33,13 @@ def _require_mcp_extra() -> None:
     help="Serve only these tools (comma-separated names) [default: all].",
 )
 @click.option(
+    "--agents",
+    "agent_names",
+    metavar="LIST",
+    help="Let a write name one of these agents (comma-separated) in its 'as' argument "
+    "[default: every write is made as the server's agent].",
+)
+@click.option(
     "--transport",
     type=click.Choice(["stdio", "http"]),
     default="stdio",
@@ -43,27 +50,37 @@ def _require_mcp_extra() -> None:
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=8766, show_default=True, help="HTTP: port."
 )
-def mcp_cmd(read_only: bool, tool_names: str | None, transport: str, host: str, port: int) -> None:
+def mcp_cmd(
+    read_only: bool,
+    tool_names: str | None,
+    agent_names: str | None,
+    transport: str,
+    host: str,
+    port: int,
+) -> None:
     """Serve issue-core to an MCP client: few tools, small schemas, the CLI's errors.
 
     Writes are made as the agent the server runs as (--as NAME, $ISSUE_CORE_AGENT), on the
     backend --backend names (else the default one). Tools: issues_list, issue_read,
-    issue_write (see AGENT_INTEGRATION.md, "MCP"). The HTTP transport has no authentication,
-    so it listens on loopback only.
+    issue_write, work, dependency, catalog_read, catalog_write (AGENT_INTEGRATION.md, "MCP").
+    The HTTP transport has no authentication, so it listens on loopback only.
 
     \b
     Examples:
       issue mcp
       issue --as worker-1 mcp --backend local
       issue mcp --read-only --tools issues_list,issue_read
+      issue --as planner mcp --agents worker-1,worker-2
     """
+    from issue_core.core.config import checked_identity
     from issue_core.core.config_checks import is_loopback
     from issue_core.mcp.registry import served
 
-    names = [n.strip() for n in tool_names.split(",") if n.strip()] if tool_names else None
-    if tool_names is not None and not names:
-        raise UsageError("--tools needs at least one tool name")
+    names = _listed(tool_names, "--tools", "tool name")
     tools = served(read_only=read_only, names=names)
+    agents = tuple(
+        checked_identity(n, "--agents") for n in _listed(agent_names, "--agents", "agent") or ()
+    )
     if transport == "http" and not is_loopback(host):
         raise UsageError(
             f"--host {host}: the MCP HTTP transport has no authentication",
@@ -76,4 +93,11 @@ def mcp_cmd(read_only: bool, tool_names: str | None, transport: str, host: str, 
     from issue_core.mcp.main import run
 
     session.announce_created_store = False  # stdout is the protocol's; stderr stays quiet
-    run(session.config, session.backend_name, session.agent, tools, transport, host, port)
+    run(session.config, session.backend_name, session.agent, agents, tools, transport, host, port)
+
+
+def _listed(value: str | None, option: str, what: str) -> list[str] | None:
+    names = [n.strip() for n in value.split(",") if n.strip()] if value is not None else None
+    if names is not None and not names:
+        raise UsageError(f"{option} needs at least one {what}")
+    return names

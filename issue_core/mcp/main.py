@@ -13,6 +13,7 @@ def run(
     config: Config,
     backend_name: str | None,
     agent: str | None,
+    agents: tuple[str, ...],
     tools: Sequence[ToolSpec],
     transport: str,
     host: str = "127.0.0.1",
@@ -22,7 +23,7 @@ def run(
 
     from issue_core.mcp import server
 
-    session = McpSession(config, backend_name, agent)
+    session = McpSession(config, backend_name, agent, agents)
     built = server.build(session, tools)
     try:
         if transport == "http":

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from issue_core.core.errors import UsageError
-from issue_core.mcp import reads, writes
+from issue_core.mcp import coordination, reads, writes
 from issue_core.mcp.schemas import TOOLS, ToolSpec
 from issue_core.mcp.session import McpSession
 
@@ -21,6 +21,10 @@ HANDLERS: dict[str, Handler] = {
     "issues_list": reads.issues_list,
     "issue_read": reads.issue_read,
     "issue_write": writes.issue_write,
+    "work": coordination.work,
+    "dependency": coordination.dependency,
+    "catalog_read": coordination.catalog_read,
+    "catalog_write": coordination.catalog_write,
 }
 
 

@@ -136,6 +136,64 @@ TOOLS: tuple[ToolSpec, ...] = (
         read_only=False,
         destructive=True,
     ),
+    ToolSpec(
+        "work",
+        "Claim work as this agent: next (the most important ready issue, claimed at once), "
+        "claim, heartbeat (renew the lease), release (force: another agent's).",
+        _object(
+            {
+                "method": _method("next", "claim", "heartbeat", "release"),
+                "number": NUMBER,
+                "labels": {**STRS, "description": "next: only with all of these"},
+                "ttl": {**STR, "description": "lease, e.g. 30m, 2h"},
+                "force": {"type": "boolean"},
+            },
+            ("method",),
+        ),
+        _answer({"issue": {"type": ["object", "null"]}, "claim": {"type": ["object", "null"]}}),
+        read_only=False,
+        destructive=True,
+    ),
+    ToolSpec(
+        "dependency",
+        "Link two issues (number blocks/blocked_by/parent/related other) or remove a link.",
+        _object(
+            {
+                "method": _method("add", "remove"),
+                "number": NUMBER,
+                "relation": _method("blocks", "blocked_by", "parent", "related"),
+                "other": INT,
+            },
+            ("method", "number", "relation", "other"),
+        ),
+        _answer({"link": STR, "changed": {"type": "boolean"}}),
+        read_only=False,
+        destructive=True,
+        idempotent=True,
+    ),
+    ToolSpec(
+        "catalog_read",
+        "The labels, milestones, users, or whoami (the acting user and agent).",
+        _object({"method": _method("labels", "milestones", "users", "whoami")}, ("method",)),
+        _answer({"labels": ARRAY, "milestones": ARRAY, "users": ARRAY, "whoami": OBJ}),
+        read_only=True,
+    ),
+    ToolSpec(
+        "catalog_write",
+        "Create a label (name, color, description) or a milestone (name, description, due).",
+        _object(
+            {
+                "method": _method("create_label", "create_milestone"),
+                "name": STR,
+                "color": {**STR, "description": "hex, e.g. d73a4a"},
+                "description": STR,
+                "due": STR,
+            },
+            ("method", "name"),
+        ),
+        _answer({"label": OBJ, "milestone": OBJ}),
+        read_only=False,
+    ),
 )
 
 BY_NAME = {tool.name: tool for tool in TOOLS}

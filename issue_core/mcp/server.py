@@ -34,15 +34,20 @@ INSTRUCTIONS = (
 )
 
 
-def tool_definition(tool: ToolSpec, *, open_world: bool) -> types.Tool:
-    """What ``tools/list`` shows of ``tool``; ``open_world``: the backend is a forge."""
+def tool_definition(tool: ToolSpec, *, open_world: bool, agents: Sequence[str] = ()) -> types.Tool:
+    """What ``tools/list`` shows of ``tool``; ``open_world``: the backend is a forge;
+    ``agents``: the names a write may be made as (``as``), when the server was given some."""
     hints: dict[str, Any] = {"read_only_hint": tool.read_only, "open_world_hint": open_world}
+    schema = tool.input_schema
     if not tool.read_only:
         hints.update(destructive_hint=tool.destructive, idempotent_hint=tool.idempotent)
+        if agents:
+            acting = {"enum": list(agents), "description": "act as this agent"}
+            schema = {**schema, "properties": {**schema["properties"], "as": acting}}
     return types.Tool(
         name=tool.name,
         description=tool.description,
-        input_schema=tool.input_schema,
+        input_schema=schema,
         output_schema=tool.output_schema,
         annotations=types.ToolAnnotations(**hints),
     )
@@ -60,7 +65,9 @@ def call(
         tool = tools.get(name)
         if tool is None:
             raise UsageError(f"unknown tool {name!r}", hint=f"tools: {', '.join(tools)}")
-        data = HANDLERS[name](session, arguments.checked(tool, given))
+        args = dict(given or {})
+        acting = args.pop("as", None) if not tool.read_only else None
+        data = HANDLERS[name](session.acting_as(acting), arguments.checked(tool, args))
     except Exception as error:
         payload = error_payload(error)
         return types.CallToolResult(
@@ -76,7 +83,7 @@ def call(
 def build(session: McpSession, tools: Sequence[ToolSpec]) -> Server[Any]:
     """The server for ``session``'s backend, serving ``tools`` (``registry.served``)."""
     open_world = not session.is_local()
-    listed = [tool_definition(tool, open_world=open_world) for tool in tools]
+    listed = [tool_definition(tool, open_world=open_world, agents=session.agents) for tool in tools]
     by_name = {tool.name: tool for tool in tools}
 
     async def list_tools(_ctx: Any, _params: Any) -> types.ListToolsResult:

@@ -23,12 +23,34 @@ class McpSession:
         config: Config,
         backend_name: str | None = None,
         agent: str | None = None,
+        agents: tuple[str, ...] = (),
     ) -> None:
         self.config = config
         self.backend_name = backend_name
         self.agent = agent
+        # The agents a call may act as with ``as`` (``--agents``); none: only ``agent``.
+        self.agents = agents
         self._backend: IssueBackend | None = None
         self._opened: list[IssueBackend] = []
+        self._others: dict[str, McpSession] = {}
+
+    def acting_as(self, name: str | None) -> McpSession:
+        """The session of the agent a call names with ``as`` (one of ``agents``), else this one."""
+        if name is None:
+            return self
+        if name not in self.agents:
+            from issue_core.core.errors import UsageError
+
+            hint = (
+                f"it may act as: {', '.join(self.agents)}"
+                if self.agents
+                else "start the server with --agents NAME,... to allow it"
+            )
+            raise UsageError(f"'as': this server does not act as {name!r}", hint=hint)
+        other = self._others.get(name)
+        if other is None:
+            other = self._others[name] = McpSession(self.config, self.backend_name, name)
+        return other
 
     @property
     def backend(self) -> IssueBackend:
@@ -49,6 +71,8 @@ class McpSession:
         return self.config.resolve(self.backend_name).type == "local"
 
     def close(self) -> None:
+        for other in self._others.values():
+            other.close()
         for backend in self._opened:
             backend.close()
         self._opened.clear()

@@ -68,11 +68,12 @@ Steps = Callable[[Mcp], Awaitable[None]]
 def built(
     *,
     agent: str | None = None,
+    agents: tuple[str, ...] = (),
     backend: str | None = None,
     read_only: bool = False,
     tools: Sequence[str] | None = None,
 ) -> tuple[Any, McpSession]:
-    session = McpSession(Config.load(), backend, agent)
+    session = McpSession(Config.load(), backend, agent, agents)
     return server.build(session, registry.served(read_only=read_only, names=tools)), session
 
 

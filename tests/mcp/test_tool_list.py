@@ -50,10 +50,13 @@ def test_annotations_say_what_each_tool_does(project):
     for tool in listed():
         hints = tool["annotations"]
         assert hints["openWorldHint"] is False  # the local store: nothing beyond this machine
-        if tool["name"] in ("issues_list", "issue_read"):
+        if tool["name"] in ("issues_list", "issue_read", "catalog_read"):
             assert hints == {"readOnlyHint": True, "openWorldHint": False}
         else:
-            assert hints["readOnlyHint"] is False and "destructiveHint" in hints
+            assert hints["readOnlyHint"] is False
+        # Only what can delete or take over is destructive; creating labels adds only.
+        destructive = {"issue_write", "work", "dependency"}
+        assert hints.get("destructiveHint", False) is (tool["name"] in destructive)
 
 
 def test_read_only_serves_the_read_tools_and_refuses_a_write(project):
