@@ -90,9 +90,13 @@ def test_every_tool_on_gitea(gitea_project):
         assert closed["issue"]["state"] == "closed"
         reopened = await mcp.call("issue_write", method="reopen", number=number)
         assert reopened["issue"]["state"] == "open"
-        if _supports(Capability.ATOMIC_CLAIMS):
+        if _supports(Capability.CLAIMS):
             claim = await mcp.call("work", method="claim", number=number + 1)
             assert claim["claim"]["holder"] == "bot-1"
+            renewed = await mcp.call("work", method="heartbeat", number=number + 1)
+            assert renewed["claim"]["holder"] == "bot-1"
+            released = await mcp.call("work", method="release", number=number + 1)
+            assert released["claim"]["number"] == number + 1
         else:
             refused = await mcp.error("work", method="claim", number=number + 1)
             assert refused["exit_code"] == 7 and refused["code"] == "unsupported"
