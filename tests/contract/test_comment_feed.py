@@ -141,3 +141,8 @@ def test_snapshot_has_every_issue_with_its_comments_and_cursors_that_continue(sy
             break
         issues.extend(page)
     assert quiet.number in {change.issue.number for change in issues}
+
+
+def test_a_foreign_comment_cursor_is_refused(syncable):
+    with pytest.raises(ValidationError):
+        syncable.comments_since("not|a:cursor,at all")

@@ -250,3 +250,24 @@ def test_missing_ca_bundle_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError) as caught:
         HttpClient(BASE, verify=str(tmp_path / "missing.pem"))
     assert "CA bundle" in caught.value.message
+
+
+def test_server_dates_collects_the_servers_own_clock_only_inside_the_block():
+    from datetime import UTC, datetime
+
+    handler = Recorder(
+        ok(headers={"Date": "Tue, 01 Dec 2026 10:00:05 GMT"}),
+        ok(headers={"Date": "Tue, 01 Dec 2026 10:00:03 GMT"}),
+        ok(headers={"Date": "not a date"}),
+        ok(),  # no Date at all
+        ok(headers={"Date": "Tue, 01 Dec 2026 09:00:00 GMT"}),
+    )
+    client = make_client(handler)
+    with client.server_dates() as dates:
+        for _ in range(4):
+            client.get("/thing")
+    client.get("/thing")  # after the block: not collected
+    assert dates == [
+        datetime(2026, 12, 1, 10, 0, 5, tzinfo=UTC),
+        datetime(2026, 12, 1, 10, 0, 3, tzinfo=UTC),
+    ]
