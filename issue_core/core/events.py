@@ -14,6 +14,9 @@ from typing import Any
 
 from issue_core.core.errors import ValidationError
 
+# How a forge's event cursor begins (``backends.forge.events``): told apart from a time here.
+FORGE_CURSOR_TAG = "fe1."
+
 # Every kind the local store records.
 KINDS = (
     "created",
@@ -119,12 +122,12 @@ class EventFilter:
 
 
 def parse_since(text: str | None) -> tuple[str | None, datetime | None]:
-    """``--since``: a cursor (digits, as ``cursor`` gives them) or an instant (ISO 8601);
-    ``(cursor, None)`` or ``(None, instant)``."""
+    """``--since``: a cursor (as ``cursor`` gives them: digits on the local store, the forge
+    form on a forge) or an instant (ISO 8601); ``(cursor, None)`` or ``(None, instant)``."""
     if text is None or not text.strip():
         return None, None
     value = text.strip()
-    if value.isascii() and value.isdigit():
+    if value.isascii() and (value.isdigit() or value.startswith(FORGE_CURSOR_TAG)):
         return value, None
     from issue_core.core.models import parse_ts
 

@@ -55,6 +55,8 @@ class Capability(StrEnum):
     # next_ready, fenced edits; how strong a claim is, is the backend's (AGENT_INTEGRATION.md)
     CLAIMS = "claims"
     ATOMIC_CLAIMS = "atomic_claims"  # a claim is one transaction (the local store)
+    # the event log (core.events): list_events, event_cursor, wait_for_events
+    EVENTS = "events"
     # add_link/remove_link/list_links: blocks, parent and related links (core.dependencies);
     # a backend without it has no links, and every open issue is ready
     DEPENDENCIES = "dependencies"

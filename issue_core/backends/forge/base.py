@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from issue_core.backends.forge.claims import ForgeClaims
 from issue_core.backends.forge.comments import CommentsById
 from issue_core.backends.forge.edit import IssueEdit
+from issue_core.backends.forge.event_stream import ForgeEvents
 from issue_core.backends.forge.feed import FeedPosition, change_order
 from issue_core.backends.forge.links import ForgeLinks
 from issue_core.backends.forge.settings import bool_setting, number_setting, text_setting
@@ -135,7 +136,9 @@ class RepositoryNotFound(NotFound):
     never as "issue #N not found"."""
 
 
-class ForgeBackend(ForgeClaims, CommentsById, ForgeLinks, ForgeSyncReads, SyncableBackend):
+class ForgeBackend(
+    ForgeClaims, CommentsById, ForgeLinks, ForgeSyncReads, ForgeEvents, SyncableBackend
+):
     #: The forge's name in messages ("Gitea dropped ...", "no Gitea token").
     forge_name: ClassVar[str] = ""
     #: Where to get a token, for the error when the variable is not set.

@@ -77,6 +77,7 @@ class LocalBackend(SyncableBackend):
             Capability.COMMENT_FEED_DELETIONS,
             Capability.CLAIMS,
             Capability.ATOMIC_CLAIMS,
+            Capability.EVENTS,
             Capability.DELETE_ISSUES,
             Capability.EDIT_COMMENTS,
             Capability.BULK_CREATE,
@@ -273,6 +274,11 @@ class LocalBackend(SyncableBackend):
         from issue_core.core.events import parse_since
 
         cursor, instant = parse_since(since)
+        if cursor is not None and not cursor.isdigit():
+            raise ValidationError(
+                f"cursor {cursor[:40]!r} is not a cursor of the local store",
+                hint="a cursor of another backend: pass back one this store printed",
+            )
         with self.store.reader() as conn:
             if cursor is not None and int(cursor) > events.latest(conn):
                 raise ValidationError(
