@@ -48,7 +48,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
-from tests.fakes import gitea_deps
+from tests.fakes import gitea_deps, gitea_timeline
 from tests.fakes.faults import FaultMiddleware, Faults
 from tests.fakes.gitea_state import (
     Counts,
@@ -631,6 +631,8 @@ def create_issue(fake: FakeGitea, ctx: Ctx) -> Reply:
         issue.milestone_id = milestone if milestone in repo.milestones else 0
         issue.assignees = assignees
         issue.deadline = deadline
+        gitea_timeline.record_labels(fake, repo, issue, [], user)
+        gitea_timeline.record_assignees(fake, repo, issue, [], user)
     issue.ref = body_string(data, "ref") or ""
     if data.get("closed"):
         fake.state.set_closed(issue, True)
@@ -651,11 +653,13 @@ def edit_issue(fake: FakeGitea, ctx: Ctx) -> Reply:
         raise HttpError(403, "user should have a permission to write to a repo")
     data = ctx.json()
     before = _edit_fingerprint(issue)
+    rows_before = gitea_timeline.snapshot(issue)
     try:
         _apply_issue_edit(fake, repo, issue, data, writer=writer)
     finally:
         if before != _edit_fingerprint(issue):
             issue.updated = fake.state.now()
+        gitea_timeline.record_edit(fake, repo, issue, rows_before, user)
     return Reply(201, fake.shapes.issue(fake.state, repo, issue))
 
 
@@ -736,6 +740,7 @@ def delete_issue(fake: FakeGitea, ctx: Ctx) -> Reply:
     issue = issue_of(repo, ctx.params["index"])
     del repo.issues[issue.number]
     gitea_deps.forget_issue(fake, issue)
+    gitea_timeline.forget_issue(repo, issue)
     for cid in [c.id for c in repo.comments.values() if c.issue_number == issue.number]:
         del repo.comments[cid]
     return Reply(204)
@@ -773,6 +778,11 @@ def _writable_issue(fake: FakeGitea, ctx: Ctx) -> tuple[Repo, Issue]:
     return repo, issue
 
 
+def _labels_recorded(fake: FakeGitea, ctx: Ctx, issue: Issue, before: list[int]) -> None:
+    """The timeline rows of a label change (one per label added or removed)."""
+    gitea_timeline.record_labels(fake, repo_of(fake, ctx), issue, before, require_token(ctx))
+
+
 def get_issue_labels(fake: FakeGitea, ctx: Ctx) -> Reply:
     repo = repo_of(fake, ctx)
     return _issue_labels_reply(fake, repo, issue_of(repo, ctx.params["index"]))
@@ -782,8 +792,10 @@ def add_issue_labels(fake: FakeGitea, ctx: Ctx) -> Reply:
     repo, issue = _writable_issue(fake, ctx)
     added = [i for i in _labels_from_body(fake, repo, ctx) if i not in issue.label_ids]
     if added:
+        before = list(issue.label_ids)
         issue.label_ids.extend(added)
         issue.updated = fake.state.now()
+        _labels_recorded(fake, ctx, issue, before)
     return _issue_labels_reply(fake, repo, issue)
 
 
@@ -791,16 +803,18 @@ def replace_issue_labels(fake: FakeGitea, ctx: Ctx) -> Reply:
     repo, issue = _writable_issue(fake, ctx)
     wanted = _labels_from_body(fake, repo, ctx)
     if sorted(wanted) != sorted(issue.label_ids):
-        issue.label_ids = wanted
+        before, issue.label_ids = issue.label_ids, wanted
         issue.updated = fake.state.now()
+        _labels_recorded(fake, ctx, issue, before)
     return _issue_labels_reply(fake, repo, issue)
 
 
 def clear_issue_labels(fake: FakeGitea, ctx: Ctx) -> Reply:
     _, issue = _writable_issue(fake, ctx)
     if issue.label_ids:
-        issue.label_ids = []
+        before, issue.label_ids = issue.label_ids, []
         issue.updated = fake.state.now()
+        _labels_recorded(fake, ctx, issue, before)
     return Reply(204)
 
 
@@ -810,8 +824,10 @@ def remove_issue_label(fake: FakeGitea, ctx: Ctx) -> Reply:
     if label_id not in repo.labels:
         raise HttpError(422, f"label does not exist [label_id: {ctx.params['id']}]")
     if label_id in issue.label_ids:
+        before = list(issue.label_ids)
         issue.label_ids.remove(label_id)
         issue.updated = fake.state.now()
+        _labels_recorded(fake, ctx, issue, before)
     return Reply(204)
 
 
@@ -1115,6 +1131,7 @@ _ROUTE_TABLE: list[tuple[str, dict[str, Handler]]] = [
     (_R + "/issues/(?P<index>[^/]+)/labels/(?P<id>[^/]+)", {"DELETE": remove_issue_label}),
     (_R + "/issues/(?P<index>[^/]+)/comments", {"GET": list_comments, "POST": create_comment}),
     *((_R + path, handlers) for path, handlers in gitea_deps.ROUTES),
+    *((_R + path, handlers) for path, handlers in gitea_timeline.ROUTES),
     (_R + "/labels", {"GET": list_labels, "POST": create_label}),
     (_R + "/labels/(?P<id>[^/]+)", {"GET": get_label, "PATCH": edit_label, "DELETE": delete_label}),
     (_R + "/milestones", {"GET": list_milestones, "POST": create_milestone}),

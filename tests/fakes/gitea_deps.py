@@ -135,6 +135,9 @@ def _change(fake: FakeGitea, blocked: tuple[Repo, Issue], blocker: tuple[Repo, I
         if pair not in deps:
             raise _http_error(500, "")  # ErrDependencyNotExists
         deps.remove(pair)
+    from tests.fakes import gitea_timeline
+
+    gitea_timeline.record_dependency(fake, blocked, blocker, user, add=add)
 
 
 def _handle(fake: FakeGitea, ctx: Ctx, *, path_is_blocked: bool, add: bool) -> Reply:

@@ -125,6 +125,7 @@ class Repo:
     created: int = 0
     updated: int = 0
     dependencies_enabled: bool = True  # the repository's "Enable issue dependencies" setting
+    timeline: list[Any] = field(default_factory=list)  # gitea_timeline.Row: the event rows
 
     @property
     def full_name(self) -> str:

@@ -37,7 +37,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -70,8 +70,13 @@ class ForgeItem:
     issue_id: str | None = None
 
     @property
-    def order(self) -> tuple[datetime, str]:
-        return (self.at, self.key)
+    def order(self) -> tuple[datetime, int, str]:
+        """By the forge's time; within a second the issue's creation first, then by the
+        forge's id (the digits of the key: each table numbers in the order it writes)."""
+        if self.kind == "created":
+            return (self.at, -1, self.key)
+        digits = "".join(ch for ch in self.key.partition("@")[0] if ch.isdigit())
+        return (self.at, int(digits or 0), self.key)
 
 
 def _epoch(moment: datetime) -> float:
@@ -220,6 +225,21 @@ def created_item(
     return ForgeItem(
         f"i{issue_id or number}", at, number, "created", actor, {"title": title}, issue_id
     )
+
+
+def with_original_title(items: list[ForgeItem]) -> list[ForgeItem]:
+    """A forge shows an issue's title as it is now: its ``created`` event gets the title it
+    was created with, the ``before`` of its earliest rename when one is among ``items``."""
+    renames = sorted(
+        (i for i in items if i.kind == "edited" and "title" in i.data.get("changes", {})),
+        key=lambda i: i.order,
+    )
+    if not renames:
+        return items
+    first = renames[0].data["changes"]["title"]["before"]
+    return [
+        replace(i, data={**i.data, "title": first}) if i.kind == "created" else i for i in items
+    ]
 
 
 def comment_items(

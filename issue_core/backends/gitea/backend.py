@@ -28,7 +28,7 @@ from issue_core.backends.forge.base import (
     token_env_option,
 )
 from issue_core.backends.forge.edit import IssueEdit
-from issue_core.backends.forge.fields import comment_issue_number, since_param
+from issue_core.backends.forge.fields import comment_issue_number, since_param, timestamp
 from issue_core.backends.forge.repo_backend import RepoApiBackend, RepoMapping
 from issue_core.backends.gitea import mapping
 from issue_core.core.dependencies import Link, LinkKind
@@ -37,6 +37,7 @@ from issue_core.core.errors import (
     Conflict,
     IssueCoreError,
     NotFound,
+    Unsupported,
     ValidationError,
 )
 from issue_core.core.interfaces import Capability, ConfigOption
@@ -52,6 +53,7 @@ from issue_core.core.models import (
 
 if TYPE_CHECKING:
     from issue_core.backends._http import HttpClient
+    from issue_core.backends.forge.events import ForgeItem
     from issue_core.backends.forge.sync_reads import RawComments
     from issue_core.backends.gitea.client import GiteaClient
 
@@ -71,7 +73,7 @@ class GiteaBackend(RepoApiBackend):
     )
     # Gitea ignores an empty due date on edit: refused rather than silently kept.
     milestone_due_unremovable: ClassVar[str] = "Gitea cannot remove a milestone's due date"
-    capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES
+    capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES | {Capability.EVENTS}
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
         ConfigOption("url", "Gitea URL", help="e.g. https://gitea.example.com"),
         ConfigOption("owner", "Repository owner", help="user or organisation owning the repo"),
@@ -441,6 +443,52 @@ class GiteaBackend(RepoApiBackend):
             number = comment_issue_number(raw)
             if number is not None:  # None: a pull request's comment
                 yield number, raw
+
+    # -- events (``forge.event_stream``; the mapping is ``gitea.events``) -----------------------
+
+    def _event_items(self, number: int | None, since: datetime | None) -> list[ForgeItem]:
+        """Issue ``number``'s timeline; or, for every issue, the issues updated since
+        ``since`` (every timeline row touches its issue) and then each one's timeline."""
+        if number is not None:
+            return self._issue_event_items(self._get_raw_issue(number), since)
+        items: list[ForgeItem] = []
+        for raw in self._raw_issues_since(since):
+            if not self._is_pull_request(raw):
+                items.extend(self._issue_event_items(raw, since))
+        return items
+
+    def _issue_event_items(self, raw: Mapping[str, Any], since: datetime | None) -> list[ForgeItem]:
+        from issue_core.backends.forge import events as forge_events
+        from issue_core.backends.gitea import events
+
+        number = int(raw.get("number") or 0)
+        issue_id = str(raw["id"]) if raw.get("id") is not None else None
+        created = events.created_of(raw, number)
+        try:
+            rows = list(
+                self.client.iter_timeline(number, since=since_param(since) if since else None)
+            )
+        except NotFound:
+            # The issue was just read: a 404 here is a server without the timeline API.
+            raise Unsupported(
+                f"this Gitea server has no issue timeline (GET .../issues/{number}/timeline "
+                "answered 404), so it has no event log",
+                hint="Gitea 1.15 or later has it; issue events works there",
+            ) from None
+        found = events.timeline_items(
+            rows, number, issue_id, in_progress_label=self.in_progress_label
+        )
+        return forge_events.with_original_title([created, *found] if created else found)
+
+    def _newest_activity(self) -> datetime | None:
+        """The server's time now (the ``Date`` of a ``/version`` answer): at or after every
+        change it shows; without a ``Date``, the latest ``updated_at`` of any issue."""
+        with self.http.server_dates() as dates:
+            self.client.version()
+        if dates:
+            return dates[-1]
+        stamps = (timestamp(raw.get("updated_at")) for raw in self._raw_issues_since(None))
+        return max((at for at in stamps if at is not None), default=None)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -125,6 +125,16 @@ class GiteaClient(RepoApi):
             stable_key=lambda raw: raw.get("id") if isinstance(raw, dict) else None,
         )
 
+    def iter_timeline(self, number: int, *, since: str | None = None) -> Iterator[Wire]:
+        """Every row of issue ``number``'s timeline (its comments and events) updated at or
+        after ``since``, oldest first; paged by page/limit with ``X-Total-Count``."""
+        return self.http.paginate(
+            f"{self._repo_path}/issues/{number}/timeline",
+            params={"since": since},
+            page_size=self.max_page_size(),
+            stable_key=lambda raw: raw.get("id") if isinstance(raw, dict) else None,
+        )
+
     # -- users --------------------------------------------------------------------------------
 
     def list_assignees(self) -> list[Wire]:
