@@ -63,6 +63,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
+from tests.fakes import github_events
 from tests.fakes.faults import FaultMiddleware, Faults
 from tests.fakes.github_shapes import Shapes
 from tests.fakes.github_state import GitHubState, Issue, Label, Milestone, Repo, Token
@@ -604,7 +605,13 @@ class FakeGitHub:
                     extra={"documentation_url": SECONDARY_DOCS},
                 )
             with self.state.lock:
-                answer = handler(request)
+                # A write's changes become the issue events GitHub records (github_events).
+                seen = github_events.observe(self) if request.method != "GET" else None
+                try:
+                    answer = handler(request)
+                finally:
+                    if seen is not None:
+                        github_events.record(self, seen, request.login)
         except GitHubError as err:
             answer = Answer(err.status, self._error_body(err), err.headers)
             counts = counts and err.status != 401 and not _is_limit(err)

@@ -689,6 +689,12 @@ def _dependency_routes() -> list[tuple[str, dict[str, Handler]]]:
     return list(DEPENDENCY_ROUTES)
 
 
+def _event_routes() -> list[tuple[str, dict[str, Handler]]]:
+    from tests.fakes.github_events import ROUTES as EVENT_ROUTES
+
+    return list(EVENT_ROUTES)
+
+
 _R = "/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
 _N = "(?P<number>[^/]+)"
 _ROUTE_TABLE: list[tuple[str, dict[str, Handler]]] = [
@@ -702,6 +708,7 @@ _ROUTE_TABLE: list[tuple[str, dict[str, Handler]]] = [
     (_R + "/assignees/(?P<login>[^/]+)", {"GET": check_assignee}),
     (_R + "/issues", {"GET": list_issues, "POST": create_issue}),
     (_R + "/issues/comments", {"GET": list_repo_comments}),
+    *((_R + path, handlers) for path, handlers in _event_routes()),
     (
         _R + "/issues/comments/(?P<comment_id>[^/]+)",
         {"GET": get_comment, "PATCH": update_comment, "DELETE": delete_comment},

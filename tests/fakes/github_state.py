@@ -135,6 +135,7 @@ class Repo:
     # and child -> its parent (``github_deps``).
     blockers: dict[int, list[int]] = field(default_factory=dict)
     parents: dict[int, int] = field(default_factory=dict)
+    events: list[Any] = field(default_factory=list)  # github_events.Record, oldest first
 
     def issue_by_id(self, issue_id: int) -> Issue | None:
         return next((i for i in self.issues.values() if i.id == issue_id), None)

@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from issue_core.backends.forge import leases
-from issue_core.backends.forge.body import split_body
+from issue_core.backends.forge.body import AGENT_KEY, split_body
 from issue_core.backends.forge.fields import timestamp
 from issue_core.core.errors import ValidationError
 from issue_core.core.events import FORGE_CURSOR_TAG, Event
@@ -228,18 +228,27 @@ def created_item(
 
 
 def with_original_title(items: list[ForgeItem]) -> list[ForgeItem]:
-    """A forge shows an issue's title as it is now: its ``created`` event gets the title it
-    was created with, the ``before`` of its earliest rename when one is among ``items``."""
-    renames = sorted(
-        (i for i in items if i.kind == "edited" and "title" in i.data.get("changes", {})),
-        key=lambda i: i.order,
-    )
-    if not renames:
-        return items
-    first = renames[0].data["changes"]["title"]["before"]
+    """A forge shows an issue's title as it is now: each ``created`` event gets the title its
+    issue was created with, the ``before`` of its earliest rename when one is among ``items``."""
+    first: dict[int, Any] = {}
+    for item in sorted(items, key=lambda i: i.order, reverse=True):
+        title = item.data.get("changes", {}).get("title") if item.kind == "edited" else None
+        if isinstance(title, dict):
+            first[item.number] = title.get("before")
     return [
-        replace(i, data={**i.data, "title": first}) if i.kind == "created" else i for i in items
+        replace(i, data={**i.data, "title": first[i.number]})
+        if i.kind == "created" and i.number in first
+        else i
+        for i in items
     ]
+
+
+def agent_or(body: Any, fallback: str) -> str:
+    """The agent a body's hidden block names (``forge.body``: issue-core signs what an agent
+    writes), else ``fallback`` (the forge user)."""
+    _, data, _ = split_body(body if isinstance(body, str) else "")
+    agent = data.get(AGENT_KEY)
+    return agent if isinstance(agent, str) and agent else fallback
 
 
 def comment_items(
@@ -256,9 +265,8 @@ def comment_items(
     marker = leases.parse_marker(raw)
     if marker is not None:
         return [_marker_item(marker, number, issue_id, prefix)]
-    text, data, _ = split_body(raw.get("body") if isinstance(raw.get("body"), str) else "")
-    agent = data.get("issue-core:agent")
-    actor = agent if isinstance(agent, str) and agent else author
+    text, _, _ = split_body(raw.get("body") if isinstance(raw.get("body"), str) else "")
+    actor = agent_or(raw.get("body"), author)
     payload = {"comment_id": str(ident), "body": text}
     items = [ForgeItem(f"{prefix}{ident}", created, number, "commented", actor, payload, issue_id)]
     updated = timestamp(raw.get("updated_at"))

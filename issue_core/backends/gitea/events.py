@@ -32,7 +32,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from issue_core.backends.forge import events
-from issue_core.backends.forge.body import AGENT_KEY, split_body
 from issue_core.backends.forge.events import ForgeItem, login_of
 from issue_core.backends.forge.fields import timestamp
 
@@ -42,9 +41,7 @@ def created_of(raw: Mapping[str, Any], number: int) -> ForgeItem | None:
     at = timestamp(raw.get("created_at"))
     if at is None:
         return None
-    _, data, _ = split_body(raw.get("body") if isinstance(raw.get("body"), str) else "")
-    agent = data.get(AGENT_KEY)
-    actor = agent if isinstance(agent, str) and agent else login_of(raw.get("user"))
+    actor = events.agent_or(raw.get("body"), login_of(raw.get("user")))
     title = str(raw.get("title") or "")
     return events.created_item(number, _issue_id(raw), at, actor, title)
 

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     import httpx
 
     from issue_core.backends._http import HttpClient
+    from issue_core.backends.forge.events import ForgeItem
     from issue_core.backends.forge.sync_reads import RawComments
     from issue_core.backends.github.client import GitHubClient
 
@@ -90,7 +91,9 @@ class GitHubBackend(RepoApiBackend):
     # what its API does not define (or silently keeping the date).
     milestone_due_unremovable: ClassVar[str] = "GitHub's API cannot remove a milestone's due date"
     # GitHub's REST API cannot delete an issue (only GraphQL's deleteIssue, for admins).
-    capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES - {Capability.DELETE_ISSUES}
+    capabilities: ClassVar[frozenset[Capability]] = (
+        FORGE_CAPABILITIES - {Capability.DELETE_ISSUES}
+    ) | {Capability.EVENTS}
     # Issue dependencies and sub-issues; ``related`` has no GitHub form: the hidden block.
     native_link_kinds: ClassVar[frozenset[LinkKind]] = frozenset({LinkKind.BLOCKS, LinkKind.PARENT})
     config_options: ClassVar[tuple[ConfigOption, ...]] = (
@@ -572,6 +575,57 @@ class GitHubBackend(RepoApiBackend):
         )
 
     # -- comments -----------------------------------------------------------------------------
+
+    # -- events (``forge.event_stream``; the mapping is ``github.events``) ----------------------
+
+    def _event_items(self, number: int | None, since: datetime | None) -> list[ForgeItem]:
+        """Issue ``number``'s timeline; or the repository's stream: the issues updated since
+        ``since`` (their creation), its issue events back to ``since`` (newest first, so the
+        pages stop there) and the comments updated since (GitHub's events have none)."""
+        from issue_core.backends.forge import events as forge_events
+        from issue_core.backends.github import events
+
+        label = self.in_progress_label
+        if number is not None:
+            wire = self._get_raw_issue(number)
+            issue_id = str(wire["id"]) if wire.get("id") is not None else None
+            found = events.event_items(
+                self.client.iter_timeline(number), number, issue_id, in_progress_label=label
+            )
+            created = events.created_of(wire, number)
+            return forge_events.with_original_title([created, *found] if created else found)
+        items: list[ForgeItem] = []
+        ids = {n: ident for ident, n in self._number_by_id.items()}
+        for listed_issue in self._raw_issues_since(since):
+            created = events.created_of(listed_issue, int(listed_issue.get("number") or 0))
+            if created is not None and not self._is_pull_request(listed_issue):
+                ids[created.number] = created.issue_id or ""
+                items.append(created)
+        for event in self.client.iter_repo_events():
+            at = fields.timestamp(event.get("created_at"))
+            if since is not None and at is not None and at < since:
+                break  # newest first: the rest is older still
+            issue = event.get("issue")
+            if not isinstance(issue, Mapping) or self._is_pull_request(issue):
+                continue
+            n, ident = int(issue.get("number") or 0), issue.get("id")
+            item = events.event_item(
+                event, n, str(ident) if ident else None, in_progress_label=label
+            )
+            if item is not None:
+                items.append(item)
+        for n, comment in self._raw_comments_since(since):
+            items.extend(forge_events.comment_items(comment, n, ids.get(n) or None))
+        return forge_events.with_original_title(items)
+
+    def _newest_activity(self) -> datetime | None:
+        """The server's time now: the ``Date`` of ``/rate_limit`` (free of the budget)."""
+        with self.http.server_dates() as dates:
+            self.client.rate_limit()
+        if dates:
+            return dates[-1]
+        stamps = (fields.timestamp(raw.get("updated_at")) for raw in self._raw_issues_since(None))
+        return max((at for at in stamps if at is not None), default=None)
 
     def _raw_comments_since(self, since: datetime | None) -> RawComments:
         """GitHub's repository-wide list (a request per 100 comments instead of one per issue),

@@ -143,6 +143,23 @@ class GitHubClient(RepoApi):
             params["since"] = since
         return self._pages(f"{self._repo_path}/issues/comments", params)
 
+    # -- events --------------------------------------------------------------------------------
+
+    def iter_timeline(self, number: int) -> Iterator[Wire]:
+        """Issue ``number``'s timeline (its events and comments), oldest first."""
+        return self._pages(f"{self._repo_path}/issues/{number}/timeline", {})
+
+    def iter_repo_events(self) -> Iterator[Wire]:
+        """The repository's issue events (no comments), newest first, one page at a time as
+        the caller reads on: a reader stops at the first page older than it needs."""
+        return self.http.paginate_links(
+            f"{self._repo_path}/issues/events", params={"per_page": self.page_size}
+        )
+
+    def rate_limit(self) -> Wire:
+        """``/rate_limit``: free (it does not count against the budget)."""
+        return dict(self.http.get("/rate_limit", use_cache=False).data or {})
+
     # -- labels (addressed by name) ---------------------------------------------------------------
 
     def _label_path(self, key: int | str) -> str:
