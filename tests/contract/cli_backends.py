@@ -95,11 +95,20 @@ class CliBackend:
         from click.testing import CliRunner
 
         self._capabilities = backend_class().capabilities
+        self._class = backend_class
         self._setup = setup
         self._runner = CliRunner()
 
     def supports(self, capability: Capability) -> bool:
         return capability in self._capabilities
+
+    def api(self) -> IssueBackend:
+        """A Python-API backend on the same repository: a second writer beside the CLI (the
+        caller closes it)."""
+        backend = self._class()
+        identity = {"identity": LOCAL_IDENTITY} if self._setup.type_name == "local" else {}
+        backend.connect({"type": self._setup.type_name, **self._setup.settings, **identity})
+        return backend
 
     def let_time_pass(self) -> None:
         """Make the next write land at a later timestamp than every earlier one."""

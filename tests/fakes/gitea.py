@@ -168,6 +168,7 @@ class FakeGitea:
         self.etags = etags
         self.rate_limit_headers = rate_limit_headers
         self.rate_limit_remaining = 5000
+        self.timeline_api = True  # False: a Gitea before 1.15, without the issue timeline
         self.base_url = "http://127.0.0.1"
         self._shapes: Shapes | None = None
         self.state.add_token(owner, WRITE_TOKEN, write=True)

@@ -157,6 +157,10 @@ def forget_issue(repo: Repo, issue: Issue) -> None:
 def list_timeline(fake: FakeGitea, ctx: Ctx) -> Reply:
     from tests.fakes.gitea import Reply, issue_of, page_window, repo_of, time_arg
 
+    from tests.fakes.gitea import HttpError
+
+    if not fake.timeline_api:
+        raise HttpError(404, "not found")  # an unknown route of an older Gitea
     repo = repo_of(fake, ctx)
     issue = issue_of(repo, ctx.params["index"])
     since, before = time_arg(ctx, "since"), time_arg(ctx, "before")
