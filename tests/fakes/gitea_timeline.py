@@ -155,9 +155,7 @@ def forget_issue(repo: Repo, issue: Issue) -> None:
 
 
 def list_timeline(fake: FakeGitea, ctx: Ctx) -> Reply:
-    from tests.fakes.gitea import Reply, issue_of, page_window, repo_of, time_arg
-
-    from tests.fakes.gitea import HttpError
+    from tests.fakes.gitea import HttpError, Reply, issue_of, page_window, repo_of, time_arg
 
     if not fake.timeline_api:
         raise HttpError(404, "not found")  # an unknown route of an older Gitea
