@@ -164,11 +164,15 @@ def _gitea(request: pytest.FixtureRequest, tmp_path: Path) -> CliSetup:
     return CliSetup("gitea", settings, let_time_pass=clock.advance)
 
 
-def _github(request: pytest.FixtureRequest, tmp_path: Path) -> CliSetup:
-    """A fresh fake GitHub (every exchange checked against the OpenAPI), as in forge_backends."""
+def _github(
+    request: pytest.FixtureRequest, tmp_path: Path, *, search_api: bool = False
+) -> CliSetup:
+    """A fresh fake GitHub (every exchange checked against the OpenAPI), as in forge_backends
+    (``search_api``: the fake serves ``/search/issues``)."""
     from tests.contract.forge_backends import SUITE_USERS
 
     running = request.getfixturevalue("fake_github")
+    running.fake.search_api = search_api
     for login in SUITE_USERS:
         running.fake.add_collaborator(login)
     # GitHub keeps whole seconds too; this lets the suite separate writes without sleeping.
@@ -209,6 +213,9 @@ except ImportError:  # pragma: no cover - the GitHub backend is not there
     pass
 else:
     CLI_SETUPS["github"] = _github
+    CLI_SETUPS["github_search_api"] = lambda request, tmp_path: _github(
+        request, tmp_path, search_api=True
+    )
 
 
 def write_user_config(config_dir: Path, setup: CliSetup) -> Path:

@@ -55,12 +55,16 @@ else:
     register_backend("gitea", _gitea)
 
 
-def _github(request: pytest.FixtureRequest, tmp_path: Path) -> IssueBackend:
+def _github(
+    request: pytest.FixtureRequest, tmp_path: Path, *, search_api: bool = False
+) -> IssueBackend:
     """GitHubBackend against a fresh fake GitHub (Enterprise Server style, ``/api/v3``), every
-    exchange checked against GitHub's OpenAPI description."""
+    exchange checked against GitHub's OpenAPI description. Without ``search_api`` the fake has
+    no ``/search/issues`` (a GHES without its index: text and markers are found by listing)."""
     from issue_core.backends.github import GitHubBackend
 
     running = request.getfixturevalue("fake_github")
+    running.fake.search_api = search_api
     for login in SUITE_USERS:  # people the suite assigns; GitHub assigns only collaborators
         running.fake.add_collaborator(login)
     monkeypatch = request.getfixturevalue("monkeypatch")
@@ -76,6 +80,12 @@ except ImportError:  # pragma: no cover - the GitHub backend is not there
     pass
 else:
     register_backend("github", _github)
+    # The same suite with GitHub's search API served: text filters and marker look-ups then go
+    # through /search/issues, a different path from the listing the plain variant scans.
+    register_backend(
+        "github_search_api",
+        lambda request, tmp_path: _github(request, tmp_path, search_api=True),
+    )
 register_backend("gitlab", _gitlab)
 
 
