@@ -103,10 +103,23 @@ def test_labels_dropped_for_a_user_without_push_access_are_exit_5(fake_github, m
 def test_secondary_limits_mid_listing_are_waited_out(fake_github, waits):
     for n in range(250):
         fake_github.fake.add_issue(f"issue {n}")
-    fake_github.fake.secondary_limit(times=2, retry_after=3, path="/issues")
+    # The first page is answered; the next two requests (pages 2 and 3) hit the limit.
+    rule = fake_github.fake.secondary_limit(times=2, retry_after=3, path="/issues$", after=1)
     issues = connect(fake_github, waits).list_issues(IssueFilter(state="all"))
-    assert len(issues) == 250
+    assert (rule.passed, rule.fired) == (1, 2)
+    assert sorted(i.number for i in issues) == list(range(1, 251))  # each once, none lost
     assert waits.slept.count(3.0) == 2
+
+
+def test_a_secondary_limit_too_long_to_wait_mid_listing_is_one_line_exit_6(fake_github, waits):
+    for n in range(250):
+        fake_github.fake.add_issue(f"issue {n}")
+    fake_github.fake.secondary_limit(times=5, retry_after=3600, path="/issues$", after=1)
+    with pytest.raises(RateLimited) as caught:
+        connect(fake_github, waits).list_issues(IssueFilter(state="all"))
+    assert caught.value.exit_code == 6 and "retry after" in caught.value.message
+    assert "\n" not in caught.value.one_line()
+    assert sum(waits.slept) <= 60  # an hour is never waited out
 
 
 def test_a_spent_primary_limit_says_when_to_retry(fake_github, waits):

@@ -321,6 +321,8 @@ class SecondaryRule:
     method: str | None
     path: str | None
     fired: int = 0
+    after: int = 0  # matching requests let through before the limit hits (mid-listing)
+    passed: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -511,9 +513,11 @@ class FakeGitHub:
         retry_after: int | None = 60,
         method: str | None = None,
         path: str | None = None,
+        after: int = 0,
     ) -> SecondaryRule:
-        """The next ``times`` matching requests hit a secondary rate limit."""
-        rule = SecondaryRule(times, status, retry_after, method, path)
+        """The next ``times`` matching requests hit a secondary rate limit (once ``after``
+        matching ones have been answered as usual: a limit that hits mid-listing)."""
+        rule = SecondaryRule(times, status, retry_after, method, path, after=after)
         with self._lock:
             self.secondary_rules.append(rule)
         return rule
@@ -532,6 +536,9 @@ class FakeGitHub:
         with self._lock:
             for rule in self.secondary_rules:
                 if rule.fired < rule.times and rule.matches(request.method, request.path):
+                    if rule.passed < rule.after:
+                        rule.passed += 1
+                        continue
                     rule.fired += 1
                     return rule
         if self.write_limits and request.method == "POST" and request.login is not None:
