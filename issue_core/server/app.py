@@ -207,7 +207,8 @@ INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     503: {
         **_ERROR_RESPONSE,
-        "description": "Server overloaded or its state db failed; nothing was stored.",
+        "description": "Server overloaded or its state db failed (nothing was stored), or shutting"
+        " down while the request still ran (retry with the same key).",
         "headers": RETRY_AFTER,
     },
 }

@@ -117,6 +117,17 @@ class ServerMiddleware:
             )
             if status_seen == CLIENT_CLOSED:
                 status_seen = 503
+                # Answer what the access log says, so uvicorn has no half-answered request to
+                # report as an error line of its own; retrying is safe (keys are idempotent).
+                body = error_bytes(
+                    "shutting_down", "the server is shutting down; retry shortly", request_id
+                )
+                try:
+                    await _send_json(
+                        send_with_id, 503, body, [(b"retry-after", b"1"), (b"connection", b"close")]
+                    )
+                except Exception:  # the connection is already gone: nothing to answer
+                    pass
         except BaseException:
             if status_seen == CLIENT_CLOSED:
                 status_seen = 500

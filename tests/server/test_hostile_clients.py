@@ -251,3 +251,54 @@ def test_a_malformed_body_framing_creates_nothing(project: Project, tmp_path: Pa
         stop(server)
     assert statuses(answer) == [400], answer
     assert issues_in(project.store) == []
+
+
+def test_sigterm_with_slow_clients_ends_after_the_graceful_timeout_one_line_each(
+    project: Project, tmp_path: Path
+) -> None:
+    """Slow clients (headers sent, body trickling) are in-flight requests: SIGTERM lets them
+    finish for ``--graceful-timeout`` only, then cancels each with one warning line (never a
+    traceback, never an ERROR) and its own access line; the process then ends."""
+    server = start_server(
+        project,
+        tmp_path / "server.log",
+        *("--graceful-timeout", "1", "--body-timeout", "60"),
+        access_log=True,
+    )
+    head = (
+        f"POST /issues/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {API_KEY}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    ).encode()
+    slow: list[socket.socket] = []
+    try:
+        for _ in range(3):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            sock.sendall(head + b'{"title": "t')  # and never the rest
+            slow.append(sock)
+        # A request on a fresh connection is answered once the server has read the earlier ones.
+        ok = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        assert exchange(server, ok).startswith(b"HTTP/1.1 200 ")
+        server.process.send_signal(signal.SIGTERM)
+        # Bounded by the graceful timeout (1 s) plus the drain, not the 60 s body timeout.
+        assert server.process.wait(20) == -signal.SIGTERM
+        # Each slow client is told, not cut off: a 503 it may retry (the key makes it safe).
+        answers = [read_until_closed(sock) for sock in slow]
+        assert all(a.startswith(b"HTTP/1.1 503 ") for a in answers), answers
+    finally:
+        for sock in slow:
+            sock.close()
+        if server.process.poll() is None:
+            stop(server)
+    text = server.log.read_text()
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    cancelled = [line for line in lines if line["msg"] == "request cancelled at shutdown"]
+    assert len(cancelled) == 3, text
+    assert len({line["request_id"] for line in cancelled}) == 3
+    assert all(line["level"] == "warning" for line in cancelled)
+    assert "Traceback" not in text
+    # Besides them, only uvicorn's one summary line ("Cancel 3 running task(s) ...").
+    errors = [line["msg"] for line in lines if line["level"] in ("error", "critical")]
+    assert len(errors) == 1 and errors[0].startswith("Cancel 3 running task"), errors
+    access = [line for line in lines if line.get("path") == "/issues/" and "status" in line]
+    assert sorted(line["status"] for line in access) == [503, 503, 503], text
+    assert issues_in(project.store) == []
