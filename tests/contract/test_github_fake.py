@@ -144,6 +144,27 @@ def test_comments(fake_github: RunningGitHub, client: Github) -> None:
     assert repo.get_issue(1).comments == 1
 
 
+def test_issue_events_and_timeline(fake_github: RunningGitHub, client: Github) -> None:
+    fake_github.fake.add_collaborator("bob")
+    repo = client.get_repo("alice/tracker")
+    issue = repo.create_issue("watched", labels=["bug"])
+    issue.edit(title="watched closely", assignees=["bob"])
+    issue.create_comment("on it")
+    issue.edit(state="closed", state_reason="not_planned")
+    names = [e.event for e in issue.get_events()]
+    assert names == ["labeled", "renamed", "assigned", "closed"]
+    renamed = issue.get_events()[1]
+    assert renamed.rename == {"from": "watched", "to": "watched closely"}
+    assert renamed.actor.login == "alice" and renamed.created_at is not None
+    timeline = list(issue.get_timeline())
+    assert [t.event for t in timeline] == ["labeled", "renamed", "assigned", "commented", "closed"]
+    assert timeline[3].body == "on it"
+    everything = list(repo.get_issues_events())  # newest first, each with its issue
+    assert [e.event for e in everything] == ["closed", "assigned", "renamed", "labeled"]
+    assert everything[0].issue.number == issue.number
+    assert repo.get_issues_event(everything[0].id).event == "closed"
+
+
 def test_assignees_and_user(fake_github: RunningGitHub, client: Github) -> None:
     fake_github.fake.add_collaborator("bob")
     repo = client.get_repo("alice/tracker")

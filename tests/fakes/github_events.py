@@ -1,6 +1,6 @@
 """The fake GitHub's issue events: recorded as GitHub records them when an issue changes through
 the API, and served by ``GET /repos/{o}/{r}/issues/events`` (the repository's, newest first,
-each with its ``issue``), ``GET .../issues/{n}/events`` and ``GET .../issues/{n}/timeline``
+each with its ``issue``; one by id at ``.../issues/events/{id}``), ``GET .../issues/{n}/events`` and ``GET .../issues/{n}/timeline``
 (the issue's events and its comments as ``commented`` items, oldest first).
 
 Recording is one rule for every write (``FakeGitHub.handle`` calls ``observe`` before the
@@ -15,7 +15,9 @@ request becomes the events GitHub writes for it, by the request's user --
   the blocker; ``sub_issue_added``/``removed`` on the parent and ``parent_issue_added``/
   ``removed`` on the sub-issue (each naming the other issue).
 
-Comments are no events here (GitHub lists them apart; the timeline shows them). Events of
+Comments are no events here (GitHub lists them apart; the timeline shows them). Event ids
+are drawn from the comments' counter, so that a timeline orders what happened within one second
+as it happened (GitHub numbers the two apart; its timeline is in the order of the changes). Events of
 pull requests are listed too (their ``issue`` has ``pull_request``). Pages are GitHub's
 (``per_page``/``page``, ``Link``), and every answer is an ordinary ``GET``: ETag and 304.
 """
@@ -101,7 +103,7 @@ def _add(
 ) -> None:
     now = fake.state.now()
     records_of(repo).append(
-        Record(fake.state.next_id("event"), issue_id, event, actor.lower(), now, **fields)
+        Record(fake.state.next_id("comment"), issue_id, event, actor.lower(), now, **fields)
     )
     issue = repo.issue_by_id(issue_id)
     if issue is not None:
@@ -174,6 +176,17 @@ def list_repo_events(request: Request) -> Answer:
     found = sorted(records_of(repo), key=lambda r: (r.created, r.id), reverse=True)
     found = [r for r in found if repo.issue_by_id(r.issue_id) is not None]
     return request.page(found, lambda r: _event(request, repo, r, with_issue=True))
+
+
+def get_repo_event(request: Request) -> Answer:
+    from tests.fakes.github import Answer, not_found
+
+    repo = request.repo()
+    raw = request.params["event_id"]
+    found = [r for r in records_of(repo) if raw.isdigit() and r.id == int(raw)]
+    if not found or repo.issue_by_id(found[0].issue_id) is None:
+        raise not_found()
+    return Answer(200, _event(request, repo, found[0], with_issue=True))
 
 
 def _issue_of(request: Request, repo: Repo) -> Issue:
@@ -284,6 +297,7 @@ except (ImportError, AttributeError, KeyError, OSError):  # pragma: no cover - n
 
 ROUTES: list[tuple[str, dict[str, Any]]] = [
     ("/issues/events", {"GET": list_repo_events}),
+    ("/issues/events/(?P<event_id>[^/]+)", {"GET": get_repo_event}),
     ("/issues/(?P<number>[^/]+)/events", {"GET": list_issue_events}),
     ("/issues/(?P<number>[^/]+)/timeline", {"GET": list_timeline}),
 ]
