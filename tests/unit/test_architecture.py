@@ -236,6 +236,8 @@ def test_the_local_store_and_the_forges_never_import_each_other():
 def test_the_forge_base_imports_no_forge_of_its_own():
     assert "issue_core.backends.forge.feed" in GRAPH
     assert "issue_core.backends.forge.sync_reads" in GRAPH
+    assert "issue_core.backends.forge.events" in GRAPH  # the event log's shared mapping
+    assert "issue_core.backends.forge.event_stream" in GRAPH
     forges = (
         "issue_core.backends.gitea",
         "issue_core.backends.github",
@@ -248,6 +250,8 @@ def test_the_forges_never_import_each_other():
     """A forge's quirks stay its own; what two forges share belongs in ``forge``."""
     assert "issue_core.backends.gitlab.backend" in GRAPH
     assert "issue_core.backends.github.backend" in GRAPH
+    assert "issue_core.backends.gitea.events" in GRAPH
+    assert "issue_core.backends.github.events" in GRAPH
     forges = (
         "issue_core.backends.gitea",
         "issue_core.backends.github",
