@@ -1,7 +1,8 @@
 """The fake GitHub's issue events: recorded as GitHub records them when an issue changes through
 the API, and served by ``GET /repos/{o}/{r}/issues/events`` (the repository's, newest first,
-each with its ``issue``; one by id at ``.../issues/events/{id}``), ``GET .../issues/{n}/events`` and ``GET .../issues/{n}/timeline``
-(the issue's events and its comments as ``commented`` items, oldest first).
+each with its ``issue``; one by id at ``.../issues/events/{id}``), ``GET .../issues/{n}/events``
+and ``GET .../issues/{n}/timeline`` (the issue's events and its comments as ``commented``
+items, oldest first).
 
 Recording is one rule for every write (``FakeGitHub.handle`` calls ``observe`` before the
 handler and ``record`` after it): what differs between the repository before and after the
@@ -15,11 +16,11 @@ request becomes the events GitHub writes for it, by the request's user --
   the blocker; ``sub_issue_added``/``removed`` on the parent and ``parent_issue_added``/
   ``removed`` on the sub-issue (each naming the other issue).
 
-Comments are no events here (GitHub lists them apart; the timeline shows them). Event ids
-are drawn from the comments' counter, so that a timeline orders what happened within one second
-as it happened (GitHub numbers the two apart; its timeline is in the order of the changes). Events of
-pull requests are listed too (their ``issue`` has ``pull_request``). Pages are GitHub's
-(``per_page``/``page``, ``Link``), and every answer is an ordinary ``GET``: ETag and 304.
+Comments are no events here (GitHub lists them apart; the timeline shows them). Event ids are
+drawn from the comments' counter, so that a timeline orders what happened within one second as
+it happened (GitHub numbers the two apart; its timeline is in the order of the changes).
+Events of pull requests are listed too (their ``issue`` has ``pull_request``). Pages are
+GitHub's (``per_page``/``page``, ``Link``), and every answer is an ordinary ``GET``: ETag, 304.
 """
 
 from __future__ import annotations
