@@ -17,6 +17,7 @@ from issue_core.core.config import Config
 from issue_core.mcp import registry, server
 from issue_core.mcp.session import McpSession
 from tests.fakes.fixtures import (  # noqa: F401
+    RunningGitea,
     fake_gitea,
     gitea_contract,
     gitea_contract_session,
@@ -35,6 +36,26 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ISSUE_CORE_USER", "tester")
     monkeypatch.chdir(root)
     return root
+
+
+def configure_gitea(config: Path, fake: RunningGitea, **settings: Any) -> None:
+    """The user configuration ``config/config.toml``: the backend ``work`` on ``fake``, with
+    ``settings`` on top of the fake's own (its token is read from $GITEA_API_TOKEN)."""
+    lines = ["[backends.work]", 'type = "gitea"']
+    every = fake.backend_config(**settings)
+    lines += [f"{key} = {json.dumps(value)}" for key, value in every.items()]
+    config.mkdir(exist_ok=True)
+    (config / "config.toml").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def gitea_project(
+    project: Path,
+    fake_gitea: RunningGitea,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+) -> RunningGitea:
+    configure_gitea(tmp_path / "config", fake_gitea)
+    return fake_gitea
 
 
 class Mcp:

@@ -5,26 +5,12 @@ result, an unreachable forge as exit 6 while the server keeps serving."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import pytest
 
 from issue_core.core.config import Config
 from issue_core.core.interfaces import Capability
 from issue_core.service import runtime
-from tests.fakes.fixtures import TOKEN_ENV, WRITE_TOKEN, RunningGitea
+from tests.fakes.fixtures import TOKEN_ENV, WRITE_TOKEN
 from tests.mcp.conftest import Mcp, drive
-
-
-@pytest.fixture
-def gitea_project(project: Path, fake_gitea: RunningGitea, tmp_path: Path) -> RunningGitea:
-    settings = fake_gitea.backend_config()
-    lines = ["[backends.work]", 'type = "gitea"']
-    lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
-    config = tmp_path / "config"
-    config.mkdir(exist_ok=True)
-    (config / "config.toml").write_text("\n".join(lines) + "\n")
-    return fake_gitea
 
 
 def _supports(capability: Capability) -> bool:
