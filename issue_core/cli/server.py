@@ -200,7 +200,8 @@ def serve_cmd(
       curl -s -X POST localhost:8765/issues/ -H "Authorization: Bearer $ISSUE_CORE_API_KEY" \\
            -H 'Content-Type: application/json' -d '{"title": "Nightly build failed"}'
     """
-    from issue_core.server.auth import API_KEY_ENV, ApiKeys, is_loopback
+    from issue_core.core.config_checks import is_loopback
+    from issue_core.server.auth import API_KEY_ENV, ApiKeys
     from issue_core.server.limits import ConnectionLimits
     from issue_core.server.routing import Router, parse_route
     from issue_core.server.settings import (

@@ -118,14 +118,18 @@ def split_url(url: str) -> tuple[str, str, str]:
 
 
 def is_loopback(host: str) -> bool:
-    if host in ("localhost", "::1", "0:0:0:0:0:0:0:1") or host.endswith(".localhost"):
+    """Whether ``host`` names this machine only: ``localhost`` or a name under ``.localhost``
+    (RFC 6761 keeps them on loopback), 127.0.0.0/8 or ``::1`` (brackets or not). The one test
+    for a backend URL that may use plain http and for an unauthenticated server's address."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
         return True
-    parts = host.split(".")
-    return (
-        len(parts) == 4
-        and all(part.isdigit() and int(part) <= 255 for part in parts)
-        and parts[0] == "127"
-    )
+    import ipaddress  # here, not at the top: the CLI's start-up path checks URLs without it
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def url_problem(url: str, *, allow_http: bool) -> str | None:

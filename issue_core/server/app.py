@@ -31,9 +31,9 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from issue_core._version import __version__
+from issue_core.core.config_checks import is_loopback
 from issue_core.core.errors import UsageError
 from issue_core.server import timings
-from issue_core.server.auth import is_loopback
 from issue_core.server.endpoint import Answer, IngestEndpoint, Refused, clean_message
 from issue_core.server.logs import flush_access_log
 from issue_core.server.middleware import (

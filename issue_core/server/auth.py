@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 from dataclasses import dataclass
 
 from issue_core.core.errors import ConfigError
@@ -100,12 +99,3 @@ def _bearer(authorization: str) -> str | None:
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()
     return None
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from issue_core.core.errors import ConfigError, UsageError
-from issue_core.server.auth import AMBIGUOUS, ApiKeys, fingerprint, is_loopback, presented_key
+from issue_core.server.auth import AMBIGUOUS, ApiKeys, fingerprint, presented_key
 from issue_core.server.settings import parse_size
 
 A = "a" * 16 + "-first-key"
@@ -65,24 +65,6 @@ def test_non_ascii_keys_are_refused(raw: str) -> None:
     with pytest.raises(ConfigError) as caught:
         ApiKeys.parse(raw)
     assert "non-ASCII" in caught.value.one_line()
-
-
-@pytest.mark.parametrize(
-    ("host", "loopback"),
-    [
-        ("127.0.0.1", True),
-        ("127.1.2.3", True),
-        ("::1", True),
-        ("[::1]", True),
-        ("localhost", True),
-        ("0.0.0.0", False),
-        ("192.168.1.5", False),
-        ("::", False),
-        ("example.com", False),
-    ],
-)
-def test_loopback(host: str, loopback: bool) -> None:
-    assert is_loopback(host) is loopback
 
 
 def test_sizes() -> None:
