@@ -45,26 +45,45 @@ STATE_COLORS = {"open": "green", "in_progress": "yellow", "closed": "magenta"}
 
 
 def display_width(text: str) -> int:
-    """Terminal columns ``text`` takes (wide East Asian characters count twice)."""
+    """Terminal columns ``text`` takes: wide East Asian characters and emoji count twice;
+    marks, joiners and other invisible format characters (a zero-width space, Hangul vowel and
+    final jamo) take none; a variation selector 16 makes the narrow character before it an
+    emoji, two columns wide, as terminals draw it."""
     width = 0
+    previous = 0  # the columns of the last character that took any
     for char in text:
-        if unicodedata.combining(char):
+        if char == VARIATION_SELECTOR_16:
+            width += 1 if previous == 1 else 0
+            previous = 2 if previous else 0
             continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        size = _char_width(char)
+        width += size
+        if size:
+            previous = size
     return width
+
+
+VARIATION_SELECTOR_16 = "\ufe0f"
+
+
+def _char_width(char: str) -> int:
+    if char == "\u00ad":  # the soft hyphen is a format character that terminals do show
+        return 1
+    if unicodedata.category(char) in ("Mn", "Me", "Cf") or "\u1160" <= char <= "\u11ff":
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
 def truncate(text: str, width: int) -> str:
     if display_width(text) <= width:
         return text
-    kept, used = [], 0
-    for char in text:
-        size = display_width(char)
-        if used + size > width - 1:
-            break
-        kept.append(char)
-        used += size
-    return "".join(kept) + ELLIPSIS
+    end = 0
+    # Measured as prefixes, not char by char: a variation selector widens what comes before it.
+    while end < len(text) and display_width(text[: end + 1]) <= width - 1:
+        end += 1
+    if text[end : end + 1] == VARIATION_SELECTOR_16:
+        end -= 1  # an emoji whose selector does not fit goes whole, not as its text form
+    return text[:end] + ELLIPSIS
 
 
 def pad(text: str, width: int) -> str:

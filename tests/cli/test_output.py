@@ -232,6 +232,47 @@ def test_wide_characters_count_double():
 
 
 @pytest.mark.parametrize(
+    ("text", "columns"),
+    [
+        ("zero\u200bwidth", 9),  # a zero-width space takes no column
+        ("soft\u00adhyphen", 11),  # a soft hyphen is shown (one column)
+        (
+            "\u0e01\u0e31",
+            1,
+        ),  # a Thai vowel sign (non-spacing, combining class 0) rides on its letter
+        ("\u2764\ufe0f", 2),  # a variation selector 16 turns the heart into a wide emoji
+        ("\u26a0\ufe0f warn", 7),
+        ("\U0001f680\ufe0f", 2),  # already wide: the selector adds nothing
+        ("a\u200db", 2),  # a zero-width joiner joins, it is not shown
+        ("\u1100\u1161", 2),  # a Hangul syllable from jamo: the vowel joins the wide consonant
+    ],
+)
+def test_characters_a_terminal_does_not_advance_over_take_no_column(text, columns):
+    assert human.display_width(text) == columns
+
+
+def test_zero_width_characters_in_titles_keep_the_table_aligned(monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    rows = [
+        make_issue(1, title="plain title", labels=["one"]),
+        make_issue(2, title="zero\u200bwidth\u200b!", labels=["two"]),  # 11 columns, as above
+        make_issue(3, title="\u26a0\ufe0f careful", labels=["three"]),  # 10 columns
+    ]
+    lines = human.issues_table(rows, color=False).splitlines()
+    # The LABELS column starts at the same terminal column on every row. Counted here by hand:
+    # every character before it takes one column, but row 2's two zero-width spaces take none
+    # (and row 3's warning sign with its selector takes the two columns of its two characters).
+    zero_width_before_label = [0, 2, 0]
+    starts = [
+        line.index(label) - hidden
+        for line, label, hidden in zip(
+            lines[1:], ["one", "two", "three"], zero_width_before_label, strict=True
+        )
+    ]
+    assert starts == [lines[0].index("LABELS")] * 3, lines
+
+
+@pytest.mark.parametrize(
     ("delta", "text"),
     [
         (timedelta(seconds=5), "just now"),
@@ -323,3 +364,9 @@ def test_json_is_compact_in_a_pipe_and_indented_on_a_terminal(issue, monkeypatch
     on_terminal = issue("show", "1", "--format", "json")
     assert on_terminal.stdout.startswith('{\n  "number": 1,')
     assert json.loads(on_terminal.stdout) == json.loads(piped.stdout)
+
+
+def test_a_cut_title_with_emoji_selectors_fits_its_column():
+    title = "\u26a0\ufe0f\u26a0\ufe0f\u26a0\ufe0f\u26a0\ufe0f"  # four warning emoji, 8 columns
+    assert human.truncate(title, 6) == "\u26a0\ufe0f\u26a0\ufe0f…"  # 2 + 2 + 1 columns
+    assert human.truncate(title, 8) == title
