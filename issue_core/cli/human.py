@@ -92,12 +92,26 @@ def pad(text: str, width: int) -> str:
 
 def one_line(text: str | None) -> str:
     """``text`` as one safe line: runs of whitespace (newlines included) become one space."""
-    return for_terminal(" ".join((text or "").split()))
+    return as_printed(for_terminal(" ".join((text or "").split())))
 
 
 def block(text: str) -> str:
     """``text`` as safe lines (a description or comment body keeps its line breaks)."""
-    return for_terminal(text, multiline=True)
+    return as_printed(for_terminal(text, multiline=True))
+
+
+def as_printed(text: str) -> str:
+    """``text`` as stdout will print it: what its encoding cannot hold (``PYTHONIOENCODING=
+    latin-1``) as the ``\\uXXXX`` escapes the stream would write anyway, done here so that
+    columns are measured by what the reader sees."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    # Click writes to an ASCII stdout (a C locale) as UTF-8, so nothing is escaped there.
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "ascii", "us-ascii"):
+        return text
+    try:
+        return text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        return text
 
 
 def terminal_width() -> int | None:

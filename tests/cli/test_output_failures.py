@@ -228,3 +228,16 @@ def test_text_the_stdout_encoding_cannot_hold_still_prints_escaped(env):
     assert json.loads(as_json.stdout)["title"] == title  # \\u escapes: the same text
     raw = run(["show", "1", "--jq", ".title"], latin)
     assert raw.returncode == 0 and raw.stdout == b"\\u65e5\\u672c\\u8a9e \\u202e \\u03a9mega\n"
+
+
+def test_a_table_stays_aligned_when_its_text_prints_as_escapes(env):
+    """The escapes are what the terminal shows, so they are what the columns are measured by."""
+    run(["create", "日本 title", "--label", "one"], env)
+    run(["create", "plain title", "--label", "two"], env)
+    table = run(["list"], {**env, "PYTHONIOENCODING": "latin-1"})
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.decode("latin-1").splitlines()
+    assert "\\u65e5\\u672c title" in lines[2]  # 18 columns as printed, not 10
+    assert [line.index(label) for line, label in zip(lines[1:], ["two", "one"], strict=True)] == [
+        lines[0].index("LABELS")
+    ] * 2, lines
