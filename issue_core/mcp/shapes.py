@@ -3,8 +3,8 @@
 A model pays for every character a tool returns, so an issue in a list carries only what an
 agent needs to pick work (``COMPACT_FIELDS``); ``fields`` asks for others by the CLI's
 ``--json`` names (``ISSUE_FIELDS``). A list answers one page at a time, at most ``PAGE_CAP``
-issues, with an opaque ``next_cursor`` that repeats the same question from where the page
-ended. Nothing here imports the SDK: the shapes are plain JSON.
+issues and about ``PAGE_BYTES`` of JSON, with an opaque ``next_cursor`` that repeats the same
+question from where the page ended. Nothing here imports the SDK: the shapes are plain JSON.
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ from issue_core.core.models import ISSUE_FIELDS, Issue
 COMPACT_FIELDS = ("number", "title", "state", "labels", "assignee", "priority", "updated_at")
 PAGE_SIZE = 30
 PAGE_CAP = 100
+# A page ends early rather than grow past this many bytes of JSON (UTF-8: text that costs a
+# tokenizer more per character costs more bytes too), so whatever ``fields`` and ``limit``
+# ask, a page stays within what a client takes in one tool result and about 4,000 tokens
+# (bench/mcp.py). One issue alone larger than this still comes, alone: the cursor moves on.
+PAGE_BYTES = 10_000
 
 
 def checked_fields(fields: Sequence[str] | None, default: Sequence[str]) -> tuple[str, ...]:
@@ -67,10 +72,18 @@ def page(
     found: list[Issue], offset: int, size: int, question: dict[str, Any], fields: Sequence[str]
 ) -> dict[str, Any]:
     """One page of ``found`` (fetched with one issue more than the page, to know if more
-    match): ``{"issues": [...], "next_cursor": str | None}``."""
-    rows = found[offset : offset + size]
-    more = len(found) > offset + size
+    match): at most ``size`` issues and ``PAGE_BYTES``, ``{"issues": [...], "next_cursor":
+    str | None}``."""
+    rows: list[dict[str, Any]] = []
+    used = 0
+    for issue in found[offset : offset + size]:
+        shaped = issue_shape(issue, fields)
+        used += len(json.dumps(shaped, ensure_ascii=False, separators=(",", ":")).encode()) + 1
+        if rows and used > PAGE_BYTES:
+            break
+        rows.append(shaped)
+    end = offset + len(rows)
     return {
-        "issues": [issue_shape(issue, fields) for issue in rows],
-        "next_cursor": f"{offset + size}.{_fingerprint(question)}" if more else None,
+        "issues": rows,
+        "next_cursor": f"{end}.{_fingerprint(question)}" if len(found) > end else None,
     }

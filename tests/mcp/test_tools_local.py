@@ -3,6 +3,9 @@ fields, and bad arguments as tool errors with the CLI's codes (the server keeps 
 
 from __future__ import annotations
 
+import json
+
+from issue_core.mcp.shapes import PAGE_BYTES
 from tests.mcp.conftest import Mcp, drive
 
 
@@ -65,6 +68,32 @@ def test_a_page_is_capped_and_the_cursor_walks_every_issue_once(project):
         assert other["exit_code"] == 2 and "cursor" in other["message"]
         capped = await mcp.error("issues_list", limit=101)
         assert capped["exit_code"] == 2 and "'limit'" in capped["message"]
+
+    drive(steps)
+
+
+def test_a_page_ends_before_it_outgrows_its_byte_budget(project):
+    async def steps(mcp: Mcp) -> None:
+        bodies = ["word " * 600] * 7 + ["漢" * 1500] * 4 + ["x" * 20_000]  # CJK: 3 bytes each
+        for n, body in enumerate(bodies):
+            await mcp.call("issue_write", method="create", title=f"long {n}", body=body)
+        sizes: list[int] = []
+        cursor = None
+        while True:
+            args = {"limit": 10, "sort": "number", "fields": ["number", "description"]}
+            page = await mcp.call("issues_list", **args, **({"cursor": cursor} if cursor else {}))
+            rows = page["issues"]
+            sizes.append(len(rows))
+            text = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+            assert len(rows) == 1 or len(text) <= PAGE_BYTES, [r["number"] for r in rows]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        # Newest first: the 20,000-byte issue alone, the CJK ones two by two (4,500 bytes
+        # each, though 1,500 characters), the plain ones three by three; every issue once.
+        assert sizes == [1, 2, 2, 3, 3, 1]
+        small = await mcp.call("issues_list", limit=10, fields=["number"])
+        assert len(small["issues"]) == 10  # a page of small issues holds as many as asked
 
     drive(steps)
 
