@@ -22,8 +22,8 @@ def _set_closed(
     done = set_closed(backend, number, body, closed=closed, reason=reason, force=force)
     issue = done.issue
     if not done.changed:
-        state = "closed" if closed else "not closed"
-        message = f"#{issue.number} was already {state}: {issue.title}"
+        # Not closed is open or in_progress: say which, as `issue list` would show it.
+        message = f"#{issue.number} was already {issue.state}: {issue.title}"
         return Outcome(issue, message=message, committed=done.commented)
     verb = "closed" if closed else "reopened"
     return Outcome(issue, message=f"{verb} #{issue.number} {issue.title}")

@@ -385,7 +385,9 @@ def test_closing_a_closed_issue_succeeds_without_change(seeded):
     assert result.exit_code == 0
     assert result.stdout == "#3 was already closed: Old thing\n"
     assert as_json(seeded("show", "3", "--format", "json"))["version"] == before["version"]
-    assert seeded("reopen", "1").stdout == "#1 was already not closed: Crash on start\n"
+    assert seeded("reopen", "1").stdout == "#1 was already open: Crash on start\n"
+    seeded("edit", "1", "--state", "in_progress")
+    assert seeded("reopen", "1").stdout == "#1 was already in_progress: Crash on start\n"
 
 
 def test_close_unknown_issue(seeded):
