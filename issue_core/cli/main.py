@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from issue_core._version import __version__
 from issue_core.cli.global_options import enable_debug_logging, root_options
@@ -182,6 +183,8 @@ def cli(
       issue list --state open --format json
       issue edit 12 --state in_progress --assignee agent-1
     """
+    if ctx.get_parameter_source("agent") is ParameterSource.ENVIRONMENT:
+        agent = None  # the runtime reads $ISSUE_CORE_AGENT itself, and names it in an error
     ctx.obj = {"backend_name": backend_name, "agent": agent, "debug": debug, "color": color}
     if debug:
         enable_debug_logging()

@@ -308,9 +308,22 @@ def checked_identity(value: str, where: str) -> str:
     if value.strip() != value or any(ch.isspace() or not ch.isprintable() for ch in value):
         raise ConfigError(
             f"{where} must be a user name without blanks, newlines or control characters",
-            hint="e.g. ISSUE_CORE_USER=alice",
+            hint=f"e.g. {_identity_example(where)}",
         )
     return value
+
+
+def _identity_example(where: str) -> str:
+    """A good value spelled the way ``where`` (``$VAR``, ``--option …``, ``'key' in FILE``)
+    takes it."""
+    if where.startswith("$"):
+        return f"{where[1:]}=alice"
+    if where.startswith("--"):
+        return f"{where.split()[0]} alice"
+    if where.startswith("'"):
+        key = where.split("'")[1]
+        return f'{key} = "alice"'
+    return "alice"
 
 
 def _check_store_path(backend: BackendConfig) -> None:

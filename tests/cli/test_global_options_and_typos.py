@@ -141,3 +141,30 @@ def test_every_group_suggests_and_hands_out_the_global_options():
         if name != "issue":
             opts = {o for p in command.get_params(ctx) for o in (*p.opts, *p.secondary_opts)}
             assert "--debug" in opts, f"{name} does not accept --debug after it"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "named", "example"),
+    [
+        (["--as", "two words"], {}, "--as (the acting agent)", "e.g. --as alice"),
+        ([], {"ISSUE_CORE_AGENT": "tab\there"}, "$ISSUE_CORE_AGENT", "e.g. ISSUE_CORE_AGENT=alice"),
+        ([], {"ISSUE_CORE_USER": "new\nline"}, "$ISSUE_CORE_USER", "e.g. ISSUE_CORE_USER=alice"),
+    ],
+)
+def test_a_bad_identity_is_refused_with_an_example_for_where_it_was_set(
+    issue, args, env, named, example
+):
+    result = issue(*args, "whoami", env=env)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"issue: error: {named} must be a user name without blanks, newlines or control"
+        f" characters ({example})\n"
+    )
+
+
+def test_a_bad_user_in_the_config_file_is_refused_with_its_toml_spelling(issue, git_project):
+    (git_project / ".issue-core").mkdir(exist_ok=True)
+    (git_project / ".issue-core" / "config.toml").write_text('user = "two words"\n')
+    result = issue("whoami", env={"ISSUE_CORE_USER": None})
+    assert result.exit_code == 2
+    assert result.stderr.endswith('control characters (e.g. user = "alice")\n'), result.stderr
