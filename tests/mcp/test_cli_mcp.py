@@ -3,10 +3,12 @@ transport in a real subprocess driven by the SDK's client."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import anyio
 from mcp import Client, StdioServerParameters
@@ -81,3 +83,52 @@ def test_stdio_ends_when_its_input_ends(project):
     done = issue("mcp")  # stdin is /dev/null: the client went away before it said anything
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
+
+
+def test_protocol_mistakes_over_stdio_are_answered_and_it_keeps_serving(project):
+    """What a broken client may send on the wire: a line that is not JSON, a method the
+    server does not have, arguments that are not an object (the SDK's protocol errors), a tool
+    that does not exist (a tool error, exit 2). None stops the server: the next call works."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "issue_core.cli.main", "mcp"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert server.stdin is not None and server.stdout is not None
+
+    def send(message: dict[str, Any] | str) -> None:
+        line = message if isinstance(message, str) else json.dumps(message)
+        server.stdin.write(line + "\n")  # type: ignore[union-attr]
+        server.stdin.flush()  # type: ignore[union-attr]
+
+    def answer(request_id: int) -> dict[str, Any]:
+        while True:
+            message = json.loads(server.stdout.readline())  # type: ignore[union-attr]
+            if message.get("id") == request_id:
+                return dict(message)
+
+    def call(request_id: int, name: str, arguments: Any) -> dict[str, Any]:
+        send({"jsonrpc": "2.0", "id": request_id, "method": "tools/call",
+              "params": {"name": name, "arguments": arguments}})  # fmt: skip
+        return answer(request_id)
+
+    try:
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "test", "version": "0"}}})  # fmt: skip
+        assert "result" in answer(1)
+        send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        send("{this is not json")
+        send({"jsonrpc": "2.0", "id": 2, "method": "issues/explode", "params": {}})
+        assert answer(2)["error"]["code"] == -32601  # method not found
+        not_an_object = call(3, "issues_list", "state=open")
+        assert not_an_object["error"]["code"] == -32602  # invalid params: the SDK's own check
+        unknown = call(4, "issues_destroy", {})
+        error = json.loads(unknown["result"]["content"][0]["text"])["error"]
+        assert unknown["result"]["isError"] and error["exit_code"] == 2
+        made = call(5, "issue_write", {"method": "create", "title": "still serving"})
+        assert made["result"]["structuredContent"]["issue"]["number"] == 1
+    finally:
+        server.stdin.close()
+        server.wait(timeout=30)
+    assert server.returncode == 0
+    assert "Traceback" not in server.stderr.read()  # type: ignore[union-attr]

@@ -158,3 +158,19 @@ def test_delete_needs_confirm_and_then_deletes(project):
         assert (await mcp.error("issue_read", number=1))["exit_code"] == 3
 
     drive(steps)
+
+
+def test_a_broken_store_is_exit_8_and_the_next_call_opens_it_afresh(project):
+    store = project / ".issue-core" / "issues.db"
+
+    async def steps(mcp: Mcp) -> None:
+        broken = await mcp.error("issues_list")
+        assert broken["exit_code"] == 8 and "corrupt" in broken["message"], broken
+        assert (await mcp.error("issue_write", method="create", title="x"))["exit_code"] == 8
+        store.rename(store.with_name("broken.db"))  # what the hint says: move it aside
+        made = await mcp.call("issue_write", method="create", title="after")
+        assert made["issue"]["number"] == 1
+
+    store.parent.mkdir()
+    store.write_bytes(b"not a database, but long enough to be read as one " * 4)
+    drive(steps)
