@@ -354,7 +354,10 @@ def create_app(settings: ServerSettings) -> IngestionApp:
     # which has just checked the request (the FastAPI route in _add_routes describes it in the
     # OpenAPI document and answers the same way). Measured: about 40 % of the event loop's time
     # per request went to the router and the framework's own middleware.
-    direct_routes = {("POST", "/issues/"): _lane(endpoint, store=True)}
+    ingest = _lane(endpoint, store=True)
+    # Without its slash too: the framework would answer 307 with no body, which a client that
+    # does not follow redirects on a POST (httpx, by default) takes as the answer.
+    direct_routes = {("POST", "/issues/"): ingest, ("POST", "/issues"): ingest}
     if settings.bench_routes:
         # The same parsing, auth and answer without storage, to show storage's cost apart.
         direct_routes[("POST", "/_bench/echo")] = _lane(endpoint, store=False)

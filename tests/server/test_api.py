@@ -328,6 +328,21 @@ def test_unknown_routes_and_methods_get_json_errors(client: Any) -> None:
     assert error_of(response)["code"] == "method_not_allowed"
 
 
+def test_a_post_to_issues_without_the_slash_is_taken_not_redirected(
+    client: Any, project: Project
+) -> None:
+    """httpx (the Python example's client) does not follow a redirect, and a POST redirected
+    loses its answer's JSON: `/issues` is the same route as `/issues/`."""
+    body = task("no trailing slash", idempotency_key="noslash-1")
+    response = client.post("/issues", json=body, follow_redirects=False)
+    assert response.status_code == 201, response.text
+    assert response.json()["request_id"] == response.headers["x-request-id"]
+    again = client.post("/issues/", json=body, follow_redirects=False)
+    assert again.status_code == 200
+    assert again.json()["issue_number"] == response.json()["issue_number"]
+    assert len(issues_in(project.store)) == 1
+
+
 # --------------------------------------------------------------------------- operations
 
 
