@@ -69,6 +69,7 @@ TRUST_NEUTRAL_KEYS = frozenset(
         "writes_per_minute",
         "writes_per_hour",
         "write_pacing_max_wait",
+        "watch_interval",
     }
 )
 # Trust states of a backend (``BackendConfig.trust``).

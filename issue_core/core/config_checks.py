@@ -54,6 +54,7 @@ FORGE_SETTINGS: dict[str, Any] = {
     "rate_limit_max_wait": NUMBER,
     "page_size": int,
     "page_concurrency": NUMBER,
+    "watch_interval": NUMBER,  # forge.event_stream: seconds between an idle watcher's looks
 }
 # Settings each built-in type reads (plug-in types are not checked: their keys are theirs).
 BUILTIN_SETTINGS: dict[str, dict[str, Any]] = {

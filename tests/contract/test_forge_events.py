@@ -6,6 +6,7 @@ Swagger / OpenAPI description."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from issue_core.backends.gitea import GiteaBackend
 from issue_core.backends.github import GitHubBackend
 from issue_core.core.dependencies import Link, LinkKind
-from issue_core.core.errors import Unsupported
+from issue_core.core.errors import ConfigError, Unsupported
 from issue_core.core.models import Issue, IssueState
 from tests.contract.forge_backends import SUITE_USERS
 
@@ -153,3 +154,27 @@ def test_a_gitea_without_the_timeline_api_says_so(gitea, fake_gitea):
         gitea.list_events(number)
     with pytest.raises(Unsupported, match="no issue timeline"):
         gitea.list_events()
+
+
+def test_the_watch_interval_setting_paces_an_idle_watch(fake_gitea, tmp_path, monkeypatch):
+    monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path / "cache"))
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        time.sleep(seconds)
+
+    paced = GiteaBackend(sleep=pause)
+    paced.connect(fake_gitea.backend_config(watch_interval="0.2"))
+    try:
+        head = paced.event_cursor()
+        assert paced.wait_for_events(head, 0.5) is False
+        assert len(pauses) >= 2 and set(pauses[:-1]) == {0.2}  # the last one: what was left
+        pauses.clear()
+        assert paced.wait_for_events(head, 0.3, interval=0.1) is False  # --interval wins
+        assert set(pauses[:-1]) == {0.1}
+    finally:
+        paced.close()
+    for bad in ("0", "soon"):
+        with pytest.raises(ConfigError, match="watch_interval"):
+            GiteaBackend().connect(fake_gitea.backend_config(watch_interval=bad))

@@ -429,6 +429,7 @@ class ForgeBackend(
             **self._http_options(),
         )
         self._http = http
+        self._read_event_settings(config)
         self._open_client(http, {k: str(v) for k, v in settings.items()}, config)
 
     def close(self) -> None:

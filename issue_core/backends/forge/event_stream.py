@@ -12,19 +12,19 @@ Everything else is here: the cursor (``forge.events.EventPosition``: the forge's
 keys, never this machine's clock), the filters of ``issue watch`` (the event's own fields, then
 the issue's labels and assignees as they are now), and the wait between looks.
 
-**Waiting** is polling: every ``interval`` seconds (``--interval``; ``POLL_INTERVAL`` by
-default) the backend reads the history at or after the cursor's floor and says whether any
-item is new. The URLs of an idle look do not change (the floor moves only when something is
-delivered), so the HTTP cache turns them into conditional requests: where the forge sends
-ETags (GitHub), an idle look is a few ``304 Not Modified`` answers, which GitHub does not count
-against the rate limit. Rate-limited answers are waited out by the HTTP client
-(``_http.ratelimit``), never retried in a spin.
+**Waiting** is polling: every ``interval`` seconds (``--interval``, else the backend's
+``watch_interval`` setting, ``POLL_INTERVAL`` by default) the backend reads the history at or
+after the cursor's floor and says whether any item is new. The URLs of an idle look do not
+change (the floor moves only when something is delivered), so the HTTP cache turns them into
+conditional requests: where the forge sends ETags (GitHub), an idle look is a few ``304 Not
+Modified`` answers, which GitHub does not count against the rate limit. Rate-limited answers
+are waited out by the HTTP client (``_http.ratelimit``), never retried in a spin.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -46,8 +46,19 @@ POLL_INTERVAL = 10.0
 
 
 class ForgeEvents:
-    #: Seconds between two looks of ``wait_for_events`` (a backend may choose its own).
-    event_poll_interval: ClassVar[float] = POLL_INTERVAL
+    #: Seconds between two looks of ``wait_for_events``: the ``watch_interval`` setting.
+    watch_interval: float = POLL_INTERVAL
+
+    def _read_event_settings(self, config: Mapping[str, Any]) -> None:
+        """``watch_interval`` from the config table (seconds, above 0; ``--interval`` wins)."""
+        from issue_core.backends.forge.settings import number_setting
+        from issue_core.core.errors import ConfigError
+
+        kind = self.type_name
+        interval = number_setting(config, "watch_interval", POLL_INTERVAL, kind=kind)
+        if interval <= 0:
+            raise ConfigError(f"{kind} setting 'watch_interval' must be above 0 seconds")
+        self.watch_interval = interval
 
     # -- wire hooks (the forge's backend.py) ---------------------------------------------------
 
@@ -148,7 +159,7 @@ class ForgeEvents:
         self, after: str, timeout_s: float, *, interval: float | None = None
     ) -> bool:
         position = self._position(after)
-        every = interval if interval is not None else self.event_poll_interval
+        every = interval if interval is not None else self.watch_interval
         deadline = time.monotonic() + max(0.0, timeout_s)
         while True:
             if any(position.is_new(item) for item in self._event_items(None, position.floor)):
