@@ -6,7 +6,9 @@ request whose headers or body trickle in, and accepts connections until file des
 Here, per connection:
 
 - the request line plus all headers may take at most ``header_limit`` bytes: 414 (URL) or 431
-  (headers) and the connection is closed, before anything more is kept;
+  (headers) and the connection is closed, before anything more is kept (a single header that
+  streams without end, which httptools holds until it ends, is cut off by its raw bytes: at
+  most the limit plus one read);
 - headers must arrive within ``header_timeout`` seconds (408 + close) and the body within
   ``body_timeout`` seconds of the headers (the connection is closed; the handler sees a
   disconnect, logged as 499);
@@ -48,6 +50,9 @@ def bounded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
 
     class BoundedHttpToolsProtocol(HttpToolsProtocol):
         _head_bytes = 0
+        _in_head = False  # between a request's first byte and the end of its headers
+        _began = False  # a request began during the current data_received
+        _streamed_head = 0  # raw bytes of chunks that arrived wholly inside one request's head
         _timer: asyncio.TimerHandle | None = None
         _running: Any = None  # the cycle whose handler runs (uvicorn keeps only the newest)
         _deferred_400: str | None = None  # a parse error answered once earlier answers are out
@@ -105,9 +110,26 @@ def bounded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
                 if not self.transport.is_closing():
                     super().send_400_response(msg)
 
+        def data_received(self, data: bytes) -> None:
+            self._began = False
+            super().data_received(data)
+            if not self._in_head or self.transport.is_closing():
+                return
+            # httptools keeps a header's name and value to itself (``bytes +=``, quadratic) until
+            # the header ends, so ``on_header`` never sees one that streams without end: count
+            # the raw bytes of every chunk that fell wholly inside this head instead. (The chunk
+            # in which the request began is not counted: it may hold an earlier request's end.)
+            if not self._began:
+                self._streamed_head += len(data)
+                if self._streamed_head > limits.header_limit:
+                    what = f"headers too large: more than {limits.header_limit} bytes"
+                    self._refuse(431, "Request Header Fields Too Large", what)
+
         def on_message_begin(self) -> None:
             super().on_message_begin()
             self._head_bytes = 0
+            self._streamed_head = 0
+            self._in_head = self._began = True
             self._arm(limits.header_timeout, self._header_timed_out)
 
         def on_url(self, url: bytes) -> None:
@@ -124,6 +146,7 @@ def bounded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
             super().on_header(name, value)
 
         def on_headers_complete(self) -> None:
+            self._in_head = False
             self._arm(limits.body_timeout, self._body_timed_out)
             super().on_headers_complete()
 

@@ -11,6 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from issue_core.core.models import parse_ts
+from tests.fakes.fixtures import (  # noqa: F401 - the fake Gitea's fixtures
+    fake_gitea,
+    gitea_contract,
+    gitea_contract_session,
+    gitea_options,
+)
 from tests.server.conftest import Project, issues_in, wait_for
 from tests.server.flaky_backend import set_down
 
@@ -137,3 +143,44 @@ def test_a_queued_task_gets_its_issue_id_once_delivered(app_factory: Any, projec
     late = client.post("/issues/", json=SINK_PAYLOAD)
     assert late.status_code == 200 and late.json()["issue_id"] == delivered["issue_id"]
     assert len(issues_in(project.flaky_store)) == 1
+
+
+def test_on_a_forge_the_answer_carries_the_issues_url_and_the_due_date_is_native(
+    project: Project,
+    app_factory: Any,
+    fake_gitea: Any,  # noqa: F811 - the fixture imported above
+    monkeypatch: Any,
+    tmp_path: Path,
+) -> None:
+    """The sink's task routed to the fake Gitea by its repository's name (no routes configured
+    beyond the backend itself): ``issue_url`` is Gitea's page of the issue on the 201 and on every
+    repeat, and ``due_in_days`` is Gitea's own due date."""
+    fake = fake_gitea.fake
+    config = Path(os.environ["ISSUE_CORE_CONFIG_DIR"]) / "config.toml"
+    config.write_text(
+        config.read_text() + '\n[backends.forge]\ntype = "gitea"\n'
+        f'url = "{fake_gitea.base_url}"\nowner = "{fake.owner}"\nrepo = "{fake.repo.name}"\n'
+        'token_env = "GITEA_API_TOKEN"\n'
+    )
+    monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path / "cache"))
+    client = app_factory()
+    body = {**SINK_PAYLOAD, "target_repo": fake.repo.name, "due_in_days": 3}
+    created = client.post("/issues/", json=body)
+    assert created.status_code == 201, created.text
+    answer = created.json()
+    number = answer["issue_number"]
+    page = f"{fake_gitea.base_url}/{fake.owner}/{fake.repo.name}/issues/{number}"
+    assert (answer["backend"], answer["issue_id"], answer["issue_url"]) == (
+        "forge",
+        f"forge#{number}",
+        page,
+    )
+    again = client.post("/issues/", json=body)
+    assert again.status_code == 200, again.text
+    assert (again.json()["issue_id"], again.json()["issue_url"]) == (answer["issue_id"], page)
+    stored = fake.issue(number)
+    due_at = parse_ts(answer["issue"]["due_at"])
+    assert stored.deadline == int(due_at.timestamp())  # Gitea's due date, not only the block
+    received = parse_ts(answer["issue"]["sync_metadata"]["ingest"]["received_at"])
+    assert due_at - received == timedelta(days=3)
+    assert len(fake.repo.issues) == 1 and issues_in(project.store) == []

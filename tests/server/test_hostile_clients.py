@@ -60,6 +60,41 @@ def test_oversized_request_lines_and_headers_are_refused(project: Project, tmp_p
         stop(server)
 
 
+def test_a_64_mib_header_is_cut_off_at_the_default_64_kib_while_others_are_served(
+    project: Project, tmp_path: Path
+) -> None:
+    """With the defaults, a header streamed without end is answered 431 once the head passes
+    64 KiB and the connection is closed: the client cannot push its 64 MiB, and meanwhile the
+    server keeps answering everyone else."""
+    server = start_server(project, tmp_path / "server.log")
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as attacker:
+            attacker.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
+            chunk, sent, refused = b"b" * 65536, 0, False
+            try:
+                while sent < 64 * 1024 * 1024:
+                    attacker.sendall(chunk)
+                    sent += len(chunk)
+                    if sent == 1024 * 1024:  # well past the limit: others are still served
+                        ok = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        assert exchange(server, ok).startswith(b"HTTP/1.1 200 ")
+            except (BrokenPipeError, ConnectionResetError):
+                refused = True
+            assert refused, "the server read a 64 MiB header to its end"
+            try:
+                answer = read_until_closed(attacker)
+            except OSError:
+                answer = b""  # a reset may have discarded the 431 on its way
+            assert answer == b"" or answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+        bigger_than_default = b"X-Big: " + b"b" * (65 * 1024) + b"\r\n"
+        head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+        assert exchange(server, head + bigger_than_default + b"\r\n").startswith(b"HTTP/1.1 431 ")
+        under = b"X-Ok: " + b"c" * (60 * 1024) + b"\r\nConnection: close\r\n\r\n"
+        assert exchange(server, head + under).startswith(b"HTTP/1.1 200 ")
+    finally:
+        stop(server)
+
+
 def test_slow_headers_short_bodies_and_idle_connections_are_closed(
     project: Project, tmp_path: Path
 ) -> None:
@@ -253,12 +288,13 @@ def test_a_malformed_body_framing_creates_nothing(project: Project, tmp_path: Pa
     assert issues_in(project.store) == []
 
 
-def test_sigterm_with_slow_clients_ends_after_the_graceful_timeout_one_line_each(
-    project: Project, tmp_path: Path
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
+def test_a_stop_with_slow_clients_ends_after_the_graceful_timeout_one_line_each(
+    project: Project, tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
-    """Slow clients (headers sent, body trickling) are in-flight requests: SIGTERM lets them
-    finish for ``--graceful-timeout`` only, then cancels each with one warning line (never a
-    traceback, never an ERROR) and its own access line; the process then ends."""
+    """Slow clients (headers sent, body trickling) are in-flight requests: SIGTERM (and SIGHUP,
+    the same graceful stop) lets them finish for ``--graceful-timeout`` only, then cancels each
+    with one warning line (never a traceback) and its own access line; the process then ends."""
     server = start_server(
         project,
         tmp_path / "server.log",
@@ -278,7 +314,7 @@ def test_sigterm_with_slow_clients_ends_after_the_graceful_timeout_one_line_each
         # A request on a fresh connection is answered once the server has read the earlier ones.
         ok = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         assert exchange(server, ok).startswith(b"HTTP/1.1 200 ")
-        server.process.send_signal(signal.SIGTERM)
+        server.process.send_signal(stop_signal)
         # Bounded by the graceful timeout (1 s) plus the drain, not the 60 s body timeout.
         assert server.process.wait(20) == -signal.SIGTERM
         # Each slow client is told, not cut off: a 503 it may retry (the key makes it safe).
