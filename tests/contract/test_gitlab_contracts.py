@@ -175,7 +175,7 @@ def test_fake_objects_have_the_recorded_shapes(fake_gitlab: RunningGitLab) -> No
                 "due_date": "2026-12-24",
             },
         )
-        api.put(f"{base}/issues/1", json={"state_event": "close"})
+        api.put(f"{base}/issues/1", json={"state_event": "close", "title": "t2"})
         api.post(f"{base}/issues/1/notes", json={"body": "hi"})
         issue = api.get(f"{base}/issues/1").json()
         labels = api.get(f"{base}/labels").json()
@@ -221,3 +221,33 @@ def test_current_user_has_every_field_of_the_docs_example(fake_gitlab: RunningGi
     assert missing == {"bio_html"} and not missing & set(load().members("UserSchema"))
     kept = {k: v for k, v in example.items() if k in me}
     assert [p for p in _same_shape({k: me[k] for k in kept}, kept, "user") if "keys" not in p] == []
+
+
+def test_resource_state_events_are_paged_as_gitlab_com_pages_them(
+    fake_gitlab: RunningGitLab,
+) -> None:
+    """The one recorded resource-events answer (gitlab.com, an issue closed before GitLab
+    recorded state events: an empty list) against the fake's for an issue without any: the
+    same paging headers, a weak ETag, and ``Link`` URLs that carry ``eventable_id`` and ``id``."""
+    from tests.fakes.gitlab_state import gitlab_recorded_dir
+    from tests.fakes.recorded import find_recorded
+
+    real = find_recorded(
+        "/issues/2/resource_state_events?page=1&per_page=100", gitlab_recorded_dir()
+    )
+    real_headers = {k.lower(): v for k, v in real.headers}
+    project = fake_gitlab.fake.project
+    with httpx.Client(base_url=fake_gitlab.api_url, headers={"PRIVATE-TOKEN": OWNER_TOKEN}) as api:
+        api.post(f"/projects/{project.id}/issues", json={"title": "quiet"})
+        answer = api.get(
+            f"/projects/{project.id}/issues/1/resource_state_events",
+            params={"page": 1, "per_page": 100},
+        )
+    assert answer.json() == json.loads(real.body) == []
+    for name in ("x-page", "x-per-page", "x-next-page", "x-prev-page", "x-total", "x-total-pages"):
+        assert answer.headers[name] == real_headers[name], name
+    assert answer.headers["etag"].startswith('W/"') and real_headers["etag"].startswith('W/"')
+    ours = answer.headers["link"].replace(fake_gitlab.base_url, "https://gitlab.com")
+    ours = ours.replace(f"projects/{project.id}/", "projects/15578026/")
+    ours = ours.replace(f"id={project.id}&", "id=15578026&").replace("issues/1/", "issues/2/")
+    assert ours == real_headers["link"].replace("eventable_id=2", "eventable_id=1")

@@ -148,9 +148,39 @@ def test_notes(project: Any) -> None:
     assert note.body == "first" and note.system is False
     note.body = "first, edited"
     note.save()
-    issue.state_event = "close"
+    issue.title = "talk more"
     issue.save()
     notes = issue.notes.list(get_all=True, sort="asc")
-    assert [(n.body, n.system) for n in notes] == [("first, edited", False), ("closed", True)]
+    renamed = "changed title from **talk** to **talk{+ more+}**"
+    assert [(n.body, n.system) for n in notes] == [("first, edited", False), (renamed, True)]
     issue.notes.get(note.id).delete()
-    assert [n.body for n in issue.notes.list(get_all=True)] == ["closed"]
+    assert [n.body for n in issue.notes.list(get_all=True)] == [renamed]
+
+
+def test_resource_events(project: Any, fake_gitlab: RunningGitLab) -> None:
+    """State, label and milestone changes as GitLab 13+ records them: resource events (one
+    label per row, labels and milestone of the creation too), read through python-gitlab's
+    managers over several pages; no system note of theirs."""
+    v1 = project.milestones.create({"title": "v1"})
+    issue = project.issues.create({"title": "evented", "labels": "a,b", "milestone_id": v1.id})
+    issue.labels = ["b", "c"]
+    issue.milestone_id = 0
+    issue.state_event = "close"
+    issue.save()
+    issue.state_event = "reopen"
+    issue.save()
+    labels = issue.resourcelabelevents.list(get_all=True, per_page=2)
+    assert [(e.action, e.label["name"]) for e in labels] == [
+        ("add", "a"), ("add", "b"), ("add", "c"), ("remove", "a"),
+    ]  # fmt: skip
+    assert {e.user["username"] for e in labels} == {"owner"}
+    assert {(e.resource_type, e.resource_id) for e in labels} == {("Issue", issue.id)}
+    milestones = issue.resourcemilestoneevents.list(get_all=True, per_page=1)
+    assert [(e.action, e.milestone["title"]) for e in milestones] == [
+        ("add", "v1"),
+        ("remove", "v1"),
+    ]
+    states = issue.resourcestateevents.list(get_all=True, per_page=1)
+    assert [e.state for e in states] == ["closed", "opened"]
+    assert issue.resourcestateevents.get(states[0].id).state == "closed"
+    assert not [n for n in issue.notes.list(get_all=True) if n.system]

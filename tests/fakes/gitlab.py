@@ -18,8 +18,11 @@ What it copies from GitLab (lib/api/*.rb, the REST docs and tests/contracts/gitl
   ``close``/``reopen``; ``assignee_ids`` (``[]`` or ``[0]`` clears); ``milestone_id`` (``0``
   clears; a project or ancestor-group milestone); ``due_date`` (a day); label, assignee and
   milestone changes by a user below Planner are dropped without a word; an edit without any
-  known parameter is a 400 (``at_least_one_of``); every change writes a system note
-  (``system: true``) beside the users' notes, as GitLab does;
+  known parameter is a 400 (``at_least_one_of``); a change of state, labels or milestone is a
+  resource event (``gitlab_events``: ``resource_state_events``, ``resource_label_events``,
+  ``resource_milestone_events``), any other change a system note (``system: true``: "changed
+  title from ...", "assigned to @ann", "changed due date to ...") beside the users' notes, as
+  GitLab 13 and later do;
 * labels: project labels plus the ancestor groups' (``is_project_label: false``); names are
   unique case-insensitively (409 "Label already exists"); a label is addressed by id or name;
   milestones: project and group milestones, ``include_ancestors`` on the project list,

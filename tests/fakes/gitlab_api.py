@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from tests.fakes import gitlab_links
+from tests.fakes import gitlab_events, gitlab_links
 from tests.fakes import gitlab_quick_actions as quick_actions
 from tests.fakes.gitea import Reply
 from tests.fakes.gitlab_paging import _comparable, keyset_page, offset_page
@@ -400,6 +400,7 @@ def create_issue(req: Request) -> Reply:
         milestone = _milestone_id(req, project)
         issue.milestone_id = milestone if milestone and milestone > 0 else None
         issue.due_date = _due_date(req)
+    gitlab_events.record(req.state, project, issue, user, gitlab_events.CREATED)
     quick_actions.run(req, project, issue, user, commands)
     return Reply(201, req.fake.shapes.issue(project, issue, _note_counts(project)))
 
@@ -418,13 +419,14 @@ def edit_issue(req: Request) -> Reply:
     if not planner and issue.author_id != user.id:
         raise ApiError(403, "403 Forbidden")
     before = _fingerprint(issue)
+    recorded = gitlab_events.Before.of(issue)
     notes: list[str] = []
     title = req.arg("title")
     if title is not None:
         if not title.strip():
             raise ApiError(400, {"title": ["can't be blank"]})
         if title != issue.title:
-            notes.append(f"changed title from **{issue.title}** to **{title}**")
+            notes.append(gitlab_events.title_note(issue.title, title))
             issue.title = title
     description = req.arg("description")
     commands: list[quick_actions.Command] = []
@@ -446,21 +448,19 @@ def edit_issue(req: Request) -> Reply:
             raise ApiError(400, error="state_event does not have a valid value")
         if event == "close" and issue.state != "closed":
             issue.state, issue.closed_at, issue.closed_by = "closed", req.state.now(), user.id
-            notes.append("closed")
         elif event == "reopen" and issue.state == "closed":
             issue.state, issue.closed_at, issue.closed_by = "opened", None, None
-            notes.append("reopened")
     if _fingerprint(issue) != before:
         issue.updated = req.state.now()
         for text in notes:
             req.state.system_note(project, issue, user, text)
+        gitlab_events.record(req.state, project, issue, user, recorded)
     quick_actions.run(req, project, issue, user, commands)
     return Reply(200, req.fake.shapes.issue(project, issue, _note_counts(project)))
 
 
 def _apply_planner_edit(req: Request, project: Project, issue: Issue) -> list[str]:
     notes: list[str] = []
-    old = set(issue.labels)
     if req.arg("labels") is not None:
         issue.labels = label_names_for(req, project, req.arg("labels"), create=True)
     for name in label_names_for(req, project, req.arg("add_labels"), create=True):
@@ -468,37 +468,44 @@ def _apply_planner_edit(req: Request, project: Project, issue: Issue) -> list[st
             issue.labels.append(name)
     removed = {n.lower() for n in req.list_arg("remove_labels") or []}
     issue.labels = [n for n in issue.labels if n.lower() not in removed]
-    if set(issue.labels) != old:
-        ids = {lab.name: lab.id for lab in req.state.labels_of(project)}
-        added = [f"~{ids.get(n)}" for n in issue.labels if n not in old]
-        gone = [f"~{ids.get(n)}" for n in old if n not in issue.labels]
-        notes.append(
-            " ".join(
-                filter(
-                    None,
-                    (
-                        f"added {' '.join(added)} label" if added else "",
-                        f"removed {' '.join(gone)} label" if gone else "",
-                    ),
-                )
-            )
-        )
     assignees = _assignee_ids(req, project)
     if assignees is not None and assignees != issue.assignee_ids:
+        notes.append(assignees_note(req, issue.assignee_ids, assignees))
         issue.assignee_ids = assignees
-        names = " ".join(f"@{req.state.users[i].username}" for i in assignees)
-        notes.append(f"assigned to {names}" if assignees else "removed assignee")
     milestone = _milestone_id(req, project)
     if milestone != -1 and milestone != -2 and milestone != issue.milestone_id:
         issue.milestone_id = milestone
-        found = req.state.milestone_by_id(project, milestone or 0)
-        notes.append(f"changed milestone to %{found.iid}" if found else "removed milestone")
     if "due_date" in req.params:
         due = _due_date(req)
         if due != issue.due_date:
             issue.due_date = due
-            notes.append(f"changed due date to {due}" if due else "removed due date")
+            notes.append(due_date_note(due))
     return notes
+
+
+def assignees_note(req: Request, old: list[int], new: list[int]) -> str:
+    """GitLab's note of an assignee change (SystemNotes::IssuablesService
+    #change_issuable_assignees): "assigned to @a and @b and unassigned @c"."""
+
+    def sentence(ids: list[int]) -> str:
+        names = [f"@{req.state.users[i].username}" for i in ids]
+        if len(names) <= 2:
+            return " and ".join(names)
+        return ", ".join(names[:-1]) + ", and " + names[-1]  # Rails' to_sentence
+
+    added = [i for i in new if i not in old]
+    gone = [i for i in old if i not in new]
+    parts = [f"assigned to {sentence(added)}"] if added else []
+    parts += [f"unassigned {sentence(gone)}"] if gone else []
+    return " and ".join(parts)
+
+
+def due_date_note(due: str | None) -> str:
+    """GitLab's note of a due date change ("changed due date to December 24, 2026")."""
+    if due is None:
+        return "removed due date"
+    day = date.fromisoformat(due)
+    return f"changed due date to {day.strftime('%B')} {day.day}, {day.year}"
 
 
 def _fingerprint(issue: Issue) -> tuple[Any, ...]:
@@ -523,6 +530,7 @@ def delete_issue(req: Request) -> Reply:
     gitlab_links.forget_issue(req, issue)
     for note_id in [n.id for n in project.notes.values() if n.issue_iid == issue.iid]:
         del project.notes[note_id]
+    project.resource_events = [e for e in project.resource_events if e.issue_iid != issue.iid]
     return Reply(204)
 
 
@@ -951,6 +959,7 @@ _ROUTE_TABLE: list[tuple[str, dict[str, Handler]]] = [
     (_P + r"/issues/(?P<iid>[^/]+)", {"GET": get_issue, "PUT": edit_issue, "DELETE": delete_issue}),
     (_P + r"/issues/(?P<iid>[^/]+)/notes", {"GET": list_notes, "POST": create_note}),
     *((_P + path, handlers) for path, handlers in gitlab_links.ROUTES),
+    *((_P + path, handlers) for path, handlers in gitlab_events.ROUTES),
     (
         _P + r"/issues/(?P<iid>[^/]+)/notes/(?P<note_id>[^/]+)",
         {"GET": get_note, "PUT": edit_note, "DELETE": delete_note},

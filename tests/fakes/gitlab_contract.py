@@ -5,7 +5,9 @@ GitLab's CI-checked JSON Schemas (tests/contracts/gitlab/schemas, draft 7, forma
 because ``milestone.json`` calls plain dates ``date-time``); every embedded user (author,
 assignees, ``closed_by``, a note's author) against ``user/basic.json``; and every body against
 the gitbeaker declaration of its entity (``IssueSchema``, ``LabelSchema``, ``MilestoneSchema``,
-``NoteSchema``, ``SimpleUserSchema``/``UserSchema``) for the types of the keys present. Errors
+``NoteSchema``, ``SimpleUserSchema``/``UserSchema``, the resource events' ``StateEventSchema``,
+``LabelEventSchema`` and ``MilestoneEventSchema``, whose ``user`` is checked as a basic user
+too) for the types of the keys present. Errors
 must be GitLab's ``{"message": ...}`` or ``{"error": ...}`` (a throttled request may answer
 ``Retry later`` as text); a ``202`` only GitLab's answer to a note of quick actions alone.
 
@@ -66,6 +68,14 @@ ENDPOINTS: list[tuple[str, str, re.Pattern[str]]] = [
         ("note_edit", "PUT", _P + r"/issues/\d+/notes/\d+"),
         ("note_delete", "DELETE", _P + r"/issues/\d+/notes/\d+"),
         ("issue_links", "GET", _P + r"/issues/\d+/links"),
+        *(
+            (f"{table}_events", "GET", _P + rf"/issues/\d+/resource_{table}_events")
+            for table in ("state", "label", "milestone")
+        ),
+        *(
+            (f"{table}_event", "GET", _P + rf"/issues/\d+/resource_{table}_events/\d+")
+            for table in ("state", "label", "milestone")
+        ),
         ("issue_link_create", "POST", _P + r"/issues/\d+/links"),
         ("issue_link_delete", "DELETE", _P + r"/issues/\d+/links/\d+"),
         ("labels", "GET", _P + r"/labels"),
@@ -112,7 +122,29 @@ ENTITY = {
     "issue_links": (None, "IssueLinkSchema"),
     "issue_link_create": ("issue_link.json", "ExpandedIssueLinkSchema"),
     "issue_link_delete": ("issue_link.json", "ExpandedIssueLinkSchema"),
+    "state_events": (None, "StateEventSchema"),
+    "state_event": (None, "StateEventSchema"),
+    "label_events": (None, "LabelEventSchema"),
+    "label_event": (None, "LabelEventSchema"),
+    "milestone_events": (None, "MilestoneEventSchema"),
+    "milestone_event": (None, "MilestoneEventSchema"),
 }
+# The lists among them (each item is checked as the entity).
+LISTS = frozenset(
+    {
+        "issues",
+        "labels",
+        "milestones",
+        "notes",
+        "users",
+        "project_users",
+        "search",  # its scope=notes answer is a list of notes
+        "issue_links",
+        "state_events",
+        "label_events",
+        "milestone_events",
+    }
+)
 # Request options: gitbeaker declarations whose members an endpoint takes.
 OPTIONS = {
     "issues": (
@@ -207,9 +239,15 @@ DOCUMENTED: dict[str, dict[str, Type]] = {
     },
     # notes.md "List project issue notes": sort and order_by (also in the example).
     "notes": {"sort": _TEXT, "order_by": _TEXT},
+    # resource_*_events.md: the issue is the route's ``eventable_id``, which GitLab's Link
+    # URLs repeat in the query (recorded/ ...resource_state_events...: ``eventable_id=2``).
+    **{
+        f"{table}_events": {"eventable_id": Type("union", items=(_NUMBER, _TEXT))}
+        for table in ("state", "label", "milestone")
+    },
 }
 AUTH_QUERY = frozenset({"private_token", "access_token"})
-USER_KEYS = ("author", "assignee", "closed_by")
+USER_KEYS = ("author", "assignee", "closed_by", "user")  # "user": a resource event's
 
 
 def gitlab_contracts_dir() -> Path:
@@ -379,17 +417,7 @@ class GitLabContract:
     def entity_problems(self, endpoint: str, value: Any, where: str) -> list[str]:
         """Problems with a success body of ``endpoint`` (one object or a list of them)."""
         schema_file, decl = ENTITY.get(endpoint, (None, None))
-        # Lists, the project search among them (its scope=notes answer is a list of notes).
-        listed = endpoint in (
-            "issues",
-            "labels",
-            "milestones",
-            "notes",
-            "users",
-            "project_users",
-            "search",
-            "issue_links",
-        )
+        listed = endpoint in LISTS
         if listed and not isinstance(value, list):
             return [f"{where}: expected a JSON array"]
         items = value if listed else [value]

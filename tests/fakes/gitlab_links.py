@@ -11,7 +11,9 @@ API (doc/api/issue_links.md; lib/api/issue_links.rb, ee/app/services/ee/issue_li
 - Two issues have at most one link: another between the same two is a 409 ``Issue(s) already
   assigned``; a target that does not exist (or the issue itself) is a 404 ``No matching issue
   found...``; removing a link is by its ``issue_link_id`` and answers the link.
-- Linking and unlinking write a system note on both issues (which moves their ``updated_at``).
+- Linking and unlinking write a system note on both issues (which moves their ``updated_at``):
+  "marked this issue as related to #2", "... as blocking #2" / "... as blocked by #1" (a
+  ``blocks`` link, from each end), "removed the relation with #2".
 """
 
 from __future__ import annotations
@@ -127,9 +129,20 @@ def create_link(req: Request) -> Reply:
         req.state.now(),
     )
     req.state.issue_links[link.id] = link
+    source = target if blocked_here else issue
     for where, noted, other in ((project, issue, target), (target_project, target, issue)):
-        req.state.system_note(where, noted, user, f"marked this issue as related to #{other.iid}")
+        req.state.system_note(where, noted, user, _link_note(link, noted, source, other))
     return Reply(201, _expanded(req, link, link_type))
+
+
+def _link_note(link: IssueLink, noted: Issue, source: Issue, other: Issue) -> str:
+    """GitLab's note of a new link on each of its issues (SystemNotes::IssuablesService
+    #relate_issuable, EE's blocking forms)."""
+    if link.link_type == "relates_to":
+        return f"marked this issue as related to #{other.iid}"
+    if noted.id == source.id:
+        return f"marked this issue as blocking #{other.iid}"
+    return f"marked this issue as blocked by #{other.iid}"
 
 
 def delete_link(req: Request) -> Reply:
@@ -141,10 +154,12 @@ def delete_link(req: Request) -> Reply:
         raise ApiError(404, "404 Not found")
     answer = _expanded(req, link, _seen_from(link, issue))
     del req.state.issue_links[link.id]
-    for issue_id in (link.source_id, link.target_id):
-        found = _issue_by_id(req, issue_id)
-        if found is not None:
-            req.state.system_note(found[0], found[1], user, "removed the relation")
+    ends = {link.source_id: link.target_id, link.target_id: link.source_id}
+    for issue_id, other_id in ends.items():
+        found, other = _issue_by_id(req, issue_id), _issue_by_id(req, other_id)
+        if found is not None and other is not None:
+            text = f"removed the relation with #{other[1].iid}"
+            req.state.system_note(found[0], found[1], user, text)
     return Reply(200, answer)
 
 

@@ -148,7 +148,11 @@ def run(
 ) -> tuple[dict[str, Any], list[str]]:
     """Run ``commands`` on ``issue`` as ``user``: ``(commands_changes, summary)``, and a system
     note for each change, as the API's own edits write them."""
+    from tests.fakes import gitlab_events
+    from tests.fakes.gitlab_api import assignees_note, due_date_note
+
     state = req.state
+    before = gitlab_events.Before.of(issue)
     changes: dict[str, Any] = {}
     summary: list[str] = []
     notes: list[str] = []
@@ -158,14 +162,12 @@ def run(
             issue.state, issue.closed_at, issue.closed_by = "closed", state.now(), user.id
             changes["state_event"] = "close"
             summary.append("Closed this issue.")
-            notes.append("closed")
         elif name == "reopen" and issue.state == "closed":
             issue.state, issue.closed_at, issue.closed_by = "opened", None, None
             changes["state_event"] = "reopen"
             summary.append("Reopened this issue.")
-            notes.append("reopened")
         elif name == "title" and arg and arg != issue.title:
-            notes.append(f"changed title from **{issue.title}** to **{arg}**")
+            notes.append(gitlab_events.title_note(issue.title, arg))
             issue.title = changes["title"] = arg
             summary.append(f'Changed the title to "{arg}".')
         elif name in ("label", "labels", "relabel", "unlabel", "remove_label"):
@@ -180,13 +182,13 @@ def run(
                 issue.labels += [n for n in wanted if n not in issue.labels]
             changes["labels"] = list(issue.labels)
             summary.append(f"Set the labels to {', '.join(issue.labels) or 'none'}.")
-            notes.append("changed labels")
         elif name in ("assign", "reassign", "unassign"):
             ids = []
             for login in _references(arg, "@"):
                 found_user = user if login == "me" else state.user_by_name(login)
                 if found_user is not None:
                     ids.append(found_user.id)
+            old_ids = list(issue.assignee_ids)
             if name == "reassign":
                 issue.assignee_ids = ids
             elif name == "assign":
@@ -195,7 +197,8 @@ def run(
                 issue.assignee_ids = [i for i in issue.assignee_ids if arg and i not in ids]
             changes["assignee_ids"] = list(issue.assignee_ids)
             summary.append("Changed the assignees.")
-            notes.append("changed assignees")
+            if issue.assignee_ids != old_ids:
+                notes.append(assignees_note(req, old_ids, issue.assignee_ids))
         elif name == "milestone":
             titles = _references(arg, "%")
             milestone = next(
@@ -209,18 +212,16 @@ def run(
             if milestone is not None:
                 issue.milestone_id = changes["milestone_id"] = milestone.id
                 summary.append(f"Set the milestone to %{milestone.iid}.")
-                notes.append(f"changed milestone to %{milestone.iid}")
         elif name == "remove_milestone" and issue.milestone_id is not None:
             issue.milestone_id = changes["milestone_id"] = None
             summary.append("Removed the milestone.")
-            notes.append("removed milestone")
         elif name == "due":
             try:
                 issue.due_date = changes["due_date"] = date.fromisoformat(arg).isoformat()
             except ValueError:
                 continue
             summary.append(f"Set the due date to {issue.due_date}.")
-            notes.append(f"changed due date to {issue.due_date}")
+            notes.append(due_date_note(issue.due_date))
         elif name == "remove_due_date" and issue.due_date is not None:
             issue.due_date = changes["due_date"] = None
             summary.append("Removed the due date.")
@@ -237,4 +238,5 @@ def run(
         issue.updated = state.now()
         for text in notes:
             state.system_note(project, issue, user, text)
+    gitlab_events.record(state, project, issue, user, before)
     return changes, summary

@@ -164,6 +164,7 @@ class Project:
     labels: dict[int, Label] = field(default_factory=dict)
     milestones: dict[int, Milestone] = field(default_factory=dict)
     notes: dict[int, Note] = field(default_factory=dict)
+    resource_events: list[Any] = field(default_factory=list)  # gitlab_events.ResourceEvent
     next_iid: int = 1
     next_milestone_iid: int = 1
     created: int = 0
