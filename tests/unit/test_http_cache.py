@@ -50,6 +50,25 @@ def test_unchanged_list_is_a_304_from_the_cache(tmp_path):
     assert client.stats.not_modified == 1 and client.stats.requests == 2
 
 
+def test_a_304_s_own_paging_headers_win(tmp_path):
+    """GitLab's ETag covers the body only: page 1 of a list that grew is unchanged (a 304),
+    but its X-Total / X-Next-Page / Link say there is a page 2 now; the cached ones did not."""
+    totals = {"X-Total": "3", "X-Next-Page": ""}
+
+    def server(request):
+        headers = {"ETag": 'W/"p1"', **totals}
+        if request.headers.get("if-none-match") == 'W/"p1"':
+            return httpx.Response(304, headers=headers)
+        return httpx.Response(200, json=[1, 2, 3], headers=headers)
+
+    client = make_client(server, tmp_path)
+    assert client.get("/notes").headers["x-next-page"] == ""
+    totals.update({"X-Total": "4", "X-Next-Page": "2"})
+    again = client.get("/notes")
+    assert again.from_cache and again.data == [1, 2, 3]
+    assert (again.headers["x-total"], again.headers["x-next-page"]) == ("4", "2")
+
+
 def test_changed_list_replaces_the_entry(tmp_path):
     server = EtagServer()
     client = make_client(server, tmp_path)

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from issue_core._version import __version__
-from issue_core.backends._http.cache import ResponseCache
+from issue_core.backends._http.cache import KEPT_HEADERS, ResponseCache
 from issue_core.backends._http.errors import (
     AmbiguousWrite,
     content_type,
@@ -520,12 +520,12 @@ class HttpClient:
         if response.status_code == 304 and cached is not None:
             self.stats.count("not_modified")
             headers = httpx.Headers(cached.headers)
+            # The 304's own paging headers win: an ETag covers the body only (Rack::ETag on
+            # GitLab), so a page that did not change can stand in a list that grew, and its
+            # cached X-Total / X-Next-Page / Link would end the listing early.
+            fresh = ("x-ratelimit", "ratelimit", *(h for h in KEPT_HEADERS if h != "content-type"))
             headers.update(
-                {
-                    k: v
-                    for k, v in response.headers.items()
-                    if k.lower().startswith(("x-ratelimit", "ratelimit"))
-                }
+                {k: v for k, v in response.headers.items() if k.lower().startswith(fresh)}
             )
             data = self._decode_text(cached.body, "application/json", method, url)
             return ApiResponse(304, headers, data, url, from_cache=True)
