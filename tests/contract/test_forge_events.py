@@ -13,6 +13,7 @@ import pytest
 
 from issue_core.backends.gitea import GiteaBackend
 from issue_core.backends.github import GitHubBackend
+from issue_core.backends.gitlab import GitLabBackend
 from issue_core.core.dependencies import Link, LinkKind
 from issue_core.core.errors import ConfigError, Unsupported
 from issue_core.core.models import Issue, IssueState
@@ -46,7 +47,19 @@ def github(fake_github, tmp_path, monkeypatch) -> Iterator[GitHubBackend]:
     backend.close()
 
 
-@pytest.fixture(params=["gitea", "github"])
+@pytest.fixture
+def gitlab(fake_gitlab, tmp_path, monkeypatch) -> Iterator[GitLabBackend]:
+    for login in SUITE_USERS:
+        fake_gitlab.fake.add_member(login)
+    fake_gitlab.fake.state.blocked_issues_licensed = True  # a paid tier: native blocks links
+    monkeypatch.setenv("ISSUE_CORE_CACHE_DIR", str(tmp_path / "cache"))
+    backend = GitLabBackend()
+    backend.connect(fake_gitlab.backend_config(page_size=3))  # every list spans pages
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(params=["gitea", "github", "gitlab"])
 def forge(request):
     return request.getfixturevalue(request.param)
 
@@ -178,3 +191,46 @@ def test_the_watch_interval_setting_paces_an_idle_watch(fake_gitea, tmp_path, mo
     for bad in ("0", "soon"):
         with pytest.raises(ConfigError, match="watch_interval"):
             GiteaBackend().connect(fake_gitea.backend_config(watch_interval=bad))
+
+
+def test_gitlab_links_milestones_and_due_dates_from_its_records(gitlab, fake_gitlab):
+    """GitLab's system notes name the blocker from each end ("blocking #2" / "blocked by
+    #1"); its milestone events and due-date notes become edits with before and after."""
+    from datetime import UTC, datetime
+
+    blocker = gitlab.create_issue(Issue(title="blocker")).number
+    blocked = gitlab.create_issue(Issue(title="blocked")).number
+    gitlab.add_link(Link(LinkKind.BLOCKS, blocker, blocked))
+    gitlab.remove_link(Link(LinkKind.BLOCKS, blocker, blocked))
+    for number in (blocker, blocked):
+        links = [(e.kind, e.data) for e in gitlab.list_events(number) if "link" in e.kind]
+        data = {"kind": "blocks", "source": blocker, "target": blocked}
+        assert links == [("linked", data), ("unlinked", data)], links
+    fake_gitlab.fake.add_milestone("v1")
+    issue = gitlab.get_issue_by_number(blocker)
+    issue.milestone, issue.due_at = "v1", datetime(2026, 12, 24, tzinfo=UTC)
+    gitlab.update_issue(issue)
+    issue = gitlab.get_issue_by_number(blocker)
+    issue.milestone = None
+    gitlab.update_issue(issue)
+    changes = [e.data["changes"] for e in gitlab.list_events(blocker) if e.kind == "edited"]
+    assert {"milestone": {"before": None, "after": "v1"}} in changes
+    assert {"milestone": {"before": "v1", "after": None}} in changes
+    assert {"due_at": {"before": None, "after": "2026-12-24"}} in changes
+
+
+def test_an_idle_gitlab_watch_is_conditional_requests_only(gitlab):
+    """Each look reads the issues updated since the cursor's floor and their four lists
+    again: GitLab's ETags make every one a 304 while nothing changes (GitLab still counts
+    them against its rate limit)."""
+    number = gitlab.create_issue(Issue(title="quiet")).number
+    gitlab.add_comment(number, "hello")
+    head = gitlab.event_cursor()
+    assert gitlab.list_events(since=head) == []
+    stats = gitlab.http.stats
+    stats.reset()
+    assert gitlab.wait_for_events(head, 0.3, interval=0.05) is False
+    assert stats.requests >= 10  # several looks, each the issue list and four lists ...
+    assert stats.not_modified == stats.requests  # ... every one answered 304
+    gitlab.add_comment(number, "news")
+    assert gitlab.wait_for_events(head, 5.0, interval=0.05) is True

@@ -70,6 +70,7 @@ from issue_core.core.models import (
 
 if TYPE_CHECKING:
     from issue_core.backends._http import HttpClient
+    from issue_core.backends.forge.events import ForgeItem
     from issue_core.backends.forge.sync_reads import RawComments
     from issue_core.backends.gitlab.client import GitLabClient
 
@@ -91,7 +92,7 @@ class GitLabBackend(ForgeBackend):
         "create a token in GitLab (Preferences > Access tokens) with the api scope"
     )
     auth_scheme: ClassVar[str] = "private-token"
-    capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES
+    capabilities: ClassVar[frozenset[Capability]] = FORGE_CAPABILITIES | {Capability.EVENTS}
     body_key: ClassVar[str] = "description"
     # Issue links: relates_to on every tier; blocks on a paid tier only (Free refuses it, and
     # the link goes to the hidden block), so blocks are read from both places.
@@ -729,6 +730,51 @@ class GitLabBackend(ForgeBackend):
 
     def _drop_marker(self, number: int, note_id: int) -> None:
         self.client.delete_note(number, note_id)
+
+    # -- events (``forge.event_stream``; the mapping is ``gitlab.events``) ----------------------
+
+    def _event_items(self, number: int | None, since: datetime | None) -> list[ForgeItem]:
+        """Issue ``number``'s history; or, for every issue, the issues updated since
+        ``since`` (every resource event and note moves its issue's ``updated_at``) and then
+        each one's history."""
+        if number is not None:
+            return self._issue_event_items(self._get_raw_issue(number), since)
+        items: list[ForgeItem] = []
+        for raw in list(self._raw_issues_since(since)):
+            items.extend(self._issue_event_items(raw, since))
+        return items
+
+    def _issue_event_items(self, raw: Mapping[str, Any], since: datetime | None) -> list[ForgeItem]:
+        """The issue's creation, its three resource-event lists and its notes (GitLab
+        filters none of them by time: each is read whole, and what is older than ``since``
+        dropped here, once the earliest rename has given the created event its title)."""
+        from issue_core.backends.forge import events as forge_events
+        from issue_core.backends.forge.event_stream import items_since
+        from issue_core.backends.gitlab import events
+
+        number = int(raw.get("iid") or 0)
+        issue_id = str(raw["id"]) if raw.get("id") is not None else None
+        created = events.created_of(raw, number)
+        found = [created] if created is not None else []
+        label = self.in_progress_label
+        with self._in_project():
+            for table in events.TABLES:
+                rows = self.client.iter_resource_events(number, table)
+                found += events.resource_items(
+                    table, rows, number, issue_id, in_progress_label=label
+                )
+            found += events.note_items(self.client.list_notes(number), number, issue_id)
+        return list(items_since(forge_events.with_original_title(found), since))
+
+    def _newest_activity(self) -> datetime | None:
+        """The server's time now (the ``Date`` of a ``/version`` answer): at or after every
+        change it shows; without a ``Date``, the latest ``updated_at`` of any issue."""
+        with self.http.server_dates() as dates:
+            self.client.version()
+        if dates:
+            return dates[-1]
+        stamps = (timestamp(raw.get("updated_at")) for raw in self._raw_issues_since(None))
+        return max((at for at in stamps if at is not None), default=None)
 
     # -- users --------------------------------------------------------------------------------
 

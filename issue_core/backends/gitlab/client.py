@@ -224,6 +224,11 @@ class GitLabClient:
             wanted=self.page_size,
         )
 
+    def iter_resource_events(self, iid: int, table: str) -> Iterator[Wire]:
+        """Every row of one of the issue's resource-event tables (``state``, ``label``,
+        ``milestone``), oldest first; GitLab takes no time filter there."""
+        return self._pages(f"{self._project_path}/issues/{iid}/resource_{table}_events")
+
     def get_note(self, iid: int, note_id: int) -> Wire:
         return dict(self.http.get_json(f"{self._project_path}/issues/{iid}/notes/{note_id}"))
 
