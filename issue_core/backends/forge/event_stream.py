@@ -24,7 +24,7 @@ are waited out by the HTTP client (``_http.ratelimit``), never retried in a spin
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -82,6 +82,23 @@ class ForgeEvents:
 
         def get_issue_by_number(self, number: int, *, with_comments: bool = False) -> Issue:
             raise NotImplementedError
+
+        def _raw_issues_since(self, since: datetime | None) -> Iterator[Mapping[str, Any]]:
+            raise NotImplementedError
+
+    def _server_now(self, ask: Callable[[], object]) -> datetime | None:
+        """For ``_newest_activity``: the server's time now, the ``Date`` of its answer to
+        ``ask`` (at or after every change it shows); without a ``Date``, the latest
+        ``updated_at`` of any issue."""
+        from issue_core.backends.forge.fields import timestamp
+
+        with self.http.server_dates() as dates:
+            ask()
+        if dates:
+            newest: datetime = dates[-1]
+            return newest
+        stamps = (timestamp(raw.get("updated_at")) for raw in self._raw_issues_since(None))
+        return max((at for at in stamps if at is not None), default=None)
 
     # -- the event log ---------------------------------------------------------------------------
 

@@ -227,6 +227,20 @@ def created_item(
     )
 
 
+def created_of(
+    raw: Mapping[str, Any], number: int, *, body_key: str = "body", user_key: str = "user"
+) -> ForgeItem | None:
+    """An issue's ``created`` event from its wire JSON (the agent its body's block names,
+    else its author; the forge's names of the body and the author)."""
+    at = timestamp(raw.get("created_at"))
+    if at is None:
+        return None
+    actor = agent_or(raw.get(body_key), login_of(raw.get(user_key)))
+    ident = raw.get("id")
+    issue_id = str(ident) if ident is not None else None
+    return created_item(number, issue_id, at, actor, str(raw.get("title") or ""))
+
+
 def with_original_title(items: list[ForgeItem]) -> list[ForgeItem]:
     """A forge shows an issue's title as it is now: each ``created`` event gets the title its
     issue was created with, the ``before`` of its earliest rename when one is among ``items``."""

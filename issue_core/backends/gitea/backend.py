@@ -28,7 +28,7 @@ from issue_core.backends.forge.base import (
     token_env_option,
 )
 from issue_core.backends.forge.edit import IssueEdit
-from issue_core.backends.forge.fields import comment_issue_number, since_param, timestamp
+from issue_core.backends.forge.fields import comment_issue_number, since_param
 from issue_core.backends.forge.repo_backend import RepoApiBackend, RepoMapping
 from issue_core.backends.gitea import mapping
 from issue_core.core.dependencies import Link, LinkKind
@@ -481,14 +481,8 @@ class GiteaBackend(RepoApiBackend):
         return forge_events.with_original_title([created, *found] if created else found)
 
     def _newest_activity(self) -> datetime | None:
-        """The server's time now (the ``Date`` of a ``/version`` answer): at or after every
-        change it shows; without a ``Date``, the latest ``updated_at`` of any issue."""
-        with self.http.server_dates() as dates:
-            self.client.version()
-        if dates:
-            return dates[-1]
-        stamps = (timestamp(raw.get("updated_at")) for raw in self._raw_issues_since(None))
-        return max((at for at in stamps if at is not None), default=None)
+        """The server's time: the ``Date`` of a ``/version`` answer (``_server_now``)."""
+        return self._server_now(self.client.version)
 
 
 # --------------------------------------------------------------------------- helpers

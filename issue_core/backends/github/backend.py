@@ -619,13 +619,8 @@ class GitHubBackend(RepoApiBackend):
         return forge_events.with_original_title(items)
 
     def _newest_activity(self) -> datetime | None:
-        """The server's time now: the ``Date`` of ``/rate_limit`` (free of the budget)."""
-        with self.http.server_dates() as dates:
-            self.client.rate_limit()
-        if dates:
-            return dates[-1]
-        stamps = (fields.timestamp(raw.get("updated_at")) for raw in self._raw_issues_since(None))
-        return max((at for at in stamps if at is not None), default=None)
+        """The server's time: the ``Date`` of ``/rate_limit`` (free of the budget)."""
+        return self._server_now(self.client.rate_limit)
 
     def _raw_comments_since(self, since: datetime | None) -> RawComments:
         """GitHub's repository-wide list (a request per 100 comments instead of one per issue),

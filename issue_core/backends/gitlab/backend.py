@@ -767,14 +767,8 @@ class GitLabBackend(ForgeBackend):
         return list(items_since(forge_events.with_original_title(found), since))
 
     def _newest_activity(self) -> datetime | None:
-        """The server's time now (the ``Date`` of a ``/version`` answer): at or after every
-        change it shows; without a ``Date``, the latest ``updated_at`` of any issue."""
-        with self.http.server_dates() as dates:
-            self.client.version()
-        if dates:
-            return dates[-1]
-        stamps = (timestamp(raw.get("updated_at")) for raw in self._raw_issues_since(None))
-        return max((at for at in stamps if at is not None), default=None)
+        """The server's time: the ``Date`` of a ``/version`` answer (``_server_now``)."""
+        return self._server_now(self.client.version)
 
     # -- users --------------------------------------------------------------------------------
 

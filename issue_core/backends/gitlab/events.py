@@ -55,14 +55,8 @@ _DUE = re.compile(r"changed due date to (\w+ \d{1,2}, \d{4})")
 
 
 def created_of(raw: Mapping[str, Any], number: int) -> ForgeItem | None:
-    """The issue's ``created`` event (the agent named in its block, else its author)."""
-    at = timestamp(raw.get("created_at"))
-    if at is None:
-        return None
-    actor = events.agent_or(raw.get("description"), login_of(raw.get("author")))
-    ident = raw.get("id")
-    issue_id = str(ident) if ident is not None else None
-    return events.created_item(number, issue_id, at, actor, str(raw.get("title") or ""))
+    """The issue's ``created`` event (the agent named in its description, else its author)."""
+    return events.created_of(raw, number, body_key="description", user_key="author")
 
 
 def resource_items(
