@@ -533,3 +533,16 @@ def test_a_pacing_wait_is_shown_only_on_a_terminal(monkeypatch):
         monkeypatch.setattr(pacing.sys, "stderr", stream)
         pacing.show_wait(12.2, "pacing writes (80 per minute at most)")
         assert stream.getvalue() == shown
+
+
+def test_a_milestone_filter_takes_the_exact_name_as_writes_do(fake_github, backend):
+    """Milestone names are exact on GitHub (README, differences between backends): the filter
+    agrees with create and edit, which refuse another case; only the local store ignores case."""
+    backend.create_milestone(Milestone("Sprint A"))
+    made = backend.create_issue(Issue("planned", milestone="Sprint A"))
+    assert [i.number for i in backend.list_issues(IssueFilter(milestone="Sprint A"))] == [
+        made.number
+    ]
+    assert backend.list_issues(IssueFilter(milestone="sprint a")) == []
+    with pytest.raises(NotFound):
+        backend.create_issue(Issue("unplanned", milestone="sprint a"))

@@ -372,11 +372,11 @@ class GitHubBackend(RepoApiBackend):
                     yield issue
 
     def _find_milestone(self, title: str) -> Milestone | None:
-        key = title.strip().lower()
+        # The exact name, as create and edit take it (names are exact on the forges).
         for refresh in (False, True):
-            for milestone in self._milestone_map(refresh=refresh).values():
-                if milestone.title.strip().lower() == key:
-                    return milestone
+            found = self._milestone_map(refresh=refresh).get(title)
+            if found is not None:
+                return found
         return None
 
     def _matching_checked(self, query: IssueFilter, *, wanted: int | None) -> Iterator[Issue]:
