@@ -1,6 +1,7 @@
 """The one error path: every failure becomes one line on stderr and a documented exit code.
 
-* ``IssueCoreError``: ``issue: error: <message> (<hint>)`` and the error's ``exit_code``.
+* ``IssueCoreError``: ``issue: error: <message> (<hint>)`` and the error's ``exit_code``; an
+  error about several rows of an input (``details["problems"]``) adds one line per bad row.
 * Click usage errors (unknown option, bad value, missing argument): the same one-line form,
   exit 2.
 * When JSON output was asked for (``--format json|jsonl``, ``--json``, ``--jq``) the error is
@@ -90,6 +91,13 @@ def report_error(error: IssueCoreError, *, as_json: bool) -> int:
         click.echo(pointed, err=True)
     else:
         report(error.to_dict(), f"error: {error.one_line()}", as_json=as_json)
+        problems = error.details.get("problems")
+        if not as_json and isinstance(problems, list) and len(problems) > 1:
+            # An input of many rows (a mapping file): one line for each bad row.
+            from issue_core.cli.sanitize import for_terminal
+
+            for problem in problems:
+                click.echo(f"{PROG}: error: {for_terminal(str(problem))}", err=True)
     return int(error.exit_code)
 
 

@@ -1,9 +1,11 @@
-"""``issue sync status|pull|push|bidirectional|conflicts|resolve``: sync between two configured
-backends (the use cases in ``service.sync``; the model and guarantees in docs/sync.md)."""
+"""``issue sync status|pull|push|bidirectional|conflicts|resolve|link|import-map``: sync between
+two configured backends (the use cases in ``service.sync``; the model and guarantees in
+docs/sync.md)."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -23,6 +25,7 @@ REPORT_FIELDS = ("pair", "direction", "from", "to", "dry_run", "actions", "confl
 CONFLICT_FIELDS = ("pair", "field", "a", "a_number", "a_value", "b", "b_number", "b_value",
                    "detected_at")  # fmt: skip
 STATUS_FIELDS = ("pair", "last_sync", "direction", "links", "pending", "conflicts")
+LINK_FIELDS = ("action", "source", "target", "title")
 
 
 @click.group("sync", cls=Group)
@@ -396,3 +399,72 @@ def status_cmd() -> Any:
         for r in rows
     ]
     return Outcome(rows, message=lines[0], lines=tuple(lines[1:]), committed=False)
+
+
+@sync_group.command("link")
+@click.argument("pair", metavar="SOURCE:TARGET")
+@click.argument("source_number", type=ISSUE_NUMBER, metavar="SOURCE_N")
+@click.argument("target_number", type=ISSUE_NUMBER, metavar="TARGET_N")
+@click.option("--dry-run", is_flag=True, help="Check and print; write nothing.")
+@output_options(LINK_FIELDS)
+def link_cmd(pair: str, source_number: int, target_number: int, dry_run: bool) -> Outcome:
+    """Link SOURCE's issue SOURCE_N to TARGET's issue TARGET_N, both already there, so that
+    the next sync merges them instead of copying either (every field that differs is then a
+    conflict to resolve). An issue already linked to another one is refused (exit 2).
+
+    \b
+    Examples:
+      issue backend add mirror local --path mirror.db
+      issue --backend mirror create "Flaky test"
+      issue sync link local:mirror 1 1 --dry-run
+      issue sync link local:mirror 1 1
+    """
+    return _link(pair, [("", source_number, target_number)], dry_run)
+
+
+@sync_group.command("import-map")
+@click.argument("pair", metavar="SOURCE:TARGET")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and print; write nothing.")
+@output_options(LINK_FIELDS)
+def import_map_cmd(pair: str, file: Path, dry_run: bool) -> Outcome:
+    """Link the issues a mapping FILE names, each SOURCE number to a TARGET number, all or
+    nothing: a bad row (an issue missing, already linked to another, a number twice) is said
+    on its own line, exit 2, and nothing is linked.
+
+    FILE is CSV (`SOURCE,TARGET` per line; a `source,target` header and `#` comments are
+    skipped) or JSON (`[{"source": 1, "target": 7}, ...]` or `[[1, 7], ...]`).
+
+    \b
+    Examples:
+      issue backend add mirror local --path mirror.db
+      issue --backend mirror create "Flaky test"
+      printf 'source,target\\n1,1\\n' > map.csv
+      issue sync import-map local:mirror map.csv --dry-run
+      issue sync import-map local:mirror map.csv
+    """
+    from issue_core.service.sync.mapping import read_rows
+
+    return _link(pair, read_rows(file), dry_run)
+
+
+def _link(pair: str, rows: list[tuple[str, Any, Any]], dry_run: bool) -> Outcome:
+    from issue_core.service.sync.pairs import link_issues, parse_pair
+
+    first_name, second_name = parse_pair(pair)
+    first, second = _pair(first_name, second_name)
+    results = link_issues(first, second, rows, state_dir=_state_dir(), dry_run=dry_run)
+    fresh = sum(1 for r in results if r["action"] == "link")
+    head = "plan (dry run, nothing written): would link" if dry_run else "linked"
+    lines = [
+        f"{r['action'].replace('_', ' ')}: {first_name} #{r['source']} <-> "
+        f"{second_name} #{r['target']}  {' '.join(str(r['title']).split())}"
+        for r in results
+    ]
+    return Outcome(
+        results,
+        message=f"{head} {fresh} issue(s) of {first_name} to {second_name}; "
+        f"{len(results) - fresh} already linked",
+        lines=tuple(lines),
+        committed=not dry_run and fresh > 0,
+    )

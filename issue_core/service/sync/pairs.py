@@ -213,3 +213,34 @@ def resolve(
         return Run(a, b, state, pid, options).execute()
     finally:
         state.close()
+
+
+def link_issues(
+    first: tuple[str, IssueBackend],
+    second: tuple[str, IssueBackend],
+    rows: list[tuple[str, Any, Any]],
+    *,
+    state_dir: Path,
+    dry_run: bool = False,
+) -> list[dict[str, Any]]:
+    """Link issues of ``first`` (the rows' sources) to issues of ``second`` (their targets)
+    that already exist on both sides (``mapping.import_map``): the next sync merges them."""
+    from issue_core.service.sync.mapping import import_map
+
+    check_names(first[0], second[0])
+    backends = dict([first, second])
+    a, b = sides_of(backends)
+    keys = {a.name: "a", b.name: "b"}
+    state = state_for(backends, state_dir)
+    assert state is not None
+    try:
+        return import_map(
+            state,
+            pair_id(a.name, b.name),
+            (first[0], keys[first[0]], first[1]),
+            (second[0], keys[second[0]], second[1]),
+            rows,
+            dry_run=dry_run,
+        )
+    finally:
+        state.close()
