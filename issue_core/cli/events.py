@@ -17,7 +17,14 @@ from issue_core.core.events import EVENT_FIELDS, Event
     metavar="CURSOR|TIME",
     help="Only events after this cursor (an event's 'cursor') or at/after this time.",
 )
-@click.option("-L", "--limit", type=COUNT, default=500, show_default=True, help="At most N events.")
+@click.option(
+    "-L",
+    "--limit",
+    type=COUNT,
+    default=500,
+    show_default=True,
+    help="At most N events; 0 means no limit.",
+)
 @output_options(EVENT_FIELDS, empty="no events")
 def events_cmd(number: int | None, since: str | None, limit: int) -> list[Event]:
     """List the event log, oldest first: of issue NUMBER, or of every issue.

@@ -14,11 +14,21 @@ if TYPE_CHECKING:
 WATCH_PAGE = 500
 
 
+# "Every event": 0 (or None) means no limit, as on `issue list`; SQLite's largest integer, so a
+# backend's `LIMIT ?` and a forge's slice both read it as "all".
+NO_LIMIT = 2**63 - 1
+
+
 def list_events(
-    backend: IssueBackend, number: int | None = None, *, since: str | None = None, limit: int = 500
+    backend: IssueBackend,
+    number: int | None = None,
+    *,
+    since: str | None = None,
+    limit: int | None = 500,
 ) -> list[Event]:
-    """Events of issue ``number`` (None: every issue) after ``since``, oldest first."""
-    return list(backend.list_events(number, since=since, limit=limit))
+    """Events of issue ``number`` (None: every issue) after ``since``, oldest first; at most
+    ``limit`` of them (0 or None: every one)."""
+    return list(backend.list_events(number, since=since, limit=limit or NO_LIMIT))
 
 
 def watch(

@@ -102,3 +102,13 @@ def test_the_api_writer_is_the_same_repository(cli):
     finally:
         writer.close()
     assert cli.json("show", number)["title"] == "from the API"
+
+
+def test_limit_zero_means_every_event_as_on_issue_list(cli):
+    number = cli.json("create", "limited")["number"]
+    cli("comment", number, "one")
+    cli("comment", number, "two")
+    every = _lines(cli("events", number, "--limit", "0", "--format", "jsonl"))
+    assert [e["kind"] for e in every] == ["created", "commented", "commented"]
+    first = _lines(cli("events", number, "--limit", "1", "--format", "jsonl"))
+    assert first == every[:1]
