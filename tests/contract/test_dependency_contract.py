@@ -71,5 +71,8 @@ def test_refused_links_change_nothing(backend):
             backend.add_link(link)
     with pytest.raises(NotFound, match="no such dependency"):
         backend.remove_link(Link("blocks", 3, 2))
+    with pytest.raises(Conflict) as cycle:
+        backend.add_link(Link("blocks", 3, 1))
+    assert "#3 blocks #1 blocks #2 blocks #3" in str(cycle.value)  # the message shows the cycle
     assert snapshot(backend, 3) == before
     assert [backend.get_issue(n).version for n in (1, 2, 3)] == bodies
