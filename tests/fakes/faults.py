@@ -156,6 +156,12 @@ class FaultMiddleware:
         if rule.kind != "hold":  # a held answer is the real one: still checked
             scope[FAULT_SCOPE_KEY] = rule.kind
         captured: list[Message] = []
+        if not rule.after_processing:
+            # Read the request in full before failing it, as a server does (and so the contract
+            # recorder checks the body that was sent, not an empty one).
+            message = await receive()
+            while message.get("more_body"):
+                message = await receive()
         if rule.after_processing:
             # Let the fake do the work, then lose or spoil its answer.
             async def capture(message: Message) -> None:
