@@ -76,3 +76,19 @@ def test_refused_links_change_nothing(backend):
     assert "#3 blocks #1 blocks #2 blocks #3" in str(cycle.value)  # the message shows the cycle
     assert snapshot(backend, 3) == before
     assert [backend.get_issue(n).version for n in (1, 2, 3)] == bodies
+
+
+def test_ready_is_open_unblocked_unclaimed_by_priority_then_age(backend):
+    backend.bulk_create(
+        [Issue(title=f"t{n}", priority=p) for n, p in enumerate([None, 2, 0, 2, 1, 0, 3])]
+    )
+    backend.add_link(Link("blocks", 7, 6))  # #6 (priority 0) waits for #7
+    backend.claim(5, ttl_s=600)  # #5 (priority 1) is taken
+    closed = backend.get_issue(4)
+    closed.state = IssueState.CLOSED
+    backend.update_issue(closed)
+    assert [i.number for i in ready_issues(backend, IssueFilter())] == [3, 2, 7, 1]
+    closed = backend.get_issue(7)
+    closed.state = IssueState.CLOSED
+    backend.update_issue(closed)  # its blocker closed, #6 is ready: after #3, older, same priority
+    assert [i.number for i in ready_issues(backend, IssueFilter())] == [3, 6, 2, 1]
