@@ -11,7 +11,8 @@
    each unlinked one becomes a create on the other side if this run writes there.
 5. The **bulk guard**: more issues to create, close or change on one side than the threshold
    asks ``confirm`` (the CLI: a prompt on a terminal, ``--yes`` elsewhere) or stops.
-6. **Applying** (``applier``), issue by issue, then its comments (``comment_step``).
+6. **Applying** (``applier``), issue by issue, then its comments (``comment_step``); then the
+   dependencies between the issues touched (``dep_step``).
 7. The cursors advance only when every item succeeded, so a run stopped by a failure (a rate
    limit waited out too long, a server down) is resumed, not lost, by the next one.
 """
@@ -31,7 +32,7 @@ from issue_core.core.errors import (
 )
 from issue_core.core.interfaces import Capability
 from issue_core.core.models import Issue, IssueState
-from issue_core.service.sync import comment_step
+from issue_core.service.sync import comment_step, dep_step
 from issue_core.service.sync.applier import Applier
 from issue_core.service.sync.feeds import Side
 from issue_core.service.sync.fields import (
@@ -166,6 +167,17 @@ class Run:
                     self.report.failure = exc
             if self.options.progress is not None:
                 self.options.progress(done, total)
+        if not failed and self.options.only is None:
+            try:
+                dep_step.sync(self, items)
+            except BackendUnavailable as exc:
+                self.report.failure = exc
+                self.report.note(f"stopped: {exc.one_line()}; run the sync again to resume")
+                failed = True
+            except IssueCoreError as exc:
+                self.report.note(f"dependencies: {exc.one_line()}")
+                self.report.failure = exc
+                failed = True
         if not self.options.dry_run:
             with self.state.writing():
                 if not failed and self.options.only is None:

@@ -12,7 +12,8 @@
      "summary": {"created": 1, "updated": 0, ...}}
 
 ``action`` is one of ``create``, ``update``, ``close``, ``reopen``, ``link``, ``recover``,
-``comment``, ``edit_comment``, ``deleted``, ``comment_deleted``, ``failed``; ``on`` is the
+``comment``, ``edit_comment``, ``deleted``, ``comment_deleted``, ``add_dependency``,
+``remove_dependency``, ``failed``; ``on`` is the
 backend written (or where a deletion was seen), ``number`` the issue's number there (None for
 a create not made yet); ``from``/``source`` the backend and number the change came from.
 """
@@ -34,6 +35,8 @@ SUMMARY_KEYS = (
     "comments_edited",
     "deleted",
     "comments_deleted",
+    "dependencies_added",
+    "dependencies_removed",
     "conflicts",
     "failed",
 )
@@ -48,9 +51,14 @@ _COUNTED = {
     "edit_comment": "comments_edited",
     "deleted": "deleted",
     "comment_deleted": "comments_deleted",
+    "add_dependency": "dependencies_added",
+    "remove_dependency": "dependencies_removed",
     "failed": "failed",
 }
-WRITES = frozenset({"create", "update", "close", "reopen", "comment", "edit_comment"})
+WRITES = frozenset(
+    {"create", "update", "close", "reopen", "comment", "edit_comment", "add_dependency",
+     "remove_dependency"}
+)  # fmt: skip
 
 
 class Report:

@@ -23,6 +23,10 @@ Tables (every row is keyed by the pair's id, the two backend names in sorted ord
 - ``sync_pending``: issues a one-way run read on its target but could not carry back (new
   ones, or with edits of their own): the next run that writes the other way reads them again,
   though the target's cursor has moved past them.
+- ``sync_deps``: the dependencies both sides last agreed on (the base of their three-way merge),
+  each ``(kind, source, target)`` with the ends as link ids; ``sync_dep_waiting``: links whose
+  issue has a dependency on an issue not linked yet, or one the other side refused (a cycle),
+  read again by every run until it is settled.
 - ``sync_runs``: when each pair last synced and what the run did (``issue sync status``).
 """
 
@@ -40,7 +44,7 @@ from issue_core.core.errors import IncompatibleStore, NotAStore, StoreError
 from issue_core.core.models import format_ts, utcnow
 from issue_core.storage import sqlite as engine
 
-SCHEMA_VERSION = 2  # 2: sync_pending
+SCHEMA_VERSION = 3  # 2: sync_pending; 3: sync_deps, sync_dep_waiting
 # ``PRAGMA application_id`` of a sync state db of its own ("Isyn"); the local store's ("Issu")
 # is accepted too: its file may hold the sync tables beside the store's.
 APPLICATION_ID = 0x4973796E
@@ -107,6 +111,18 @@ CREATE TABLE IF NOT EXISTS sync_pending (
     number   INTEGER,
     PRIMARY KEY (pair, side, issue_id)
 );
+CREATE TABLE IF NOT EXISTS sync_deps (
+    pair   TEXT NOT NULL,
+    kind   TEXT NOT NULL,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (pair, kind, source, target)
+);
+CREATE TABLE IF NOT EXISTS sync_dep_waiting (
+    pair    TEXT NOT NULL,
+    link_id TEXT NOT NULL,
+    PRIMARY KEY (pair, link_id)
+);
 CREATE TABLE IF NOT EXISTS sync_runs (
     pair        TEXT PRIMARY KEY,
     a_name      TEXT NOT NULL,
@@ -126,6 +142,8 @@ OWN_TABLES = frozenset(
         "sync_conflicts",
         "sync_runs",
         "sync_pending",
+        "sync_deps",
+        "sync_dep_waiting",
     }
 )
 
@@ -458,6 +476,39 @@ class SyncState:
 
     def clear_pending(self, pair: str, side: str) -> None:
         self.conn.execute("DELETE FROM sync_pending WHERE pair = ? AND side = ?", (pair, side))
+
+    # -- dependencies -------------------------------------------------------------------
+
+    def dep_base(self, pair: str) -> set[tuple[str, str, str]]:
+        rows = self.conn.execute(
+            "SELECT kind, source, target FROM sync_deps WHERE pair = ?", (pair,)
+        ).fetchall()
+        return {(str(row[0]), str(row[1]), str(row[2])) for row in rows}
+
+    def save_dep_base(self, pair: str, touched: set[str], edges: set[tuple[str, str, str]]) -> None:
+        """The agreed dependencies of the ``touched`` links are now ``edges``."""
+        self.conn.executemany(
+            "DELETE FROM sync_deps WHERE pair = ? AND (source = ? OR target = ?)",
+            [(pair, link_id, link_id) for link_id in sorted(touched)],
+        )
+        self.conn.executemany(
+            "INSERT INTO sync_deps (pair, kind, source, target) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [(pair, *edge) for edge in sorted(edges)],
+        )
+
+    def dep_waiting(self, pair: str) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT link_id FROM sync_dep_waiting WHERE pair = ?", (pair,)
+        ).fetchall()
+        return {str(row[0]) for row in rows}
+
+    def replace_dep_waiting(self, pair: str, link_ids: set[str]) -> None:
+        self.conn.execute("DELETE FROM sync_dep_waiting WHERE pair = ?", (pair,))
+        self.conn.executemany(
+            "INSERT INTO sync_dep_waiting (pair, link_id) VALUES (?, ?)",
+            [(pair, link_id) for link_id in sorted(link_ids)],
+        )
 
     # -- runs -----------------------------------------------------------------------------
 
