@@ -2,7 +2,9 @@
 (some interrupted at a random write, as a crash would stop them; some one-way), then a final
 sync. Afterwards the two sides hold the same issues and comments, each once; every field either
 agrees and holds the last edit made to it anywhere, or is a reported conflict whose two values
-are each side's own last edit (nothing silently overwritten); labels added anywhere survive.
+are each side's own last edit (nothing silently overwritten); labels added anywhere survive;
+both sides hold the same dependencies (`related` links added and removed on either side,
+between issues the other side may not have yet), each added one there unless removed somewhere.
 
 Edited values are always fresh, so no edit ever restores an earlier value (a three-way merge
 cannot see an edit back to the base; that is its nature, not a loss)."""
@@ -17,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from issue_core.backends.local import LocalBackend
+from issue_core.core.dependencies import Link
 from issue_core.core.models import Issue, IssueFilter
 from issue_core.service.sync import applier
 from issue_core.service.sync.pairs import conflicts, sync
@@ -36,6 +39,7 @@ index = st.integers(min_value=0, max_value=20)
 edit = st.one_of(
     st.tuples(st.just("create"), side),
     st.tuples(st.sampled_from(["title", "description", "label", "comment"]), side, index),
+    st.tuples(st.sampled_from(["relate", "unrelate"]), side, index, index),
 )
 sync_step = st.tuples(
     st.just("sync"),
@@ -59,6 +63,8 @@ class World:
         self.log: dict[tuple[str, str], list[tuple[str, Any]]] = {}
         self.labels: dict[str, set[str]] = {}
         self.comments: dict[str, list[str]] = {}
+        self.related: set[frozenset[str]] = set()  # related links added anywhere
+        self.unrelated: set[frozenset[str]] = set()  # and those removed anywhere
 
     def fresh(self, what: str) -> str:
         self.counter += 1
@@ -84,6 +90,19 @@ class World:
         if not present:
             return
         key, issue = present[step[2] % len(present)]
+        if kind in ("relate", "unrelate"):
+            other_key, other = present[step[3] % len(present)]
+            assert issue.number is not None and other.number is not None
+            if other_key == key:
+                return
+            link, ends = Link("related", issue.number, other.number), frozenset((key, other_key))
+            if kind == "relate":
+                store.add_link(link)
+                self.related.add(ends)
+            elif ends in related_of(store, self.issues(name)):
+                store.remove_link(link)
+                self.unrelated.add(ends)
+            return
         if kind in ("title", "description"):
             value = self.fresh(kind[0])
             setattr(issue, kind, value)
@@ -129,6 +148,17 @@ class World:
         return {(row["a_number"], row["field"]) for row in rows}
 
 
+def related_of(store: LocalBackend, issues: dict[str, Issue]) -> set[frozenset[str]]:
+    """The store's related links, each as the keys of its two issues."""
+    key_of = {issue.number: key for key, issue in issues.items()}
+    return {
+        frozenset((key, key_of[other.number]))
+        for key, issue in issues.items()
+        for other in store.list_links(issue.number or 0)
+        if other.relation == "related"
+    }
+
+
 def texts(backend: LocalBackend, number: int) -> list[str]:
     return sorted(
         c.body.split("\n\n<!-- issue-core:sync-comment")[0] for c in backend.list_comments(number)
@@ -163,6 +193,9 @@ def check(world: World) -> None:
     a, b = world.issues("a"), world.issues("b")
     assert sorted(a) == sorted(b) == sorted(world.created)  # each issue once on each side
     in_conflict = world.conflicts()
+    related = related_of(world.stores["a"], a)
+    assert related == related_of(world.stores["b"], b)
+    assert world.related - world.unrelated <= related <= world.related
     for key in world.created:
         left, right = a[key], b[key]
         for field in ("title", "description"):
