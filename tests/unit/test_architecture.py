@@ -252,6 +252,7 @@ def test_the_forges_never_import_each_other():
     assert "issue_core.backends.github.backend" in GRAPH
     assert "issue_core.backends.gitea.events" in GRAPH
     assert "issue_core.backends.github.events" in GRAPH
+    assert "issue_core.backends.gitlab.events" in GRAPH
     forges = (
         "issue_core.backends.gitea",
         "issue_core.backends.github",
