@@ -1,5 +1,5 @@
 """Sync killed at every kind of point, many times, then run to the end: both sides agree, as
-an uninterrupted run leaves them, with no duplicate issue, comment or link.
+an uninterrupted run leaves them, with no duplicate issue, comment, link or dependency.
 
 The kill is the applier's fault hook (``ISSUE_CORE_SYNC_FAULT=before:N|after:N``: the process
 ends as a SIGKILL would, just before or just after its Nth write), so every window between an
@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from issue_core.backends.local import LocalBackend
+from issue_core.core.dependencies import Link
 from issue_core.core.models import Issue
 from tests.conftest import git_init, subprocess_env
 
@@ -82,7 +83,9 @@ class Pair:
             snap = issue.editable_snapshot()
             snap["sync_metadata"].pop("issue-core-sync", None)
             assert issue.title not in seen, f"duplicate issue {issue.title!r} on {name}"
-            seen[issue.title] = {**snap, "comments": texts}
+            titles = {i.number: i.title for i in backend.list_issues_all()}
+            deps = sorted((d.relation, titles[d.number]) for d in backend.list_links(issue.number))
+            seen[issue.title] = {**snap, "comments": texts, "deps": deps}
         return seen
 
     def links(self) -> list[tuple[Any, ...]]:
@@ -114,6 +117,9 @@ def seed(pair: Pair, rng: random.Random) -> None:
     for n in range(4):
         issue = team.create_issue(Issue(f"team {n}", assignees=["bob"]))
         team.add_comment(issue.number, f"team {n} says hi")
+    mine.add_link(Link("blocks", 2, 3))
+    mine.add_link(Link("parent", 4, 5))
+    team.add_link(Link("related", 1, 2))
 
 
 def edit(pair: Pair, rng: random.Random, round_: int) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from issue_core.core.dependencies import Link
 from issue_core.core.interfaces import Capability, IssueBackend
 from issue_core.core.models import Comment, Issue, Milestone
 from issue_core.service.sync.state import SyncState
@@ -85,6 +86,16 @@ class Applier:
         comment = backend.edit_comment(number, cid, body)
         self.fault.after()
         return comment
+
+    def change_link(self, backend: IssueBackend, link: Link, *, add: bool) -> None:
+        """Add or remove a dependency: both are idempotent by value, so a run that crashed
+        after one finds it done, and its base records it then."""
+        self.fault.before()
+        if add:
+            backend.add_link(link)
+        else:
+            backend.remove_link(link)
+        self.fault.after()
 
     def _ensure_milestone(self, backend: IssueBackend, title: str | None) -> None:
         """A milestone the issue names is created on the target first (labels are created by

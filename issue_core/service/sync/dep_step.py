@@ -128,10 +128,7 @@ def _write(
                            int(live[dest].number_on(origin) or 0))  # fmt: skip
             if not run.options.dry_run:
                 try:
-                    if action == "add_dependency":
-                        backend.add_link(link)
-                    else:
-                        backend.remove_link(link)
+                    run.applier.change_link(backend, link, add=action == "add_dependency")
                 except NotFound:
                     if action == "add_dependency":
                         raise
