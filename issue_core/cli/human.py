@@ -323,7 +323,7 @@ def users_table(users: Sequence[User], *, color: bool) -> str:
 
 def comments_table(comments: Sequence[Comment], *, color: bool) -> str:
     rows = [
-        (one_line(c.id or "-"), c.author or "-", relative_age(c.created_at), one_line(c.body))
+        (one_line(c.id or "-"), c.author or "-", relative_age(c.created_at), one_line(c.shown_body))
         for c in comments
     ]
     return table(("ID", "AUTHOR", "CREATED", "BODY"), rows, color=color, flexible=3)
@@ -399,7 +399,7 @@ def issue_card(issue: Issue, *, color: bool) -> str:
         for comment in issue.comments:
             lines.append("")
             lines.append(_comment_header(comment, color=color))
-            lines.extend("  " + line for line in block(comment.body.rstrip()).split("\n"))
+            lines.extend("  " + line for line in block(comment.shown_body.rstrip()).split("\n"))
     return "\n".join(lines)
 
 
@@ -421,7 +421,7 @@ def _field(name: str, value: str, *, style: Styler | None = None) -> str:
 
 
 def comment_card(comment: Comment, *, color: bool) -> str:
-    return "\n".join([_comment_header(comment, color=color), block(comment.body.rstrip())])
+    return "\n".join([_comment_header(comment, color=color), block(comment.shown_body.rstrip())])
 
 
 def backend_info_card(info: BackendInfo, *, color: bool) -> str:

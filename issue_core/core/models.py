@@ -9,6 +9,7 @@ ISO 8601 with a ``Z`` suffix (``2026-11-25T08:00:00Z``). Field names and their o
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,14 @@ TITLE_MAX = 255
 DESCRIPTION_MAX = 65_536
 LABEL_NAME_MAX = 50
 COMMENT_MAX = 65_536
+
+# The marker line sync appends to a comment copy (``service/sync/comments.py`` writes and
+# reads it): kept in storage, so an interrupted copy is found again, but never shown -- a
+# reader sees the text as written, as a forge hides its own block. ``by NAME``: the original
+# author, kept as text.
+SYNC_COMMENT_MARK = re.compile(
+    r"(?:\r?\n)*<!-- issue-core:sync-comment ([0-9a-f]{32})(?: by ([^\s<>]{1,200}))? -->\s*\Z"
+)
 
 
 # --------------------------------------------------------------------------- timestamps
@@ -489,12 +498,18 @@ class Comment(_Record):
         self.agent = agent
         self.marker = marker
 
+    @property
+    def shown_body(self) -> str:
+        """The body as users and agents see it: without sync's marker line."""
+        found = SYNC_COMMENT_MARK.search(self.body or "")
+        return self.body if found is None else self.body[: found.start()]
+
     def to_dict(self) -> dict[str, Any]:
         data = {
             "id": self.id,
             "issue_number": self.issue_number,
             "author": self.author,
-            "body": self.body,
+            "body": self.shown_body,
             "created_at": format_ts(self.created_at),
             "updated_at": format_ts(self.updated_at),
         }

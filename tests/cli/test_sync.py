@@ -298,3 +298,31 @@ def test_what_a_pull_could_not_carry_back_is_carried_by_the_next_bidirectional_r
     assert sorted(a["action"] for a in report["actions"]) == ["create", "update"]
     assert [i["title"] for i in issues_of(issue, "mine")] == ["Shared", "Team only"]
     assert issues_of(issue, "mine")[0]["description"] == "team's words"
+
+
+def test_a_copied_comment_hides_its_marker_but_keeps_it_in_storage(issue, pair):
+    ok(issue("--backend", "mine", "create", "One"))
+    ok(issue("--backend", "mine", "comment", "1", "Root cause found"))
+    ok(sync(issue, "pull", "mine", "team"))
+    shown = as_json(issue("--backend", "team", "show", "1", "-c", "--format", "json"))
+    [comment] = shown["comments"]
+    assert comment["body"] == "Root cause found" and len(comment["marker"]) == 32
+    human = ok(issue("--backend", "team", "show", "1", "-c")).stdout
+    assert "Root cause found" in human and "issue-core:sync-comment" not in human
+    with sqlite3.connect(pair / "team.db") as db:
+        [(stored,)] = db.execute("SELECT body FROM comments").fetchall()
+    assert stored.startswith("Root cause found\n\n<!-- issue-core:sync-comment ")
+    # the marker still finds the copy: a second run writes nothing
+    assert as_json(sync(issue, "pull", "mine", "team"))["actions"] == []
+
+
+def test_the_report_names_an_updated_issue_by_its_new_title(issue, pair):
+    ok(issue("--backend", "mine", "create", "Old name"))
+    ok(sync(issue, "pull", "mine", "team"))
+    ok(issue("--backend", "mine", "edit", "1", "-t", "New name"))
+    for extra in (("--dry-run",), ()):
+        report = as_json(sync(issue, "pull", "mine", "team", *extra))
+        assert [(a["action"], a["title"]) for a in report["actions"]] == [("update", "New name")]
+    ok(issue("--backend", "mine", "edit", "1", "-t", "Newer name"))
+    table = ok(issue("sync", "pull", "mine", "team")).stdout
+    assert "Newer name" in table and "New name\n" not in table

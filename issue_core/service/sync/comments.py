@@ -1,7 +1,7 @@
 """Comments across a pair: append-only, matched by id, never duplicated.
 
-A comment sync copies ends with a marker line, hidden on forges (an HTML comment) and shown as
-it is on the local store::
+A comment sync copies ends with a marker line, kept in storage on every backend and never
+shown (``Comment.shown_body``: JSON and terminal output leave it out)::
 
     The text as written on the other side.
 
@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import re
 
+from issue_core.core.models import SYNC_COMMENT_MARK as _MARK
+
 MARK_PREFIX = "<!-- issue-core:sync-comment "
-_MARK = re.compile(
-    r"(?:\r?\n)*<!-- issue-core:sync-comment ([0-9a-f]{32})(?: by ([^\s<>]{1,200}))? -->\s*\Z"
-)
 _PLAIN_NAME = re.compile(r"^[^\s<>]{1,200}$")
 
 

@@ -534,7 +534,8 @@ class Run:
                     key,  # noqa: B023
                     number,
                     source=(OTHER[key], other.number if other else None),  # noqa: B023
-                    title=issue.title,  # noqa: B023
+                    # the title as it will read (a dry run tells before writing)
+                    title=values.get("title", issue.title),  # noqa: B023
                     fields=list(values),  # noqa: B023
                 )
 
